@@ -1,0 +1,42 @@
+/**
+ * The contract between the connection layer and the per-API handlers in this folder.
+ *
+ * Each `NN_name.ts` file exports one {@link ApiHandler}. The connection reads the frame and
+ * header, checks the version range, then calls `handle` with a {@link Reader} positioned at
+ * the request body. The handler returns the response body (without the response header),
+ * or `null` when Kafka sends no response (Produce with acks=0).
+ *
+ * @module
+ */
+import type { Reader } from "../protocol/codec.ts";
+import type { BrokerState } from "../state.ts";
+
+/** The parsed request header (v1, or v2 for flexible versions). */
+export interface RequestHeader {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+}
+
+/** What a handler may use: the header, who is asking, and the broker's state. */
+export interface RequestContext {
+  readonly header: RequestHeader;
+  /** "host:port" of the client, for log lines. */
+  readonly clientAddress: string;
+  readonly broker: BrokerState;
+}
+
+/** One Kafka API, served over a contiguous version range. */
+export interface ApiHandler {
+  readonly key: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /** First flexible (KIP-482) version, or undefined when no served version is flexible. */
+  readonly flexibleFrom?: number;
+  handle(
+    body: Reader,
+    ctx: RequestContext,
+  ): Uint8Array | null | Promise<Uint8Array | null>;
+}

@@ -1,0 +1,88 @@
+/**
+ * The app contract: an app module declares its variables and a `main` function, and has
+ * no side effects on import. `sa` imports it (in a sandboxed worker) to read the variables
+ * for `vars export` and `pipeline update`, and calls `main` for `sa run` and `sa up`.
+ *
+ * @module
+ */
+
+/** How a variable is used, as in Quix's app.yaml. */
+export type VariableInputType = "InputTopic" | "OutputTopic" | "FreeText" | "Secret";
+
+/** One declared variable of an app. */
+export interface AppVariable {
+  /** Environment variable name the app reads, e.g. `input`. */
+  readonly name: string;
+  readonly inputType: VariableInputType;
+  readonly description?: string;
+  readonly defaultValue?: string;
+  readonly required?: boolean;
+}
+
+/** The resolved variable values handed to `main`, by name. */
+export type AppVars = Readonly<Record<string, string | undefined>>;
+
+/** An app: a name, its variables and the function that runs it. */
+export interface AppDefinition {
+  readonly name: string;
+  readonly description?: string;
+  readonly variables: readonly AppVariable[];
+  /** Runs the app until it is stopped; `signal` aborts on shutdown. */
+  main(vars: AppVars, signal: AbortSignal): Promise<void> | void;
+}
+
+const VALID_TYPES: ReadonlySet<string> = new Set([
+  "InputTopic",
+  "OutputTopic",
+  "FreeText",
+  "Secret",
+]);
+
+/**
+ * Declares an app. Validates the declaration eagerly so that a typo fails at import with
+ * the variable's name, not later at run time.
+ *
+ * @example Declare a transformation with one input and one output topic
+ * ```ts
+ * import { defineApp } from "@sa/toolkit";
+ *
+ * export default defineApp({
+ *   name: "uppercase",
+ *   variables: [
+ *     { name: "input", inputType: "InputTopic", defaultValue: "raw-data", required: true },
+ *     { name: "output", inputType: "OutputTopic", defaultValue: "upper", required: true },
+ *   ],
+ *   main(vars) {
+ *     console.log(`reading ${vars.input}, writing ${vars.output}`);
+ *   },
+ * });
+ * ```
+ */
+export function defineApp(def: AppDefinition): AppDefinition {
+  if (!def.name) throw new Error("defineApp: `name` is required");
+  const seen = new Set<string>();
+  for (const [i, v] of def.variables.entries()) {
+    if (!v.name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.name)) {
+      throw new Error(`defineApp(${def.name}): variables[${i}] has an invalid name "${v.name}"`);
+    }
+    if (seen.has(v.name)) {
+      throw new Error(`defineApp(${def.name}): variable "${v.name}" is declared twice`);
+    }
+    seen.add(v.name);
+    if (!VALID_TYPES.has(v.inputType)) {
+      throw new Error(
+        `defineApp(${def.name}): variable "${v.name}" has inputType "${v.inputType}"; ` +
+          `expected one of ${[...VALID_TYPES].join(", ")}`,
+      );
+    }
+  }
+  return Object.freeze({ ...def, variables: Object.freeze([...def.variables]) });
+}
+
+/** True when `value` looks like the default export of an app module. */
+export function isAppDefinition(value: unknown): value is AppDefinition {
+  return typeof value === "object" && value !== null &&
+    typeof (value as AppDefinition).name === "string" &&
+    Array.isArray((value as AppDefinition).variables) &&
+    typeof (value as AppDefinition).main === "function";
+}
