@@ -1,0 +1,57 @@
+/**
+ * The state plug-in interface between the stream runtime and state backends.
+ *
+ * The runtime owns one {@link StateBackend} per `Application`. Dataframe steps reach their
+ * stores through {@link StorePartition} (raw bytes, used by windows) or {@link State}
+ * (JSON values scoped to the current message key, used by `stateful: true` callbacks).
+ *
+ * This file follows `runtime-contracts.md` exactly; keep it stable, other helpers build on it.
+ *
+ * @module
+ */
+
+/** Options for {@link State.set}. */
+export interface StateSetOptions {
+  /** Event-time time-to-live: the entry expires `ttlMs` after the current message's timestamp. */
+  ttlMs?: number;
+}
+
+/** Key-value state scoped to the current message key (what `stateful: true` callbacks receive). */
+export interface State {
+  /** The value stored under `key`, else `defaultValue`. */
+  get<T = unknown>(key: string, defaultValue?: T): T | undefined;
+  /** Stores `value` (JSON-encoded) under `key` until the next checkpoint persists it. */
+  set<T = unknown>(key: string, value: T, options?: StateSetOptions): void;
+  /** Removes `key`. */
+  delete(key: string): void;
+  /** True when `key` holds a (non-expired) value. */
+  exists(key: string): boolean;
+}
+
+/** One store partition: (store name, topic, partition). Raw bytes-level API used by State and windows. */
+export interface StorePartition {
+  /** Reads see this checkpoint's pending writes. */
+  get(key: Uint8Array): Uint8Array | undefined;
+  /** Buffered until the next checkpoint flush. */
+  set(key: Uint8Array, value: Uint8Array): void;
+  /** Buffered until the next checkpoint flush. */
+  delete(key: Uint8Array): void;
+  /** Range scan over `[from, to)` in unsigned byte order, including pending writes. */
+  scan(from: Uint8Array, to: Uint8Array): Iterable<[Uint8Array, Uint8Array]>;
+}
+
+/** Where the stores of an application live; the runtime drives it through checkpoints. */
+export interface StateBackend {
+  /** Opens (and, with changelogs, recovers) the store partitions for an assigned partition. */
+  assign(topic: string, partition: number): Promise<void>;
+  /** Closes the store partitions of a revoked partition (after its final checkpoint). */
+  revoke(topic: string, partition: number): Promise<void>;
+  /** The store partition for `(storeName, topic, partition)`; the partition must be assigned. */
+  store(storeName: string, topic: string, partition: number): StorePartition;
+  /** Checkpoint phase 2: emit changelog records for pending writes (produce, not yet flushed). */
+  prepareCheckpoint(): Promise<void>;
+  /** Checkpoint phase 5: after offsets are committed, persist pending writes locally. */
+  flush(committed: Map<string, /* "topic:partition" */ number /* next offset */>): Promise<void>;
+  /** Releases every store; pending (uncommitted) writes are discarded. */
+  close(): Promise<void>;
+}
