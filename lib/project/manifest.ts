@@ -1,0 +1,46 @@
+/**
+ * App modules: import one and check that its default export is an app declared with
+ * `defineApp`.
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { type AppDefinition, isAppDefinition } from "../stream/define_app.ts";
+
+/** An app module that cannot be used, with the file in the message. */
+export class AppModuleError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: ${reason}`);
+    this.name = "AppModuleError";
+  }
+}
+
+/**
+ * Imports an app module and returns its `defineApp` default export. Throws
+ * {@link AppModuleError} naming the file when it is missing, fails to load, or does not
+ * default-export an app.
+ */
+export async function loadAppDefinition(file: string): Promise<AppDefinition> {
+  const abs = resolve(file);
+  try {
+    if (!(await Deno.stat(abs)).isFile) throw new AppModuleError(abs, "is not a file");
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new AppModuleError(abs, "app module not found");
+    throw err;
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(abs).href);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new AppModuleError(abs, `cannot load the app module: ${msg}`);
+  }
+  if (!isAppDefinition(mod.default)) {
+    throw new AppModuleError(
+      abs,
+      "the default export is not an app; write `export default defineApp({ name, variables, main })`",
+    );
+  }
+  return mod.default;
+}

@@ -1,0 +1,101 @@
+/**
+ * Variable resolution: which value an app variable gets, and from where.
+ *
+ * Precedence, highest first: the process environment, `.env`, the pipeline deployment's
+ * `value`, the app's `defaultValue`. An empty string counts as "not set" for every source
+ * except the process environment, so `.env` lines left blank fall through to the pipeline.
+ *
+ * @module
+ */
+import type { AppVariable } from "../stream/define_app.ts";
+import type { Deployment } from "./pipeline.ts";
+
+/** Where a resolved value came from. */
+export type VariableSource = "env" | ".env" | "pipeline" | "default";
+
+/** The outcome of {@link resolveVariables}. */
+export interface ResolvedVariables {
+  /** Value per declared variable that has one. */
+  values: Record<string, string>;
+  /** Required variables that got no (or an empty) value. */
+  missing: AppVariable[];
+  /** Where each value in `values` came from. */
+  sources: Record<string, VariableSource>;
+}
+
+/** Options for {@link resolveVariables}. */
+export interface ResolveVariablesOptions {
+  declared: readonly AppVariable[];
+  deployment?: Deployment;
+  dotenv: Record<string, string>;
+  processEnv: Record<string, string>;
+}
+
+/** Resolves each declared variable: process env > .env > pipeline value > app default. */
+export function resolveVariables(opts: ResolveVariablesOptions): ResolvedVariables {
+  const values: Record<string, string> = {};
+  const sources: Record<string, VariableSource> = {};
+  const missing: AppVariable[] = [];
+  for (const v of opts.declared) {
+    const pipelineValue = opts.deployment ? deploymentValue(opts.deployment, v.name) : undefined;
+    let value: string | undefined;
+    let source: VariableSource | undefined;
+    if (opts.processEnv[v.name] !== undefined) {
+      value = opts.processEnv[v.name];
+      source = "env";
+    } else if (nonEmpty(opts.dotenv[v.name])) {
+      value = opts.dotenv[v.name];
+      source = ".env";
+    } else if (nonEmpty(pipelineValue)) {
+      value = pipelineValue;
+      source = "pipeline";
+    } else if (nonEmpty(v.defaultValue)) {
+      value = v.defaultValue;
+      source = "default";
+    }
+    if (value !== undefined && source !== undefined) {
+      values[v.name] = value;
+      sources[v.name] = source;
+    }
+    if (v.required && !nonEmpty(value)) missing.push(v);
+  }
+  return { values, missing, sources };
+}
+
+/** A deployment's value for a variable; names match exactly, else case-insensitively (as Quix). */
+export function deploymentValue(d: Deployment, name: string): string | undefined {
+  const exact = d.variables.find((pv) => pv.name === name);
+  if (exact) return exact.value;
+  const lower = name.toLowerCase();
+  return d.variables.find((pv) => pv.name.toLowerCase() === lower)?.value;
+}
+
+/**
+ * Problems between a deployment and the app it runs: variables the deployment sets that the
+ * app does not declare, and input types that disagree. Each entry is one sentence.
+ */
+export function checkDeploymentVariables(
+  d: Deployment,
+  declared: readonly AppVariable[],
+): string[] {
+  const problems: string[] = [];
+  const byName = new Map(declared.map((v) => [v.name.toLowerCase(), v]));
+  for (const pv of d.variables) {
+    const app = byName.get(pv.name.toLowerCase());
+    if (!app) {
+      const known = declared.map((v) => v.name).join(", ") || "none";
+      problems.push(
+        `deployment "${d.name}": variable "${pv.name}" is not declared by its app (declared: ${known})`,
+      );
+    } else if (pv.inputType && pv.inputType !== app.inputType) {
+      problems.push(
+        `deployment "${d.name}": variable "${pv.name}" is ${pv.inputType} in the pipeline but ${app.inputType} in its app`,
+      );
+    }
+  }
+  return problems;
+}
+
+function nonEmpty(v: string | undefined): v is string {
+  return v !== undefined && v !== "";
+}
