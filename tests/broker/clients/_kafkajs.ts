@@ -1,0 +1,52 @@
+/**
+ * Small kafkajs helpers shared by the in-process conformance tests.
+ *
+ * @module
+ */
+import { Kafka, logLevel } from "kafkajs";
+
+/** A kafkajs client for `address` with quiet logs and short retries (tests want fast failures). */
+export function kafkaClient(address: string, clientId = "sa-test"): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [address],
+    logLevel: Deno.env.get("SA_KAFKAJS_LOG") ? logLevel.DEBUG : logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 1000 },
+  });
+}
+
+/** A topic/group name unique within this process. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Polls `check` every `stepMs` until it returns true; throws naming `what` on timeout. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  stepMs = 25,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** Decodes a kafkajs Buffer (or null) as UTF-8. */
+export function text(b: Uint8Array | null | undefined): string | null {
+  return b == null ? null : new TextDecoder().decode(b);
+}
+
+/** A received message reduced to what the tests compare. */
+export interface Received {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+}
