@@ -1,0 +1,151 @@
+/**
+ * The Deno permissions an app's sandbox worker gets: the broker and the hosts its deployment
+ * declares for the network, its own folder (plus the toolkit's sources, which its imports
+ * load) for reading, its state folder for writing, and only the environment variables the
+ * runtime and its client library read. Nothing may spawn processes, load native code or read
+ * system information.
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Environment variables the runtime and kafkajs read. App variables are served inside the
+ * worker from its own table (see `_worker_source.ts`), so they need no process-level access.
+ */
+export const RUNTIME_ENV_NAMES: readonly string[] = [
+  "SA_BROKER",
+  "SA_LOG_LEVEL",
+  "SA_STATE_DIR",
+  "Quix__Broker__Address",
+  "Quix__Consumer_Group",
+  "Quix__Deployment__State__Path",
+  "Quix__State__Dir",
+  "NO_COLOR",
+  "NODE_ENV",
+  "KAFKAJS_LOG_LEVEL",
+  "KAFKAJS_NO_PARTITIONER_WARNING",
+  "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
+  "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
+];
+
+/** What a sandbox is allowed, in terms the error messages can repeat to the user. */
+export interface SandboxGrant {
+  /** `host:port` entries. */
+  net: string[];
+  /** Absolute paths (folders or files). */
+  read: string[];
+  /** Absolute paths. */
+  write: string[];
+  env: string[];
+}
+
+/** Inputs for {@link sandboxGrant}. */
+export interface SandboxGrantOptions {
+  /** Absolute path of the app module. */
+  entry: string;
+  /** Broker addresses (`host:port`); localhost aliases are added for local ones. */
+  brokers: string[];
+  /** Extra hosts from the deployment's `allowNet`. */
+  allowNet?: string[];
+  /** Variable names to expose at process level as well (the deployment's). */
+  variableNames?: string[];
+  /** State folder the app may write (and read). */
+  stateDir?: string;
+  /** Extra readable paths (e.g. a data file named by a variable). */
+  extraRead?: string[];
+}
+
+/** The toolkit checkout or install this module belongs to (where `mod.ts` and `lib/` live). */
+export function toolkitRoot(): string {
+  const url = new URL("../../", import.meta.url);
+  return url.protocol === "file:" ? fileURLToPath(url) : url.pathname;
+}
+
+const LOCAL_HOSTS = ["localhost", "127.0.0.1"];
+
+/** Splits `host:port` (IPv6 in brackets allowed). */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address.trim());
+  if (!m) throw new Error(`invalid broker address "${address}": expected host:port`);
+  const port = Number(m[2]);
+  if (!(port > 0 && port < 65536)) throw new Error(`invalid port in broker address "${address}"`);
+  return { host: m[1], port };
+}
+
+/** Computes the grant for one app. */
+export function sandboxGrant(opts: SandboxGrantOptions): SandboxGrant {
+  const net = new Set<string>();
+  for (const b of opts.brokers) {
+    const { host, port } = splitHostPort(b);
+    net.add(`${host}:${port}`);
+    // The broker may advertise 127.0.0.1 when dialled as localhost, and vice versa.
+    if (LOCAL_HOSTS.includes(host)) { for (const h of LOCAL_HOSTS) net.add(`${h}:${port}`); }
+  }
+  for (const h of opts.allowNet ?? []) net.add(h);
+  const root = toolkitRoot();
+  const read = [dirname(resolve(opts.entry)), join(root, "mod.ts"), join(root, "lib")];
+  const write: string[] = [];
+  if (opts.stateDir) {
+    read.push(resolve(opts.stateDir));
+    write.push(resolve(opts.stateDir));
+  }
+  for (const p of opts.extraRead ?? []) read.push(resolve(p));
+  const env = [...new Set([...RUNTIME_ENV_NAMES, ...(opts.variableNames ?? [])])];
+  return { net: [...net], read: [...new Set(read)], write, env };
+}
+
+/** The worker `deno.permissions` object for a grant. */
+export function workerPermissions(g: SandboxGrant): Deno.PermissionOptionsObject {
+  return {
+    net: g.net.length ? g.net : false,
+    read: g.read,
+    write: g.write.length ? g.write : false,
+    env: g.env,
+    run: false,
+    ffi: false,
+    sys: false,
+    import: false,
+  };
+}
+
+/** A denied permission parsed from a Deno error message. */
+export interface Denial {
+  /** `read`, `net`, `env`, `write`, `run`, `sys`, `ffi` or `import`. */
+  permission: string;
+  /** The path, host or variable, when Deno named it. */
+  target?: string;
+}
+
+/** Recognises Deno's "Requires X access to Y" wording anywhere in a message. */
+export function parseDenial(message: string): Denial | null {
+  const m = /Requires (\w+) access(?: to "?([^",]+?)"?)?(?:,|$| run again)/.exec(message);
+  if (!m) return null;
+  return m[2] ? { permission: m[1], target: m[2] } : { permission: m[1] };
+}
+
+/** A user-facing explanation of a denial: what was refused, what is allowed, how to fix it. */
+export function explainDenial(app: string, d: Denial, g: SandboxGrant): string {
+  const what = d.target ? `${d.permission} access to "${d.target}"` : `${d.permission} access`;
+  const head = `app "${app}" was denied ${what} by its sandbox`;
+  switch (d.permission) {
+    case "net":
+      return `${head}: it may only connect to ${g.net.join(", ") || "nothing"}. ` +
+        `Declare the host in the deployment's allowNet in sa.yaml (e.g. allowNet: ["${
+          d.target ?? "host:443"
+        }"]).`;
+    case "read":
+      return `${head}: it may only read its own folder (${g.read[0]}) and the toolkit. ` +
+        `Put the file in the app's folder.`;
+    case "write":
+      return `${head}: it may only write its state folder${
+        g.write.length ? ` (${g.write.join(", ")})` : " (none configured)"
+      }.`;
+    case "env":
+      return `${head}: apps see only their declared variables. Declare it in the app's ` +
+        `variables (defineApp) and set it in sa.yaml or .env.`;
+    default:
+      return `${head}: apps may not use ${d.permission} (no subprocesses, native code or system information).`;
+  }
+}

@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { AppSandbox, SandboxError } from "../../lib/runner/sandbox.ts";
+import { parseDenial, sandboxGrant } from "../../lib/runner/permissions.ts";
+
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`./fixtures/${name}/app.ts`, import.meta.url));
+
+function includes(text: string, part: string): void {
+  assert.ok(
+    text.includes(part),
+    `expected ${JSON.stringify(text)} to include ${JSON.stringify(part)}`,
+  );
+}
+
+function collect() {
+  const out: string[] = [];
+  return { out, onOutput: (_s: "stdout" | "stderr", text: string) => void out.push(text) };
+}
+
+Deno.test("sandbox: loads an app, reports its variables, runs it with its own env view", async () => {
+  const entry = fixture("echo");
+  const { out, onOutput } = collect();
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const app = await AppSandbox.load({ name: "echo", entry, grant, onOutput });
+  assert.deepEqual(app.definition.name, "echo");
+  assert.deepEqual(app.definition.variables.map((v) => v.name), ["greeting"]);
+  app.start({ greeting: "hi" }, { SA_BROKER: "127.0.0.1:9" });
+  assert.deepEqual(await app.done, { kind: "exited" });
+  const text = out.join("");
+  includes(text, "greeting=hi env=hi broker=127.0.0.1:9 data=own data\n");
+  includes(text, "to stderr\n");
+});
+
+Deno.test("sandbox: reading outside the app folder fails naming the read permission", async () => {
+  const entry = fixture("outside_read");
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const app = await AppSandbox.load({ name: "reader", entry, grant, onOutput: () => {} });
+  app.start({ path: "/etc/hostname" });
+  const exit = await app.done;
+  assert.ok(exit.kind === "failed");
+  assert.ok(exit.denied);
+  includes(exit.message, `app "reader" was denied read access to "/etc/hostname"`);
+  includes(exit.message, "Put the file in the app's folder");
+});
+
+Deno.test("sandbox: fetching a host that is not declared fails naming the net permission", async () => {
+  const entry = fixture("fetcher");
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const app = await AppSandbox.load({ name: "fetcher", entry, grant, onOutput: () => {} });
+  app.start({ url: "http://example.com:8080/" });
+  const exit = await app.done;
+  assert.ok(exit.kind === "failed");
+  assert.ok(exit.denied);
+  includes(exit.message, `denied net access to "example.com:8080"`);
+  includes(exit.message, "allowNet");
+});
+
+Deno.test("sandbox: a host declared in allowNet is reachable", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("pong"),
+  );
+  try {
+    const addr = `127.0.0.1:${server.addr.port}`;
+    const entry = fixture("fetcher");
+    const { out, onOutput } = collect();
+    const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"], allowNet: [addr] });
+    const app = await AppSandbox.load({ name: "fetcher", entry, grant, onOutput });
+    app.start({ url: `http://${addr}/` });
+    assert.deepEqual(await app.done, { kind: "exited" });
+    assert.deepEqual(out.join(""), "pong\n");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("sandbox: a module that is not an app is rejected with the file name", async () => {
+  const entry = fixture("not_app");
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const err = await AppSandbox.load({ name: "x", entry, grant }).then(
+    () => assert.fail("expected the load to fail"),
+    (e) => e,
+  );
+  assert.ok(err instanceof SandboxError);
+  includes(err.message, entry);
+  includes(err.message, "not an app");
+});
+
+Deno.test("sandbox: a missing module is reported with its path", async () => {
+  const entry = fixture("does_not_exist");
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const err = await AppSandbox.load({ name: "x", entry, grant }).then(
+    () => assert.fail("expected the load to fail"),
+    (e) => e,
+  );
+  assert.ok(err instanceof SandboxError);
+  includes(err.message, "does_not_exist/app.ts");
+});
+
+Deno.test("sandbox: stop aborts the app's signal and waits for it to return", async () => {
+  const entry = fixture("forever");
+  const { out, onOutput } = collect();
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const app = await AppSandbox.load({ name: "forever", entry, grant, onOutput });
+  app.start({});
+  while (!out.join("").includes("running")) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(await app.stop(5000), { kind: "exited" });
+  includes(out.join(""), "stopped cleanly");
+});
+
+Deno.test("sandbox: an app that throws is reported as failed with its message", async () => {
+  const entry = fixture("crash");
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
+  const app = await AppSandbox.load({ name: "crash", entry, grant, onOutput: () => {} });
+  app.start({});
+  const exit = await app.done;
+  assert.ok(exit.kind === "failed");
+  assert.deepEqual(exit.denied, false);
+  assert.match(exit.message, /boom/);
+});
+
+Deno.test("parseDenial: recognises Deno's permission messages", () => {
+  assert.deepEqual(
+    parseDenial(`Requires read access to "/etc/x", run again with the --allow-read flag`),
+    { permission: "read", target: "/etc/x" },
+  );
+  assert.deepEqual(
+    parseDenial(
+      `Connection error: Requires net access to "h:9092", run again with the --allow-net flag`,
+    ),
+    { permission: "net", target: "h:9092" },
+  );
+  assert.deepEqual(parseDenial("Requires env access, run again with the --allow-env flag"), {
+    permission: "env",
+  });
+  assert.deepEqual(parseDenial("something else"), null);
+});
+
+Deno.test("sandboxGrant: broker localhost aliases, allowNet, app folder and toolkit sources", () => {
+  const g = sandboxGrant({
+    entry: "/p/apps/x/main.ts",
+    brokers: ["localhost:19092"],
+    allowNet: ["api.example.com:443"],
+    variableNames: ["input"],
+    stateDir: "/p/.sa/state/x",
+  });
+  assert.deepEqual(g.net.sort(), ["127.0.0.1:19092", "api.example.com:443", "localhost:19092"]);
+  assert.deepEqual(g.read[0], "/p/apps/x");
+  assert.ok(g.read.some((p) => p.endsWith("/lib")));
+  assert.deepEqual(g.write, ["/p/.sa/state/x"]);
+  assert.ok(g.env.includes("input") && g.env.includes("SA_BROKER"));
+});
