@@ -1,0 +1,409 @@
+/**
+ * The group coordinator: every consumer group of this (single-node) broker plus their
+ * durable committed offsets.
+ *
+ * Membership is in memory (a restart makes consumers rejoin, as after a coordinator
+ * failover). Committed offsets are journaled to `<dataDir>/__groups/offsets.jsonl` and
+ * synced before an OffsetCommit is answered; they never expire (no retention). Offsets
+ * committed inside a transaction (TxnOffsetCommit) stay pending, invisible to OffsetFetch,
+ * until the transaction coordinator completes the transaction.
+ *
+ * @module
+ */
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Logger } from "../../util/log.ts";
+import { Journal } from "./journal.ts";
+import {
+  Group,
+  type GroupLimits,
+  type GroupState,
+  type JoinRequest,
+  type JoinResult,
+  type MemberSummary,
+  type SyncResult,
+} from "./group.ts";
+import { realTimers, type Timers } from "./timers.ts";
+
+export type { GroupState, JoinRequest, JoinResult, MemberSummary, SyncResult };
+
+/** Kafka's `offset.metadata.max.bytes` default. */
+export const MAX_OFFSET_METADATA_BYTES = 4096;
+
+/** One partition offset to commit. */
+export interface OffsetEntry {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+/** A committed offset as OffsetFetch returns it (-1 and "" when nothing is committed). */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string;
+}
+
+/** A DescribeGroups entry. */
+export interface GroupDescription {
+  groupId: string;
+  state: GroupState;
+  protocolType: string;
+  protocolName: string;
+  members: MemberSummary[];
+}
+
+/** Options for {@link GroupCoordinator.open}. */
+export interface GroupCoordinatorOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Clock override (timers still use real time unless `timers` is given). */
+  now?: () => number;
+  /** Timer source; tests pass a manual one. */
+  timers?: Timers;
+  /** Journal sync policy for committed offsets (default "always"). */
+  fsync?: "always" | "interval";
+  /** Lowest accepted session timeout (default 1000 ms; Kafka's default is 6000). */
+  minSessionTimeoutMs?: number;
+  /** Highest accepted session timeout (default 1800000 ms, as Kafka). */
+  maxSessionTimeoutMs?: number;
+  /** Delay before the first rebalance of an empty group completes (default 0 ms). */
+  initialRebalanceDelayMs?: number;
+}
+
+type OffsetRecord =
+  | { g: string; t: string; p: number; o: number; m: string; ts: number }
+  | { g: string; del: true }
+  | { g: string; pt: string };
+
+interface Stored {
+  offset: number;
+  metadata: string;
+  ts: number;
+}
+
+const encoder = new TextEncoder();
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Coordinates consumer groups and stores their committed offsets; see the module doc. */
+export class GroupCoordinator {
+  #groups = new Map<string, Group>();
+  #offsets = new Map<string, Map<string, Stored & { topic: string; partition: number }>>();
+  #protocolTypes = new Map<string, string>();
+  /** groupId → producerId → pending transactional offsets. */
+  #txnOffsets = new Map<string, Map<number, Map<string, OffsetEntry>>>();
+  #journal: Journal<OffsetRecord>;
+  #timers: Timers;
+  #limits: GroupLimits;
+  #logger: Logger;
+  #compacting: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(
+    journal: Journal<OffsetRecord>,
+    timers: Timers,
+    limits: GroupLimits,
+    logger: Logger,
+  ) {
+    this.#journal = journal;
+    this.#timers = timers;
+    this.#limits = limits;
+    this.#logger = logger;
+  }
+
+  /** Loads committed offsets from `<dataDir>/__groups/` and starts the coordinator. */
+  static async open(opts: GroupCoordinatorOptions): Promise<GroupCoordinator> {
+    const logger = opts.logger.child("groups");
+    const offsets = new Map<string, Map<string, Stored & { topic: string; partition: number }>>();
+    const protocolTypes = new Map<string, string>();
+    const journal = await Journal.open<OffsetRecord>({
+      path: `${opts.dataDir}/__groups/offsets.jsonl`,
+      logger,
+      sync: opts.fsync ?? "always",
+      replay: (r) => {
+        if ("del" in r) {
+          offsets.delete(r.g);
+          protocolTypes.delete(r.g);
+        } else if ("pt" in r) {
+          protocolTypes.set(r.g, r.pt);
+        } else {
+          let m = offsets.get(r.g);
+          if (!m) offsets.set(r.g, m = new Map());
+          m.set(key(r.t, r.p), {
+            topic: r.t,
+            partition: r.p,
+            offset: r.o,
+            metadata: r.m,
+            ts: r.ts,
+          });
+        }
+      },
+    });
+    const timers = opts.timers ?? realTimers(opts.now);
+    const c = new GroupCoordinator(journal, timers, {
+      minSessionTimeoutMs: opts.minSessionTimeoutMs ?? 1000,
+      maxSessionTimeoutMs: opts.maxSessionTimeoutMs ?? 1_800_000,
+      initialRebalanceDelayMs: opts.initialRebalanceDelayMs ?? 0,
+    }, logger);
+    c.#offsets = offsets;
+    c.#protocolTypes = protocolTypes;
+    for (const [g, pt] of protocolTypes) c.#group(g).protocolType = pt;
+    for (const g of offsets.keys()) c.#group(g);
+    let n = 0;
+    for (const m of offsets.values()) n += m.size;
+    logger.info(`loaded ${n} committed offsets of ${offsets.size} groups`);
+    return c;
+  }
+
+  #group(groupId: string): Group {
+    let g = this.#groups.get(groupId);
+    if (!g) {
+      g = new Group(groupId, this.#timers, this.#limits, this.#logger, (x) => this.#changed(x));
+      this.#groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  #changed(g: Group): void {
+    // The protocol type is durable so ListGroups/DescribeGroups still show it after a restart.
+    if (g.protocolType !== null && this.#protocolTypes.get(g.groupId) !== g.protocolType) {
+      this.#protocolTypes.set(g.groupId, g.protocolType);
+      this.#journal.append([{ g: g.groupId, pt: g.protocolType }]).catch(() => {});
+    }
+  }
+
+  // ---- membership ------------------------------------------------------------------------
+
+  /** JoinGroup (long poll). */
+  join(req: JoinRequest): Promise<JoinResult> {
+    const fail = (code: number) =>
+      Promise.resolve<JoinResult>({
+        errorCode: code,
+        generationId: -1,
+        protocolName: "",
+        leader: "",
+        memberId: req.memberId,
+        members: [],
+      });
+    if (this.#closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE.code);
+    if (req.groupId === "") return fail(ErrorCode.INVALID_GROUP_ID.code);
+    const existing = this.#groups.get(req.groupId);
+    if (!existing && req.memberId !== "") return fail(ErrorCode.UNKNOWN_MEMBER_ID.code);
+    return this.#group(req.groupId).join(req);
+  }
+
+  /** SyncGroup (followers wait for the leader). */
+  sync(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    assignments: { memberId: string; assignment: Uint8Array }[],
+  ): Promise<SyncResult> {
+    if (groupId === "") {
+      return Promise.resolve({
+        errorCode: ErrorCode.INVALID_GROUP_ID.code,
+        assignment: new Uint8Array(0),
+      });
+    }
+    const g = this.#groups.get(groupId);
+    if (!g) {
+      return Promise.resolve({
+        errorCode: ErrorCode.UNKNOWN_MEMBER_ID.code,
+        assignment: new Uint8Array(0),
+      });
+    }
+    return g.sync(memberId, generationId, assignments);
+  }
+
+  /** Heartbeat; returns the error code. */
+  heartbeat(groupId: string, generationId: number, memberId: string): number {
+    if (groupId === "") return ErrorCode.INVALID_GROUP_ID.code;
+    const g = this.#groups.get(groupId);
+    return g ? g.heartbeat(memberId, generationId) : ErrorCode.UNKNOWN_MEMBER_ID.code;
+  }
+
+  /** LeaveGroup; one error code per member id, in order. */
+  leave(groupId: string, memberIds: string[]): number[] {
+    if (groupId === "") return memberIds.map(() => ErrorCode.INVALID_GROUP_ID.code);
+    const g = this.#groups.get(groupId);
+    return memberIds.map((id) => g ? g.leave(id) : ErrorCode.UNKNOWN_MEMBER_ID.code);
+  }
+
+  // ---- offsets ----------------------------------------------------------------------------
+
+  /**
+   * OffsetCommit: validates membership, then stores the offsets durably. Returns one error
+   * code per entry, in order.
+   */
+  async commitOffsets(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    entries: OffsetEntry[],
+  ): Promise<number[]> {
+    if (groupId === "") return entries.map(() => ErrorCode.INVALID_GROUP_ID.code);
+    if (this.#closed) return entries.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE.code);
+    let g = this.#groups.get(groupId);
+    if (!g) {
+      // A commit with no generation (admin tool, manual assign) creates an Empty group.
+      if (generationId >= 0) return entries.map(() => ErrorCode.ILLEGAL_GENERATION.code);
+      g = this.#group(groupId);
+    }
+    const code = g.validateCommit(memberId, generationId);
+    if (code !== 0) return entries.map(() => code);
+    const codes = entries.map((e) => this.#checkEntry(e));
+    await this.#store(groupId, entries.filter((_, i) => codes[i] === 0));
+    return codes;
+  }
+
+  #checkEntry(e: OffsetEntry): number {
+    if (e.metadata !== null && encoder.encode(e.metadata).length > MAX_OFFSET_METADATA_BYTES) {
+      return ErrorCode.OFFSET_METADATA_TOO_LARGE.code;
+    }
+    return 0;
+  }
+
+  async #store(groupId: string, entries: OffsetEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const ts = this.#timers.now();
+    let m = this.#offsets.get(groupId);
+    if (!m) this.#offsets.set(groupId, m = new Map());
+    const records: OffsetRecord[] = [];
+    for (const e of entries) {
+      const metadata = e.metadata ?? "";
+      m.set(key(e.topic, e.partition), {
+        topic: e.topic,
+        partition: e.partition,
+        offset: e.offset,
+        metadata,
+        ts,
+      });
+      records.push({ g: groupId, t: e.topic, p: e.partition, o: e.offset, m: metadata, ts });
+    }
+    await this.#journal.append(records);
+    this.#maybeCompact();
+  }
+
+  /**
+   * OffsetFetch: the committed offset of each requested partition (-1 when none), or of every
+   * partition the group committed when `partitions` is null. Pending transactional offsets
+   * are not visible.
+   */
+  fetchOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[] | null,
+  ): CommittedOffset[] {
+    const m = this.#offsets.get(groupId);
+    if (partitions === null) {
+      return [...(m?.values() ?? [])].map((s) => ({
+        topic: s.topic,
+        partition: s.partition,
+        offset: s.offset,
+        metadata: s.metadata,
+      }));
+    }
+    return partitions.map(({ topic, partition }) => {
+      const s = m?.get(key(topic, partition));
+      return { topic, partition, offset: s?.offset ?? -1, metadata: s?.metadata ?? "" };
+    });
+  }
+
+  #maybeCompact(): void {
+    let live = this.#protocolTypes.size;
+    for (const m of this.#offsets.values()) live += m.size;
+    if (this.#compacting || this.#journal.records < 2 * live + 10_000) return;
+    const snapshot: OffsetRecord[] = [];
+    for (const [g, pt] of this.#protocolTypes) snapshot.push({ g, pt });
+    for (const [g, m] of this.#offsets) {
+      for (const s of m.values()) {
+        snapshot.push({ g, t: s.topic, p: s.partition, o: s.offset, m: s.metadata, ts: s.ts });
+      }
+    }
+    this.#compacting = this.#journal.rewrite(snapshot).catch((e) => {
+      this.#logger.error(`offset journal compaction failed: ${(e as Error).message}`);
+    }).finally(() => this.#compacting = null);
+  }
+
+  // ---- transactional offsets (called by the transaction coordinator) -------------------------
+
+  /** TxnOffsetCommit: stages offsets for `producerId`; returns one error code per entry. */
+  stageTxnOffsets(groupId: string, producerId: number, entries: OffsetEntry[]): number[] {
+    if (groupId === "") return entries.map(() => ErrorCode.INVALID_GROUP_ID.code);
+    this.#group(groupId);
+    let byPid = this.#txnOffsets.get(groupId);
+    if (!byPid) this.#txnOffsets.set(groupId, byPid = new Map());
+    let staged = byPid.get(producerId);
+    if (!staged) byPid.set(producerId, staged = new Map());
+    return entries.map((e) => {
+      const code = this.#checkEntry(e);
+      if (code === 0) staged!.set(key(e.topic, e.partition), e);
+      return code;
+    });
+  }
+
+  /** Removes and returns the offsets staged by `producerId` for `groupId`. */
+  takeTxnOffsets(groupId: string, producerId: number): OffsetEntry[] {
+    const byPid = this.#txnOffsets.get(groupId);
+    const staged = byPid?.get(producerId);
+    if (!byPid || !staged) return [];
+    byPid.delete(producerId);
+    if (byPid.size === 0) this.#txnOffsets.delete(groupId);
+    return [...staged.values()];
+  }
+
+  /** Makes transactional offsets visible (EndTxn commit); durable when it resolves. */
+  applyTxnOffsets(groupId: string, entries: OffsetEntry[]): Promise<void> {
+    this.#group(groupId);
+    return this.#store(groupId, entries);
+  }
+
+  // ---- describe, list, delete ----------------------------------------------------------------
+
+  /** DescribeGroups entry; an unknown group is reported as Dead with empty fields. */
+  describe(groupId: string): GroupDescription {
+    const g = this.#groups.get(groupId);
+    if (!g) return { groupId, state: "Dead", protocolType: "", protocolName: "", members: [] };
+    return {
+      groupId,
+      state: g.state,
+      protocolType: g.protocolType ?? "",
+      protocolName: g.state === "Stable" ? g.protocolName ?? "" : "",
+      members: g.summary(),
+    };
+  }
+
+  /** ListGroups entries. */
+  list(): { groupId: string; protocolType: string; state: GroupState }[] {
+    return [...this.#groups.values()].map((g) => ({
+      groupId: g.groupId,
+      protocolType: g.protocolType ?? "",
+      state: g.state,
+    }));
+  }
+
+  /** DeleteGroups for one group: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, or deletes it. */
+  async deleteGroup(groupId: string): Promise<number> {
+    if (groupId === "") return ErrorCode.INVALID_GROUP_ID.code;
+    const g = this.#groups.get(groupId);
+    if (!g) return ErrorCode.GROUP_ID_NOT_FOUND.code;
+    if (g.state !== "Empty" || g.pendingMembers.size > 0) return ErrorCode.NON_EMPTY_GROUP.code;
+    g.shutdown();
+    this.#groups.delete(groupId);
+    this.#offsets.delete(groupId);
+    this.#protocolTypes.delete(groupId);
+    this.#txnOffsets.delete(groupId);
+    await this.#journal.append([{ g: groupId, del: true }]);
+    this.#logger.info(`group ${groupId} deleted`);
+    return 0;
+  }
+
+  /** Stops every timer, answers parked requests, flushes and closes the offset journal. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const g of this.#groups.values()) g.shutdown();
+    if (this.#compacting) await this.#compacting;
+    await this.#journal.close();
+  }
+}

@@ -1,0 +1,562 @@
+/**
+ * One consumer group: Kafka's classic membership state machine.
+ *
+ * States: Empty → PreparingRebalance → CompletingRebalance → Stable, plus Dead once the
+ * group is deleted. JoinGroup and SyncGroup are long polls: {@link Group.join} and
+ * {@link Group.sync} return promises that settle when the rebalance reaches the point the
+ * caller waits for. Follows apache/kafka `GroupCoordinator.scala` (3.8) for dynamic members;
+ * `group_instance_id` is accepted but every member is treated as dynamic.
+ *
+ * @module
+ */
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Logger } from "../../util/log.ts";
+import type { TimerHandle, Timers } from "./timers.ts";
+
+/** The five states of a classic group. */
+export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+
+/** One protocol a member supports, e.g. `{ name: "range", metadata }`. */
+export interface GroupProtocol {
+  name: string;
+  metadata: Uint8Array;
+}
+
+/** What JoinGroup carries, decoded. */
+export interface JoinRequest {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: GroupProtocol[];
+  /** JoinGroup v4+: an empty member id gets MEMBER_ID_REQUIRED and a generated id. */
+  requireKnownMemberId: boolean;
+}
+
+/** A member as listed to the leader in its JoinGroup response. */
+export interface JoinMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  metadata: Uint8Array;
+}
+
+/** The JoinGroup response fields. */
+export interface JoinResult {
+  errorCode: number;
+  generationId: number;
+  protocolName: string;
+  leader: string;
+  memberId: string;
+  members: JoinMember[];
+}
+
+/** The SyncGroup response fields. */
+export interface SyncResult {
+  errorCode: number;
+  assignment: Uint8Array;
+}
+
+/** A member in a DescribeGroups answer. */
+export interface MemberSummary {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  metadata: Uint8Array;
+  assignment: Uint8Array;
+}
+
+/** Timing limits shared by every group. */
+export interface GroupLimits {
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  /** Delay before completing the first rebalance of an Empty group (Kafka default 3000). */
+  initialRebalanceDelayMs: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+class Member {
+  protocols: GroupProtocol[];
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  assignment: Uint8Array = EMPTY;
+  joinWaiter: ((r: JoinResult) => void) | null = null;
+  syncWaiter: ((r: SyncResult) => void) | null = null;
+  sessionTimer: TimerHandle | null = null;
+  constructor(
+    readonly memberId: string,
+    readonly groupInstanceId: string | null,
+    readonly clientId: string,
+    readonly clientHost: string,
+    req: JoinRequest,
+  ) {
+    this.protocols = req.protocols;
+    this.sessionTimeoutMs = req.sessionTimeoutMs;
+    this.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+  }
+  metadataFor(protocol: string | null): Uint8Array {
+    return this.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
+  }
+}
+
+function sameProtocols(a: GroupProtocol[], b: GroupProtocol[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].name !== b[i].name) return false;
+    const x = a[i].metadata, y = b[i].metadata;
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
+}
+
+function joinError(errorCode: number, memberId = ""): JoinResult {
+  return { errorCode, generationId: -1, protocolName: "", leader: "", memberId, members: [] };
+}
+
+/** A consumer group and its members; see the module doc. */
+export class Group {
+  readonly groupId: string;
+  state: GroupState = "Empty";
+  generationId = 0;
+  protocolType: string | null = null;
+  protocolName: string | null = null;
+  leaderId: string | null = null;
+  readonly members = new Map<string, Member>();
+  /** Member ids handed out with MEMBER_ID_REQUIRED, awaiting their second join. */
+  readonly pendingMembers = new Map<string, TimerHandle>();
+  #rebalanceTimer: TimerHandle | null = null;
+  #syncTimer: TimerHandle | null = null;
+  #pendingSync = new Set<string>();
+  #timers: Timers;
+  #limits: GroupLimits;
+  #logger: Logger;
+  #onChange: (g: Group) => void;
+
+  constructor(
+    groupId: string,
+    timers: Timers,
+    limits: GroupLimits,
+    logger: Logger,
+    onChange: (g: Group) => void = () => {},
+  ) {
+    this.groupId = groupId;
+    this.#timers = timers;
+    this.#limits = limits;
+    this.#logger = logger;
+    this.#onChange = onChange;
+  }
+
+  /** Whether `memberId` is a current member. */
+  has(memberId: string): boolean {
+    return this.members.has(memberId);
+  }
+
+  // ---- JoinGroup ------------------------------------------------------------------------
+
+  /** Handles a JoinGroup; resolves when the member's join completes (long poll). */
+  join(req: JoinRequest): Promise<JoinResult> {
+    if (this.state === "Dead") {
+      return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE.code));
+    }
+    if (
+      req.sessionTimeoutMs < this.#limits.minSessionTimeoutMs ||
+      req.sessionTimeoutMs > this.#limits.maxSessionTimeoutMs
+    ) {
+      return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT.code, req.memberId));
+    }
+    if (!this.#protocolsCompatible(req)) {
+      return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL.code, req.memberId));
+    }
+    if (req.memberId === "") {
+      if (req.requireKnownMemberId && req.groupInstanceId === null) {
+        const id = `${req.clientId}-${crypto.randomUUID()}`;
+        const t = this.#timers.set(() => {
+          this.pendingMembers.delete(id);
+          this.#maybeCompleteJoin();
+        }, req.sessionTimeoutMs);
+        this.pendingMembers.set(id, t);
+        return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED.code, id));
+      }
+      return this.#addMemberAndRebalance(`${req.clientId}-${crypto.randomUUID()}`, req);
+    }
+    const pending = this.pendingMembers.get(req.memberId);
+    if (pending !== undefined) {
+      this.#timers.clear(pending);
+      this.pendingMembers.delete(req.memberId);
+      return this.#addMemberAndRebalance(req.memberId, req);
+    }
+    const member = this.members.get(req.memberId);
+    if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID.code, req.memberId));
+    switch (this.state) {
+      case "PreparingRebalance":
+        return this.#updateMemberAndRebalance(member, req);
+      case "CompletingRebalance":
+        if (sameProtocols(member.protocols, req.protocols)) {
+          this.#heartbeat(member);
+          return Promise.resolve(this.#joinResultFor(member));
+        }
+        return this.#updateMemberAndRebalance(member, req);
+      case "Stable":
+        if (member.memberId === this.leaderId || !sameProtocols(member.protocols, req.protocols)) {
+          return this.#updateMemberAndRebalance(member, req);
+        }
+        this.#heartbeat(member);
+        return Promise.resolve(this.#joinResultFor(member));
+      default:
+        return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID.code, req.memberId));
+    }
+  }
+
+  #protocolsCompatible(req: JoinRequest): boolean {
+    if (req.protocolType === "" || req.protocols.length === 0) return false;
+    if (this.members.size === 0) return true;
+    if (req.protocolType !== this.protocolType) return false;
+    // At least one of the joiner's protocols must be supported by every other member.
+    return req.protocols.some((p) =>
+      [...this.members.values()].every((m) =>
+        m.memberId === req.memberId || m.protocols.some((q) => q.name === p.name)
+      )
+    );
+  }
+
+  #addMemberAndRebalance(memberId: string, req: JoinRequest): Promise<JoinResult> {
+    const member = new Member(memberId, req.groupInstanceId, req.clientId, req.clientHost, req);
+    if (this.members.size === 0) this.protocolType = req.protocolType;
+    this.members.set(memberId, member);
+    this.#logger.info(
+      `group ${this.groupId}: member ${memberId} joined from ${req.clientHost} (${this.members.size} members)`,
+    );
+    const p = new Promise<JoinResult>((resolve) => member.joinWaiter = resolve);
+    this.#maybePrepareRebalance(`member ${memberId} joined`);
+    this.#maybeCompleteJoin();
+    return p;
+  }
+
+  #updateMemberAndRebalance(member: Member, req: JoinRequest): Promise<JoinResult> {
+    member.protocols = req.protocols;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    // A member that re-sends JoinGroup replaces its previous parked request.
+    member.joinWaiter?.(joinError(ErrorCode.REBALANCE_IN_PROGRESS.code, member.memberId));
+    const p = new Promise<JoinResult>((resolve) => member.joinWaiter = resolve);
+    this.#maybePrepareRebalance(`member ${member.memberId} rejoined`);
+    this.#maybeCompleteJoin();
+    return p;
+  }
+
+  #maybePrepareRebalance(reason: string): void {
+    if (this.state === "PreparingRebalance" || this.state === "Dead") return;
+    // Parked SyncGroups of the aborted round learn they must rejoin.
+    if (this.state === "CompletingRebalance") {
+      for (const m of this.members.values()) m.assignment = EMPTY;
+    }
+    for (const m of this.members.values()) {
+      if (m.syncWaiter) {
+        m.syncWaiter({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS.code, assignment: EMPTY });
+        m.syncWaiter = null;
+      }
+    }
+    this.#clearSyncTimer();
+    const initial = this.state === "Empty";
+    this.state = "PreparingRebalance";
+    this.#logger.info(
+      `group ${this.groupId}: preparing rebalance of generation ${this.generationId} (${reason})`,
+    );
+    const timeout = initial
+      ? this.#limits.initialRebalanceDelayMs
+      : Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    this.#initialDelay = initial && timeout > 0;
+    this.#rebalanceTimer = this.#timers.set(() => {
+      this.#rebalanceTimer = null;
+      this.#initialDelay = false;
+      this.#completeJoin(true);
+    }, timeout);
+    this.#onChange(this);
+  }
+  #initialDelay = false;
+
+  #allJoined(): boolean {
+    if (this.pendingMembers.size > 0) return false;
+    for (const m of this.members.values()) if (!m.joinWaiter) return false;
+    return true;
+  }
+
+  #maybeCompleteJoin(): void {
+    if (this.state !== "PreparingRebalance" || this.#initialDelay) return;
+    if (this.#allJoined()) this.#completeJoin(false);
+  }
+
+  #completeJoin(timedOut: boolean): void {
+    if (this.state !== "PreparingRebalance") return;
+    if (this.#rebalanceTimer !== null) this.#timers.clear(this.#rebalanceTimer);
+    this.#rebalanceTimer = null;
+    if (timedOut) {
+      for (const m of [...this.members.values()]) {
+        if (!m.joinWaiter) {
+          this.#logger.info(
+            `group ${this.groupId}: member ${m.memberId} did not rejoin within the rebalance timeout, removed`,
+          );
+          this.#removeMember(m);
+        }
+      }
+    }
+    this.generationId++;
+    if (this.members.size === 0) {
+      this.state = "Empty";
+      this.protocolName = null;
+      this.leaderId = null;
+      this.#logger.info(`group ${this.groupId}: generation ${this.generationId} is empty`);
+      this.#onChange(this);
+      return;
+    }
+    this.protocolName = this.#selectProtocol();
+    if (this.leaderId === null || !this.members.has(this.leaderId)) {
+      this.leaderId = this.members.keys().next().value!;
+    }
+    this.state = "CompletingRebalance";
+    this.#logger.info(
+      `group ${this.groupId}: generation ${this.generationId} with ${this.members.size} members, protocol ${this.protocolName}, leader ${this.leaderId}`,
+    );
+    this.#pendingSync = new Set(this.members.keys());
+    for (const m of this.members.values()) {
+      const waiter = m.joinWaiter;
+      m.joinWaiter = null;
+      this.#heartbeat(m);
+      waiter?.(this.#joinResultFor(m));
+    }
+    // Members that got a JoinGroup answer but never SyncGroup are removed (Kafka's pending sync).
+    const gen = this.generationId;
+    const timeout = Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    this.#syncTimer = this.#timers.set(() => {
+      this.#syncTimer = null;
+      if (this.generationId !== gen || this.#pendingSync.size === 0) return;
+      if (this.state !== "CompletingRebalance" && this.state !== "Stable") return;
+      const missing = [...this.#pendingSync];
+      this.#logger.info(
+        `group ${this.groupId}: members ${missing.join(", ")} did not SyncGroup in time, removed`,
+      );
+      for (const id of missing) {
+        const m = this.members.get(id);
+        if (m) this.#removeMember(m);
+      }
+      this.#pendingSync.clear();
+      this.#afterMembershipChange("pending sync expired");
+    }, timeout);
+    this.#onChange(this);
+  }
+
+  #selectProtocol(): string {
+    const members = [...this.members.values()];
+    const candidates = members[0].protocols.map((p) => p.name).filter((name) =>
+      members.every((m) => m.protocols.some((p) => p.name === name))
+    );
+    const votes = new Map<string, number>();
+    for (const m of members) {
+      const vote = m.protocols.find((p) => candidates.includes(p.name))?.name;
+      if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1);
+    }
+    let best = candidates[0];
+    for (const c of candidates) if ((votes.get(c) ?? 0) > (votes.get(best) ?? 0)) best = c;
+    return best;
+  }
+
+  #joinResultFor(m: Member): JoinResult {
+    const isLeader = m.memberId === this.leaderId;
+    return {
+      errorCode: ErrorCode.NONE.code,
+      generationId: this.generationId,
+      protocolName: this.protocolName ?? "",
+      leader: this.leaderId ?? "",
+      memberId: m.memberId,
+      members: isLeader
+        ? [...this.members.values()].map((x) => ({
+          memberId: x.memberId,
+          groupInstanceId: x.groupInstanceId,
+          metadata: x.metadataFor(this.protocolName),
+        }))
+        : [],
+    };
+  }
+
+  // ---- SyncGroup ------------------------------------------------------------------------
+
+  /** Handles a SyncGroup; followers wait for the leader's assignment. */
+  sync(
+    memberId: string,
+    generationId: number,
+    assignments: { memberId: string; assignment: Uint8Array }[],
+  ): Promise<SyncResult> {
+    const fail = (e: { code: number }) => Promise.resolve({ errorCode: e.code, assignment: EMPTY });
+    if (this.state === "Dead") return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const m = this.members.get(memberId);
+    if (!m) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (generationId !== this.generationId) return fail(ErrorCode.ILLEGAL_GENERATION);
+    switch (this.state) {
+      case "Empty":
+        return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+      case "PreparingRebalance":
+        return fail(ErrorCode.REBALANCE_IN_PROGRESS);
+      case "Stable":
+        this.#pendingSync.delete(memberId);
+        this.#heartbeat(m);
+        return Promise.resolve({ errorCode: 0, assignment: m.assignment });
+    }
+    // CompletingRebalance: park until the leader's assignment arrives.
+    this.#pendingSync.delete(memberId);
+    this.#heartbeat(m);
+    m.syncWaiter?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS.code, assignment: EMPTY });
+    const p = new Promise<SyncResult>((resolve) => m.syncWaiter = resolve);
+    if (memberId === this.leaderId) {
+      const given = new Map(assignments.map((a) => [a.memberId, a.assignment]));
+      for (const x of this.members.values()) x.assignment = given.get(x.memberId) ?? EMPTY;
+      this.state = "Stable";
+      this.#logger.info(`group ${this.groupId}: generation ${this.generationId} is stable`);
+      for (const x of this.members.values()) {
+        if (x.syncWaiter) {
+          x.syncWaiter({ errorCode: 0, assignment: x.assignment });
+          x.syncWaiter = null;
+        }
+      }
+      this.#onChange(this);
+    }
+    return p;
+  }
+
+  // ---- Heartbeat, LeaveGroup, session expiry ----------------------------------------------
+
+  /** Handles a Heartbeat; returns the error code. */
+  heartbeat(memberId: string, generationId: number): number {
+    if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    if (this.state === "Empty") return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    const m = this.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION.code;
+    this.#heartbeat(m);
+    return this.state === "PreparingRebalance" ? ErrorCode.REBALANCE_IN_PROGRESS.code : 0;
+  }
+
+  /** Resets a member's session timer, if it is one (OffsetCommit counts as liveness too). */
+  touch(memberId: string): void {
+    const m = this.members.get(memberId);
+    if (m) this.#heartbeat(m);
+  }
+
+  #heartbeat(m: Member): void {
+    if (m.sessionTimer !== null) this.#timers.clear(m.sessionTimer);
+    m.sessionTimer = this.#timers.set(() => this.#expire(m), m.sessionTimeoutMs);
+  }
+
+  #expire(m: Member): void {
+    m.sessionTimer = null;
+    if (this.members.get(m.memberId) !== m) return;
+    // A member parked in JoinGroup/SyncGroup is alive: its request is the heartbeat.
+    if (m.joinWaiter || m.syncWaiter) {
+      this.#heartbeat(m);
+      return;
+    }
+    this.#logger.info(
+      `group ${this.groupId}: member ${m.memberId} (${m.clientHost}) session timed out after ${m.sessionTimeoutMs} ms, removed`,
+    );
+    this.#removeMember(m);
+    this.#afterMembershipChange(`member ${m.memberId} session timed out`);
+  }
+
+  /** Handles one LeaveGroup member; returns its error code. */
+  leave(memberId: string): number {
+    if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    const pending = this.pendingMembers.get(memberId);
+    if (pending !== undefined) {
+      this.#timers.clear(pending);
+      this.pendingMembers.delete(memberId);
+      this.#maybeCompleteJoin();
+      return 0;
+    }
+    const m = this.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    this.#logger.info(`group ${this.groupId}: member ${memberId} left`);
+    m.joinWaiter?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID.code, memberId));
+    m.joinWaiter = null;
+    this.#removeMember(m);
+    this.#afterMembershipChange(`member ${memberId} left`);
+    return 0;
+  }
+
+  #removeMember(m: Member): void {
+    if (m.sessionTimer !== null) this.#timers.clear(m.sessionTimer);
+    m.sessionTimer = null;
+    m.syncWaiter?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID.code, assignment: EMPTY });
+    m.syncWaiter = null;
+    this.members.delete(m.memberId);
+    this.#pendingSync.delete(m.memberId);
+    if (this.leaderId === m.memberId) this.leaderId = null;
+  }
+
+  #afterMembershipChange(reason: string): void {
+    if (this.state === "Stable" || this.state === "CompletingRebalance") {
+      this.#maybePrepareRebalance(reason);
+      this.#maybeCompleteJoin();
+    } else if (this.state === "PreparingRebalance") {
+      this.#maybeCompleteJoin();
+    }
+    this.#onChange(this);
+  }
+
+  #clearSyncTimer(): void {
+    if (this.#syncTimer !== null) this.#timers.clear(this.#syncTimer);
+    this.#syncTimer = null;
+  }
+
+  // ---- Offsets validation, describe, delete ------------------------------------------------
+
+  /**
+   * Validates an OffsetCommit against membership (Kafka `validateOffsetCommit`); returns 0
+   * when the commit may proceed.
+   */
+  validateCommit(memberId: string, generationId: number): number {
+    if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    if (generationId < 0 && memberId === "" && this.state === "Empty") return 0;
+    const m = this.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION.code;
+    if (this.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS.code;
+    this.#heartbeat(m);
+    return 0;
+  }
+
+  /** DescribeGroups members: metadata and assignments only once Stable, like Kafka. */
+  summary(): MemberSummary[] {
+    const stable = this.state === "Stable";
+    return [...this.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: stable ? m.metadataFor(this.protocolName) : EMPTY,
+      assignment: stable ? m.assignment : EMPTY,
+    }));
+  }
+
+  /** Marks the group Dead and stops its timers (group deletion, broker close). */
+  shutdown(): void {
+    for (const m of [...this.members.values()]) {
+      m.joinWaiter?.(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE.code, m.memberId));
+      m.joinWaiter = null;
+      m.syncWaiter?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE.code, assignment: EMPTY });
+      m.syncWaiter = null;
+      if (m.sessionTimer !== null) this.#timers.clear(m.sessionTimer);
+      m.sessionTimer = null;
+    }
+    for (const t of this.pendingMembers.values()) this.#timers.clear(t);
+    this.pendingMembers.clear();
+    if (this.#rebalanceTimer !== null) this.#timers.clear(this.#rebalanceTimer);
+    this.#rebalanceTimer = null;
+    this.#clearSyncTimer();
+    this.state = "Dead";
+  }
+}

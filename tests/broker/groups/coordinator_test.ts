@@ -1,0 +1,356 @@
+import assert from "node:assert/strict";
+import { GroupCoordinator, type JoinRequest } from "../../../lib/broker/groups/coordinator.ts";
+import { ManualTimers } from "../../../lib/broker/groups/timers.ts";
+import { Logger } from "../../../lib/util/log.ts";
+
+const quiet = new Logger("test", "SILENT");
+const meta = (s: string) => new TextEncoder().encode(s);
+
+async function open(dataDir: string, timers = new ManualTimers()) {
+  const c = await GroupCoordinator.open({ dataDir, logger: quiet, timers });
+  return { c, timers };
+}
+
+function req(over: Partial<JoinRequest> = {}): JoinRequest {
+  return {
+    groupId: "g",
+    memberId: "",
+    groupInstanceId: null,
+    clientId: "client",
+    clientHost: "/127.0.0.1",
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 20_000,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: meta("m") }],
+    requireKnownMemberId: false,
+    ...over,
+  };
+}
+
+/** Whether a promise has settled, after letting microtasks run. */
+async function settled<T>(p: Promise<T>): Promise<boolean> {
+  let done = false;
+  p.then(() => done = true, () => done = true);
+  await new Promise((r) => setTimeout(r, 0));
+  return done;
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "sa-groups-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Joins one member and syncs it, returning its id and generation. */
+async function stableSingle(c: GroupCoordinator) {
+  const j = await c.join(req());
+  assert.deepEqual(j.errorCode, 0);
+  const s = await c.sync("g", j.generationId, j.memberId, [
+    { memberId: j.memberId, assignment: meta("all") },
+  ]);
+  assert.deepEqual(s.errorCode, 0);
+  return j;
+}
+
+Deno.test("JoinGroup v4+: MEMBER_ID_REQUIRED, then the rejoin with that id completes", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const first = await c.join(req({ requireKnownMemberId: true }));
+    assert.deepEqual(first.errorCode, 79);
+    assert.ok(first.memberId.startsWith("client-"));
+    assert.deepEqual(c.describe("g").state, "Empty");
+    const second = await c.join(req({ requireKnownMemberId: true, memberId: first.memberId }));
+    assert.deepEqual(second.errorCode, 0);
+    assert.deepEqual(second.generationId, 1);
+    assert.deepEqual(second.leader, first.memberId);
+    assert.deepEqual(second.protocolName, "range");
+    assert.deepEqual(second.members.map((m) => m.memberId), [first.memberId]);
+    assert.deepEqual(c.describe("g").state, "CompletingRebalance");
+    await c.close();
+  });
+});
+
+Deno.test("JoinGroup validation: empty group id, session timeout, unknown member, protocol", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    assert.deepEqual((await c.join(req({ groupId: "" }))).errorCode, 24);
+    assert.deepEqual((await c.join(req({ sessionTimeoutMs: 10 }))).errorCode, 26);
+    assert.deepEqual((await c.join(req({ memberId: "nobody" }))).errorCode, 25);
+    await stableSingle(c);
+    const other = await c.join(req({ protocols: [{ name: "sticky", metadata: meta("") }] }));
+    assert.deepEqual(other.errorCode, 23);
+    assert.deepEqual((await c.join(req({ protocolType: "connect" }))).errorCode, 23);
+    await c.close();
+  });
+});
+
+Deno.test("second member triggers a rebalance; leader gets members, followers wait in SyncGroup", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const a = await stableSingle(c);
+    assert.deepEqual(c.describe("g").state, "Stable");
+    assert.deepEqual(c.heartbeat("g", a.generationId, a.memberId), 0);
+
+    const bJoin = c.join(req({ clientId: "b" }));
+    assert.deepEqual(await settled(bJoin), false, "B waits until A rejoins");
+    assert.deepEqual(c.describe("g").state, "PreparingRebalance");
+    assert.deepEqual(c.heartbeat("g", a.generationId, a.memberId), 27);
+    const aJoin = await c.join(req({ memberId: a.memberId }));
+    const b = await bJoin;
+    assert.deepEqual([aJoin.errorCode, b.errorCode], [0, 0]);
+    assert.deepEqual(aJoin.generationId, 2);
+    assert.deepEqual(b.generationId, 2);
+    assert.deepEqual(aJoin.leader, a.memberId, "the leader keeps leadership");
+    assert.deepEqual(aJoin.members.length, 2);
+    assert.deepEqual(b.members, []);
+    assert.deepEqual(
+      c.heartbeat("g", 2, b.memberId),
+      0,
+      "heartbeat in CompletingRebalance is fine",
+    );
+    assert.deepEqual(c.heartbeat("g", 1, b.memberId), 22);
+
+    const bSync = c.sync("g", 2, b.memberId, []);
+    assert.deepEqual(await settled(bSync), false, "follower waits for the leader");
+    assert.deepEqual((await c.sync("g", 1, a.memberId, [])).errorCode, 22);
+    const aSync = await c.sync("g", 2, a.memberId, [
+      { memberId: a.memberId, assignment: meta("p0") },
+      { memberId: b.memberId, assignment: meta("p1") },
+    ]);
+    assert.deepEqual(new TextDecoder().decode(aSync.assignment), "p0");
+    assert.deepEqual(new TextDecoder().decode((await bSync).assignment), "p1");
+    const d = c.describe("g");
+    assert.deepEqual(d.state, "Stable");
+    assert.deepEqual(d.protocolName, "range");
+    assert.deepEqual(d.members.length, 2);
+    assert.deepEqual(new TextDecoder().decode(d.members[1].assignment), "p1");
+    // A follower rejoining with unchanged metadata gets the current generation, no rebalance.
+    const again = await c.join(req({ clientId: "b", memberId: b.memberId }));
+    assert.deepEqual(again.generationId, 2);
+    assert.deepEqual(c.describe("g").state, "Stable");
+    await c.close();
+  });
+});
+
+Deno.test("a member whose session times out is evicted and the group rebalances", async () => {
+  await withDir(async (dir) => {
+    const { c, timers } = await open(dir);
+    const a = await stableSingle(c);
+    const bJoin = c.join(req({ clientId: "b", sessionTimeoutMs: 3000 }));
+    await c.join(req({ memberId: a.memberId }));
+    const b = await bJoin;
+    const bSync = c.sync("g", 2, b.memberId, []);
+    await c.sync("g", 2, a.memberId, [{ memberId: b.memberId, assignment: meta("x") }]);
+    await bSync;
+    // A keeps heartbeating, B goes silent.
+    for (let t = 0; t < 2; t++) {
+      timers.advance(1000);
+      assert.deepEqual(c.heartbeat("g", 2, a.memberId), 0);
+    }
+    assert.deepEqual(c.describe("g").state, "Stable");
+    timers.advance(1000);
+    assert.deepEqual(c.describe("g").state, "PreparingRebalance");
+    assert.deepEqual(c.heartbeat("g", 2, b.memberId), 25, "evicted member is unknown");
+    assert.deepEqual(c.heartbeat("g", 2, a.memberId), 27);
+    const re = await c.join(req({ memberId: a.memberId }));
+    assert.deepEqual(re.generationId, 3);
+    assert.deepEqual(re.members.map((m) => m.memberId), [a.memberId]);
+    await c.close();
+    assert.deepEqual(timers.pending, 0, "close clears every timer");
+  });
+});
+
+Deno.test("members that do not rejoin within the rebalance timeout are removed", async () => {
+  await withDir(async (dir) => {
+    const { c, timers } = await open(dir);
+    const aj = await c.join(req({ sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 5000 }));
+    await c.sync("g", aj.generationId, aj.memberId, []);
+    const a = aj;
+    const bJoin = c.join(req({ clientId: "b", rebalanceTimeoutMs: 5000 }));
+    // A never rejoins; its session (30 s) outlasts the rebalance timeout (5 s).
+    timers.advance(4_999);
+    assert.deepEqual(await settled(bJoin), false);
+    timers.advance(1);
+    const b = await bJoin;
+    assert.deepEqual(b.errorCode, 0);
+    assert.deepEqual(b.leader, b.memberId);
+    assert.deepEqual(b.members.length, 1);
+    assert.deepEqual(c.heartbeat("g", b.generationId, a.memberId), 25);
+    await c.close();
+  });
+});
+
+Deno.test("a member that never sends SyncGroup is removed after the rebalance timeout", async () => {
+  await withDir(async (dir) => {
+    const { c, timers } = await open(dir);
+    const a = await stableSingle(c);
+    const bJoin = c.join(req({ clientId: "b" }));
+    await c.join(req({ memberId: a.memberId }));
+    await bJoin;
+    await c.sync("g", 2, a.memberId, []);
+    assert.deepEqual(c.describe("g").state, "Stable");
+    for (let t = 0; t < 20; t++) {
+      timers.advance(1000);
+      c.heartbeat("g", 2, a.memberId);
+    }
+    assert.deepEqual(c.describe("g").members.length, 1);
+    assert.deepEqual(c.describe("g").state, "PreparingRebalance");
+    await c.close();
+  });
+});
+
+Deno.test("LeaveGroup removes members, rebalances, reports unknown ones", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const a = await stableSingle(c);
+    assert.deepEqual(c.leave("g", ["ghost", a.memberId]), [25, 0]);
+    assert.deepEqual(c.describe("g").state, "Empty");
+    assert.deepEqual(c.leave("nope", ["x"]), [25]);
+    // Leave during a rebalance completes it for the remaining members.
+    const x = await stableSingle(c);
+    const yJoin = c.join(req({ clientId: "y" }));
+    assert.deepEqual(c.leave("g", [x.memberId]), [0]);
+    const y = await yJoin;
+    assert.deepEqual(y.errorCode, 0);
+    assert.deepEqual(y.members.map((m) => m.memberId), [y.memberId]);
+    await c.close();
+  });
+});
+
+Deno.test("protocol selection: the protocol most members prefer among the common ones", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const p = (...names: string[]) => names.map((name) => ({ name, metadata: meta(name) }));
+    const a = await c.join(req({ protocols: p("range", "roundrobin") }));
+    await c.sync("g", a.generationId, a.memberId, []);
+    const b = c.join(req({ protocols: p("roundrobin", "range") }));
+    const cc = c.join(req({ protocols: p("roundrobin") }));
+    const a2 = await c.join(req({ memberId: a.memberId, protocols: p("range", "roundrobin") }));
+    await b;
+    await cc;
+    assert.deepEqual(a2.protocolName, "roundrobin");
+    assert.deepEqual(new TextDecoder().decode(a2.members[0].metadata), "roundrobin");
+    await c.close();
+  });
+});
+
+Deno.test("OffsetCommit validation follows Kafka's rules", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const e = [{ topic: "t", partition: 0, offset: 5, metadata: null }];
+    assert.deepEqual(await c.commitOffsets("", -1, "", e), [24]);
+    assert.deepEqual(await c.commitOffsets("g", 3, "m", e), [22], "generation on a missing group");
+    assert.deepEqual(await c.commitOffsets("g", -1, "", e), [0], "simple consumer commit");
+    assert.deepEqual(c.describe("g").state, "Empty");
+    const j = await c.join(req());
+    assert.deepEqual(await c.commitOffsets("g", j.generationId, j.memberId, e), [27]);
+    await c.sync("g", j.generationId, j.memberId, []);
+    assert.deepEqual(await c.commitOffsets("g", -1, "", e), [25]);
+    assert.deepEqual(await c.commitOffsets("g", j.generationId + 1, j.memberId, e), [22]);
+    const big = "x".repeat(5000);
+    assert.deepEqual(
+      await c.commitOffsets("g", j.generationId, j.memberId, [
+        { topic: "t", partition: 1, offset: 7, metadata: "hello" },
+        { topic: "t", partition: 2, offset: 9, metadata: big },
+      ]),
+      [0, 12],
+    );
+    assert.deepEqual(
+      c.fetchOffsets("g", [{ topic: "t", partition: 1 }, { topic: "t", partition: 2 }]),
+      [
+        { topic: "t", partition: 1, offset: 7, metadata: "hello" },
+        { topic: "t", partition: 2, offset: -1, metadata: "" },
+      ],
+    );
+    await c.close();
+  });
+});
+
+Deno.test("committed offsets survive a restart; deletion is durable too", async () => {
+  await withDir(async (dir) => {
+    let { c } = await open(dir);
+    await stableSingle(c);
+    c.leave("g", [c.describe("g").members[0].memberId]);
+    await c.commitOffsets("g", -1, "", [
+      { topic: "a", partition: 0, offset: 10, metadata: "m0" },
+      { topic: "a", partition: 1, offset: 11, metadata: null },
+    ]);
+    await c.commitOffsets("g", -1, "", [{ topic: "a", partition: 0, offset: 12, metadata: "m1" }]);
+    await c.commitOffsets("h", -1, "", [{ topic: "b", partition: 0, offset: 1, metadata: null }]);
+    await c.close();
+
+    ({ c } = await open(dir));
+    assert.deepEqual(c.fetchOffsets("g", null).sort((x, y) => x.partition - y.partition), [
+      { topic: "a", partition: 0, offset: 12, metadata: "m1" },
+      { topic: "a", partition: 1, offset: 11, metadata: "" },
+    ]);
+    assert.deepEqual(c.describe("g").state, "Empty");
+    assert.deepEqual(c.describe("g").protocolType, "consumer");
+    assert.deepEqual(c.list().map((g) => g.groupId).sort(), ["g", "h"]);
+    assert.deepEqual(await c.deleteGroup("g"), 0);
+    assert.deepEqual(await c.deleteGroup("g"), 69);
+    await c.close();
+
+    ({ c } = await open(dir));
+    assert.deepEqual(c.list().map((g) => g.groupId), ["h"]);
+    assert.deepEqual(c.fetchOffsets("g", [{ topic: "a", partition: 0 }])[0].offset, -1);
+    assert.deepEqual(c.describe("g").state, "Dead");
+    await c.close();
+  });
+});
+
+Deno.test("DeleteGroups refuses a group with members", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    await stableSingle(c);
+    assert.deepEqual(await c.deleteGroup("g"), 68);
+    assert.deepEqual(await c.deleteGroup(""), 24);
+    await c.close();
+  });
+});
+
+Deno.test("a torn offset journal tail is truncated on open", async () => {
+  await withDir(async (dir) => {
+    let { c } = await open(dir);
+    await c.commitOffsets("g", -1, "", [{ topic: "a", partition: 0, offset: 3, metadata: null }]);
+    await c.close();
+    const path = `${dir}/__groups/offsets.jsonl`;
+    const good = await Deno.readTextFile(path);
+    await Deno.writeTextFile(path, good + '{"g":"g","t":"a","p":0,"o":9');
+    const lines: string[] = [];
+    const logger = new Logger("test", "INFO", (l) => lines.push(l));
+    c = await GroupCoordinator.open({ dataDir: dir, logger, timers: new ManualTimers() });
+    assert.deepEqual(c.fetchOffsets("g", [{ topic: "a", partition: 0 }])[0].offset, 3);
+    assert.ok(
+      lines.some((l) => l.includes("torn record") && l.includes("offsets.jsonl:2")),
+      lines.join("\n"),
+    );
+    assert.deepEqual(await Deno.readTextFile(path), good);
+    await c.commitOffsets("g", -1, "", [{ topic: "a", partition: 0, offset: 4, metadata: null }]);
+    await c.close();
+    ({ c } = await open(dir));
+    assert.deepEqual(c.fetchOffsets("g", [{ topic: "a", partition: 0 }])[0].offset, 4);
+    await c.close();
+  });
+});
+
+Deno.test("transactional offsets stay invisible until applied, and can be dropped", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const e = [{ topic: "t", partition: 0, offset: 42, metadata: null }];
+    assert.deepEqual(c.stageTxnOffsets("g", 7, e), [0]);
+    assert.deepEqual(c.fetchOffsets("g", [{ topic: "t", partition: 0 }])[0].offset, -1);
+    const taken = c.takeTxnOffsets("g", 7);
+    assert.deepEqual(taken, e);
+    await c.applyTxnOffsets("g", taken);
+    assert.deepEqual(c.fetchOffsets("g", [{ topic: "t", partition: 0 }])[0].offset, 42);
+    c.stageTxnOffsets("g", 8, [{ topic: "t", partition: 0, offset: 99, metadata: null }]);
+    assert.deepEqual(c.takeTxnOffsets("g", 8).length, 1);
+    assert.deepEqual(c.takeTxnOffsets("g", 8), []);
+    assert.deepEqual(c.fetchOffsets("g", [{ topic: "t", partition: 0 }])[0].offset, 42);
+    await c.close();
+  });
+});
