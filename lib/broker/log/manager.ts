@@ -1,0 +1,333 @@
+/**
+ * The broker's storage: topics (durable in `topics.json`), their partition logs, fetch
+ * wake-ups, background fsync (interval mode) and background retention/compaction.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Logger } from "../../util/log.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import {
+  type LogConfig,
+  resolveLogConfig,
+  TOPIC_CONFIGS,
+  validateTopicConfigs,
+  validateTopicName,
+} from "./configs.ts";
+import { PartitionLog } from "./partition_log.ts";
+import { loadTopics, saveTopics, type StoredTopic } from "./topics_store.ts";
+import { runMaintenance } from "./maintenance.ts";
+
+/** A topic as the API handlers see it. */
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+  configs: Record<string, string>;
+}
+
+/** One entry of {@link LogManager.describeConfigs}. */
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  sensitive: boolean;
+}
+
+/** Options of {@link LogManager.open}. */
+export interface LogManagerOptions {
+  dataDir: string;
+  defaultPartitions: number;
+  fsync: "always" | "interval";
+  fsyncIntervalMs?: number;
+  logger: Logger;
+  /** How often retention and compaction run (default 30000 ms; 0 disables the timer). */
+  maintenanceIntervalMs?: number;
+  /** Clock for tests. */
+  now?: () => number;
+}
+
+/** Upper bound on partitions per topic: a guard against absurd requests. */
+export const MAX_PARTITIONS = 10000;
+
+interface Topic {
+  name: string;
+  stored: StoredTopic;
+  config: LogConfig;
+  logs: PartitionLog[];
+}
+
+/** Owns every partition log under the data dir. */
+export class LogManager {
+  readonly dataDir: string;
+  readonly defaultPartitions: number;
+  private readonly opts: LogManagerOptions;
+  private readonly logger: Logger;
+  private readonly topics = new Map<string, Topic>();
+  private fsyncTimer: ReturnType<typeof setInterval> | undefined;
+  private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  private constructor(opts: LogManagerOptions) {
+    this.opts = opts;
+    this.dataDir = opts.dataDir;
+    this.defaultPartitions = opts.defaultPartitions;
+    this.logger = opts.logger.child("log");
+  }
+
+  /** Opens the data dir, recovering every partition (truncations are logged). */
+  static open(opts: LogManagerOptions): Promise<LogManager> {
+    const m = new LogManager(opts);
+    Deno.mkdirSync(opts.dataDir, { recursive: true });
+    const stored = loadTopics(opts.dataDir);
+    try {
+      for (const [name, st] of stored) m.openTopic(name, st);
+    } catch (e) {
+      m.closeAll();
+      return Promise.reject(e);
+    }
+    m.warnOrphans();
+    if (opts.fsync === "interval") {
+      const every = opts.fsyncIntervalMs ?? 1000;
+      m.fsyncTimer = setInterval(() => m.flushAll(), every);
+    }
+    const maint = opts.maintenanceIntervalMs ?? 30000;
+    if (maint > 0) m.maintenanceTimer = setInterval(() => m.runMaintenance(), maint);
+    m.logger.info(
+      `opened ${opts.dataDir}: ${stored.size} topic(s), ${
+        [...m.topics.values()].reduce((n, t) => n + t.logs.length, 0)
+      } partition(s)`,
+    );
+    return Promise.resolve(m);
+  }
+
+  private partitionDir(topic: string, index: number): string {
+    return join(this.dataDir, `${topic}-${index}`);
+  }
+
+  private openTopic(name: string, stored: StoredTopic): Topic {
+    const t: Topic = { name, stored, config: resolveLogConfig(stored.configs), logs: [] };
+    this.topics.set(name, t);
+    for (let i = 0; i < stored.partitions; i++) t.logs.push(this.openPartition(t, i));
+    return t;
+  }
+
+  private openPartition(t: Topic, index: number): PartitionLog {
+    return PartitionLog.open(t.name, index, this.partitionDir(t.name, index), {
+      fsync: this.opts.fsync,
+      logger: this.logger,
+      config: () => t.config,
+      now: this.opts.now,
+    });
+  }
+
+  private warnOrphans(): void {
+    const known = new Set<string>();
+    for (const t of this.topics.values()) {
+      for (let i = 0; i < t.logs.length; i++) known.add(`${t.name}-${i}`);
+    }
+    for (const e of Deno.readDirSync(this.dataDir)) {
+      if (e.isDirectory && /-\d+$/.test(e.name) && !e.name.startsWith("__") && !known.has(e.name)) {
+        this.logger.warn(`ignoring ${join(this.dataDir, e.name)}: no such topic in topics.json`);
+      }
+    }
+  }
+
+  private save(): void {
+    const out = new Map<string, StoredTopic>();
+    for (const [name, t] of this.topics) out.set(name, t.stored);
+    saveTopics(this.dataDir, out);
+  }
+
+  private info(t: Topic): TopicInfo {
+    return { name: t.name, partitions: t.logs.length, configs: { ...t.stored.configs } };
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, "log manager is closed");
+  }
+
+  /** All topics, sorted by name. */
+  listTopics(): TopicInfo[] {
+    return [...this.topics.values()].sort((a, b) => a.name < b.name ? -1 : 1).map((t) =>
+      this.info(t)
+    );
+  }
+
+  /** One topic, or undefined. */
+  getTopic(name: string): TopicInfo | undefined {
+    const t = this.topics.get(name);
+    return t && this.info(t);
+  }
+
+  /**
+   * Creates a topic (partitions -1 = the default count). Throws TOPIC_ALREADY_EXISTS,
+   * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS or INVALID_CONFIG.
+   */
+  createTopic(
+    name: string,
+    partitions: number,
+    configs: Record<string, string> = {},
+    validateOnly = false,
+  ): TopicInfo {
+    this.ensureOpen();
+    validateTopicName(name);
+    if (this.topics.has(name)) {
+      throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+    }
+    const n = partitions === -1 ? this.defaultPartitions : partitions;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTITIONS) {
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `topic ${name}: partition count ${partitions} must be between 1 and ${MAX_PARTITIONS}`,
+      );
+    }
+    const cfg = validateTopicConfigs(name, configs);
+    if (validateOnly) return { name, partitions: n, configs: cfg };
+    for (let i = 0; i < n; i++) {
+      // A leftover directory from an interrupted delete must not resurrect old data.
+      try {
+        Deno.removeSync(this.partitionDir(name, i), { recursive: true });
+      } catch { /* absent */ }
+    }
+    const t = this.openTopic(name, { partitions: n, configs: cfg });
+    this.save();
+    this.logger.info(`created topic ${name} with ${n} partition(s)`);
+    return this.info(t);
+  }
+
+  /** Deletes a topic and its data. Throws UNKNOWN_TOPIC_OR_PARTITION. */
+  deleteTopic(name: string): void {
+    this.ensureOpen();
+    const t = this.topics.get(name);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
+    this.topics.delete(name);
+    this.save();
+    for (const log of t.logs) {
+      try {
+        log.destroy();
+      } catch (e) {
+        this.logger.warn(`deleting ${log.label}: ${(e as Error).message}`);
+      }
+    }
+    this.logger.info(`deleted topic ${name}`);
+  }
+
+  /** Grows a topic to `total` partitions. Throws INVALID_PARTITIONS unless it increases. */
+  createPartitions(name: string, total: number, validateOnly = false): void {
+    this.ensureOpen();
+    const t = this.topics.get(name);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
+    if (!Number.isInteger(total) || total <= t.logs.length || total > MAX_PARTITIONS) {
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `topic ${name} has ${t.logs.length} partition(s); new total ${total} must be larger (max ${MAX_PARTITIONS})`,
+      );
+    }
+    if (validateOnly) return;
+    for (let i = t.logs.length; i < total; i++) {
+      try {
+        Deno.removeSync(this.partitionDir(name, i), { recursive: true });
+      } catch { /* absent */ }
+      t.logs.push(this.openPartition(t, i));
+    }
+    t.stored = { ...t.stored, partitions: total };
+    this.save();
+    this.logger.info(`topic ${name} now has ${total} partition(s)`);
+  }
+
+  /** Every supported config of a topic with its value and whether it is the default. */
+  describeConfigs(name: string): ConfigEntry[] {
+    const t = this.topics.get(name);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
+    return [...TOPIC_CONFIGS.entries()].map(([key, spec]) => ({
+      name: key,
+      value: t.stored.configs[key] ?? spec.default,
+      readOnly: false,
+      isDefault: !(key in t.stored.configs),
+      sensitive: false,
+    }));
+  }
+
+  /** The partition log, or undefined for an unknown topic or partition. */
+  partition(topic: string, index: number): PartitionLog | undefined {
+    return this.topics.get(topic)?.logs[index];
+  }
+
+  /** The resolved config of a topic (retention/compaction use it). */
+  logConfig(topic: string): LogConfig | undefined {
+    return this.topics.get(topic)?.config;
+  }
+
+  /** Resolves on the first append to any of `partitions`, or after timeoutMs, or on abort. */
+  waitForAppend(
+    partitions: PartitionLog[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted || this.closed) return resolve();
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const p of partitions) p.waiters.delete(finish);
+        signal?.removeEventListener("abort", finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      for (const p of partitions) p.waiters.add(finish);
+      signal?.addEventListener("abort", finish);
+    });
+  }
+
+  /** fsyncs partitions written since the last call (interval mode). */
+  flushAll(): void {
+    for (const t of this.topics.values()) {
+      for (const log of t.logs) {
+        try {
+          log.flush();
+        } catch (e) {
+          this.logger.error(`fsync ${log.label}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /** Runs retention and compaction once over every partition. */
+  runMaintenance(now: number = this.opts.now?.() ?? Date.now()): void {
+    if (this.closed) return;
+    for (const t of this.topics.values()) {
+      for (const log of t.logs) {
+        try {
+          runMaintenance(log, t.config, now, this.logger);
+        } catch (e) {
+          this.logger.error(`maintenance of ${log.label}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private closeAll(): void {
+    for (const t of this.topics.values()) {
+      for (const log of t.logs) {
+        try {
+          log.close();
+        } catch (e) {
+          this.logger.error(`closing ${log.label}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /** Flushes and fsyncs every partition, stops background timers, wakes parked fetches. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    clearInterval(this.fsyncTimer);
+    clearInterval(this.maintenanceTimer);
+    this.closeAll();
+    return Promise.resolve();
+  }
+}

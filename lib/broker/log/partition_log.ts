@@ -1,0 +1,457 @@
+/**
+ * One partition's log: ordered segments, the append path (validate, dedupe, assign offsets,
+ * write once), reads of whole stored batches, idempotent-producer state and transaction state
+ * (ongoing transactions → last stable offset; aborted-transaction index).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Logger } from "../../util/log.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import {
+  Attr,
+  type BatchHeader,
+  buildControlBatch,
+  decodeRecords,
+  readBatchHeader,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  validateBatch,
+} from "../protocol/record_batch.ts";
+import type { LogConfig } from "./configs.ts";
+import { Flag, flagsFor, Segment } from "./segment.ts";
+import { lastSequence, ProducerStates } from "./producer_state.ts";
+import { writeFileAtomic } from "./topics_store.ts";
+
+/** The constant partition leader epoch of this single-node broker. */
+export const LEADER_EPOCH = 0;
+
+/** File holding the durable log start offset (DeleteRecords, retention). */
+const LOG_START_FILE = "log-start-offset";
+
+/** An aborted transaction range in one partition. */
+export interface AbortedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** Offset of the ABORT marker. */
+  lastOffset: number;
+}
+
+/** Result of {@link PartitionLog.read}. */
+export interface ReadResult {
+  records: Uint8Array;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  abortedTransactions: { producerId: number; firstOffset: number }[];
+}
+
+/** Options shared by every partition of a manager. */
+export interface PartitionOptions {
+  fsync: "always" | "interval";
+  logger: Logger;
+  config: () => LogConfig;
+  now?: () => number;
+}
+
+/** One partition of a topic: a directory of segments. */
+export class PartitionLog {
+  readonly topic: string;
+  readonly index: number;
+  readonly dir: string;
+  /** Segments ordered by base offset; the last one is active. */
+  segments: Segment[] = [];
+  private next = 0;
+  private start = 0;
+  private readonly opts: PartitionOptions;
+  private readonly producers = new ProducerStates();
+  /** producerId → first offset of its ongoing transaction here. */
+  private readonly ongoing = new Map<number, number>();
+  /** Aborted transactions ordered by marker offset. */
+  aborted: AbortedTxn[] = [];
+  /** Callbacks woken by any append (fetch long polling). */
+  readonly waiters = new Set<() => void>();
+  /** Appended since the last background fsync. */
+  dirty = false;
+  private closed = false;
+
+  private constructor(topic: string, index: number, dir: string, opts: PartitionOptions) {
+    this.topic = topic;
+    this.index = index;
+    this.dir = dir;
+    this.opts = opts;
+  }
+
+  /** `topic-partition` for messages. */
+  get label(): string {
+    return `${this.topic}-${this.index}`;
+  }
+
+  /**
+   * Opens (or creates) the partition in `dir`: loads segments, rescans the last one (torn or
+   * corrupt tails are truncated and logged), and rebuilds producer and transaction state.
+   */
+  static open(topic: string, index: number, dir: string, opts: PartitionOptions): PartitionLog {
+    const p = new PartitionLog(topic, index, dir, opts);
+    Deno.mkdirSync(dir, { recursive: true });
+    const bases: number[] = [];
+    for (const e of Deno.readDirSync(dir)) {
+      const m = /^(\d{20})\.log$/.exec(e.name);
+      if (e.isFile && m) bases.push(Number(m[1]));
+      else if (e.isFile && /\.(cleaned|tmp)$/.test(e.name)) {
+        // Left by a compaction or checkpoint write interrupted by a crash.
+        Deno.removeSync(join(dir, e.name));
+      }
+    }
+    bases.sort((a, b) => a - b);
+    let storedStart = 0;
+    try {
+      storedStart = Number(Deno.readTextFileSync(join(dir, LOG_START_FILE)).trim()) || 0;
+    } catch { /* none yet */ }
+    for (let i = 0; i < bases.length; i++) {
+      const last = i === bases.length - 1;
+      p.segments.push(Segment.open(dir, bases[i], last, opts.logger, p.label));
+    }
+    if (p.segments.length === 0) p.segments.push(Segment.create(dir, storedStart));
+    p.next = p.active.nextOffset;
+    const first = p.segments[0];
+    p.start = Math.min(Math.max(storedStart, first.base), p.next);
+    p.rebuildState();
+    return p;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  private rebuildState(): void {
+    this.ongoing.clear();
+    this.aborted = [];
+    for (const s of this.segments) {
+      for (let i = 0; i < s.count; i++) {
+        const pid = s.pidAt(i);
+        if (pid < 0) continue;
+        const flags = s.flagsAt(i);
+        const base = s.baseAt(i);
+        const last = s.lastAt(i);
+        if (flags & Flag.control) {
+          this.closeTxn(pid, s.epochAt(i), base, (flags & Flag.abort) !== 0);
+          continue;
+        }
+        const seq = s.seqAt(i);
+        if (seq >= 0) {
+          this.producers.record(pid, s.epochAt(i), seq, lastSequence(seq, last - base), base);
+        }
+        if ((flags & Flag.transactional) && !this.ongoing.has(pid)) this.ongoing.set(pid, base);
+      }
+    }
+    this.pruneAborted();
+  }
+
+  private closeTxn(pid: number, epoch: number, markerOffset: number, abort: boolean): void {
+    const first = this.ongoing.get(pid);
+    this.ongoing.delete(pid);
+    if (abort && first !== undefined) {
+      this.aborted.push({ producerId: pid, firstOffset: first, lastOffset: markerOffset });
+    }
+    this.producers.bumpEpoch(pid, epoch);
+  }
+
+  private pruneAborted(): void {
+    if (this.aborted.length && this.aborted[0].lastOffset < this.start) {
+      this.aborted = this.aborted.filter((a) => a.lastOffset >= this.start);
+    }
+  }
+
+  /** First retained offset. */
+  get logStartOffset(): number {
+    return this.start;
+  }
+  /** Next offset to be written. */
+  get highWatermark(): number {
+    return this.next;
+  }
+  /** First offset of the earliest ongoing transaction, else the high watermark. */
+  get lastStableOffset(): number {
+    let lso = this.next;
+    for (const first of this.ongoing.values()) if (first < lso) lso = first;
+    return lso;
+  }
+  /** Total bytes of all segments. */
+  get sizeBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${this.label} is closed`);
+    }
+  }
+
+  /**
+   * Appends one RecordBatch v2 as received (the bytes are copied once). See the contract in
+   * `broker-contracts.md`: validation, idempotence, offset assignment, LogAppendTime.
+   */
+  append(batch: Uint8Array): { baseOffset: number; logAppendTime: number; logStartOffset: number } {
+    this.ensureOpen();
+    const cfg = this.opts.config();
+    if (batch.length > cfg.maxMessageBytes) {
+      throw new KafkaError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `${this.label}: batch of ${batch.length} bytes exceeds max.message.bytes ${cfg.maxMessageBytes}`,
+      );
+    }
+    const h = validateBatch(batch);
+    const where = `${this.label} at offset ${this.next}`;
+    if (h.attributes & Attr.control) {
+      throw new KafkaError(
+        ErrorCode.INVALID_RECORD,
+        `${where}: clients may not send control batches`,
+      );
+    }
+    const transactional = (h.attributes & Attr.transactional) !== 0;
+    if (transactional && h.producerId < 0) {
+      throw new KafkaError(
+        ErrorCode.INVALID_RECORD,
+        `${where}: transactional batch without producerId`,
+      );
+    }
+    if (cfg.compact) {
+      const recs = decodeRecords(batch, h);
+      const i = recs.findIndex((r) => r.key === null);
+      if (i >= 0) {
+        throw new KafkaError(
+          ErrorCode.INVALID_RECORD,
+          `${where}: record ${i} has a null key, which compacted topics do not accept`,
+        );
+      }
+    }
+    let firstSeq = -1;
+    let lastSeq = -1;
+    if (h.producerId >= 0) {
+      if (!transactional && this.ongoing.has(h.producerId)) {
+        throw new KafkaError(
+          ErrorCode.INVALID_TXN_STATE,
+          `${where}: producer ${h.producerId} has an open transaction; non-transactional batch refused`,
+        );
+      }
+      firstSeq = h.baseSequence;
+      lastSeq = lastSequence(firstSeq, h.lastOffsetDelta);
+      const dup = this.producers.check(h.producerId, h.producerEpoch, firstSeq, lastSeq, where);
+      if (dup >= 0) return { baseOffset: dup, logAppendTime: -1, logStartOffset: this.start };
+    }
+    const stored = batch.slice();
+    const base = this.next;
+    setBaseOffset(stored, base);
+    setPartitionLeaderEpoch(stored, LEADER_EPOCH);
+    let logAppendTime = -1;
+    if (cfg.logAppendTime) {
+      logAppendTime = this.now();
+      setLogAppendTime(stored, logAppendTime);
+      h.maxTimestamp = logAppendTime;
+      h.attributes |= Attr.logAppendTime;
+    }
+    h.baseOffset = base;
+    this.write(stored, h, h.attributes & (Attr.transactional | Attr.control), cfg);
+    if (h.producerId >= 0) {
+      this.producers.record(h.producerId, h.producerEpoch, firstSeq, lastSeq, base);
+      if (transactional && !this.ongoing.has(h.producerId)) this.ongoing.set(h.producerId, base);
+    }
+    this.wake();
+    return { baseOffset: base, logAppendTime, logStartOffset: this.start };
+  }
+
+  private write(stored: Uint8Array, h: BatchHeader, flags: number, cfg: LogConfig): void {
+    if (this.active.size > 0 && this.active.size + stored.length > cfg.segmentBytes) this.roll();
+    this.active.append(stored, h, flags);
+    this.next = h.baseOffset + h.lastOffsetDelta + 1;
+    if (this.opts.fsync === "always") this.active.sync();
+    else this.dirty = true;
+  }
+
+  /** Closes the active segment (index flushed, fsynced) and starts a new one at the HWM. */
+  roll(): void {
+    if (this.active.count === 0) return;
+    this.active.seal();
+    this.segments.push(Segment.create(this.dir, this.next));
+  }
+
+  /** Wakes fetches parked on this partition. */
+  wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /**
+   * Whole stored batches from the one containing `fetchOffset`: at least one batch, then as
+   * many as fit in `maxBytes`, never crossing the HWM (or the LSO with isolation 1).
+   */
+  read(fetchOffset: number, maxBytes: number, isolation: 0 | 1): ReadResult {
+    this.ensureOpen();
+    if (fetchOffset < this.start || fetchOffset > this.next) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `${this.label}: offset ${fetchOffset} is outside [${this.start}, ${this.next}]`,
+      );
+    }
+    const lso = this.lastStableOffset;
+    const limit = isolation === 1 ? lso : this.next;
+    const result: ReadResult = {
+      records: new Uint8Array(0),
+      highWatermark: this.next,
+      lastStableOffset: lso,
+      logStartOffset: this.start,
+      abortedTransactions: [],
+    };
+    if (fetchOffset >= limit) return result;
+    // Segment holding fetchOffset: the last with base <= fetchOffset, then forward past gaps.
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid].base <= fetchOffset) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let si = lo; si < this.segments.length; si++) {
+      const s = this.segments[si];
+      const i = s.find(fetchOffset);
+      if (i >= s.count) continue;
+      if (s.baseAt(i) >= limit) return result;
+      let j = i;
+      let total = 0;
+      while (j < s.count && s.baseAt(j) < limit) {
+        const sz = s.sizeAt(j);
+        if (total > 0 && total + sz > maxBytes) break;
+        total += sz;
+        j++;
+      }
+      result.records = s.read(s.posAt(i), total);
+      const end = s.lastAt(j - 1) + 1;
+      if (isolation === 1) {
+        for (const a of this.aborted) {
+          if (a.lastOffset >= fetchOffset && a.firstOffset < end) {
+            result.abortedTransactions.push({
+              producerId: a.producerId,
+              firstOffset: a.firstOffset,
+            });
+          }
+        }
+        result.abortedTransactions.sort((a, b) => a.firstOffset - b.firstOffset);
+      }
+      return result;
+    }
+    return result;
+  }
+
+  /** Earliest offset (>= log start) whose record timestamp is >= ts, or null. */
+  offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    for (const s of this.segments) {
+      if (s.maxTimestamp < ts || s.nextOffset <= this.start) continue;
+      for (let i = s.find(this.start); i < s.count; i++) {
+        if (s.tsAt(i) < ts || (s.flagsAt(i) & Flag.control)) continue;
+        const bytes = s.read(s.posAt(i), s.sizeAt(i));
+        const h = readBatchHeader(bytes);
+        try {
+          for (const r of decodeRecords(bytes, h)) {
+            if (r.offset >= this.start && r.timestamp >= ts) {
+              return { offset: r.offset, timestamp: r.timestamp };
+            }
+          }
+        } catch {
+          // Undecodable codec: answer with the batch, as precise as the index allows.
+          return { offset: Math.max(s.baseAt(i), this.start), timestamp: s.tsAt(i) };
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Moves the log start forward (-1 = HWM), deleting whole segments below it. */
+  deleteRecords(beforeOffset: number): number {
+    this.ensureOpen();
+    const target = beforeOffset === -1 ? this.next : beforeOffset;
+    if (target < 0 || target > this.next) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `${this.label}: delete-records offset ${beforeOffset} is outside [0, ${this.next}]`,
+      );
+    }
+    if (target > this.start) this.advanceStart(target);
+    return this.start;
+  }
+
+  /** Sets the log start, persists it, and drops closed segments entirely below it. */
+  advanceStart(offset: number): void {
+    this.start = offset;
+    writeFileAtomic(join(this.dir, LOG_START_FILE), String(offset));
+    while (this.segments.length > 1 && this.segments[0].nextOffset <= this.start) {
+      this.segments.shift()!.delete();
+    }
+    this.pruneAborted();
+  }
+
+  /** Writes a COMMIT/ABORT marker for the producer and closes its transaction here. */
+  appendControl(producerId: number, producerEpoch: number, commit: boolean): number {
+    this.ensureOpen();
+    const known = this.producers.epochOf(producerId);
+    if (known !== undefined && producerEpoch < known) {
+      throw new KafkaError(
+        ErrorCode.INVALID_PRODUCER_EPOCH,
+        `${this.label}: marker epoch ${producerEpoch} for producer ${producerId} is older than ${known}`,
+      );
+    }
+    const base = this.next;
+    const stored = buildControlBatch({
+      producerId,
+      producerEpoch,
+      commit,
+      baseOffset: base,
+      timestamp: this.now(),
+    });
+    setPartitionLeaderEpoch(stored, LEADER_EPOCH);
+    const h = readBatchHeader(stored);
+    this.write(stored, h, flagsFor(h, stored), this.opts.config());
+    this.closeTxn(producerId, producerEpoch, base, !commit);
+    this.wake();
+    return base;
+  }
+
+  /** Whether the producer has an ongoing transaction in this partition. */
+  hasOngoingTxn(producerId: number): boolean {
+    return this.ongoing.has(producerId);
+  }
+
+  /** Background fsync (interval mode) and index flush. */
+  flush(): void {
+    if (this.closed || !this.dirty) return;
+    this.dirty = false;
+    this.active.sync();
+  }
+
+  /** Flushes, fsyncs and closes every segment; wakes parked fetches. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.segments) {
+      try {
+        if (s === this.active) s.seal();
+      } finally {
+        s.close();
+      }
+    }
+    this.wake();
+  }
+
+  /** Closes and removes the partition directory. */
+  destroy(): void {
+    this.close();
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Retention for `cleanup.policy=delete`: whole closed segments are deleted, oldest first,
+ * when their largest timestamp is older than `retention.ms` or while the partition is larger
+ * than `retention.bytes`. The log start offset moves to the first remaining offset.
+ *
+ * @module
+ */
+import type { Logger } from "../../util/log.ts";
+import type { LogConfig } from "./configs.ts";
+import type { PartitionLog } from "./partition_log.ts";
+
+/** Deletes expired segments; returns how many were removed. */
+export function applyRetention(
+  log: PartitionLog,
+  cfg: LogConfig,
+  now: number,
+  logger: Logger,
+): number {
+  const segs = log.segments;
+  let drop = 0;
+  if (cfg.retentionMs >= 0) {
+    const active = segs[segs.length - 1];
+    // An expired active segment is rolled so the next step can delete it (as Kafka does).
+    if (active.count > 0 && active.maxTimestamp < now - cfg.retentionMs) log.roll();
+    while (
+      drop < log.segments.length - 1 &&
+      log.segments[drop].maxTimestamp < now - cfg.retentionMs
+    ) drop++;
+  }
+  if (cfg.retentionBytes >= 0) {
+    let size = log.sizeBytes;
+    for (let i = 0; i < log.segments.length - 1; i++) size -= i < drop ? log.segments[i].size : 0;
+    while (
+      drop < log.segments.length - 1 && size - log.segments[drop].size >= cfg.retentionBytes
+    ) {
+      size -= log.segments[drop].size;
+      drop++;
+    }
+  }
+  if (drop === 0) return 0;
+  const newStart = log.segments[drop].base;
+  if (newStart > log.logStartOffset) {
+    logger.info(
+      `retention: ${log.label} deletes ${drop} segment(s), log start ${log.logStartOffset} -> ${newStart}`,
+    );
+    log.advanceStart(newStart);
+  }
+  return drop;
+}

@@ -1,0 +1,348 @@
+/**
+ * One log segment: `<20-digit baseOffset>.log` holding record batches back to back exactly as
+ * stored, and `<baseOffset>.index` beside it with one fixed-size entry per batch.
+ *
+ * The index is kept in memory as the same bytes as the file. The active segment's index file
+ * is only written on roll/flush/close: recovery always rescans the last segment, so its index
+ * is rebuildable by construction; closed segments' indexes are checked against the log size
+ * and rebuilt by a scan when they disagree.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Logger } from "../../util/log.ts";
+import {
+  Attr,
+  type BatchHeader,
+  checkStoredBatch,
+  controlBatchIsCommit,
+  readBatchHeader,
+} from "../protocol/record_batch.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+
+/** Bytes per index entry. */
+export const INDEX_ENTRY = 40;
+// Entry layout: relBase u32 @0, position u32 @4, size u32 @8, lastOffsetDelta i32 @12,
+// maxTimestamp f64 @16, producerId f64 @24, producerEpoch i16 @32, flags u16 @34,
+// baseSequence i32 @36.
+
+/** Index flag bits: low byte = batch attributes; these mark the control type. */
+export const Flag = Object.freeze({
+  transactional: Attr.transactional,
+  control: Attr.control,
+  commit: 0x100,
+  abort: 0x200,
+});
+
+/** File name of a segment's log for a base offset. */
+export function segmentName(base: number, ext: "log" | "index"): string {
+  return `${String(base).padStart(20, "0")}.${ext}`;
+}
+
+/** Flags for the index entry of a stored batch. */
+export function flagsFor(h: BatchHeader, batch: Uint8Array): number {
+  let f = h.attributes & (Attr.transactional | Attr.control);
+  if (f & Attr.control) {
+    const commit = controlBatchIsCommit(batch, h);
+    if (commit === true) f |= Flag.commit;
+    else if (commit === false) f |= Flag.abort;
+  }
+  return f;
+}
+
+function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+}
+
+/** A segment file pair with its in-memory index. */
+export class Segment {
+  readonly base: number;
+  readonly logPath: string;
+  readonly indexPath: string;
+  private file: Deno.FsFile;
+  /** Bytes in the .log file. */
+  size = 0;
+  private idx: Uint8Array;
+  private dv: DataView;
+  /** Number of batches. */
+  count = 0;
+  private flushed = 0;
+  /** Largest batch maxTimestamp in the segment (-1 when empty). */
+  maxTimestamp = -1;
+  /** Offset after the last batch (base when empty). */
+  nextOffset: number;
+
+  private constructor(dir: string, base: number, file: Deno.FsFile) {
+    this.base = base;
+    this.nextOffset = base;
+    this.logPath = join(dir, segmentName(base, "log"));
+    this.indexPath = join(dir, segmentName(base, "index"));
+    this.file = file;
+    this.idx = new Uint8Array(INDEX_ENTRY * 64);
+    this.dv = new DataView(this.idx.buffer);
+  }
+
+  /** Creates a new empty segment (truncating leftovers of the same name). */
+  static create(dir: string, base: number): Segment {
+    const logPath = join(dir, segmentName(base, "log"));
+    const f = Deno.openSync(logPath, { read: true, append: true, create: true });
+    f.truncateSync(0);
+    const s = new Segment(dir, base, f);
+    try {
+      Deno.removeSync(s.indexPath);
+    } catch { /* absent */ }
+    return s;
+  }
+
+  /**
+   * Opens an existing segment. With `scan`, or when its index file is missing or inconsistent,
+   * every batch is re-verified (length, magic, CRC-32C) and a bad tail is truncated and logged.
+   */
+  static open(dir: string, base: number, scan: boolean, logger: Logger, label: string): Segment {
+    const logPath = join(dir, segmentName(base, "log"));
+    const f = Deno.openSync(logPath, { read: true, append: true });
+    const s = new Segment(dir, base, f);
+    s.size = f.statSync().size;
+    if (!scan && s.loadIndex()) return s;
+    s.scan(logger, label);
+    return s;
+  }
+
+  private loadIndex(): boolean {
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(this.indexPath);
+    } catch {
+      return false;
+    }
+    if (bytes.length % INDEX_ENTRY !== 0) return false;
+    const n = bytes.length / INDEX_ENTRY;
+    this.ensure(n);
+    this.idx.set(bytes);
+    this.count = n;
+    // Consistency: entries contiguous from 0 and covering the whole log file.
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.posAt(i) !== pos) return this.resetIndex();
+      pos += this.sizeAt(i);
+    }
+    if (pos !== this.size) return this.resetIndex();
+    this.flushed = n;
+    this.recomputeSummary();
+    return true;
+  }
+
+  private resetIndex(): boolean {
+    this.count = 0;
+    this.flushed = 0;
+    return false;
+  }
+
+  private recomputeSummary(): void {
+    this.maxTimestamp = -1;
+    for (let i = 0; i < this.count; i++) {
+      if (this.tsAt(i) > this.maxTimestamp) this.maxTimestamp = this.tsAt(i);
+    }
+    this.nextOffset = this.count ? this.lastAt(this.count - 1) + 1 : this.base;
+  }
+
+  private scan(logger: Logger, label: string): void {
+    const data = this.size ? Deno.readFileSync(this.logPath) : new Uint8Array(0);
+    this.count = 0;
+    this.flushed = 0;
+    let pos = 0;
+    let reason: string | null = null;
+    let prevNext = this.base;
+    while (pos < data.length) {
+      const r = checkStoredBatch(data, pos, data.length);
+      if (typeof r === "string") {
+        reason = r;
+        break;
+      }
+      const batch = data.subarray(pos, pos + r);
+      const h = readBatchHeader(batch);
+      if (h.baseOffset < prevNext) {
+        reason = `batch offset ${h.baseOffset} goes backwards (expected >= ${prevNext})`;
+        break;
+      }
+      this.push(h, pos, r, flagsFor(h, batch));
+      prevNext = h.baseOffset + h.lastOffsetDelta + 1;
+      pos += r;
+    }
+    if (reason !== null) {
+      logger.warn(
+        `truncated ${label} segment ${segmentName(this.base, "log")} at byte ${pos}: ${reason}` +
+          ` (${data.length - pos} bytes dropped)`,
+      );
+      this.file.truncateSync(pos);
+      this.file.syncDataSync();
+      this.size = pos;
+    }
+    this.recomputeSummary();
+    this.writeWholeIndex();
+  }
+
+  private ensure(n: number): void {
+    if (n * INDEX_ENTRY <= this.idx.length) return;
+    let cap = this.idx.length * 2;
+    while (cap < n * INDEX_ENTRY) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.idx.subarray(0, this.count * INDEX_ENTRY));
+    this.idx = next;
+    this.dv = new DataView(next.buffer);
+  }
+
+  private push(h: BatchHeader, pos: number, size: number, flags: number): void {
+    this.ensure(this.count + 1);
+    const at = this.count * INDEX_ENTRY;
+    const v = this.dv;
+    v.setUint32(at, h.baseOffset - this.base);
+    v.setUint32(at + 4, pos);
+    v.setUint32(at + 8, size);
+    v.setInt32(at + 12, h.lastOffsetDelta);
+    v.setFloat64(at + 16, h.maxTimestamp);
+    v.setFloat64(at + 24, h.producerId);
+    v.setInt16(at + 32, h.producerEpoch);
+    v.setUint16(at + 34, flags);
+    v.setInt32(at + 36, h.baseSequence);
+    this.count++;
+    if (h.maxTimestamp > this.maxTimestamp) this.maxTimestamp = h.maxTimestamp;
+    this.nextOffset = h.baseOffset + h.lastOffsetDelta + 1;
+  }
+
+  /** Appends one stored batch (already carrying its final base offset) with one write. */
+  append(batch: Uint8Array, h: BatchHeader, flags: number): void {
+    if (h.baseOffset - this.base > 0xffffffff || this.size + batch.length > 0xffffffff) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${this.logPath} is full`);
+    }
+    const pos = this.size;
+    try {
+      writeAll(this.file, batch);
+    } catch (e) {
+      // Undo a partial write so the file never holds a torn batch we would serve.
+      try {
+        this.file.truncateSync(pos);
+      } catch { /* recovery will truncate */ }
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `write to ${this.logPath}: ${e}`);
+    }
+    this.size += batch.length;
+    this.push(h, pos, batch.length, flags);
+  }
+
+  baseAt(i: number): number {
+    return this.base + this.dv.getUint32(i * INDEX_ENTRY);
+  }
+  posAt(i: number): number {
+    return this.dv.getUint32(i * INDEX_ENTRY + 4);
+  }
+  sizeAt(i: number): number {
+    return this.dv.getUint32(i * INDEX_ENTRY + 8);
+  }
+  /** Last offset of batch i. */
+  lastAt(i: number): number {
+    return this.baseAt(i) + this.dv.getInt32(i * INDEX_ENTRY + 12);
+  }
+  tsAt(i: number): number {
+    return this.dv.getFloat64(i * INDEX_ENTRY + 16);
+  }
+  pidAt(i: number): number {
+    return this.dv.getFloat64(i * INDEX_ENTRY + 24);
+  }
+  epochAt(i: number): number {
+    return this.dv.getInt16(i * INDEX_ENTRY + 32);
+  }
+  flagsAt(i: number): number {
+    return this.dv.getUint16(i * INDEX_ENTRY + 34);
+  }
+  seqAt(i: number): number {
+    return this.dv.getInt32(i * INDEX_ENTRY + 36);
+  }
+
+  /** Index of the first batch whose last offset is >= `offset` (count when none). */
+  find(offset: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lastAt(mid) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Reads `len` bytes at `pos` from the log file. */
+  read(pos: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.file.seekSync(pos, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < len) {
+      const n = this.file.readSync(out.subarray(got));
+      if (n === null || n === 0) {
+        throw new KafkaError(
+          ErrorCode.KAFKA_STORAGE_ERROR,
+          `short read of ${this.logPath} at byte ${pos + got}`,
+        );
+      }
+      got += n;
+    }
+    return out;
+  }
+
+  /** Writes index entries not yet in the index file. */
+  flushIndex(): void {
+    if (this.flushed === this.count) return;
+    const f = Deno.openSync(this.indexPath, { write: true, create: true });
+    try {
+      f.truncateSync(this.flushed * INDEX_ENTRY);
+      f.seekSync(this.flushed * INDEX_ENTRY, Deno.SeekMode.Start);
+      writeAll(f, this.idx.subarray(this.flushed * INDEX_ENTRY, this.count * INDEX_ENTRY));
+    } finally {
+      f.close();
+    }
+    this.flushed = this.count;
+  }
+
+  private writeWholeIndex(): void {
+    this.flushed = 0;
+    try {
+      Deno.removeSync(this.indexPath);
+    } catch { /* absent */ }
+    this.flushIndex();
+  }
+
+  /** fdatasync of the log file. */
+  sync(): void {
+    this.file.syncDataSync();
+  }
+
+  /** Flushes the index and fsyncs both files (on roll and close). */
+  seal(): void {
+    this.flushIndex();
+    this.file.syncDataSync();
+    if (this.count) {
+      const f = Deno.openSync(this.indexPath, { write: true });
+      try {
+        f.syncDataSync();
+      } finally {
+        f.close();
+      }
+    }
+  }
+
+  close(): void {
+    try {
+      this.file.close();
+    } catch { /* already closed */ }
+  }
+
+  /** Closes and deletes both files. */
+  delete(): void {
+    this.close();
+    for (const p of [this.logPath, this.indexPath]) {
+      try {
+        Deno.removeSync(p);
+      } catch { /* absent */ }
+    }
+  }
+}
