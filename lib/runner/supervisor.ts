@@ -1,0 +1,263 @@
+/**
+ * Runs several deployments, each in its own sandbox, and keeps them running: a deployment that
+ * crashes is reported and restarted with exponential backoff (reset once a run stayed up long
+ * enough); one that cannot start for a reason a restart cannot fix (a missing variable, a
+ * module that is not an app) is reported and left failed; one that returns normally is
+ * complete. Stopping asks every app to stop (each commits), in parallel.
+ *
+ * @module
+ */
+import { type AppExit, AppSandbox, type DeclaredApp, SandboxError } from "./sandbox.ts";
+import type { SandboxGrant } from "./permissions.ts";
+
+/** What one deployment runs and with what. */
+export interface DeploymentSpec {
+  name: string;
+  /** Absolute path of the app module. */
+  entry: string;
+  grant: SandboxGrant;
+  /**
+   * Turns the app's declaration into its variable values and runtime env (e.g. SA_BROKER).
+   * Throw a {@link ConfigError} when the deployment cannot run as configured.
+   */
+  resolve(declared: DeclaredApp): { vars: Record<string, string>; env: Record<string, string> };
+}
+
+/** A configuration problem: reported once, not retried. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Lifecycle of a supervised deployment. */
+export type DeploymentState =
+  | "starting"
+  | "running"
+  | "backoff"
+  | "completed"
+  | "failed"
+  | "stopping"
+  | "stopped";
+
+/** A deployment's state as shown by `sa status`. */
+export interface DeploymentStatus {
+  name: string;
+  state: DeploymentState;
+  restarts: number;
+  /** ISO time of the last state change. */
+  since: string;
+  lastError?: string;
+}
+
+/** Options for {@link Supervisor}. */
+export interface SupervisorOptions {
+  /** One complete line of an app's output (without the newline). */
+  onLine(name: string, stream: "stdout" | "stderr", line: string): void;
+  /** Lifecycle events: started, crashed, restarting, stopped. */
+  onEvent(name: string, level: "INFO" | "WARN" | "ERROR", message: string): void;
+  /** Called after every state change. */
+  onStatus?(statuses: DeploymentStatus[]): void;
+  /** First restart delay (default 1000 ms); doubles per consecutive crash. */
+  initialBackoffMs?: number;
+  /** Restart delay cap (default 30 s). */
+  maxBackoffMs?: number;
+  /** A run longer than this resets the backoff (default 30 s). */
+  stableAfterMs?: number;
+  /** How long each app gets to stop before it is terminated (default 10 s). */
+  stopTimeoutMs?: number;
+}
+
+class LineBuffer {
+  #partial = "";
+  constructor(private readonly emit: (line: string) => void) {}
+  push(text: string): void {
+    const parts = (this.#partial + text).split("\n");
+    this.#partial = parts.pop()!;
+    for (const p of parts) this.emit(p.endsWith("\r") ? p.slice(0, -1) : p);
+  }
+  flush(): void {
+    if (this.#partial) this.emit(this.#partial);
+    this.#partial = "";
+  }
+}
+
+class Supervised {
+  status: DeploymentStatus;
+  sandbox?: AppSandbox;
+  timer?: ReturnType<typeof setTimeout>;
+  consecutiveCrashes = 0;
+  loop?: Promise<void>;
+  wake?: () => void;
+  readonly out: Record<"stdout" | "stderr", LineBuffer>;
+
+  constructor(readonly spec: DeploymentSpec, onLine: SupervisorOptions["onLine"]) {
+    this.status = {
+      name: spec.name,
+      state: "starting",
+      restarts: 0,
+      since: new Date().toISOString(),
+    };
+    this.out = {
+      stdout: new LineBuffer((l) => onLine(spec.name, "stdout", l)),
+      stderr: new LineBuffer((l) => onLine(spec.name, "stderr", l)),
+    };
+  }
+}
+
+/** Supervises a set of deployments. */
+export class Supervisor {
+  #items: Supervised[] = [];
+  #stopping = false;
+  readonly #opts:
+    & Required<Omit<SupervisorOptions, "onStatus">>
+    & Pick<SupervisorOptions, "onStatus">;
+
+  constructor(opts: SupervisorOptions) {
+    this.#opts = {
+      initialBackoffMs: 1000,
+      maxBackoffMs: 30_000,
+      stableAfterMs: 30_000,
+      stopTimeoutMs: 10_000,
+      ...opts,
+    };
+  }
+
+  /**
+   * Starts every deployment; resolves once each has been loaded and started (or has failed to
+   * start), which is when the pipeline counts as up.
+   */
+  async start(specs: DeploymentSpec[]): Promise<void> {
+    const firstRuns: Promise<void>[] = [];
+    for (const spec of specs) {
+      const item = new Supervised(spec, this.#opts.onLine);
+      this.#items.push(item);
+      let started!: () => void;
+      firstRuns.push(new Promise<void>((r) => started = r));
+      item.loop = this.#run(item, started);
+    }
+    this.#publish();
+    await Promise.all(firstRuns);
+  }
+
+  /** Current state of every deployment. */
+  statuses(): DeploymentStatus[] {
+    return this.#items.map((i) => ({ ...i.status }));
+  }
+
+  /** Resolves when every deployment has completed, failed or stopped. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#items.map((i) => i.loop));
+  }
+
+  /** Stops every deployment (no more restarts) and waits for them. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.#items.map(async (item) => {
+      clearTimeout(item.timer);
+      item.wake?.();
+      if (item.sandbox?.running) {
+        this.#set(item, "stopping");
+        const exit = await item.sandbox.stop(this.#opts.stopTimeoutMs);
+        if (exit.kind === "killed") this.#opts.onEvent(item.spec.name, "WARN", exit.message);
+      }
+    }));
+    await this.settled();
+  }
+
+  #set(item: Supervised, state: DeploymentState, lastError?: string): void {
+    item.status = {
+      ...item.status,
+      state,
+      since: new Date().toISOString(),
+      ...(lastError !== undefined ? { lastError } : {}),
+    };
+    this.#publish();
+  }
+
+  #publish(): void {
+    this.#opts.onStatus?.(this.statuses());
+  }
+
+  async #run(item: Supervised, started: () => void): Promise<void> {
+    const { name } = item.spec;
+    try {
+      while (!this.#stopping) {
+        this.#set(item, "starting");
+        let exit: AppExit;
+        const t0 = Date.now();
+        try {
+          const sandbox = await AppSandbox.load({
+            name,
+            entry: item.spec.entry,
+            grant: item.spec.grant,
+            onOutput: (stream, text) => item.out[stream].push(text),
+          });
+          item.sandbox = sandbox;
+          const { vars, env } = item.spec.resolve(sandbox.definition);
+          if (this.#stopping) {
+            sandbox.kill();
+            break;
+          }
+          sandbox.start(vars, env);
+          this.#set(item, "running");
+          this.#opts.onEvent(name, "INFO", `started (${sandbox.definition.name})`);
+          started();
+          exit = await sandbox.done;
+        } catch (err) {
+          item.sandbox?.kill();
+          const message = err instanceof Error ? err.message : String(err);
+          if (err instanceof ConfigError || err instanceof SandboxError) {
+            this.#opts.onEvent(name, "ERROR", `cannot start: ${message}`);
+            this.#set(item, "failed", message);
+            return;
+          }
+          exit = { kind: "failed", message, denied: false };
+        } finally {
+          item.out.stdout.flush();
+          item.out.stderr.flush();
+        }
+        if (this.#stopping) {
+          if (exit.kind === "failed") {
+            this.#opts.onEvent(name, "ERROR", `failed while stopping: ${exit.message}`);
+          }
+          break;
+        }
+        if (exit.kind === "exited") {
+          this.#opts.onEvent(name, "INFO", "exited (main returned); not restarted");
+          this.#set(item, "completed");
+          return;
+        }
+        if (exit.kind === "failed" && exit.denied) {
+          // Permissions do not change between runs: restarting would fail the same way.
+          this.#opts.onEvent(name, "ERROR", `crashed: ${exit.message}`);
+          this.#set(item, "failed", exit.message);
+          return;
+        }
+        if (Date.now() - t0 >= this.#opts.stableAfterMs) item.consecutiveCrashes = 0;
+        item.consecutiveCrashes++;
+        const delay = Math.min(
+          this.#opts.maxBackoffMs,
+          this.#opts.initialBackoffMs * 2 ** (item.consecutiveCrashes - 1),
+        );
+        this.#opts.onEvent(
+          name,
+          "ERROR",
+          `crashed: ${exit.message}; restarting in ${(delay / 1000).toFixed(1)} s`,
+        );
+        this.#set(item, "backoff", exit.message);
+        await new Promise<void>((r) => {
+          item.wake = r;
+          item.timer = setTimeout(r, delay);
+        });
+        item.wake = undefined;
+        if (this.#stopping) break;
+        item.status.restarts++;
+      }
+      this.#set(item, "stopped");
+    } finally {
+      started();
+    }
+  }
+}
