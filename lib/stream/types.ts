@@ -1,0 +1,99 @@
+/**
+ * Shared types of the stream runtime: rows, headers, sinks and the generic transform step
+ * that windows and groupBy build on.
+ *
+ * @module
+ */
+
+import type { State, StorePartition } from "./state/types.ts";
+
+/** Message headers: name → value (strings are UTF-8 encoded when produced). */
+export type MessageHeaders = Record<string, string | Uint8Array>;
+
+/** One message as it flows through a dataframe. */
+export interface Row<T = unknown> {
+  /** The (deserialized) value. */
+  value: T;
+  /** The (deserialized) key; `null` when the message has none. */
+  key: unknown;
+  /** Event time in ms since the epoch. */
+  timestamp: number;
+  /** Headers. */
+  headers: MessageHeaders;
+}
+
+/** Where the row being processed came from, plus its stores. */
+export interface StepContext {
+  /** Input topic (the stream id). */
+  readonly topic: string;
+  /** Input partition. */
+  readonly partition: number;
+  /** Input offset; -1 when called from a timer. */
+  readonly offset: number;
+  /** The raw store partition `name` of the current (topic, partition). */
+  store(name: string): StorePartition;
+  /** Key-scoped JSON state of store `name` (default `"default"`) for the current row's key. */
+  state(name?: string): State;
+}
+
+/**
+ * The generic dataframe step: takes one row, yields zero or more. Windows and groupBy are
+ * built on it via `StreamingDataFrame.transform`.
+ */
+export interface TransformStep<T, U> {
+  /** Processes one row. Rows are emitted downstream in iteration order. */
+  process(
+    value: T,
+    key: unknown,
+    timestamp: number,
+    headers: MessageHeaders,
+    ctx: StepContext,
+  ): Iterable<Row<U>>;
+  /**
+   * Called every `intervalMs` of wall-clock time for each assigned partition of the stream
+   * (ctx.offset is -1), e.g. to close idle windows. Rows it yields flow downstream.
+   */
+  timer?: {
+    intervalMs: number;
+    fire(nowMs: number, ctx: StepContext): Iterable<Row<U>>;
+  };
+}
+
+/** Metadata a sink receives with each row. */
+export interface SinkContext {
+  /** Input topic. */
+  readonly topic: string;
+  /** Input partition. */
+  readonly partition: number;
+  /** Input offset. */
+  readonly offset: number;
+}
+
+/**
+ * A destination for rows outside Kafka (a file, a database...). `write` buffers; `flush` is
+ * called at every checkpoint before offsets are committed, so a row is never committed before
+ * its sink has persisted it.
+ *
+ * @example Collect rows in memory
+ * ```ts
+ * import type { Row, Sink } from "@sa/toolkit";
+ * class ArraySink implements Sink {
+ *   pending: Row[] = [];
+ *   done: Row[] = [];
+ *   write(row: Row) {
+ *     this.pending.push(row);
+ *   }
+ *   flush() {
+ *     this.done.push(...this.pending.splice(0));
+ *   }
+ * }
+ * ```
+ */
+export interface Sink {
+  /** Receives one row; should only buffer. */
+  write(row: Row, ctx: SinkContext): void;
+  /** Persists everything written so far; a rejection fails the checkpoint. */
+  flush(): Promise<void> | void;
+  /** Called once when the application stops. */
+  close?(): Promise<void> | void;
+}
