@@ -1,0 +1,120 @@
+/**
+ * `sa vars export [app]` and `sa vars list [app]`: apps' variables to `.env`, and where each
+ * value comes from.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type CliCommand, CliError } from "./_command.ts";
+import { flag, parseCommandArgs, str } from "./_args.ts";
+import { loadAppsOrFail, openProject } from "./_project.ts";
+import { formatTable } from "./_table.ts";
+import { findApp, type ProjectApp } from "../project/apps.ts";
+import { readDotEnv } from "../project/env.ts";
+import { renderDotEnv } from "../project/dotenv_export.ts";
+import { resolveVariables } from "../project/variables.ts";
+
+/** No app in the project. */
+export const NO_APPS =
+  "no apps found: add one with `sa apps create <template> -p apps/<name>.ts` (apps live in apps/)";
+
+/** The `vars` command. */
+export const command: CliCommand = {
+  name: "vars",
+  summary: "Export apps' variables to .env, or list resolved values",
+  help: `Usage: sa vars export [app] [--reset] [--env-file FILE]
+       sa vars list [app]
+
+export  Writes .env with SA_BROKER=localhost:19092 (and Quix__Broker__Address), then each
+        app's variables, grouped by app and commented with their type and description.
+        Values come from the deployment in sa.yaml, else the app's default. Values already
+        in .env are kept unless --reset. A name apps use with different values is left
+        commented out (a .env value would apply to every app).
+list    Shows each variable's resolved value and its source
+        (env > .env > pipeline > default), and required variables without a value.
+
+[app] is a deployment name, an app name or a path like apps/normalize.ts (default: all apps).
+
+Options:
+  --reset           rewrite the apps' values from sa.yaml / defaults
+  --env-file FILE   write FILE instead of .env
+
+Examples:
+  sa vars export
+  sa vars export normalize --reset
+  sa vars list
+`,
+  async run(argv, env) {
+    const args = parseCommandArgs("vars", argv, {
+      reset: { type: "boolean" },
+      "env-file": { type: "string" },
+    });
+    const [sub, appName, ...extra] = args.positionals;
+    if (extra.length) throw new CliError(`unexpected arguments: ${extra.join(" ")}`, 2);
+    if (sub !== "export" && sub !== "list") {
+      throw new CliError(
+        sub ? `unknown subcommand "${sub}"; expected export or list` : "expected export or list",
+        2,
+      );
+    }
+    const project = await openProject(env.cwd);
+    let apps = await loadAppsOrFail(project);
+    if (appName) apps = [selectApp(apps, appName)];
+    if (apps.length === 0) throw new CliError(NO_APPS);
+    const envFile = join(env.cwd, str(args, "env-file") ?? ".env");
+    const existing = await readDotEnv(envFile);
+    if (sub === "list") {
+      env.stdout(listVariables(apps, existing, env.env));
+      return 0;
+    }
+    const { text, warnings } = renderDotEnv({ apps, existing, reset: flag(args, "reset") });
+    await Deno.writeTextFile(envFile, text);
+    for (const w of warnings) env.stderr(`warning: ${w}\n`);
+    const count = apps.reduce((n, a) => n + a.definition.variables.length, 0);
+    env.stdout(
+      `Wrote ${count} variable(s) of ${apps.length} app(s) to ${str(args, "env-file") ?? ".env"}\n`,
+    );
+    return 0;
+  },
+};
+
+function selectApp(apps: ProjectApp[], name: string): ProjectApp {
+  const app = findApp(apps, name);
+  if (!app) {
+    const known = apps.map((a) => a.name).join(", ") || "none";
+    throw new CliError(`no app "${name}" in this project (apps: ${known})`);
+  }
+  return app;
+}
+
+/** The `vars list` table: app, variable, value, source. */
+export function listVariables(
+  apps: readonly ProjectApp[],
+  dotenv: Record<string, string>,
+  processEnv: Readonly<Record<string, string>>,
+): string {
+  const rows: string[][] = [];
+  for (const app of apps) {
+    const r = resolveVariables({
+      declared: app.definition.variables,
+      deployment: app.deployment,
+      dotenv,
+      processEnv: { ...processEnv },
+    });
+    for (const v of app.definition.variables) {
+      const missing = r.missing.includes(v);
+      rows.push([
+        app.name,
+        v.name,
+        v.inputType,
+        missing
+          ? "(missing, required)"
+          : v.inputType === "Secret" && r.values[v.name]
+          ? "********"
+          : r.values[v.name] ?? "",
+        r.sources[v.name] ?? "-",
+      ]);
+    }
+  }
+  return formatTable(["APP", "VARIABLE", "TYPE", "VALUE", "SOURCE"], rows);
+}

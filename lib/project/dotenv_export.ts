@@ -1,0 +1,105 @@
+/**
+ * `sa vars export`: render a project's `.env` from its apps' declared variables, keeping the
+ * values the user already has.
+ *
+ * `.env` is one flat namespace shared by every app `sa run`/`sa up` starts, while apps often
+ * reuse a name (`input`, `output`) with different values. A name whose apps want different
+ * values is therefore written commented out (with each app's value) and reported, so `.env`
+ * never silently overrides a deployment's value from `sa.yaml`.
+ *
+ * @module
+ */
+import { LOCAL_BROKER } from "../templates/project.ts";
+import type { ProjectApp } from "./apps.ts";
+import { deploymentValue } from "./variables.ts";
+
+/** Broker settings every `.env` starts with. */
+export const BROKER_KEYS = ["SA_BROKER", "Quix__Broker__Address"] as const;
+
+/** The header written at the top of `.env`. */
+export const DOT_ENV_HEADER =
+  `# Written by \`sa vars export\`. Values you edit here are kept by the next export
+# (unless --reset). They apply to every app \`sa run\` and \`sa up\` start; process
+# environment variables override them. Never commit this file.
+`;
+
+/** Options for {@link renderDotEnv}. */
+export interface RenderDotEnvOptions {
+  apps: readonly ProjectApp[];
+  /** The current `.env` values. */
+  existing: Record<string, string>;
+  /** Ignore existing values for the apps' variables (broker settings and untracked keys stay). */
+  reset?: boolean;
+}
+
+/** Renders `.env`; `warnings` lists the conflicting names, one sentence each. */
+export function renderDotEnv(opts: RenderDotEnvOptions): { text: string; warnings: string[] } {
+  const { apps, existing, reset = false } = opts;
+  const warnings: string[] = [];
+  const lines: string[] = [DOT_ENV_HEADER, "### sa configuration ###"];
+  for (const key of BROKER_KEYS) {
+    lines.push(`${key}=${quote(existing[key] ?? LOCAL_BROKER)}`);
+  }
+
+  // Wanted value per (variable name, app); a name is "shared" when its apps disagree.
+  const wanted = new Map<string, { app: string; value: string }[]>();
+  for (const app of apps) {
+    for (const v of app.definition.variables) {
+      const value = (app.deployment ? deploymentValue(app.deployment, v.name) : undefined) ??
+        v.defaultValue ?? "";
+      const list = wanted.get(v.name) ?? [];
+      list.push({ app: app.name, value });
+      wanted.set(v.name, list);
+    }
+  }
+  const written = new Set<string>();
+  for (const app of apps) {
+    lines.push("", `### ${app.name} (${app.application}) ###`);
+    for (const v of app.definition.variables) {
+      const notes = [v.inputType, v.required ? "required" : "optional"].join(", ");
+      const about = `# ${v.name}: ${notes}${v.description ? `. ${v.description}` : ""}`;
+      if (written.has(v.name)) {
+        lines.push(`${about} (see above)`);
+        continue;
+      }
+      written.add(v.name);
+      const list = wanted.get(v.name)!;
+      const distinct = new Set(list.map((w) => w.value));
+      const kept = !reset && v.name in existing ? existing[v.name] : undefined;
+      lines.push(about);
+      if (distinct.size > 1) {
+        const each = list.map((w) => `${w.app}=${w.value || '""'}`).join(", ");
+        if (kept !== undefined) {
+          lines.push(`${v.name}=${quote(kept)}`);
+          warnings.push(
+            `${v.name} is set in .env to "${kept}" for every app, but the apps want different values (${each}); remove it from .env to use each deployment's value from sa.yaml`,
+          );
+        } else {
+          for (const w of list) lines.push(`# ${v.name}=${quote(w.value)}  (${w.app})`);
+          warnings.push(
+            `${v.name} differs between apps (${each}); left commented out in .env so each deployment keeps its own value from sa.yaml`,
+          );
+        }
+        continue;
+      }
+      lines.push(`${v.name}=${quote(kept ?? list[0].value)}`);
+    }
+  }
+
+  const tracked = new Set<string>([...BROKER_KEYS, ...written]);
+  const untracked = Object.keys(existing).filter((k) => !tracked.has(k));
+  if (untracked.length) {
+    lines.push("", "### Untracked variables ###");
+    for (const k of untracked) lines.push(`${k}=${quote(existing[k])}`);
+  }
+  return { text: lines.join("\n") + "\n", warnings };
+}
+
+/** Quotes a value when `.env` parsing would otherwise change it. */
+export function quote(value: string): string {
+  if (/^[^\s#'"`\\]*$/.test(value)) return value;
+  if (!value.includes("'") && !value.includes("\n")) return `'${value}'`;
+  // dotenv has no escapes inside quotes (only \n in double quotes); backticks cover the rest.
+  if (!value.includes("`")) return `\`${value}\``;
+  return `"${value.replaceAll("\n", "\\n")}"`;
+}

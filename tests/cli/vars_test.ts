@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { command } from "../../lib/cli/vars.ts";
+import { readDotEnv } from "../../lib/project/env.ts";
+import { runCommand, withTempDir, writeApp } from "./_helpers.ts";
+
+async function project(dir: string): Promise<void> {
+  await writeApp(dir, "apps/replay.ts", "replay", [
+    {
+      name: "output",
+      inputType: "OutputTopic",
+      defaultValue: "raw-data",
+      required: true,
+      description: "Where to write",
+    },
+    { name: "speed", inputType: "FreeText", defaultValue: "1" },
+  ]);
+  await writeApp(dir, "apps/normalize.ts", "normalize", [
+    { name: "input", inputType: "InputTopic", defaultValue: "raw-data", required: true },
+    { name: "output", inputType: "OutputTopic", defaultValue: "table-data", required: true },
+    { name: "token", inputType: "Secret", required: true },
+  ]);
+}
+
+Deno.test("sa vars export writes grouped, commented variables and the broker settings", async () => {
+  await withTempDir(async (dir) => {
+    await project(dir);
+    const r = await runCommand(command, ["export"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "Wrote 5 variable(s) of 2 app(s) to .env\n");
+    // output is wanted as raw-data by replay and table-data by normalize: never set flat.
+    assert.match(
+      r.stderr,
+      /^warning: output differs between apps \(normalize=table-data, replay=raw-data\)/,
+    );
+    const text = await Deno.readTextFile(join(dir, ".env"));
+    assert.match(
+      text,
+      /### sa configuration ###\nSA_BROKER=localhost:19092\nQuix__Broker__Address=localhost:19092\n/,
+    );
+    assert.match(
+      text,
+      /### normalize \(apps\/normalize\.ts\) ###\n# input: InputTopic, required\ninput=raw-data\n/,
+    );
+    assert.match(text, /# output=table-data {2}\(normalize\)\n# output=raw-data {2}\(replay\)\n/);
+    assert.match(
+      text,
+      /### replay \(apps\/replay\.ts\) ###\n# output: OutputTopic, required\. Where to write \(see above\)\n/,
+    );
+    const values = await readDotEnv(join(dir, ".env"));
+    assert.deepEqual(values, {
+      SA_BROKER: "localhost:19092",
+      Quix__Broker__Address: "localhost:19092",
+      input: "raw-data",
+      token: "",
+      speed: "1",
+    });
+  });
+});
+
+Deno.test("sa vars export keeps edited values and untracked keys unless --reset", async () => {
+  await withTempDir(async (dir) => {
+    await project(dir);
+    await Deno.writeTextFile(
+      join(dir, ".env"),
+      "SA_BROKER=remote:9092\ninput=my-topic\nspeed=0\nEXTRA='a b'\n",
+    );
+    assert.equal((await runCommand(command, ["export", "normalize"], dir)).code, 0);
+    let values = await readDotEnv(join(dir, ".env"));
+    assert.equal(values.SA_BROKER, "remote:9092");
+    assert.equal(values.input, "my-topic");
+    assert.equal(values.output, "table-data"); // one app exported: no conflict
+    assert.equal(values.speed, "0"); // another app's value: kept as untracked
+    assert.equal(values.EXTRA, "a b");
+
+    assert.equal((await runCommand(command, ["export", "normalize", "--reset"], dir)).code, 0);
+    values = await readDotEnv(join(dir, ".env"));
+    assert.equal(values.input, "raw-data");
+    assert.equal(values.SA_BROKER, "remote:9092");
+    assert.equal(values.EXTRA, "a b");
+  });
+});
+
+Deno.test("sa vars export uses the pipeline deployment's values", async () => {
+  await withTempDir(async (dir) => {
+    await project(dir);
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: norm\n    application: apps/normalize.ts\n    variables:\n      - {name: output, value: clean}\n",
+    );
+    const r = await runCommand(command, ["export", "norm"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await readDotEnv(join(dir, ".env"))).output, "clean");
+  });
+});
+
+Deno.test("sa vars list shows values and their sources, masking secrets", async () => {
+  await withTempDir(async (dir) => {
+    await project(dir);
+    await Deno.writeTextFile(join(dir, ".env"), "input=from-dotenv\ntoken=hush\n");
+    const r = await runCommand(command, ["list", "normalize"], dir, { output: "from-env" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "APP        VARIABLE  TYPE         VALUE        SOURCE\n" +
+        "normalize  input     InputTopic   from-dotenv  .env\n" +
+        "normalize  output    OutputTopic  from-env     env\n" +
+        "normalize  token     Secret       ********     .env\n",
+    );
+  });
+});
+
+Deno.test("sa vars: error paths name the cause", async () => {
+  await withTempDir(async (dir) => {
+    let r = await runCommand(command, ["export"], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no apps found/);
+    await project(dir);
+    r = await runCommand(command, ["export", "nope"], dir);
+    assert.match(
+      r.stderr,
+      /^sa vars: no app "nope" in this project \(apps: normalize, replay\)\n$/,
+    );
+    r = await runCommand(command, ["frobnicate"], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown subcommand "frobnicate"/);
+    // A deployment setting an undeclared variable: named with what is wrong, nothing written.
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: norm\n    application: apps/normalize.ts\n    variables:\n      - {name: ouput, value: x}\n",
+    );
+    r = await runCommand(command, ["export"], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /deployment "norm": variable "ouput" is not declared by its app/);
+    await assert.rejects(() => Deno.stat(join(dir, ".env")), Deno.errors.NotFound);
+    // A deployment whose app is missing.
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: ghost\n    application: apps/ghost.ts\n",
+    );
+    r = await runCommand(command, ["export"], dir);
+    assert.match(r.stderr, /deployment "ghost": apps\/ghost\.ts: app module not found/);
+    // Invalid YAML: file:line:col.
+    await Deno.writeTextFile(join(dir, "sa.yaml"), "deployments:\n  - name: [\n");
+    r = await runCommand(command, ["export"], dir);
+    assert.match(r.stderr, /^sa vars: sa\.yaml:\d+:\d+: /);
+  });
+});
