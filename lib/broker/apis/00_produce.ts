@@ -1,0 +1,151 @@
+/**
+ * Produce (key 0), v3–7: appends one RecordBatch v2 per partition, exactly as received.
+ *
+ * acks 0 sends no response (and, as Kafka does, a failed acks=0 request closes the connection
+ * so the client notices); acks 1 and -1 are the same on a single node. Errors are reported per
+ * partition. Unknown topics are auto-created when the broker allows it.
+ *
+ * @module
+ */
+import { Writer } from "../protocol/codec.ts";
+import { ErrorCode, type ErrorInfo, KafkaError, ProtocolError } from "../protocol/errors.ts";
+import type { ApiHandler, RequestContext } from "./_types.ts";
+import { isError, resolveTopic } from "./_topics.ts";
+
+interface PartitionResult {
+  index: number;
+  error: ErrorInfo;
+  baseOffset: number;
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+/** Bytes before `records` in a RecordBatch v2 header; a shorter batch cannot be valid. */
+const BATCH_HEADER_BYTES = 61;
+const ATTR_TRANSACTIONAL = 0x10;
+
+function failed(index: number, error: ErrorInfo): PartitionResult {
+  return { index, error, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
+}
+
+/** The Produce handler. */
+export const handler: ApiHandler = {
+  key: 0,
+  name: "Produce",
+  minVersion: 3,
+  maxVersion: 7,
+  handle(body, ctx) {
+    const v = ctx.header.apiVersion;
+    const transactionalId = body.nullableString();
+    const acks = body.int16();
+    body.int32(); // timeout_ms: appends complete synchronously on a single node
+    const topics = body.array((r) => ({
+      name: r.string(),
+      partitions: r.array((r) => ({ index: r.int32(), records: r.nullableBytes() })),
+    }));
+
+    const results: { name: string; partitions: PartitionResult[] }[] = [];
+    for (const t of topics) {
+      results.push({ name: t.name, partitions: produceTopic(ctx, t, acks, transactionalId) });
+    }
+
+    if (acks === 0) {
+      const firstError = results.flatMap((t) =>
+        t.partitions.filter((p) =>
+          p.error !== ErrorCode.NONE
+        ).map((p) => ({ t, p }))
+      )[0];
+      if (firstError) {
+        throw new ProtocolError(
+          `acks=0 produce to ${firstError.t.name}-${firstError.p.index} failed with ` +
+            `${firstError.p.error.name}; closing so the client notices`,
+        );
+      }
+      return null;
+    }
+
+    const w = new Writer(64 + results.length * 64);
+    w.array(results, (w, t) => {
+      w.string(t.name);
+      w.array(t.partitions, (w, p) => {
+        w.int32(p.index).int16(p.error.code).int64(p.baseOffset).int64(p.logAppendTime);
+        if (v >= 5) w.int64(p.logStartOffset);
+      });
+    });
+    w.int32(0); // throttle_time_ms
+    return w.finish();
+  },
+};
+
+function produceTopic(
+  ctx: RequestContext,
+  t: { name: string; partitions: { index: number; records: Uint8Array | null }[] },
+  acks: number,
+  transactionalId: string | null,
+): PartitionResult[] {
+  const broker = ctx.broker;
+  if (acks !== 0 && acks !== 1 && acks !== -1) {
+    return t.partitions.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS));
+  }
+  const topic = resolveTopic(broker, t.name, true, ctx.clientAddress);
+  if (isError(topic)) return t.partitions.map((p) => failed(p.index, topic));
+  return t.partitions.map((p) => {
+    const log = broker.logs.partition(t.name, p.index);
+    if (!log) return failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const records = p.records;
+    if (records === null || records.length === 0) {
+      return failed(p.index, ErrorCode.INVALID_RECORD);
+    }
+    if (records.length < BATCH_HEADER_BYTES) {
+      logReject(ctx, t.name, p.index, `batch of ${records.length} bytes is truncated`);
+      return failed(p.index, ErrorCode.CORRUPT_MESSAGE);
+    }
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const batchBytes = view.getInt32(8) + 12;
+    if (batchBytes < records.length) {
+      // Kafka accepts exactly one batch per partition for magic 2.
+      logReject(ctx, t.name, p.index, "more than one record batch for one partition");
+      return failed(p.index, ErrorCode.INVALID_RECORD);
+    }
+    const transactional = (view.getInt16(21) & ATTR_TRANSACTIONAL) !== 0;
+    const producerId = Number(view.getBigInt64(43));
+    if (transactional) {
+      // Transactions need the transaction coordinator, which is not wired in yet: no
+      // partition can have been added to a transaction.
+      logReject(
+        ctx,
+        t.name,
+        p.index,
+        `transactional batch from producer ${producerId} (transactional id ` +
+          `${JSON.stringify(transactionalId)}) but transactions are not available`,
+      );
+      return failed(p.index, ErrorCode.INVALID_TXN_STATE);
+    }
+    try {
+      const res = log.append(records);
+      return {
+        index: p.index,
+        error: ErrorCode.NONE,
+        baseOffset: res.baseOffset,
+        logAppendTime: res.logAppendTime,
+        logStartOffset: res.logStartOffset,
+      };
+    } catch (err) {
+      if (err instanceof KafkaError) {
+        logReject(ctx, t.name, p.index, err.message);
+        return failed(p.index, err.info);
+      }
+      broker.logger.error(
+        `produce from ${ctx.clientAddress} to ${t.name}-${p.index} failed: ` +
+          `${err instanceof Error ? err.message : err}`,
+      );
+      return failed(p.index, ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
+  });
+}
+
+function logReject(ctx: RequestContext, topic: string, partition: number, why: string): void {
+  ctx.broker.logger.warn(
+    `rejected produce from ${ctx.clientAddress} to ${topic}-${partition}: ${why}`,
+  );
+}

@@ -1,0 +1,52 @@
+/**
+ * Topic lookup with auto-creation, shared by Metadata and Produce.
+ *
+ * @module
+ */
+import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import type { TopicInfo } from "../log/manager.ts";
+import type { BrokerState } from "../state.ts";
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Whether Kafka accepts `name` as a topic name. */
+export function isValidTopicName(name: string): boolean {
+  return TOPIC_NAME.test(name) && name !== "." && name !== "..";
+}
+
+/**
+ * The topic, created with the default partition count when it is missing and `autoCreate`
+ * allows it (and the broker has auto-creation on); otherwise the error to report.
+ */
+export function resolveTopic(
+  broker: BrokerState,
+  name: string,
+  autoCreate: boolean,
+  clientAddress: string,
+): TopicInfo | ErrorInfo {
+  const existing = broker.logs.getTopic(name);
+  if (existing) return existing;
+  if (!isValidTopicName(name)) return ErrorCode.INVALID_TOPIC_EXCEPTION;
+  if (!autoCreate || !broker.config.autoCreateTopics) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  try {
+    const info = broker.logs.createTopic(name, broker.config.defaultPartitions);
+    broker.logger.debug(
+      `auto-created topic ${name} with ${info.partitions} partition(s) for ${clientAddress}`,
+    );
+    return info;
+  } catch (err) {
+    if (err instanceof KafkaError) {
+      // Two requests racing to create the same topic: the loser uses the winner's topic.
+      if (err.code === ErrorCode.TOPIC_ALREADY_EXISTS.code) {
+        return broker.logs.getTopic(name) ?? err.info;
+      }
+      return err.info;
+    }
+    throw err;
+  }
+}
+
+/** Narrows a {@link resolveTopic} result. */
+export function isError(x: TopicInfo | ErrorInfo): x is ErrorInfo {
+  return "retriable" in x;
+}

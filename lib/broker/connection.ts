@@ -1,0 +1,172 @@
+/**
+ * One client connection: reads frames, dispatches each request to its API handler and writes
+ * the responses back strictly in request order.
+ *
+ * Requests on one connection are handled one at a time, as Kafka does by muting the socket:
+ * a parked Fetch delays later requests on that connection only. Clients may pipeline; the
+ * next frame is read while a response is still being written. Any malformed request, unknown
+ * API or unsupported version (other than ApiVersions, which gets Kafka's v0 fallback) closes
+ * this connection with one log line naming the client; other connections are unaffected.
+ *
+ * @module
+ */
+import { Reader, Writer } from "./protocol/codec.ts";
+import { ErrorCode, KafkaError, ProtocolError } from "./protocol/errors.ts";
+import { FrameReader, MAX_FRAME_BYTES } from "./protocol/frame.ts";
+import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from "./protocol/header.ts";
+import type { RequestContext } from "./apis/_types.ts";
+import type { BrokerState } from "./state.ts";
+import type { Logger } from "../util/log.ts";
+
+/** Responses queued for writing before the connection stops handling further requests. */
+const MAX_PENDING_WRITES = 16;
+
+/** Serves one accepted socket until the client leaves, it misbehaves, or the broker closes. */
+export class Connection {
+  readonly clientAddress: string;
+  private closed = false;
+  private pendingWrites = 0;
+  private writeChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly conn: Deno.Conn,
+    private readonly state: BrokerState,
+    private readonly logger: Logger,
+    private readonly maxFrameBytes = MAX_FRAME_BYTES,
+  ) {
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.clientAddress = `${addr.hostname}:${addr.port}`;
+  }
+
+  /** Runs the request loop; resolves when the connection is closed. Never rejects. */
+  async serve(): Promise<void> {
+    this.logger.info(`connection opened from ${this.clientAddress}`);
+    const frames = new FrameReader(this.conn, this.maxFrameBytes);
+    let reason = "client closed the connection";
+    try {
+      while (!this.closed) {
+        const frame = await frames.next();
+        if (frame === null) break;
+        const response = await this.handle(frame);
+        if (response !== null) this.enqueueWrite(response);
+        if (this.pendingWrites >= MAX_PENDING_WRITES) await this.writeChain;
+      }
+      await this.writeChain;
+    } catch (err) {
+      if (this.closed) {
+        reason = "broker shutting down";
+      } else if (err instanceof ProtocolError) {
+        reason = `protocol error: ${err.message}`;
+        this.logger.warn(`closing connection from ${this.clientAddress}: ${err.message}`);
+      } else if (isDisconnect(err)) {
+        reason = `client disconnected (${(err as Error).name})`;
+      } else {
+        reason = `internal error: ${errorText(err)}`;
+        this.logger.error(`closing connection from ${this.clientAddress}: ${errorText(err)}`);
+      }
+    } finally {
+      this.close();
+    }
+    this.logger.info(`connection from ${this.clientAddress} closed: ${reason}`);
+  }
+
+  /** Closes the socket; the serve loop then ends. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+
+  /** Parses and dispatches one request; returns the response frame or null (no response). */
+  private async handle(frame: Uint8Array): Promise<Uint8Array | null> {
+    const r = new Reader(frame);
+    let header;
+    try {
+      header = readRequestHeader(r);
+    } catch (err) {
+      throw new ProtocolError(`bad request header (${errorText(err)})`);
+    }
+    const handler = this.state.handlers.get(header.apiKey);
+    const what = `api ${header.apiKey} v${header.apiVersion} correlation ${header.correlationId}`;
+    if (!handler) throw new ProtocolError(`unknown API key ${header.apiKey} (${what})`);
+    const label = `${handler.name} v${header.apiVersion} (correlation ${header.correlationId})`;
+    if (header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      if (header.apiKey === API_VERSIONS_KEY) {
+        // Kafka's fallback: a v0-layout body with UNSUPPORTED_VERSION and our own range, so
+        // the client can retry with a version we serve.
+        this.logger.debug(`${this.clientAddress}: ${label} unsupported, sent v0 fallback`);
+        const body = new Writer(32)
+          .int16(ErrorCode.UNSUPPORTED_VERSION.code)
+          .int32(1).int16(handler.key).int16(handler.minVersion).int16(handler.maxVersion)
+          .finish();
+        return encodeResponseFrame(header.correlationId, body, false);
+      }
+      throw new ProtocolError(
+        `unsupported version ${header.apiVersion} of ${handler.name} (serves ` +
+          `${handler.minVersion}-${handler.maxVersion}, correlation ${header.correlationId})`,
+      );
+    }
+    const flexible = handler.flexibleFrom !== undefined &&
+      header.apiVersion >= handler.flexibleFrom;
+    const ctx: RequestContext = {
+      header,
+      clientAddress: this.clientAddress,
+      broker: this.state,
+    };
+    let body: Uint8Array | null;
+    try {
+      if (flexible) r.taggedFields();
+      body = await handler.handle(r, ctx);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new ProtocolError(`${label}: ${err.message}`);
+      if (err instanceof KafkaError) {
+        throw new ProtocolError(`${label}: unhandled ${err.message}`);
+      }
+      throw new Error(`${label}: ${errorText(err)}`, { cause: err });
+    }
+    if (body === null) return null;
+    return encodeResponseFrame(
+      header.correlationId,
+      body,
+      flexible && header.apiKey !== API_VERSIONS_KEY,
+    );
+  }
+
+  private enqueueWrite(frame: Uint8Array): void {
+    this.pendingWrites++;
+    this.writeChain = this.writeChain.then(async () => {
+      try {
+        if (!this.closed) await writeAll(this.conn, frame);
+      } catch (err) {
+        if (!this.closed && !isDisconnect(err)) {
+          this.logger.warn(`write to ${this.clientAddress} failed: ${errorText(err)}`);
+        }
+        this.close();
+      } finally {
+        this.pendingWrites--;
+      }
+    });
+  }
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await conn.write(data.subarray(off));
+}
+
+function isDisconnect(err: unknown): boolean {
+  return err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.BrokenPipe ||
+    err instanceof Deno.errors.BadResource ||
+    err instanceof Deno.errors.Interrupted ||
+    err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.NotConnected;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

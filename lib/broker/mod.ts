@@ -1,0 +1,177 @@
+/**
+ * The embedded Kafka-compatible broker, usable in-process.
+ *
+ * ```ts
+ * import { startBroker } from "./mod.ts";
+ * const broker = await startBroker({ port: 0, dataDir: "/tmp/sa-broker" });
+ * console.log(broker.address); // "127.0.0.1:PORT"
+ * await broker.close();
+ * ```
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Logger } from "../util/log.ts";
+import { handlers } from "./apis/mod.ts";
+import { LogManager } from "./log/manager.ts";
+import { GroupCoordinator } from "./groups/coordinator.ts";
+import { BrokerServer } from "./server.ts";
+import { type BrokerConfig, BrokerState } from "./state.ts";
+
+export type { BrokerConfig } from "./state.ts";
+export { BrokerState } from "./state.ts";
+
+/** Options of {@link startBroker}; everything but `dataDir` has a default. */
+export interface BrokerOptions {
+  /** Directory holding topics, segments, offsets and transaction state. Created if missing. */
+  dataDir: string;
+  /** Interface to bind. Default "127.0.0.1". */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. Default 19092. */
+  port?: number;
+  /** Host announced to clients. Default: 127.0.0.1 for loopback/any, else `host`. */
+  advertisedHost?: string;
+  /** Default 1. */
+  nodeId?: number;
+  /** Partition count of auto-created topics. Default 1. */
+  defaultPartitions?: number;
+  /** Create unknown topics on Metadata/Produce. Default true. */
+  autoCreateTopics?: boolean;
+  /** "always": fdatasync before each acknowledgement; "interval" (default): in the background. */
+  fsync?: "always" | "interval";
+  /** Background fdatasync period for fsync "interval". Default 1000. */
+  fsyncIntervalMs?: number;
+  /** Frames larger than this close the connection. Default 100 MiB. */
+  maxFrameBytes?: number;
+  /** Where log lines go. Default: an INFO logger named "broker" on stderr. */
+  logger?: Logger;
+}
+
+/** A running broker. */
+export interface RunningBroker {
+  /** "host:port" to give clients as their bootstrap server. */
+  readonly address: string;
+  /** The port actually bound. */
+  readonly port: number;
+  /** The resolved configuration. */
+  readonly config: BrokerConfig;
+  /** Stops listening, closes connections, then flushes and closes storage and coordinators. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK_OR_ANY = new Set(["127.0.0.1", "0.0.0.0", "localhost", "::", "::1", ""]);
+
+/** The host announced to clients when none is configured. */
+export function defaultAdvertisedHost(host: string): string {
+  return LOOPBACK_OR_ANY.has(host) ? "127.0.0.1" : host;
+}
+
+interface MetaFile {
+  clusterId: string;
+  nodeId: number;
+}
+
+/** Reads (or creates, atomically) the data dir's cluster identity, stable across restarts. */
+async function loadClusterId(dataDir: string, nodeId: number): Promise<string> {
+  const path = join(dataDir, "meta.json");
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(path)) as MetaFile;
+    if (typeof meta.clusterId === "string" && meta.clusterId.length > 0) return meta.clusterId;
+    throw new Error(`${path}: missing clusterId`);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      throw new Error(
+        `cannot read broker identity ${path}: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+  const clusterId = crypto.randomUUID().replaceAll("-", "").slice(0, 22);
+  const tmp = `${path}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify({ clusterId, nodeId } satisfies MetaFile) + "\n");
+  await Deno.rename(tmp, path);
+  return clusterId;
+}
+
+/**
+ * Starts a broker: opens (and recovers) storage, the group and transaction coordinators, then
+ * listens. Resolves once clients can connect.
+ */
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const host = options.host ?? "127.0.0.1";
+  const nodeId = options.nodeId ?? 1;
+  const logger = options.logger ?? new Logger("broker");
+  const fsync = options.fsync ?? "interval";
+  const fsyncIntervalMs = options.fsyncIntervalMs ?? 1000;
+  const defaultPartitions = options.defaultPartitions ?? 1;
+  if (!Number.isInteger(defaultPartitions) || defaultPartitions < 1) {
+    throw new Error(`defaultPartitions must be a positive integer, got ${defaultPartitions}`);
+  }
+  const dataDir = options.dataDir;
+  await Deno.mkdir(dataDir, { recursive: true });
+  const clusterId = await loadClusterId(dataDir, nodeId);
+
+  const logs = await LogManager.open({
+    dataDir,
+    defaultPartitions,
+    fsync,
+    fsyncIntervalMs,
+    logger,
+  });
+  let groups: GroupCoordinator | undefined;
+  let server: BrokerServer | undefined;
+  const closing = new AbortController();
+  try {
+    groups = await GroupCoordinator.open({ dataDir, logger, fsync });
+    const g = groups;
+    server = BrokerServer.listen(
+      { host, port: options.port ?? 19092, maxFrameBytes: options.maxFrameBytes },
+      (addr) => {
+        const config: BrokerConfig = {
+          host,
+          port: addr.port,
+          advertisedHost: options.advertisedHost ?? defaultAdvertisedHost(host),
+          nodeId,
+          clusterId,
+          dataDir,
+          defaultPartitions,
+          autoCreateTopics: options.autoCreateTopics ?? true,
+          fsync,
+          fsyncIntervalMs,
+        };
+        return new BrokerState(config, logger, logs, g, handlers, closing.signal);
+      },
+      logger.child("net"),
+    );
+  } catch (err) {
+    await groups?.close();
+    await logs.close();
+    throw err;
+  }
+
+  const srv = server;
+  const config = srv.brokerState.config;
+  const address = `${config.advertisedHost}:${config.port}`;
+  logger.info(`listening on ${address} (data dir ${dataDir}, cluster ${clusterId})`);
+  if (!LOOPBACK_OR_ANY.has(host) || host === "0.0.0.0" || host === "::") {
+    logger.warn(
+      `bound to ${host}: this broker has no authentication or encryption; anyone who can reach ` +
+        `this address can read and write every topic`,
+    );
+  }
+  let closed: Promise<void> | null = null;
+  return {
+    address,
+    port: config.port,
+    config,
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        await srv.close();
+        await groups!.close();
+        await logs.close();
+        logger.info("broker stopped");
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Splits a byte stream into Kafka frames (`int32 size` + `size` bytes).
+ *
+ * Small frames are cut out of a shared read buffer; a frame larger than what is buffered gets
+ * its own allocation and the rest of it is read straight into it, so record bytes are copied
+ * once on the way in. Sizes above {@link MAX_FRAME_BYTES} (Kafka's `socket.request.max.bytes`)
+ * or below zero fail with a {@link ProtocolError} before anything is allocated.
+ *
+ * @module
+ */
+import { ProtocolError } from "./errors.ts";
+
+/** Largest accepted frame: 100 MiB, like Kafka's default `socket.request.max.bytes`. */
+export const MAX_FRAME_BYTES = 100 * 1024 * 1024;
+
+/** Anything frames can be read from (a `Deno.Conn`, or a fake in tests). */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Reads successive frames from a {@link ByteSource}. */
+export class FrameReader {
+  private buf: Uint8Array;
+  private start = 0;
+  private end = 0;
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly maxFrameBytes = MAX_FRAME_BYTES,
+    bufferSize = 64 * 1024,
+  ) {
+    this.buf = new Uint8Array(bufferSize);
+  }
+
+  /** Bytes received but not yet returned as a frame. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /**
+   * The next frame's payload (without its size prefix), or null on a clean end of stream
+   * between frames. Throws {@link ProtocolError} on an oversized or negative size, or when
+   * the stream ends inside a frame.
+   */
+  async next(): Promise<Uint8Array | null> {
+    if (!(await this.fill(4))) {
+      if (this.buffered === 0) return null;
+      throw new ProtocolError(
+        `connection closed inside a frame size prefix (${this.buffered} of 4 bytes)`,
+      );
+    }
+    const b = this.buf;
+    const s = this.start;
+    const size = ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) | 0;
+    if (size < 0) throw new ProtocolError(`negative frame size ${size}`);
+    if (size > this.maxFrameBytes) {
+      throw new ProtocolError(
+        `frame of ${size} bytes exceeds the ${this.maxFrameBytes}-byte limit`,
+      );
+    }
+    this.start += 4;
+    if (this.buffered >= size) {
+      const frame = this.buf.slice(this.start, this.start + size);
+      this.start += size;
+      return frame;
+    }
+    // Large frame: copy what is buffered, then read the remainder directly into it.
+    const frame = new Uint8Array(size);
+    let filled = this.buffered;
+    frame.set(this.buf.subarray(this.start, this.end));
+    this.start = this.end = 0;
+    while (filled < size) {
+      const n = await this.src.read(frame.subarray(filled));
+      if (n === null) {
+        throw new ProtocolError(`connection closed inside a frame: got ${filled} of ${size} bytes`);
+      }
+      filled += n;
+    }
+    return frame;
+  }
+
+  /** Ensures at least n buffered bytes; false when the stream ended first. */
+  private async fill(n: number): Promise<boolean> {
+    while (this.buffered < n) {
+      if (this.start > 0 && this.buf.length - this.end < n) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      }
+      const got = await this.src.read(this.buf.subarray(this.end));
+      if (got === null) return false;
+      this.end += got;
+    }
+    return true;
+  }
+}

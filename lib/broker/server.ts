@@ -1,0 +1,90 @@
+/**
+ * The TCP listener: accepts connections and serves each with a {@link Connection}.
+ *
+ * @module
+ */
+import { Connection } from "./connection.ts";
+import type { BrokerState } from "./state.ts";
+import type { Logger } from "../util/log.ts";
+import { MAX_FRAME_BYTES } from "./protocol/frame.ts";
+
+/** A listening broker socket and its live connections. */
+export class BrokerServer {
+  private readonly connections = new Set<Connection>();
+  private readonly serving = new Set<Promise<void>>();
+  private acceptLoop: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>,
+    private readonly state: BrokerState,
+    private readonly logger: Logger,
+    private readonly maxFrameBytes: number,
+  ) {}
+
+  /** Binds host:port (port 0 picks a free port). Throws if the address is in use. */
+  static listen(
+    opts: { host: string; port: number; maxFrameBytes?: number },
+    state: (addr: Deno.NetAddr) => BrokerState,
+    logger: Logger,
+  ): BrokerServer {
+    const listener = Deno.listen({ hostname: opts.host, port: opts.port, transport: "tcp" });
+    const server = new BrokerServer(
+      listener,
+      state(listener.addr),
+      logger,
+      opts.maxFrameBytes ?? MAX_FRAME_BYTES,
+    );
+    server.acceptLoop = server.accept();
+    return server;
+  }
+
+  /** The bound address. */
+  get addr(): Deno.NetAddr {
+    return this.listener.addr;
+  }
+
+  /** The broker state handlers run against. */
+  get brokerState(): BrokerState {
+    return this.state;
+  }
+
+  private async accept(): Promise<void> {
+    while (!this.closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.listener.accept();
+      } catch (err) {
+        if (this.closed || err instanceof Deno.errors.BadResource) return;
+        this.logger.warn(`accept failed: ${err instanceof Error ? err.message : err}`);
+        continue;
+      }
+      try {
+        conn.setNoDelay(true);
+      } catch {
+        // the peer may already be gone
+      }
+      const c = new Connection(conn, this.state, this.logger, this.maxFrameBytes);
+      this.connections.add(c);
+      const p: Promise<void> = c.serve().finally(() => {
+        this.connections.delete(c);
+        this.serving.delete(p);
+      });
+      this.serving.add(p);
+    }
+  }
+
+  /** Stops accepting, closes every connection and waits for their loops to finish. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.listener.close();
+    } catch {
+      // already closed
+    }
+    await this.acceptLoop;
+    for (const c of this.connections) c.close();
+    await Promise.all([...this.serving]);
+  }
+}

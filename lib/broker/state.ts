@@ -1,0 +1,42 @@
+/**
+ * What every API handler sees as `ctx.broker`: the configuration, the storage, the
+ * coordinators and the table of served APIs.
+ *
+ * @module
+ */
+import type { Logger } from "../util/log.ts";
+import type { ApiHandler } from "./apis/_types.ts";
+import type { LogManager } from "./log/manager.ts";
+import type { GroupCoordinator } from "./groups/coordinator.ts";
+
+/** The broker's settings, after defaults and port resolution. */
+export interface BrokerConfig {
+  /** Interface the listener is bound to. */
+  host: string;
+  /** Port actually listened on (resolved when 0 was asked for). */
+  port: number;
+  /** Host announced in Metadata and FindCoordinator. */
+  advertisedHost: string;
+  nodeId: number;
+  clusterId: string;
+  dataDir: string;
+  /** Partition count of auto-created topics and of CreateTopics with num_partitions -1. */
+  defaultPartitions: number;
+  autoCreateTopics: boolean;
+  fsync: "always" | "interval";
+  fsyncIntervalMs: number;
+}
+
+/** Shared broker state; one instance per running broker. */
+export class BrokerState {
+  constructor(
+    readonly config: BrokerConfig,
+    readonly logger: Logger,
+    readonly logs: LogManager,
+    readonly groups: GroupCoordinator,
+    /** Every served API by key; ApiVersions advertises exactly these. */
+    readonly handlers: ReadonlyMap<number, ApiHandler>,
+    /** Aborted when the broker shuts down: long polls and parked requests end early. */
+    readonly closing: AbortSignal,
+  ) {}
+}
