@@ -1,0 +1,144 @@
+/**
+ * The common part of every window kind: per-key metadata, late-record reporting and the
+ * contract the dataframe drives (`process` per record, `closeKey` for wall-clock idle close).
+ *
+ * @module
+ */
+
+import type { StorePartition } from "../state/types.ts";
+import { Logger } from "../../util/log.ts";
+import { decodeJson, encodeJson, entryKey, META } from "./_keys.ts";
+import type { AggSpec, WindowResult } from "./_spec.ts";
+
+/** Where the record being processed comes from, and the store partition of its window. */
+export interface WindowContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly store: StorePartition;
+}
+
+/** What `onLate` receives about a record that arrived for an already closed window. */
+export interface LateRecord {
+  value: unknown;
+  key: unknown;
+  timestampMs: number;
+  lateByMs: number;
+  start: number;
+  end: number;
+  storeName: string;
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/**
+ * Called for each late record (once per closed window it falls into). Return `false` to
+ * suppress the warning (e.g. after sending it to a dead-letter topic), as Quix's `on_late`.
+ */
+export type OnLate = (late: LateRecord) => boolean | void;
+
+/** Per-key window metadata: event-time clock and closing watermarks. */
+export interface KeyMeta {
+  /** Largest timestamp seen for the key (0 before any, as Quix). */
+  latest: number;
+  /** Largest window end closed by wall-clock idle closing (-Infinity: none). */
+  closedEnd: number;
+  /** Kind-specific progress marker (sliding: last emitted window end). */
+  mark: number;
+  /** Arrival counter, to fold records in processing order (sliding, session). */
+  seq: number;
+}
+
+/** Results of one record: windows it updated, and windows it closed. */
+export interface ProcessResult {
+  updated: WindowResult[];
+  expired: WindowResult[];
+}
+
+/** Options shared by every window kind. */
+export interface WindowOptions {
+  /** Late-record hook; see {@link OnLate}. */
+  onLate?: OnLate;
+  /** Where late warnings go (default: a `window` logger on stderr). */
+  logger?: Logger;
+}
+
+/** One window definition's processing logic over a {@link StorePartition}. */
+export abstract class WindowProcessor {
+  readonly #onLate?: OnLate;
+  readonly #log: Logger;
+
+  constructor(readonly name: string, readonly spec: AggSpec, options: WindowOptions = {}) {
+    this.#onLate = options.onLate;
+    this.#log = options.logger ?? new Logger("window");
+  }
+
+  /** Applies one record (`prefix` = encoded message key) and returns what changed. */
+  abstract process(
+    value: unknown,
+    key: unknown,
+    prefix: Uint8Array,
+    timestampMs: number,
+    ctx: WindowContext,
+  ): ProcessResult;
+
+  /** Closes every open window of one key now (wall-clock idle closing) and returns them. */
+  abstract closeKey(prefix: Uint8Array, store: StorePartition): WindowResult[];
+
+  /** Whether wall-clock idle closing makes sense for this kind. */
+  get supportsIdleClose(): boolean {
+    return true;
+  }
+
+  protected readMeta(store: StorePartition, prefix: Uint8Array): KeyMeta {
+    const raw = store.get(entryKey(prefix, META));
+    if (!raw) return { latest: 0, closedEnd: -Infinity, mark: -Infinity, seq: 0 };
+    const [latest, closedEnd, mark, seq] = decodeJson<
+      [number, number | null, number | null, number]
+    >(raw);
+    return { latest, closedEnd: closedEnd ?? -Infinity, mark: mark ?? -Infinity, seq };
+  }
+
+  protected writeMeta(store: StorePartition, prefix: Uint8Array, meta: KeyMeta): void {
+    const f = (n: number) => (Number.isFinite(n) ? n : null);
+    store.set(
+      entryKey(prefix, META),
+      encodeJson([meta.latest, f(meta.closedEnd), f(meta.mark), meta.seq]),
+    );
+  }
+
+  /** Reports a late record: `onLate`, then (unless it returned false) a warning. */
+  protected late(
+    value: unknown,
+    key: unknown,
+    timestampMs: number,
+    lateByMs: number,
+    start: number,
+    end: number,
+    ctx: WindowContext,
+  ): void {
+    let log = true;
+    if (this.#onLate) {
+      log = this.#onLate({
+        value,
+        key,
+        timestampMs,
+        lateByMs,
+        start,
+        end,
+        storeName: this.name,
+        topic: ctx.topic,
+        partition: ctx.partition,
+        offset: ctx.offset,
+      }) !== false;
+    }
+    if (log) {
+      this.#log.warn(
+        `Skipping window processing for the closed window timestamp_ms=${timestampMs} ` +
+          `window=(${start}, ${end}) late_by_ms=${lateByMs} store_name=${this.name} ` +
+          `partition=${ctx.topic}[${ctx.partition}] offset=${ctx.offset}`,
+      );
+    }
+  }
+}
