@@ -1,0 +1,472 @@
+/**
+ * The transaction coordinator: producer ids (idempotent and transactional), producer epochs
+ * and fencing, and the transaction state machine
+ * Empty → Ongoing → PrepareCommit/PrepareAbort → CompleteCommit/CompleteAbort.
+ *
+ * Every state change is journaled to `<dataDir>/__txn/transactions.jsonl` and synced before
+ * the request is answered. EndTxn first records PrepareCommit/PrepareAbort (with the staged
+ * group offsets, on commit), then writes a control marker to every partition of the
+ * transaction via `PartitionLog.appendControl`, then applies or drops the staged offsets,
+ * then records the Complete state. A restart finds a Prepare state and finishes it; markers
+ * are only written where the partition still has the producer's transaction open, so a
+ * finished partition never gets a second marker. An Ongoing transaction older than its
+ * timeout is aborted with an epoch bump, fencing the producer that let it expire.
+ *
+ * @module
+ */
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Logger } from "../../util/log.ts";
+import { Journal } from "../groups/journal.ts";
+import type { GroupCoordinator, OffsetEntry } from "../groups/coordinator.ts";
+import { realTimers, type TimerHandle, type Timers } from "../groups/timers.ts";
+import { ProducerIdAllocator } from "./producer_ids.ts";
+
+/** Kafka's `transaction.max.timeout.ms` default. */
+export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
+/** Epochs run up to this; the next bump allocates a fresh producer id (as Kafka). */
+const MAX_EPOCH = 32766;
+
+/** The states of one transactional id. */
+export type TxnState =
+  | "Empty"
+  | "Ongoing"
+  | "PrepareCommit"
+  | "PrepareAbort"
+  | "CompleteCommit"
+  | "CompleteAbort";
+
+/** The slice of a partition log the coordinator needs (B2's `PartitionLog` fits). */
+export interface TxnPartitionLog {
+  appendControl(producerId: number, producerEpoch: number, commit: boolean): number;
+  hasOngoingTxn(producerId: number): boolean;
+}
+
+/** The slice of the log manager the coordinator needs (B2's `LogManager` fits). */
+export interface TxnLogs {
+  partition(topic: string, index: number): TxnPartitionLog | undefined;
+}
+
+/** Options for {@link TransactionCoordinator.open}. */
+export interface TransactionCoordinatorOptions {
+  dataDir: string;
+  logs: TxnLogs;
+  groups: GroupCoordinator;
+  logger: Logger;
+  /** Timer source; tests pass a manual one. */
+  timers?: Timers;
+  /** Journal sync policy (default "always"). */
+  fsync?: "always" | "interval";
+}
+
+/** InitProducerId's answer. */
+export interface ProducerIdResult {
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+interface Txn {
+  id: string;
+  producerId: number;
+  epoch: number;
+  timeoutMs: number;
+  state: TxnState;
+  /** "topic\0partition" keys. */
+  partitions: Set<string>;
+  groups: Set<string>;
+  startedAt: number;
+  timer: TimerHandle | null;
+  /** Offsets being committed, only while PrepareCommit. */
+  offsets: Record<string, OffsetEntry[]> | null;
+}
+
+interface TxnRecord {
+  id: string;
+  pid: number;
+  epoch: number;
+  timeoutMs: number;
+  state: TxnState;
+  partitions: [string, number][];
+  groups: string[];
+  offsets?: Record<string, OffsetEntry[]>;
+}
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const unkey = (k: string): [string, number] => {
+  const i = k.lastIndexOf("\u0000");
+  return [k.slice(0, i), Number(k.slice(i + 1))];
+};
+
+/** Result of validating a transactional request against the coordinator's state. */
+type Checked = { txn: Txn; error: 0 } | { txn: null; error: number };
+
+/** Coordinates idempotent and transactional producers; see the module doc. */
+export class TransactionCoordinator {
+  #txns = new Map<string, Txn>();
+  #ids: ProducerIdAllocator;
+  #journal: Journal<TxnRecord>;
+  #logs: TxnLogs;
+  #groups: GroupCoordinator;
+  #timers: Timers;
+  #logger: Logger;
+  #closed = false;
+  #compacting: Promise<void> | null = null;
+
+  private constructor(
+    ids: ProducerIdAllocator,
+    journal: Journal<TxnRecord>,
+    opts: TransactionCoordinatorOptions,
+    logger: Logger,
+  ) {
+    this.#ids = ids;
+    this.#journal = journal;
+    this.#logs = opts.logs;
+    this.#groups = opts.groups;
+    this.#timers = opts.timers ?? realTimers();
+    this.#logger = logger;
+  }
+
+  /** Loads producer ids and transaction state from `<dataDir>/__txn/` and recovers. */
+  static async open(opts: TransactionCoordinatorOptions): Promise<TransactionCoordinator> {
+    const logger = opts.logger.child("txn");
+    const dir = `${opts.dataDir}/__txn`;
+    const ids = await ProducerIdAllocator.open(dir);
+    const records = new Map<string, TxnRecord>();
+    const journal = await Journal.open<TxnRecord>({
+      path: `${dir}/transactions.jsonl`,
+      logger,
+      sync: opts.fsync ?? "always",
+      replay: (r) => records.set(r.id, r),
+    });
+    const c = new TransactionCoordinator(ids, journal, opts, logger);
+    const now = c.#timers.now();
+    for (const r of records.values()) {
+      c.#txns.set(r.id, {
+        id: r.id,
+        producerId: r.pid,
+        epoch: r.epoch,
+        timeoutMs: r.timeoutMs,
+        state: r.state,
+        partitions: new Set(r.partitions.map(([t, p]) => key(t, p))),
+        groups: new Set(r.groups),
+        startedAt: now,
+        timer: null,
+        offsets: r.offsets ?? null,
+      });
+    }
+    for (const txn of c.#txns.values()) {
+      if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") {
+        logger.info(`transaction ${txn.id}: finishing ${txn.state} interrupted by a restart`);
+        await c.#complete(txn, txn.state === "PrepareCommit");
+      } else if (txn.state === "Ongoing") {
+        c.#armTimeout(txn);
+      }
+    }
+    logger.info(`loaded ${c.#txns.size} transactional ids, next producer id ${ids.peek}`);
+    return c;
+  }
+
+  #record(txn: Txn): TxnRecord {
+    const r: TxnRecord = {
+      id: txn.id,
+      pid: txn.producerId,
+      epoch: txn.epoch,
+      timeoutMs: txn.timeoutMs,
+      state: txn.state,
+      partitions: [...txn.partitions].map(unkey),
+      groups: [...txn.groups],
+    };
+    if (txn.offsets) r.offsets = txn.offsets;
+    return r;
+  }
+
+  async #persist(txn: Txn): Promise<void> {
+    await this.#journal.append([this.#record(txn)]);
+    if (!this.#compacting && this.#journal.records > 2 * this.#txns.size + 10_000) {
+      const snapshot = [...this.#txns.values()].map((t) => this.#record(t));
+      this.#compacting = this.#journal.rewrite(snapshot).catch((e) => {
+        this.#logger.error(`transaction journal compaction failed: ${(e as Error).message}`);
+      }).finally(() => this.#compacting = null);
+    }
+  }
+
+  // ---- InitProducerId ------------------------------------------------------------------------
+
+  /** InitProducerId: a fresh id for idempotent producers; an epoch bump for transactional ones. */
+  async initProducerId(
+    transactionalId: string | null,
+    timeoutMs: number,
+  ): Promise<ProducerIdResult> {
+    const fail = (e: { code: number }) => ({
+      errorCode: e.code,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    if (this.#closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (transactionalId === null) {
+      return { errorCode: 0, producerId: await this.#ids.allocate(), producerEpoch: 0 };
+    }
+    if (transactionalId === "") return fail(ErrorCode.INVALID_REQUEST);
+    if (timeoutMs <= 0 || timeoutMs > MAX_TRANSACTION_TIMEOUT_MS) {
+      return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    }
+    let txn = this.#txns.get(transactionalId);
+    if (!txn) {
+      const producerId = await this.#ids.allocate();
+      // Another InitProducerId for the same id may have won the race during the await.
+      txn = this.#txns.get(transactionalId);
+      if (!txn) {
+        txn = {
+          id: transactionalId,
+          producerId,
+          epoch: 0,
+          timeoutMs,
+          state: "Empty",
+          partitions: new Set(),
+          groups: new Set(),
+          startedAt: 0,
+          timer: null,
+          offsets: null,
+        };
+        this.#txns.set(transactionalId, txn);
+        await this.#persist(txn);
+        this.#logger.info(`transactional id ${transactionalId}: producer id ${producerId} epoch 0`);
+        return { errorCode: 0, producerId, producerEpoch: 0 };
+      }
+    }
+    if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") {
+      return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    }
+    const wasOngoing = txn.state === "Ongoing";
+    await this.#bumpEpoch(txn);
+    txn.timeoutMs = timeoutMs;
+    if (wasOngoing) {
+      this.#logger.info(
+        `transactional id ${transactionalId}: re-initialised with a transaction open, aborting it`,
+      );
+      await this.#end(txn, false);
+    } else {
+      await this.#persist(txn);
+    }
+    this.#logger.info(
+      `transactional id ${transactionalId}: producer id ${txn.producerId} epoch ${txn.epoch}`,
+    );
+    return { errorCode: 0, producerId: txn.producerId, producerEpoch: txn.epoch };
+  }
+
+  async #bumpEpoch(txn: Txn): Promise<void> {
+    if (txn.epoch >= MAX_EPOCH) {
+      // Markers for an open transaction must carry the old id, so only switch ids when idle.
+      if (txn.state !== "Ongoing") {
+        txn.producerId = await this.#ids.allocate();
+        txn.epoch = 0;
+        return;
+      }
+    }
+    txn.epoch++;
+  }
+
+  // ---- validation ------------------------------------------------------------------------------
+
+  #check(transactionalId: string, producerId: number, epoch: number): Checked {
+    if (this.#closed) return { txn: null, error: ErrorCode.COORDINATOR_NOT_AVAILABLE.code };
+    const txn = this.#txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) {
+      return { txn: null, error: ErrorCode.INVALID_PRODUCER_ID_MAPPING.code };
+    }
+    if (txn.epoch !== epoch) return { txn: null, error: ErrorCode.INVALID_PRODUCER_EPOCH.code };
+    if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") {
+      return { txn: null, error: ErrorCode.CONCURRENT_TRANSACTIONS.code };
+    }
+    return { txn, error: 0 };
+  }
+
+  #begin(txn: Txn): void {
+    if (txn.state === "Ongoing") return;
+    txn.state = "Ongoing";
+    txn.startedAt = this.#timers.now();
+    this.#armTimeout(txn);
+  }
+
+  #armTimeout(txn: Txn): void {
+    if (txn.timer !== null) this.#timers.clear(txn.timer);
+    const epoch = txn.epoch;
+    txn.timer = this.#timers.set(() => {
+      txn.timer = null;
+      if (txn.state !== "Ongoing" || txn.epoch !== epoch || this.#closed) return;
+      this.#logger.warn(
+        `transaction ${txn.id} (producer ${txn.producerId}) exceeded its ${txn.timeoutMs} ms timeout, aborting and fencing the producer`,
+      );
+      this.#bumpEpoch(txn).then(() => this.#end(txn, false)).catch((e) =>
+        this.#logger.error(`transaction ${txn.id}: timeout abort failed: ${(e as Error).message}`)
+      );
+    }, txn.timeoutMs);
+  }
+
+  // ---- AddPartitionsToTxn / AddOffsetsToTxn / TxnOffsetCommit -----------------------------------
+
+  /** AddPartitionsToTxn: one error code per partition. */
+  async addPartitions(
+    transactionalId: string,
+    producerId: number,
+    epoch: number,
+    topics: { topic: string; partitions: number[] }[],
+  ): Promise<{ topic: string; partition: number; errorCode: number }[]> {
+    const flat = topics.flatMap((t) =>
+      t.partitions.map((partition) => ({ topic: t.topic, partition }))
+    );
+    const { txn, error } = this.#check(transactionalId, producerId, epoch);
+    if (!txn) return flat.map((p) => ({ ...p, errorCode: error }));
+    const unknown = flat.filter((p) => !this.#logs.partition(p.topic, p.partition));
+    if (unknown.length > 0) {
+      // Kafka adds nothing when any partition is bad; the others are "not attempted".
+      const bad = new Set(unknown.map((p) => key(p.topic, p.partition)));
+      return flat.map((p) => ({
+        ...p,
+        errorCode: bad.has(key(p.topic, p.partition))
+          ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code
+          : ErrorCode.OPERATION_NOT_ATTEMPTED.code,
+      }));
+    }
+    for (const p of flat) txn.partitions.add(key(p.topic, p.partition));
+    this.#begin(txn);
+    await this.#persist(txn);
+    return flat.map((p) => ({ ...p, errorCode: 0 }));
+  }
+
+  /** AddOffsetsToTxn: lets the transaction commit offsets of `groupId`. */
+  async addOffsets(
+    transactionalId: string,
+    producerId: number,
+    epoch: number,
+    groupId: string,
+  ): Promise<number> {
+    if (groupId === "") return ErrorCode.INVALID_GROUP_ID.code;
+    const { txn, error } = this.#check(transactionalId, producerId, epoch);
+    if (!txn) return error;
+    txn.groups.add(groupId);
+    this.#begin(txn);
+    await this.#persist(txn);
+    return 0;
+  }
+
+  /** TxnOffsetCommit: stages offsets until EndTxn; one error code per entry. */
+  txnOffsetCommit(
+    transactionalId: string,
+    groupId: string,
+    producerId: number,
+    epoch: number,
+    entries: OffsetEntry[],
+  ): number[] {
+    const { txn, error } = this.#check(transactionalId, producerId, epoch);
+    if (!txn) return entries.map(() => error);
+    if (txn.state !== "Ongoing" || !txn.groups.has(groupId)) {
+      return entries.map(() => ErrorCode.INVALID_TXN_STATE.code);
+    }
+    return this.#groups.stageTxnOffsets(groupId, producerId, entries);
+  }
+
+  /** Whether a transactional produce to this partition is allowed (it was added and is open). */
+  isPartitionInTxn(
+    transactionalId: string,
+    producerId: number,
+    topic: string,
+    partition: number,
+  ): boolean {
+    const txn = this.#txns.get(transactionalId);
+    return !!txn && txn.producerId === producerId && txn.state === "Ongoing" &&
+      txn.partitions.has(key(topic, partition));
+  }
+
+  /** The state of a transactional id, for tests and diagnostics. */
+  describe(transactionalId: string):
+    | { producerId: number; epoch: number; state: TxnState; partitions: number; groups: number }
+    | undefined {
+    const t = this.#txns.get(transactionalId);
+    return t && {
+      producerId: t.producerId,
+      epoch: t.epoch,
+      state: t.state,
+      partitions: t.partitions.size,
+      groups: t.groups.size,
+    };
+  }
+
+  // ---- EndTxn -----------------------------------------------------------------------------------
+
+  /** EndTxn: commits or aborts the open transaction. */
+  async endTxn(
+    transactionalId: string,
+    producerId: number,
+    epoch: number,
+    commit: boolean,
+  ): Promise<number> {
+    const { txn, error } = this.#check(transactionalId, producerId, epoch);
+    if (!txn) return error;
+    if (txn.state === "CompleteCommit" || txn.state === "CompleteAbort") {
+      // A retried EndTxn with the same outcome succeeds again.
+      return (txn.state === "CompleteCommit") === commit ? 0 : ErrorCode.INVALID_TXN_STATE.code;
+    }
+    if (txn.state !== "Ongoing") return ErrorCode.INVALID_TXN_STATE.code;
+    await this.#end(txn, commit);
+    return 0;
+  }
+
+  async #end(txn: Txn, commit: boolean): Promise<void> {
+    if (txn.timer !== null) this.#timers.clear(txn.timer);
+    txn.timer = null;
+    txn.state = commit ? "PrepareCommit" : "PrepareAbort";
+    const offsets: Record<string, OffsetEntry[]> = {};
+    for (const g of txn.groups) {
+      const staged = this.#groups.takeTxnOffsets(g, txn.producerId);
+      if (commit && staged.length > 0) offsets[g] = staged;
+    }
+    txn.offsets = commit ? offsets : null;
+    await this.#persist(txn);
+    await this.#complete(txn, commit);
+  }
+
+  async #complete(txn: Txn, commit: boolean): Promise<void> {
+    let markers = 0;
+    for (const k of txn.partitions) {
+      const [topic, partition] = unkey(k);
+      const log = this.#logs.partition(topic, partition);
+      if (!log) {
+        this.#logger.warn(
+          `transaction ${txn.id}: partition ${topic}/${partition} no longer exists, no marker written`,
+        );
+        continue;
+      }
+      if (!log.hasOngoingTxn(txn.producerId)) continue;
+      log.appendControl(txn.producerId, txn.epoch, commit);
+      markers++;
+    }
+    if (commit && txn.offsets) {
+      for (const [g, entries] of Object.entries(txn.offsets)) {
+        await this.#groups.applyTxnOffsets(g, entries);
+      }
+    }
+    txn.state = commit ? "CompleteCommit" : "CompleteAbort";
+    txn.partitions.clear();
+    txn.groups.clear();
+    txn.offsets = null;
+    await this.#persist(txn);
+    this.#logger.debug(
+      `transaction ${txn.id} (producer ${txn.producerId} epoch ${txn.epoch}) ${
+        commit ? "committed" : "aborted"
+      }, ${markers} markers`,
+    );
+  }
+
+  /** Stops transaction timers and closes the journal (open transactions stay open on disk). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#txns.values()) {
+      if (t.timer !== null) this.#timers.clear(t.timer);
+      t.timer = null;
+    }
+    if (this.#compacting) await this.#compacting;
+    await this.#journal.close();
+  }
+}
