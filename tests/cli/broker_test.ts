@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { command } from "../../lib/cli/broker.ts";
+import type { CliEnv } from "../../lib/cli/_command.ts";
+import { CliError } from "../../lib/cli/_command.ts";
+
+function fakeEnv(cwd: string, signal: AbortSignal) {
+  const err: string[] = [];
+  const env: CliEnv = {
+    cwd,
+    env: {},
+    stdout: () => {},
+    stderr: (t) => void err.push(t),
+    isTty: false,
+    signal,
+  };
+  return { env, err };
+}
+
+async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("timed out");
+}
+
+Deno.test("sa broker: relative data dir, listening line, serves, stops on abort", async () => {
+  const cwd = await Deno.makeTempDir();
+  const ctrl = new AbortController();
+  const { env, err } = fakeEnv(cwd, ctrl.signal);
+  const run = command.run(["--port", "0", "--data-dir", "data", "--partitions", "3"], env);
+  const port = await waitFor(() => {
+    const m = err.join("").match(/listening on 127\.0\.0\.1:(\d+)/);
+    return m ? Number(m[1]) : undefined;
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  // ApiVersions v0 request, correlation 1, no client id.
+  await conn.write(new Uint8Array([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff]));
+  const buf = new Uint8Array(8);
+  assert.equal(await conn.read(buf), 8);
+  assert.deepEqual([...buf.subarray(4)], [0, 0, 0, 1]);
+  conn.close();
+  await waitFor(() => err.join("").includes("closed: client closed") || undefined);
+  ctrl.abort();
+  assert.equal(await run, 0);
+  const out = err.join("");
+  assert.match(out, /connection opened from 127\.0\.0\.1:\d+/);
+  assert.match(out, /broker stopped/);
+  assert.doesNotMatch(out, /no authentication/);
+  assert.ok((await Deno.stat(`${cwd}/data/meta.json`)).isFile);
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("sa broker warns when bound to a non-loopback address", async () => {
+  const cwd = await Deno.makeTempDir();
+  const ctrl = new AbortController();
+  const { env, err } = fakeEnv(cwd, ctrl.signal);
+  const run = command.run(["--host", "0.0.0.0", "--port", "0", "--data-dir", cwd], env);
+  await waitFor(() => err.join("").includes("listening on") || undefined);
+  ctrl.abort();
+  assert.equal(await run, 0);
+  assert.match(err.join(""), /WARN .*no authentication/);
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("sa broker rejects bad options with a usage error", async () => {
+  const { env } = fakeEnv("/tmp", new AbortController().signal);
+  for (
+    const [argv, text] of [
+      [["--fsync", "sometimes"], '--fsync must be "always" or "interval", not "sometimes"'],
+      [["--partitions", "0"], "--partitions must be an integer >= 1"],
+      [["--port", "70000"], "--port must be at most 65535"],
+      [["--bogus"], "Unknown option '--bogus'"],
+    ] as const
+  ) {
+    await assert.rejects(
+      () => command.run([...argv], env),
+      (e: unknown) => e instanceof CliError && e.exitCode === 2 && e.message.includes(text),
+      argv.join(" "),
+    );
+  }
+});
+
+Deno.test("sa broker reports a port already in use", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const cwd = await Deno.makeTempDir();
+  try {
+    const { env } = fakeEnv(cwd, new AbortController().signal);
+    await assert.rejects(
+      () => command.run(["--port", String(busy.addr.port), "--data-dir", cwd], env),
+      (e: unknown) => e instanceof CliError && e.message.includes("is already in use"),
+    );
+  } finally {
+    busy.close();
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("sa broker as a process stops cleanly on SIGTERM", async () => {
+  const cwd = await Deno.makeTempDir();
+  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "broker", "--port", "0", "--data-dir", cwd],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  assert.match(text, /listening on/);
+  child.kill("SIGTERM");
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const status = await child.status;
+  assert.equal(status.code, 0, text);
+  assert.match(text, /broker stopped/);
+  await Deno.remove(cwd, { recursive: true });
+});
