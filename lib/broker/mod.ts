@@ -15,6 +15,7 @@ import { Logger } from "../util/log.ts";
 import { handlers } from "./apis/mod.ts";
 import { LogManager } from "./log/manager.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
+import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BrokerServer } from "./server.ts";
 import { type BrokerConfig, BrokerState } from "./state.ts";
 
@@ -118,11 +119,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     logger,
   });
   let groups: GroupCoordinator | undefined;
+  let txns: TransactionCoordinator | undefined;
   let server: BrokerServer | undefined;
   const closing = new AbortController();
   try {
     groups = await GroupCoordinator.open({ dataDir, logger, fsync });
-    const g = groups;
+    txns = await TransactionCoordinator.open({ dataDir, logs, groups, logger, fsync });
+    const g = groups, t = txns;
     server = BrokerServer.listen(
       { host, port: options.port ?? 19092, maxFrameBytes: options.maxFrameBytes },
       (addr) => {
@@ -138,11 +141,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           fsync,
           fsyncIntervalMs,
         };
-        return new BrokerState(config, logger, logs, g, handlers, closing.signal);
+        return new BrokerState(config, logger, logs, g, t, handlers, closing.signal);
       },
       logger.child("net"),
     );
   } catch (err) {
+    await txns?.close();
     await groups?.close();
     await logs.close();
     throw err;
@@ -167,6 +171,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       closed ??= (async () => {
         closing.abort();
         await srv.close();
+        await txns!.close();
         await groups!.close();
         await logs.close();
         logger.info("broker stopped");

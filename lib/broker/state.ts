@@ -8,6 +8,7 @@ import type { Logger } from "../util/log.ts";
 import type { ApiHandler } from "./apis/_types.ts";
 import type { LogManager } from "./log/manager.ts";
 import type { GroupCoordinator } from "./groups/coordinator.ts";
+import type { TransactionCoordinator } from "./txn/coordinator.ts";
 
 /** The broker's settings, after defaults and port resolution. */
 export interface BrokerConfig {
@@ -34,6 +35,7 @@ export class BrokerState {
     readonly logger: Logger,
     readonly logs: LogManager,
     readonly groups: GroupCoordinator,
+    readonly txns: TransactionCoordinator,
     /** Every served API by key; ApiVersions advertises exactly these. */
     readonly handlers: ReadonlyMap<number, ApiHandler>,
     /** Aborted when the broker shuts down: long polls and parked requests end early. */

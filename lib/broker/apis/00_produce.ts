@@ -109,15 +109,17 @@ function produceTopic(
     }
     const transactional = (view.getInt16(21) & ATTR_TRANSACTIONAL) !== 0;
     const producerId = Number(view.getBigInt64(43));
-    if (transactional) {
-      // Transactions need the transaction coordinator, which is not wired in yet: no
-      // partition can have been added to a transaction.
+    if (
+      transactional &&
+      (transactionalId === null ||
+        !broker.txns.isPartitionInTxn(transactionalId, producerId, t.name, p.index))
+    ) {
       logReject(
         ctx,
         t.name,
         p.index,
-        `transactional batch from producer ${producerId} (transactional id ` +
-          `${JSON.stringify(transactionalId)}) but transactions are not available`,
+        `transactional batch from producer ${producerId} for a partition not added to ` +
+          `transaction ${JSON.stringify(transactionalId)}`,
       );
       return failed(p.index, ErrorCode.INVALID_TXN_STATE);
     }
