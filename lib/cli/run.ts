@@ -1,0 +1,209 @@
+/**
+ * `sa run <app.ts>`: runs one app in a sandboxed worker against a broker.
+ *
+ * Variables resolve from the process environment, then `.env`, then the pipeline file's
+ * deployment for that app, then the app's defaults. The broker is checked up front with a
+ * short timeout so a typo or a stopped broker is reported at once, with the fix.
+ *
+ * @module
+ */
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
+import { flag, parseCommandArgs, str } from "./_args.ts";
+import {
+  type Deployment,
+  findPipelineFile,
+  loadPipeline,
+  type Pipeline,
+  PipelineError,
+  resolveAppEntry,
+} from "../project/pipeline.ts";
+import { readDotEnv } from "../project/env.ts";
+import { resolveVariables } from "../project/variables.ts";
+import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
+import { sandboxGrant } from "../runner/permissions.ts";
+import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
+import { saPaths } from "../runner/project_state.ts";
+
+const HELP = `sa run <app.ts> [options]
+
+Runs one app (a module whose default export is defineApp(...)) in a sandboxed worker.
+
+Variables resolve, highest first, from: the process environment, .env, the deployment of
+this app in sa.yaml (or quix.yaml), the app's declared defaults.
+
+The app may only connect to the broker (and hosts its deployment lists in allowNet), read
+its own folder, write its state folder (.sa/state/<name>) and see its own variables.
+
+Options:
+  -b, --broker <host:port>  Kafka broker (default: SA_BROKER, Quix__Broker__Address, .env,
+                            then localhost:19092)
+  -n, --name <deployment>   Use this deployment's variables and allowNet from sa.yaml
+                            (default: the deployment whose application is this file)
+      --no-check            Skip the up-front broker connectivity check
+  -h, --help                Show this help
+
+Examples:
+  sa run apps/normalize.ts
+  sa run apps/replay.ts --broker localhost:19092
+  output=my-topic sa run apps/replay.ts
+`;
+
+/** The default broker when nothing else names one. */
+export const DEFAULT_BROKER = "localhost:19092";
+
+/** Where the broker address came from, for messages. */
+export function pickBroker(
+  flagValue: string | undefined,
+  processEnv: Readonly<Record<string, string>>,
+  dotenv: Record<string, string>,
+): { address: string; source: string } {
+  if (flagValue) return { address: flagValue, source: "--broker" };
+  for (const [vars, where] of [[processEnv, "environment"], [dotenv, ".env"]] as const) {
+    for (const name of ["SA_BROKER", "Quix__Broker__Address"]) {
+      if (vars[name]) return { address: vars[name], source: `${name} in the ${where}` };
+    }
+  }
+  return { address: DEFAULT_BROKER, source: "the default" };
+}
+
+/** The advice printed when the broker cannot be reached. */
+export function brokerAdvice(source: string): string {
+  return `the broker address came from ${source}. Start a local broker with \`sa up\` ` +
+    `(or \`sa broker\`), or point to a running one with --broker host:port or SA_BROKER=host:port in .env`;
+}
+
+/** Finds the deployment that runs `entry` (or is named `name`). */
+function findDeployment(
+  pipeline: Pipeline | null,
+  entry: string,
+  name: string | undefined,
+): Deployment | undefined {
+  if (!pipeline) return undefined;
+  if (name) {
+    const d = pipeline.deployments.find((d) => d.name === name);
+    if (!d) {
+      const known = pipeline.deployments.map((d) => d.name).join(", ") || "none";
+      throw new CliError(`no deployment "${name}" in ${pipeline.file} (deployments: ${known})`);
+    }
+    return d;
+  }
+  return pipeline.deployments.find((d) => resolveAppEntry(pipeline, d) === entry);
+}
+
+async function runApp(argv: string[], env: CliEnv): Promise<number> {
+  const p = parseCommandArgs("run", argv, {
+    broker: { type: "string", short: "b" },
+    name: { type: "string", short: "n" },
+    "no-check": { type: "boolean" },
+  });
+  const target = p.positionals[0];
+  if (!target || p.positionals.length > 1) {
+    throw new CliError("expected exactly one app module, e.g. `sa run apps/normalize.ts`", 2);
+  }
+  const entry = isAbsolute(target) ? target : resolve(env.cwd, target);
+  try {
+    if (!(await Deno.stat(entry)).isFile) throw new CliError(`${target} is not a file`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new CliError(`app module not found: ${entry}`);
+    throw err;
+  }
+
+  let pipeline: Pipeline | null = null;
+  const pipelineFile = await findPipelineFile(env.cwd);
+  if (pipelineFile) {
+    try {
+      pipeline = await loadPipeline(pipelineFile);
+    } catch (err) {
+      if (err instanceof PipelineError) throw new CliError(err.message);
+      throw err;
+    }
+  }
+  const deployment = findDeployment(pipeline, entry, str(p, "name"));
+  const dotenv = await readDotEnv(join(env.cwd, ".env"));
+  const broker = pickBroker(str(p, "broker"), env.env, dotenv);
+
+  let advertised: string[] = [];
+  if (!flag(p, "no-check")) {
+    try {
+      advertised = (await checkBroker(broker.address, 3000)).brokers;
+    } catch (err) {
+      if (err instanceof BrokerUnreachableError) {
+        throw new CliError(`${err.message}; ${brokerAdvice(broker.source)}`);
+      }
+      throw new CliError(`${(err as Error).message}`);
+    }
+  }
+
+  const name = deployment?.name ?? entry.replace(/^.*\//, "").replace(/\.[^.]+$/, "");
+  const stateDir = join(saPaths(env.cwd).stateDir, name);
+  await Deno.mkdir(stateDir, { recursive: true });
+  const grant = sandboxGrant({
+    entry,
+    brokers: [broker.address, ...advertised],
+    allowNet: deployment?.allowNet,
+    variableNames: deployment?.variables.map((v) => v.name),
+    stateDir,
+  });
+
+  let sandbox: AppSandbox;
+  try {
+    sandbox = await AppSandbox.load({ name, entry, grant });
+  } catch (err) {
+    if (err instanceof SandboxError) throw new CliError(err.message);
+    throw err;
+  }
+  const resolved = resolveVariables({
+    declared: sandbox.definition.variables,
+    deployment,
+    dotenv,
+    processEnv: { ...env.env },
+  });
+  if (resolved.missing.length) {
+    sandbox.kill();
+    const lines = resolved.missing.map((v) =>
+      `  ${v.name}${v.description ? ` (${v.description})` : ""}`
+    );
+    throw new CliError(
+      `app "${sandbox.definition.name}" needs a value for:\n${lines.join("\n")}\n` +
+        `Set it in .env (\`sa vars export\` writes one), under the deployment's variables in ` +
+        `sa.yaml, or in the environment: \`${resolved.missing[0].name}=... sa run ${
+          relative(env.cwd, entry)
+        }\``,
+    );
+  }
+  const shown = Object.entries(resolved.values).map(([k, v]) =>
+    `${k}=${v} (${resolved.sources[k]})`
+  );
+  env.stderr(
+    `sa run: ${sandbox.definition.name} (${relative(env.cwd, entry) || entry}) on broker ` +
+      `${broker.address}${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
+  );
+  sandbox.start(resolved.values, {
+    SA_BROKER: broker.address,
+    Quix__Broker__Address: broker.address,
+    SA_STATE_DIR: stateDir,
+    Quix__Deployment__State__Path: stateDir,
+  });
+  const onAbort = () => void sandbox.stop(15_000);
+  env.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const exit = await sandbox.done;
+    if (exit.kind === "exited") return 0;
+    env.stderr(`sa run: ${exit.message}\n`);
+    if (exit.kind === "failed" && exit.stack && !exit.denied && env.env.SA_DEBUG) {
+      env.stderr(exit.stack + "\n");
+    }
+    return env.signal.aborted && exit.kind === "killed" ? 130 : 1;
+  } finally {
+    env.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** `sa run`. */
+export const command: CliCommand = {
+  name: "run",
+  summary: "Run one app in a sandboxed worker against a broker",
+  help: HELP,
+  run: runApp,
+};
