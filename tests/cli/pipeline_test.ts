@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { command } from "../../lib/cli/pipeline.ts";
+import { loadPipeline } from "../../lib/project/pipeline.ts";
+import { assertGolden, runCommand, withTempDir, writeApp } from "./_helpers.ts";
+
+async function apps(dir: string): Promise<void> {
+  await writeApp(dir, "apps/replay.ts", "replay", [
+    {
+      name: "output",
+      inputType: "OutputTopic",
+      defaultValue: "raw-data",
+      required: true,
+      description: "Where to write",
+    },
+    { name: "speed", inputType: "FreeText", defaultValue: "1" },
+  ]);
+  await writeApp(dir, "apps/normalize.ts", "normalize", [
+    { name: "input", inputType: "InputTopic", defaultValue: "raw-data", required: true },
+    { name: "output", inputType: "OutputTopic", defaultValue: "table-data", required: true },
+    { name: "token", inputType: "Secret", required: true },
+  ]);
+}
+
+const COMMENTED = `# My pipeline. Keep this comment!
+metadata:
+  version: 1.0   # schema version
+
+deployments:
+  # the normalizer, tuned by hand
+  - name: normalize
+    application: apps/normalize.ts
+    deploymentType: Service
+    resources: { cpu: 500, memory: 300, replicas: 3 }   # three replicas
+    desiredStatus: Running
+    variables:
+      - name: input
+        inputType: InputTopic
+        value: "custom-raw"   # quoted on purpose
+topics:
+  # hand-written topic
+  - name: custom-raw
+    configuration: { partitions: 6, replicationFactor: 1, cleanupPolicy: Delete }
+`;
+
+Deno.test("sa pipeline update keeps comments and formatting, adds apps and topics", async () => {
+  await withTempDir(async (dir) => {
+    await apps(dir);
+    await Deno.writeTextFile(join(dir, "sa.yaml"), COMMENTED);
+    await Deno.writeTextFile(join(dir, ".env"), "speed=5\n");
+    const r = await runCommand(command, ["update"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "sa.yaml: added replay; updated normalize; added topics table-data, raw-data\n",
+    );
+    assert.equal(
+      r.stderr,
+      'warning: deployment "normalize": required variable "token" has no value; set it in the pipeline file or .env\n',
+    );
+    const text = await Deno.readTextFile(join(dir, "sa.yaml"));
+    await assertGolden("pipeline/update_commented.yaml", text);
+    // Every line of the original survives, in order; only the spacing before a trailing
+    // comment is normalized to one space (the yaml library prints comments that way).
+    const norm = (l: string) => l.replace(/\s+#/, " #");
+    const lines = text.split("\n").map(norm);
+    let at = 0;
+    for (const line of COMMENTED.trimEnd().split("\n").map(norm)) {
+      at = lines.indexOf(line, at);
+      assert(at >= 0, `line lost or reordered: ${line}`);
+    }
+    const p = await loadPipeline(join(dir, "sa.yaml"));
+    assert.deepEqual(p.deployments.map((d) => [d.name, d.replicas]), [["normalize", 3], [
+      "replay",
+      1,
+    ]]);
+    const replay = p.deployments[1];
+    assert.deepEqual(replay.variables.map((v) => [v.name, v.value]), [["output", "raw-data"], [
+      "speed",
+      "5",
+    ]]);
+    assert.deepEqual(p.topics.map((t) => t.name), ["custom-raw", "table-data", "raw-data"]);
+
+    // Idempotent: a second run changes nothing.
+    const again = await runCommand(command, ["update"], dir);
+    assert.equal(again.stdout, "sa.yaml is up to date\n");
+    assert.equal(await Deno.readTextFile(join(dir, "sa.yaml")), text);
+  });
+});
+
+Deno.test("sa pipeline update creates sa.yaml when missing and fills an init-style file", async () => {
+  await withTempDir(async (dir) => {
+    await apps(dir);
+    const r = await runCommand(command, ["update", "replay"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const text = await Deno.readTextFile(join(dir, "sa.yaml"));
+    await assertGolden("pipeline/update_new.yaml", text);
+    assert.match(text, /^# sa pipeline file/);
+    const p = await loadPipeline(join(dir, "sa.yaml"));
+    assert.deepEqual(p.deployments.map((d) => d.name), ["replay"]);
+    assert.deepEqual(p.topics.map((t) => t.name), ["raw-data"]);
+  });
+});
+
+Deno.test("sa pipeline update: undeclared variables fail unless --prune; nothing written", async () => {
+  await withTempDir(async (dir) => {
+    await apps(dir);
+    const original =
+      "deployments:\n  - name: replay\n    application: apps/replay.ts\n    variables:\n      - name: sped\n        value: 3\n";
+    await Deno.writeTextFile(join(dir, "sa.yaml"), original);
+    const r = await runCommand(command, ["update"], dir);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^sa pipeline: deployment "replay": variable "sped" is not declared by its app \(apps\/replay\.ts\); remove it from the pipeline file or run `sa pipeline update --prune`\n$/,
+    );
+    assert.equal(await Deno.readTextFile(join(dir, "sa.yaml")), original);
+    const pruned = await runCommand(command, ["update", "--prune"], dir);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /removed variables replay\.sped/);
+    const p = await loadPipeline(join(dir, "sa.yaml"));
+    assert.deepEqual(p.deployments[0].variables.map((v) => v.name), ["output", "speed"]);
+  });
+});
+
+Deno.test("sa pipeline update: invalid YAML, missing app, unknown subcommand", async () => {
+  await withTempDir(async (dir) => {
+    await apps(dir);
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: a\n    application: [\n",
+    );
+    let r = await runCommand(command, ["update"], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^sa pipeline: sa\.yaml:\d+:\d+: /);
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: gone\n    application: apps/gone.ts\n",
+    );
+    r = await runCommand(command, ["update"], dir);
+    assert.match(r.stderr, /deployment "gone": apps\/gone\.ts: app module not found/);
+    await Deno.writeTextFile(join(dir, "sa.yaml"), "deployments: []\n");
+    r = await runCommand(command, ["update", "lib/nope.ts"], dir);
+    assert.match(r.stderr, /lib\/nope\.ts: app module not found/);
+    r = await runCommand(command, ["sync"], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown subcommand "sync"; expected update or view/);
+  });
+});
+
+Deno.test("sa pipeline view draws apps and topics and writes mermaid (golden)", async () => {
+  await withTempDir(async (dir) => {
+    await apps(dir);
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      `deployments:
+  - name: replay
+    application: apps/replay.ts
+    variables:
+      - { name: output, inputType: OutputTopic, value: raw-data }
+  - name: normalize
+    application: apps/normalize.ts
+    resources: { replicas: 2 }
+    variables:
+      - { name: input, value: raw-data }
+      - { name: output, value: table-data }
+topics:
+  - name: raw-data
+  - name: table-data
+  - name: spare
+`,
+    );
+    const r = await runCommand(command, ["view"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    await assertGolden("pipeline/view.txt", r.stdout);
+    await assertGolden("pipeline/view.md", await Deno.readTextFile(join(dir, "pipeline.md")));
+    const bad = await runCommand(command, ["view", "--direction", "UP"], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--direction must be LR or TD, not "UP"/);
+  });
+  await withTempDir(async (dir) => {
+    const r = await runCommand(command, ["view"], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no sa\.yaml \(or quix\.yaml\) in .*; run `sa init` first/);
+  });
+});
