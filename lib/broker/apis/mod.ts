@@ -15,6 +15,21 @@ import { handler as deleteTopics } from "./20_delete_topics.ts";
 import { handler as deleteRecords } from "./21_delete_records.ts";
 import { handler as describeConfigs } from "./32_describe_configs.ts";
 import { handler as createPartitions } from "./37_create_partitions.ts";
+import { handler as offsetCommit } from "./08_offset_commit.ts";
+import { handler as offsetFetch } from "./09_offset_fetch.ts";
+import { handler as findCoordinator } from "./10_find_coordinator.ts";
+import { handler as joinGroup } from "./11_join_group.ts";
+import { handler as heartbeat } from "./12_heartbeat.ts";
+import { handler as leaveGroup } from "./13_leave_group.ts";
+import { handler as syncGroup } from "./14_sync_group.ts";
+import { handler as describeGroups } from "./15_describe_groups.ts";
+import { handler as listGroups } from "./16_list_groups.ts";
+import { handler as initProducerId } from "./22_init_producer_id.ts";
+import { handler as addPartitionsToTxn } from "./24_add_partitions_to_txn.ts";
+import { handler as addOffsetsToTxn } from "./25_add_offsets_to_txn.ts";
+import { handler as endTxn } from "./26_end_txn.ts";
+import { handler as txnOffsetCommit } from "./28_txn_offset_commit.ts";
+import { handler as deleteGroups } from "./42_delete_groups.ts";
 
 const all: ApiHandler[] = [
   produce,
@@ -27,6 +42,21 @@ const all: ApiHandler[] = [
   deleteRecords,
   describeConfigs,
   createPartitions,
+  offsetCommit,
+  offsetFetch,
+  findCoordinator,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  syncGroup,
+  describeGroups,
+  listGroups,
+  initProducerId,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
+  deleteGroups,
 ];
 
 /** Every served API by key. */

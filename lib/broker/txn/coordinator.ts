@@ -438,8 +438,17 @@ export class TransactionCoordinator {
         continue;
       }
       if (!log.hasOngoingTxn(txn.producerId)) continue;
-      log.appendControl(txn.producerId, txn.epoch, commit);
-      markers++;
+      try {
+        log.appendControl(txn.producerId, txn.epoch, commit);
+        markers++;
+      } catch (e) {
+        // One failing partition must not leave the others without their marker.
+        this.#logger.error(
+          `transaction ${txn.id}: ${
+            commit ? "commit" : "abort"
+          } marker for ${topic}/${partition} failed: ${(e as Error).message}`,
+        );
+      }
     }
     if (commit && txn.offsets) {
       for (const [g, entries] of Object.entries(txn.offsets)) {

@@ -1,0 +1,27 @@
+/**
+ * Heartbeat (key 12), v0–3: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it
+ * to rejoin.
+ *
+ * @module
+ */
+import { Writer } from "../protocol/codec.ts";
+import type { ApiHandler } from "./_types.ts";
+
+/** The Heartbeat handler. */
+export const handler: ApiHandler = {
+  key: 12,
+  name: "Heartbeat",
+  minVersion: 0,
+  maxVersion: 3,
+  handle(body, ctx) {
+    const v = ctx.header.apiVersion;
+    const groupId = body.string();
+    const generationId = body.int32();
+    const memberId = body.string();
+    if (v >= 3) body.nullableString(); // group_instance_id: members are all dynamic
+    const error = ctx.broker.groups.heartbeat(groupId, generationId, memberId);
+    const w = new Writer(8);
+    if (v >= 1) w.int32(0); // throttle_time_ms
+    return w.int16(error).finish();
+  },
+};

@@ -1,0 +1,30 @@
+/**
+ * SyncGroup (key 14), v0–3: the leader hands out assignments; followers wait for them.
+ *
+ * @module
+ */
+import { Writer } from "../protocol/codec.ts";
+import type { ApiHandler } from "./_types.ts";
+
+/** The SyncGroup handler. */
+export const handler: ApiHandler = {
+  key: 14,
+  name: "SyncGroup",
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(body, ctx) {
+    const v = ctx.header.apiVersion;
+    const groupId = body.string();
+    const generationId = body.int32();
+    const memberId = body.string();
+    if (v >= 3) body.nullableString(); // group_instance_id: members are all dynamic
+    const assignments = body.array((r) => ({
+      memberId: r.string(),
+      assignment: r.bytes().slice(),
+    }));
+    const res = await ctx.broker.groups.sync(groupId, generationId, memberId, assignments);
+    const w = new Writer(32 + res.assignment.length);
+    if (v >= 1) w.int32(0); // throttle_time_ms
+    return w.int16(res.errorCode).bytes(res.assignment).finish();
+  },
+};

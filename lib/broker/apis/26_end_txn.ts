@@ -1,0 +1,24 @@
+/**
+ * EndTxn (key 26), v0–1: commits or aborts the open transaction: control markers go to
+ * every partition it wrote to, and its staged group offsets are applied or dropped.
+ *
+ * @module
+ */
+import { Writer } from "../protocol/codec.ts";
+import type { ApiHandler } from "./_types.ts";
+
+/** The EndTxn handler. */
+export const handler: ApiHandler = {
+  key: 26,
+  name: "EndTxn",
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(body, ctx) {
+    const transactionalId = body.string();
+    const producerId = body.int64();
+    const epoch = body.int16();
+    const committed = body.bool();
+    const error = await ctx.broker.txns.endTxn(transactionalId, producerId, epoch, committed);
+    return new Writer(8).int32(0).int16(error).finish();
+  },
+};
