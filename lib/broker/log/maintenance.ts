@@ -1,5 +1,6 @@
 /**
- * Background maintenance of one partition: retention (time and size) for `delete` topics.
+ * Background maintenance of one partition: retention (time and size) for `delete`
+ * topics, then compaction for `compact` topics (both when `compact,delete`).
  *
  * @module
  */
@@ -7,6 +8,7 @@ import type { Logger } from "../../util/log.ts";
 import type { LogConfig } from "./configs.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import { applyRetention } from "./retention.ts";
+import { compact } from "./compaction.ts";
 
 /** Applies retention, then compaction when the topic is compacted. */
 export function runMaintenance(
@@ -16,4 +18,5 @@ export function runMaintenance(
   logger: Logger,
 ): void {
   if (cfg.deletePolicy) applyRetention(log, cfg, now, logger);
+  if (cfg.compact) compact(log, cfg, now, logger);
 }

@@ -115,8 +115,9 @@ export class PartitionLog {
     }
     if (p.segments.length === 0) p.segments.push(Segment.create(dir, storedStart));
     p.next = p.active.nextOffset;
-    const first = p.segments[0];
-    p.start = Math.min(Math.max(storedStart, first.base), p.next);
+    // The checkpoint is written before any segment is deleted, so it is authoritative; offsets
+    // between it and the first batch are compaction gaps that reads skip.
+    p.start = Math.min(storedStart, p.next);
     p.rebuildState();
     return p;
   }
@@ -421,6 +422,42 @@ export class PartitionLog {
     this.closeTxn(producerId, producerEpoch, base, !commit);
     this.wake();
     return base;
+  }
+
+  /**
+   * Replaces a closed segment's content with `batches` (compaction): written to a temp file,
+   * fsynced, renamed over the old log, then reopened with a verifying scan. An empty result
+   * deletes the segment.
+   */
+  replaceSegment(old: Segment, batches: Uint8Array[]): void {
+    const at = this.segments.indexOf(old);
+    if (at < 0 || at === this.segments.length - 1) {
+      throw new Error(`${this.label}: only a closed segment can be replaced`);
+    }
+    if (batches.length === 0) {
+      this.segments.splice(at, 1);
+      old.delete();
+      return;
+    }
+    const tmp = `${old.logPath}.cleaned`;
+    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      for (const b of batches) {
+        let off = 0;
+        while (off < b.length) off += f.writeSync(b.subarray(off));
+      }
+      f.syncDataSync();
+    } finally {
+      f.close();
+    }
+    old.close();
+    try {
+      Deno.removeSync(old.indexPath);
+    } catch { /* absent */ }
+    Deno.renameSync(tmp, old.logPath);
+    const fresh = Segment.open(this.dir, old.base, true, this.opts.logger, this.label);
+    fresh.seal();
+    this.segments[at] = fresh;
   }
 
   /** Whether the producer has an ongoing transaction in this partition. */

@@ -73,3 +73,25 @@ export function kafkaErrorOf(fn: () => unknown): string {
   }
   throw new Error("expected a KafkaError, nothing was thrown");
 }
+
+/** Reads every batch from `from` to the HWM (a read stops at a segment end), as rows. */
+export function readAll(
+  p: { read(o: number, m: number, i: 0 | 1): { records: Uint8Array }; highWatermark: number },
+  from = 0,
+): [number, string | null, string | null][] {
+  const out: [number, string | null, string | null][] = [];
+  let at = from;
+  while (at < p.highWatermark) {
+    const bytes = p.read(at, 1 << 20, 0).records;
+    if (bytes.length === 0) break;
+    let pos = 0;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    while (pos < bytes.length) {
+      const len = 12 + dv.getInt32(pos + 8);
+      at = Number(dv.getBigInt64(pos)) + dv.getInt32(pos + 23) + 1;
+      pos += len;
+    }
+    out.push(...rows(bytes).filter((r) => r[0] >= from));
+  }
+  return out;
+}
