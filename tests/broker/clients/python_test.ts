@@ -1,0 +1,51 @@
+import { assertEquals } from "./_assert.ts";
+import { testBroker } from "./_broker.ts";
+import { unique } from "./_kafkajs.ts";
+import { type ClientName, PYTHON, requireClient } from "../../_clients.ts";
+
+/** Runs one check script against a fresh broker and returns its JSON summary. */
+async function runScript(
+  client: ClientName,
+  script: string,
+): Promise<Record<string, unknown> | null> {
+  if (!(await requireClient(client))) return null;
+  const broker = await testBroker();
+  try {
+    const child = new Deno.Command(PYTHON, {
+      args: [new URL(`./py/${script}`, import.meta.url).pathname, broker.address, unique("py")],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    const dec = new TextDecoder();
+    const stdout = dec.decode(out.stdout), stderr = dec.decode(out.stderr);
+    if (!out.success) {
+      throw new Error(`${script} exited with ${out.code}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+    }
+    return JSON.parse(stdout.trim().split("\n").at(-1)!);
+  } finally {
+    await broker.close();
+  }
+}
+
+Deno.test("confluent-kafka: delivery reports, group commit + resume, transactions", async () => {
+  const r = await runScript("confluent-kafka", "confluent_check.py");
+  if (!r) return;
+  assertEquals(r, {
+    admin_topics: 3,
+    delivered: 300,
+    group_first: 150,
+    group_resumed: 150,
+    txn_read_committed: 11,
+    txn_read_uncommitted: 21,
+    txn_offset: 5,
+  });
+});
+
+Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {
+  const r = await runScript("kafka-python", "kafka_python_check.py");
+  if (!r) return;
+  assertEquals(r, { admin: "create/list/delete", produced: 300, consumed: 300, resumed_extra: 0 });
+});
