@@ -13,9 +13,13 @@ export type VariableInputType = "InputTopic" | "OutputTopic" | "FreeText" | "Sec
 export interface AppVariable {
   /** Environment variable name the app reads, e.g. `input`. */
   readonly name: string;
+  /** How the variable is used (topic names are listed as topics by `sa`). */
   readonly inputType: VariableInputType;
+  /** Shown by `sa apps` and written to pipeline files. */
   readonly description?: string;
+  /** Used when neither the environment, `.env` nor the pipeline file sets it. */
   readonly defaultValue?: string;
+  /** `sa run` refuses to start when a required variable has no value. */
   readonly required?: boolean;
 }
 
@@ -24,8 +28,11 @@ export type AppVars = Readonly<Record<string, string | undefined>>;
 
 /** An app: a name, its variables and the function that runs it. */
 export interface AppDefinition {
+  /** The app's name (used in logs and as the default deployment name). */
   readonly name: string;
+  /** One line about what it does. */
   readonly description?: string;
+  /** The variables it reads. */
   readonly variables: readonly AppVariable[];
   /** Runs the app until it is stopped; `signal` aborts on shutdown. */
   main(vars: AppVars, signal: AbortSignal): Promise<void> | void;

@@ -7,8 +7,11 @@
 
 /** Where a message came from. `offset` is -1 for rows emitted by a timer. */
 export interface MessageOrigin {
+  /** Input topic. */
   readonly topic: string;
+  /** Input partition. */
   readonly partition: number;
+  /** Input offset (-1 for timer-emitted rows). */
   readonly offset: number;
 }
 

@@ -71,7 +71,11 @@ export interface ProducedRow<V = unknown> extends Row<V> {
  * ```
  */
 export class TestApp {
-  /** The dataframes of this harness. */
+  /**
+   * The dataframes of this harness.
+   *
+   * @internal
+   */
   readonly registry: DataFrameRegistry;
   /** The state backend (in-memory unless given). */
   readonly state: StateBackend;

@@ -18,13 +18,18 @@ import { type DataFrameRegistry, type Emit, Node, type Runtime, type Stream } fr
 import { type PrintTableOptions, tablePrinter } from "./print_table.ts";
 
 /** A callback receiving the value only. */
-type Plain<T, R> = (value: T) => R;
+export type Plain<T, R> = (value: T) => R;
 /** A callback receiving the value and the message metadata. */
-type WithMeta<T, R> = (value: T, key: unknown, timestamp: number, headers: MessageHeaders) => R;
+export type WithMeta<T, R> = (
+  value: T,
+  key: unknown,
+  timestamp: number,
+  headers: MessageHeaders,
+) => R;
 /** A callback receiving the value and the key-scoped state. */
-type WithState<T, R> = (value: T, state: State) => R;
+export type WithState<T, R> = (value: T, state: State) => R;
 /** A callback receiving the value, the message metadata and the key-scoped state. */
-type WithMetaState<T, R> = (
+export type WithMetaState<T, R> = (
   value: T,
   key: unknown,
   timestamp: number,
@@ -141,7 +146,11 @@ export class StreamingDataFrame<T> {
     return this.#stream.topic.name;
   }
 
-  /** The registry of the application this dataframe belongs to (for extensions like groupBy). */
+  /**
+   * The registry of the application this dataframe belongs to (for extensions like groupBy).
+   *
+   * @internal
+   */
   get registry(): DataFrameRegistry {
     return this.#registry;
   }

@@ -1,0 +1,716 @@
+/**
+ * `Application`: runs dataframes against Kafka with kafkajs. Consumes in batches, processes
+ * each message synchronously through the compiled pipeline, produces in batches, and commits
+ * offsets through checkpoints (see `checkpoint/checkpoint.ts`) so nothing is lost on a crash.
+ *
+ * @module
+ */
+
+import type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  KafkaMessage,
+  Producer as KafkaProducer,
+} from "kafkajs";
+import { Partitioners } from "kafkajs";
+import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
+import { Checkpoint, type Position } from "./checkpoint/checkpoint.ts";
+import {
+  DataFrameRegistry,
+  type Emit,
+  ExecContext,
+  type PipelineTimer,
+  type Runtime,
+} from "./dataframe/_pipeline.ts";
+import { StreamingDataFrame } from "./dataframe/dataframe.ts";
+import {
+  ConfigurationError,
+  type MessageOrigin,
+  ProcessingError,
+  SerializationError,
+  StreamError,
+} from "./errors.ts";
+import {
+  createKafka,
+  ensureTopics,
+  readEnv,
+  resolveBrokerAddress,
+  toBuffer,
+} from "./kafka/_kafka.ts";
+import { BatchingProducer, encodeMessage, Producer } from "./kafka/producer.ts";
+import { MemoryStateBackend } from "./state/memory.ts";
+import type { StateBackend } from "./state/types.ts";
+import { Topic, type TopicOptions } from "./topic.ts";
+import type { MessageHeaders, Sink } from "./types.ts";
+
+/**
+ * Decides what happens to a failed message: return `true` to skip it (its offset is
+ * committed as processed); anything else applies the default (dead-letter topic if
+ * configured, else stop the app with the error).
+ */
+export type ErrorCallback = (error: Error, origin?: MessageOrigin) => boolean | void;
+
+/** Consumer tuning (the defaults suit most apps; tests use short session timeouts). */
+export interface ConsumerTuning {
+  /** Group session timeout in ms (default 30000). */
+  sessionTimeout?: number;
+  /** Heartbeat interval in ms (default 3000). */
+  heartbeatInterval?: number;
+  /** Rebalance timeout in ms (default 60000). */
+  rebalanceTimeout?: number;
+  /** Max bytes fetched per partition per request (default 4 MiB). */
+  maxBytesPerPartition?: number;
+  /** How long the broker may hold an empty fetch, in ms (default 250). */
+  maxWaitTimeInMs?: number;
+}
+
+/** Options of {@link Application}. */
+export interface ApplicationOptions {
+  /** `host:port[,host:port]`; default `SA_BROKER`, then `Quix__Broker__Address`, then `localhost:19092`. */
+  brokerAddress?: string;
+  /** Consumer group; default `Quix__Consumer_Group`, then `"sa-default"`. */
+  consumerGroup?: string;
+  /** Where to start without a committed offset (default `"latest"`, as in Quix Streams). */
+  autoOffsetReset?: "earliest" | "latest";
+  /** Checkpoint period in ms (default 5000; 0 = commit after every message). */
+  commitInterval?: number;
+  /** Also checkpoint after this many input messages (default 0 = off). */
+  commitEvery?: number;
+  /** `"at-least-once"` (default) or `"exactly-once"`. */
+  processingGuarantee?: "at-least-once" | "exactly-once";
+  /** Directory of durable state stores (default `state`). */
+  stateDir?: string;
+  /** Back state stores with changelog topics (default true). */
+  useChangelogTopics?: boolean;
+  /** Overrides the state backend (default: in-memory). */
+  stateBackend?: StateBackend;
+  /** A message whose processing failed. */
+  onProcessingError?: ErrorCallback;
+  /** A message that could not be consumed (e.g. deserialization failed). */
+  onConsumerError?: ErrorCallback;
+  /** A produce that failed (serialization or delivery). */
+  onProducerError?: ErrorCallback;
+  /**
+   * Route failed messages (deserialization or processing) to this topic, with the error in
+   * headers `sa-error`, `sa-error-topic`, `sa-error-partition`, `sa-error-offset`.
+   */
+  deadLetterTopic?: string;
+  /** Create missing topics (default true). */
+  autoCreateTopics?: boolean;
+  /** Log level (default `SA_LOG_LEVEL` or INFO). */
+  logLevel?: LogLevel;
+  /** kafkajs client id (default `sa-<consumerGroup>`). */
+  clientId?: string;
+  /** Idempotent producer (default true). */
+  idempotentProducer?: boolean;
+  /** Consumer tuning. */
+  consumer?: ConsumerTuning;
+  /** Stop on SIGINT/SIGTERM gracefully (default true). */
+  handleSignals?: boolean;
+}
+
+/** Options of {@link Application.run}. */
+export interface RunOptions {
+  /** Aborting it stops the app gracefully (final checkpoint, then disconnect). */
+  signal?: AbortSignal;
+}
+
+/** Headers a dead-lettered message carries. */
+export const DEAD_LETTER_HEADERS = {
+  error: "sa-error",
+  topic: "sa-error-topic",
+  partition: "sa-error-partition",
+  offset: "sa-error-offset",
+} as const;
+
+function envNumber(v: string | undefined): number | undefined {
+  return v === undefined ? undefined : Number(v);
+}
+
+/**
+ * A stream processing application: topics, dataframes, and the loop that runs them.
+ *
+ * @example Normalize messages from one topic into another
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ *
+ * const app = new Application({ consumerGroup: "upper", autoOffsetReset: "earliest" });
+ * const input = app.topic<{ text: string }>("words");
+ * const output = app.topic("upper-words");
+ * app.dataframe(input).apply((v) => ({ text: v.text.toUpperCase() })).toTopic(output);
+ * const stop = new AbortController();
+ * setTimeout(() => stop.abort(), 10_000);
+ * await app.run({ signal: stop.signal });
+ * ```
+ */
+export class Application {
+  /** The resolved broker address. */
+  readonly brokerAddress: string;
+  /** The consumer group. */
+  readonly consumerGroup: string;
+  /**
+   * The runtime's logger (one line per event, to stderr).
+   *
+   * @internal
+   */
+  readonly logger: Logger;
+  /** The state backend. */
+  readonly state: StateBackend;
+  readonly #options: ApplicationOptions;
+  readonly #topics = new Map<string, Topic>();
+  readonly #registry: DataFrameRegistry;
+  readonly #commitInterval: number;
+  readonly #commitEvery: number;
+  #running = false;
+  #stop: (() => void) | null = null;
+
+  /** Creates an application; nothing connects until `run()` or `getProducer()`. */
+  constructor(options: ApplicationOptions = {}) {
+    this.#options = options;
+    this.brokerAddress = resolveBrokerAddress(options.brokerAddress);
+    this.consumerGroup = options.consumerGroup ?? readEnv("Quix__Consumer_Group") ?? "sa-default";
+    const level = options.logLevel ??
+      (readEnv("SA_LOG_LEVEL") ? parseLogLevel(readEnv("SA_LOG_LEVEL")!) : "INFO");
+    this.logger = new Logger(this.consumerGroup, level);
+    this.#commitInterval = options.commitInterval ?? envNumber(readEnv("SA_COMMIT_INTERVAL")) ??
+      5000;
+    this.#commitEvery = options.commitEvery ?? 0;
+    if (!(this.#commitInterval >= 0) || !(this.#commitEvery >= 0)) {
+      throw new ConfigurationError("commitInterval and commitEvery must be numbers ≥ 0");
+    }
+    if (options.processingGuarantee === "exactly-once") {
+      throw new ConfigurationError(
+        'processingGuarantee "exactly-once" is not available yet; use "at-least-once"',
+      );
+    }
+    this.state = options.stateBackend ?? new MemoryStateBackend();
+    this.#registry = new DataFrameRegistry(
+      (name, opts) => this.topic(name, opts),
+      this.consumerGroup,
+    );
+    if (options.deadLetterTopic) {
+      this.topic(options.deadLetterTopic, { valueSerializer: "bytes", keySerializer: "bytes" });
+    }
+  }
+
+  /**
+   * Declares a topic. Formats default to JSON values and string keys. Missing topics are
+   * created (with `options.config`) when the app starts.
+   */
+  topic<V = unknown, K = unknown>(name: string, options?: TopicOptions<V, K>): Topic<V, K> {
+    const existing = this.#topics.get(name);
+    if (existing) {
+      if (options) {
+        throw new ConfigurationError(
+          `topic "${name}" is already declared; declare it once and reuse it`,
+        );
+      }
+      return existing as unknown as Topic<V, K>;
+    }
+    const t = new Topic<V, K>(name, options);
+    this.#topics.set(name, t as unknown as Topic);
+    return t;
+  }
+
+  /** A dataframe over the messages of `topic`; build the pipeline on it before `run()`. */
+  dataframe<V>(topic: Topic<V, unknown>): StreamingDataFrame<V> {
+    if (this.#running) throw new ConfigurationError("dataframe() must be called before run()");
+    if (!this.#topics.has(topic.name)) this.#topics.set(topic.name, topic as unknown as Topic);
+    return new StreamingDataFrame<V>(this.#registry, topic as unknown as Topic);
+  }
+
+  /** Stops a running app gracefully, as the run signal does. */
+  stop(): void {
+    this.#stop?.();
+  }
+
+  #kafkaProducer(kafka: ReturnType<typeof createKafka>): KafkaProducer {
+    const idempotent = this.#options.idempotentProducer ?? true;
+    return kafka.producer({
+      idempotent,
+      maxInFlightRequests: idempotent ? 1 : undefined,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async #ensureTopics(kafka: ReturnType<typeof createKafka>, extra: Topic[] = []): Promise<void> {
+    if (this.#options.autoCreateTopics === false) return;
+    const admin: Admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, new Set([...this.#topics.values(), ...extra]), this.logger);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * A connected plain producer (creates missing declared topics first). Close it when done.
+   */
+  async getProducer(): Promise<Producer> {
+    const kafka = createKafka(
+      this.brokerAddress,
+      this.#options.clientId ?? `sa-${this.consumerGroup}`,
+      this.logger,
+    );
+    await this.#ensureTopics(kafka);
+    const producer = this.#kafkaProducer(kafka);
+    await connectOrExplain(producer.connect(), this.brokerAddress);
+    return new Producer(new BatchingProducer(producer, this.logger), () => producer.disconnect());
+  }
+
+  /**
+   * Runs every dataframe until stopped (signal, SIGINT/SIGTERM, `stop()`), then makes a final
+   * checkpoint and disconnects. Rejects when a message fails and no error policy skips it.
+   */
+  async run(options: RunOptions = {}): Promise<void> {
+    if (this.#running) throw new ConfigurationError("run() is already running");
+    if (this.#registry.streams.size === 0) {
+      throw new ConfigurationError(
+        "nothing to run: create a dataframe with app.dataframe(topic) first",
+      );
+    }
+    this.#running = true;
+    try {
+      await new Runner(this, this.#options, this.#registry, this.#topics, {
+        commitInterval: this.#commitInterval,
+        commitEvery: this.#commitEvery,
+        kafkaProducer: (kafka) => this.#kafkaProducer(kafka),
+        ensureTopics: (kafka) => this.#ensureTopics(kafka),
+        setStop: (fn) => (this.#stop = fn),
+      }).run(options.signal);
+    } finally {
+      this.#running = false;
+      this.#stop = null;
+    }
+  }
+}
+
+async function connectOrExplain(p: Promise<void>, address: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    throw new StreamError(
+      `cannot connect to the Kafka broker at ${address}: ${(e as Error).message}. ` +
+        "Start one with `sa up` (or `sa broker`), or set SA_BROKER / brokerAddress.",
+      { cause: e },
+    );
+  }
+}
+
+/** A minimal async mutex: processing, timers, rebalances and checkpoints never interleave. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  lock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn);
+    this.#tail = run.then(() => {}, () => {});
+    return run;
+  }
+}
+
+interface RunnerHooks {
+  commitInterval: number;
+  commitEvery: number;
+  kafkaProducer(kafka: ReturnType<typeof createKafka>): KafkaProducer;
+  ensureTopics(kafka: ReturnType<typeof createKafka>): Promise<void>;
+  setStop(fn: () => void): void;
+}
+
+/** One `run()`: owns the kafkajs clients, the compiled pipelines and the checkpoint. */
+class Runner {
+  readonly #logger: Logger;
+  readonly #ctx: ExecContext;
+  readonly #sinks = new Set<Sink>();
+  readonly #timers: PipelineTimer[] = [];
+  readonly #mutex = new Mutex();
+  readonly #assigned = new Set<string>();
+  readonly #checkpoint: Checkpoint;
+  #compiled!: Map<string, Emit>;
+  #producer!: BatchingProducer;
+  #consumer!: Consumer;
+  #stopping = false;
+  #fatal: Error | null = null;
+  #wake!: () => void;
+  #commitWarned = false;
+
+  constructor(
+    readonly app: Application,
+    readonly options: ApplicationOptions,
+    readonly registry: DataFrameRegistry,
+    readonly topics: Map<string, Topic>,
+    readonly hooks: RunnerHooks,
+  ) {
+    this.#logger = app.logger;
+    this.#ctx = new ExecContext(app.state);
+    this.#checkpoint = new Checkpoint(hooks.commitInterval, hooks.commitEvery);
+  }
+
+  async run(signal?: AbortSignal): Promise<void> {
+    const stopped = new Promise<void>((resolve) => (this.#wake = resolve));
+    const stop = () => {
+      if (!this.#stopping) {
+        this.#logger.info("stopping: finishing the current batch, then committing");
+      }
+      this.#stopping = true;
+      this.#wake();
+    };
+    this.hooks.setStop(stop);
+    if (signal?.aborted) return;
+    signal?.addEventListener("abort", stop, { once: true });
+    const signals = this.options.handleSignals === false ? [] : addSignalListeners(stop);
+
+    const kafka = createKafka(
+      this.app.brokerAddress,
+      this.options.clientId ?? `sa-${this.app.consumerGroup}`,
+      this.#logger,
+    );
+    const producer = this.hooks.kafkaProducer(kafka);
+    const tuning = this.options.consumer ?? {};
+    this.#consumer = kafka.consumer({
+      groupId: this.app.consumerGroup,
+      sessionTimeout: tuning.sessionTimeout ?? 30_000,
+      heartbeatInterval: tuning.heartbeatInterval ?? 3000,
+      rebalanceTimeout: tuning.rebalanceTimeout ?? 60_000,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      minBytes: 1,
+      maxWaitTimeInMs: tuning.maxWaitTimeInMs ?? 250,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5 },
+    });
+    let interval: ReturnType<typeof setInterval> | undefined;
+    let connected = false;
+    try {
+      await this.hooks.ensureTopics(kafka).catch((e) => {
+        throw new StreamError(
+          `cannot reach the Kafka broker at ${this.app.brokerAddress} to create topics: ${
+            (e as Error).message
+          }. ` +
+            "Start one with `sa up`, or set SA_BROKER / brokerAddress.",
+          { cause: e },
+        );
+      });
+      await connectOrExplain(producer.connect(), this.app.brokerAddress);
+      this.#producer = new BatchingProducer(producer, this.#logger);
+      this.#compiled = this.registry.compile(this.#runtime());
+      await connectOrExplain(this.#consumer.connect(), this.app.brokerAddress);
+      connected = true;
+      const fromBeginning = (this.options.autoOffsetReset ?? "latest") === "earliest";
+      await this.#consumer.subscribe({ topics: [...this.registry.streams.keys()], fromBeginning });
+      this.#watchGroup();
+      await this.#consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.#mutex.lock(() => this.#eachBatch(payload)),
+      });
+      this.#logger.info(
+        `running: group ${this.app.consumerGroup}, topics ${
+          [...this.registry.streams.keys()].join(", ")
+        }, ` +
+          `broker ${this.app.brokerAddress}`,
+      );
+      const tick = Math.max(
+        10,
+        Math.min(1000, this.hooks.commitInterval || 1000, ...this.#timers.map((t) => t.intervalMs)),
+      );
+      const lastFired = new Map<PipelineTimer, number>();
+      interval = setInterval(() => {
+        this.#mutex.lock(() => this.#onTick(lastFired)).catch((e) => this.#fail(e));
+      }, tick);
+      if (!this.#stopping) await stopped;
+    } finally {
+      clearInterval(interval);
+      signal?.removeEventListener("abort", stop);
+      for (const remove of signals) remove();
+      this.#stopping = true;
+      await this.#shutdown(producer, connected);
+    }
+    if (this.#fatal) throw this.#fatal;
+  }
+
+  async #shutdown(producer: KafkaProducer, connected: boolean): Promise<void> {
+    // Final checkpoint under the mutex, so no batch is half-processed; then leave the group.
+    await this.#mutex.lock(async () => {
+      if (!this.#producer) return;
+      try {
+        await this.#commit("shutdown");
+      } catch (e) {
+        this.#logger.error(
+          `final checkpoint failed: ${(e as Error).message}; uncommitted input will be reprocessed`,
+        );
+        this.#fatal ??= e as Error;
+      }
+    });
+    if (connected) await this.#consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    for (const s of this.#sinks) await s.close?.();
+    await this.app.state.close();
+    this.#logger.info("stopped");
+  }
+
+  #fail(e: unknown): void {
+    if (!this.#fatal) {
+      this.#fatal = e as Error;
+      this.#logger.error((e as Error).message);
+    }
+    this.#stopping = true;
+    this.#wake();
+  }
+
+  #runtime(): Runtime {
+    const producer = this.#producer;
+    return {
+      ctx: this.#ctx,
+      sinks: this.#sinks,
+      timers: this.#timers,
+      logger: this.#logger,
+      stdout: (text) => console.log(text),
+      isTerminal: (() => {
+        try {
+          return Deno.stdout.isTerminal();
+        } catch {
+          return false;
+        }
+      })(),
+      output: {
+        produce(topic, value, key, timestamp, headers) {
+          producer.add(topic.name, encodeMessage(topic, value, key, timestamp, headers));
+        },
+      },
+    };
+  }
+
+  #watchGroup(): void {
+    const c = this.#consumer;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const next = new Set<string>();
+      for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) {
+        for (const p of parts as number[]) next.add(`${topic}:${p}`);
+      }
+      this.#mutex.lock(() => this.#rebalanced(next)).catch((err) => this.#fail(err));
+    });
+    c.on(c.events.CRASH, (e) => {
+      if (!e.payload.restart) {
+        this.#fail(
+          new StreamError(`consumer crashed: ${e.payload.error.message}`, {
+            cause: e.payload.error,
+          }),
+        );
+      } else {
+        this.#logger.warn(`consumer error, restarting: ${e.payload.error.message}`);
+      }
+    });
+  }
+
+  async #rebalanced(next: Set<string>): Promise<void> {
+    const revoked = [...this.#assigned].filter((tp) => !next.has(tp));
+    if (revoked.length > 0) {
+      // Commit what we processed for them (the commit may be refused after the rebalance:
+      // at-least-once then reprocesses it), then close their stores.
+      await this.#commit("revoke").catch((e) =>
+        this.#logger.warn(`checkpoint on revoke failed: ${e.message}`)
+      );
+      for (const tp of revoked) {
+        const [topic, partition] = splitTp(tp);
+        this.#assigned.delete(tp);
+        this.#checkpoint.drop(topic, partition);
+        await this.app.state.revoke(topic, partition);
+      }
+      this.#logger.info(`partitions revoked: ${revoked.join(", ")}`);
+    }
+    const added = [...next].filter((tp) => !this.#assigned.has(tp));
+    if (added.length > 0) this.#logger.info(`partitions assigned: ${added.join(", ")}`);
+  }
+
+  async #onTick(lastFired: Map<PipelineTimer, number>): Promise<void> {
+    if (this.#stopping) return;
+    const now = Date.now();
+    for (const timer of this.#timers) {
+      if (now - (lastFired.get(timer) ?? 0) < timer.intervalMs) continue;
+      lastFired.set(timer, now);
+      for (const tp of this.#assigned) {
+        const [topic, partition] = splitTp(tp);
+        if (topic !== timer.topic) continue;
+        this.#ctx.topic = topic;
+        this.#ctx.partition = partition;
+        this.#ctx.offset = -1;
+        try {
+          timer.fire(now);
+        } catch (e) {
+          throw new ProcessingError({ topic, partition, offset: -1 }, e);
+        }
+      }
+    }
+    if (this.#checkpoint.due(now)) await this.#commit("interval");
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (this.#stopping || batch.messages.length === 0) return;
+    const topicName = batch.topic;
+    const partition = batch.partition;
+    const tp = `${topicName}:${partition}`;
+    if (!this.#assigned.has(tp)) {
+      await this.app.state.assign(topicName, partition);
+      this.#assigned.add(tp);
+    }
+    const topic = this.registry.streams.get(topicName)!.topic;
+    const emit = this.#compiled.get(topicName)!;
+    const ctx = this.#ctx;
+    const extractor = topic.timestampExtractor;
+    const checkpoint = this.#checkpoint;
+    const perMessage = this.hooks.commitInterval === 0;
+    await this.#producer.backpressure();
+    for (const m of batch.messages) {
+      if (this.#stopping || !payload.isRunning() || payload.isStale()) break;
+      const offset = Number(m.offset);
+      ctx.topic = topicName;
+      ctx.partition = partition;
+      ctx.offset = offset;
+      let key: unknown;
+      let value: unknown;
+      try {
+        key = topic.deserializeKey(m.key);
+        value = topic.deserializeValue(m.value);
+      } catch (e) {
+        const field = key === undefined && m.key !== null ? "key" : "value";
+        const err = new SerializationError(field, (e as Error).message, {
+          topic: topicName,
+          partition,
+          offset,
+        }, {
+          cause: e,
+        });
+        if (
+          !this.#handleFailure(err, this.options.onConsumerError, m, topicName, partition, offset)
+        ) break;
+        checkpoint.record(topicName, partition, offset);
+        payload.resolveOffset(m.offset);
+        continue;
+      }
+      const headers = (m.headers ?? {}) as MessageHeaders;
+      try {
+        const ts = extractor
+          ? extractor(value, headers, Number(m.timestamp), 1)
+          : Number(m.timestamp);
+        ctx.currentKey = key;
+        ctx.timestamp = ts;
+        emit(value, key, ts, headers);
+      } catch (e) {
+        const err = new ProcessingError({ topic: topicName, partition, offset }, e);
+        if (
+          !this.#handleFailure(err, this.options.onProcessingError, m, topicName, partition, offset)
+        ) break;
+      }
+      checkpoint.record(topicName, partition, offset);
+      payload.resolveOffset(m.offset);
+      if (perMessage || (this.hooks.commitEvery > 0 && checkpoint.due())) {
+        await this.#commit("count");
+      }
+    }
+    if (checkpoint.due()) await this.#commit("interval");
+    await payload.heartbeat().catch(() => {});
+  }
+
+  /** True when the message is dealt with (skipped or dead-lettered); false stops the app. */
+  #handleFailure(
+    err: StreamError,
+    callback: ErrorCallback | undefined,
+    m: KafkaMessage,
+    topic: string,
+    partition: number,
+    offset: number,
+  ): boolean {
+    const origin = { topic, partition, offset };
+    try {
+      if (callback?.(err, origin) === true) {
+        this.#logger.debug(`skipped ${topic}[${partition}]@${offset}: ${err.message}`);
+        return true;
+      }
+    } catch (e) {
+      this.#fail(e);
+      return false;
+    }
+    const dlq = this.options.deadLetterTopic;
+    if (dlq) {
+      const cause = err.cause instanceof Error ? err.cause.message : err.message;
+      this.#producer.add(dlq, {
+        key: toBuffer(m.key),
+        value: toBuffer(m.value),
+        timestamp: m.timestamp,
+        headers: {
+          ...(m.headers ?? {}),
+          [DEAD_LETTER_HEADERS.error]: cause,
+          [DEAD_LETTER_HEADERS.topic]: topic,
+          [DEAD_LETTER_HEADERS.partition]: String(partition),
+          [DEAD_LETTER_HEADERS.offset]: String(offset),
+        },
+      });
+      this.#logger.warn(`${err.message}; sent to dead-letter topic ${dlq}`);
+      return true;
+    }
+    this.#fail(err);
+    return false;
+  }
+
+  async #commit(reason: string): Promise<void> {
+    const onProducerError = this.options.onProducerError;
+    await this.#checkpoint.commit({
+      sinks: this.#sinks,
+      state: this.app.state,
+      flushProducer: async () => {
+        try {
+          await this.#producer.flush();
+        } catch (e) {
+          if (onProducerError?.(e as Error) === true) {
+            this.#logger.warn(`ignored by onProducerError: ${(e as Error).message}`);
+            return;
+          }
+          throw e;
+        }
+      },
+      commitOffsets: async (positions: Position[]) => {
+        try {
+          await this.#consumer.commitOffsets(
+            positions.map((p) => ({
+              topic: p.topic,
+              partition: p.partition,
+              offset: String(p.offset),
+            })),
+          );
+          return true;
+        } catch (e) {
+          if (!this.#commitWarned) {
+            this.#commitWarned = true;
+            this.#logger.warn(
+              `offset commit (${reason}) refused: ${(e as Error).message}; ` +
+                "messages since the last commit will be reprocessed (at-least-once). Logged once.",
+            );
+          }
+          return false;
+        }
+      },
+    }, this.#logger);
+  }
+}
+
+function splitTp(tp: string): [string, number] {
+  const i = tp.lastIndexOf(":");
+  return [tp.slice(0, i), Number(tp.slice(i + 1))];
+}
+
+function addSignalListeners(handler: () => void): Array<() => void> {
+  const removers: Array<() => void> = [];
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, handler);
+      removers.push(() => Deno.removeSignalListener(sig, handler));
+    } catch {
+      // Workers and some platforms cannot listen to signals; the run signal still works.
+    }
+  }
+  return removers;
+}

@@ -1,0 +1,90 @@
+// kafkajs plumbing shared by the application and plain producers: client creation with log
+// lines routed to our Logger, broker address resolution, and topic auto-creation.
+
+import { Buffer } from "node:buffer";
+import { type Admin, Kafka, type LogEntry, logLevel as KafkaLogLevel } from "kafkajs";
+import type { Logger } from "../../util/log.ts";
+import type { Topic } from "../topic.ts";
+
+/** Reads an env var; undefined when unset or when the sandbox denies env access. */
+export function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Option → `SA_BROKER` → `Quix__Broker__Address` → `localhost:19092`. */
+export function resolveBrokerAddress(option?: string): string {
+  return option ?? readEnv("SA_BROKER") ?? readEnv("Quix__Broker__Address") ?? "localhost:19092";
+}
+
+/** A kafkajs client whose log lines go through `logger` (kafkajs INFO is our DEBUG). */
+export function createKafka(brokerAddress: string, clientId: string, logger: Logger): Kafka {
+  const brokers = brokerAddress.split(",").map((s) => s.trim()).filter(Boolean);
+  const log = logger.child(`${logger.component}:kafkajs`);
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      delete (rest as Record<string, unknown>).timestamp;
+      delete (rest as Record<string, unknown>).logger;
+      const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : "";
+      const text = `${entry.namespace}: ${message}${extra}`;
+      if (entry.level === KafkaLogLevel.ERROR) log.error(text);
+      else if (entry.level === KafkaLogLevel.WARN) log.warn(text);
+      else log.debug(text);
+    },
+  });
+}
+
+/** Zero-copy view of bytes as the Buffer kafkajs expects (it stringifies plain Uint8Arrays). */
+export function toBuffer(bytes: Uint8Array | null): Buffer | null {
+  if (bytes === null) return null;
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Creates the topics that do not exist yet; existing topics are never altered. */
+export async function ensureTopics(
+  admin: Admin,
+  topics: Iterable<Topic>,
+  logger: Logger,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [...topics].filter((t) => !existing.has(t.name));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.config.numPartitions,
+        replicationFactor: t.config.replicationFactor,
+        configEntries: Object.entries(t.config.extra).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } catch (e) {
+    // Another instance may have created them in between; anything else is real.
+    const still = new Set(await admin.listTopics());
+    const failed = missing.filter((t) => !still.has(t.name));
+    if (failed.length > 0) {
+      throw new Error(
+        `could not create topic(s) ${failed.map((t) => t.name).join(", ")}: ${
+          (e as Error).message
+        }`,
+        { cause: e },
+      );
+    }
+  }
+  for (const t of missing) {
+    logger.info(
+      `created topic ${t.name} (partitions=${t.config.numPartitions}, rf=${t.config.replicationFactor})`,
+    );
+  }
+}

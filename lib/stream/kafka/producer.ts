@@ -1,0 +1,235 @@
+/**
+ * Producers: a batching layer over the kafkajs producer that keeps at most one request in
+ * flight (kafkajs' idempotent producer numbers batches when they are sent, so overlapping
+ * sends to one partition would race), and the public `Producer` from `app.getProducer()`.
+ *
+ * @module
+ */
+
+import type { Message, Producer as KafkaProducer } from "kafkajs";
+import type { Logger } from "../../util/log.ts";
+import { ProducerError, SerializationError } from "../errors.ts";
+import type { Topic } from "../topic.ts";
+import type { MessageHeaders } from "../types.ts";
+import { toBuffer } from "./_kafka.ts";
+
+/** Buffers messages and sends them in batches, one request at a time. */
+export class BatchingProducer {
+  #buffer = new Map<string, Message[]>();
+  #buffered = 0;
+  #inflight: Promise<void> | null = null;
+  #scheduled = false;
+  #error: Error | null = null;
+  #drainWaiters: Array<() => void> = [];
+  /** Messages sent and acknowledged since creation. */
+  acked = 0;
+
+  constructor(
+    readonly producer: KafkaProducer,
+    readonly logger: Logger,
+    /** Send early once this many messages are buffered. */
+    readonly maxBatch = 10_000,
+  ) {}
+
+  /** Messages buffered or in flight. */
+  get pending(): number {
+    return this.#buffered;
+  }
+
+  /** Queues one message; it is sent at the next microtask (or at once if the batch is full). */
+  add(topic: string, message: Message): void {
+    let list = this.#buffer.get(topic);
+    if (!list) {
+      list = [];
+      this.#buffer.set(topic, list);
+    }
+    list.push(message);
+    this.#buffered++;
+    if (!this.#scheduled && !this.#inflight) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#kick());
+    }
+  }
+
+  #kick(): void {
+    this.#scheduled = false;
+    if (this.#inflight || this.#buffer.size === 0) return;
+    const topicMessages = [...this.#buffer].map(([topic, messages]) => ({ topic, messages }));
+    const count = topicMessages.reduce((n, t) => n + t.messages.length, 0);
+    this.#buffer = new Map();
+    this.#inflight = this.producer.sendBatch({ topicMessages, acks: -1 }).then(
+      () => {
+        this.acked += count;
+      },
+      (e: Error) => {
+        const topics = topicMessages.map((t) => t.topic).join(", ");
+        this.#error ??= new ProducerError(
+          `delivery of ${count} message(s) to ${topics} failed: ${e.message}`,
+          {
+            cause: e,
+          },
+        );
+      },
+    ).finally(() => {
+      this.#buffered -= count;
+      this.#inflight = null;
+      if (this.#buffer.size > 0) this.#kick();
+      else for (const w of this.#drainWaiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves once everything added so far is acknowledged; rejects with the first delivery error. */
+  async flush(): Promise<void> {
+    if (this.#buffered > 0) {
+      this.#kick();
+      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    }
+    const err = this.#error;
+    if (err) {
+      this.#error = null;
+      throw err;
+    }
+  }
+
+  /** Waits while more than `limit` messages are pending (backpressure for fast loops). */
+  async backpressure(limit = this.maxBatch * 4): Promise<void> {
+    while (this.#buffered > limit) {
+      if (!this.#inflight) this.#kick();
+      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    }
+  }
+}
+
+/** Serializes a row for `topic` into a kafkajs message. */
+export function encodeMessage(
+  topic: Topic,
+  value: unknown,
+  key: unknown,
+  timestamp: number | undefined,
+  headers: MessageHeaders | undefined,
+): Message {
+  let v: Uint8Array | null;
+  let k: Uint8Array | null;
+  try {
+    v = topic.serializeValue(value);
+  } catch (e) {
+    throw new SerializationError("value", (e as Error).message, undefined, {
+      serializing: true,
+      topic: topic.name,
+      cause: e,
+    });
+  }
+  try {
+    k = topic.serializeKey(key);
+  } catch (e) {
+    throw new SerializationError("key", (e as Error).message, undefined, {
+      serializing: true,
+      topic: topic.name,
+      cause: e,
+    });
+  }
+  const msg: Message = { key: toBuffer(k), value: toBuffer(v) };
+  if (timestamp !== undefined) msg.timestamp = String(Math.trunc(timestamp));
+  if (headers) {
+    let any = false;
+    for (const _ in headers) {
+      any = true;
+      break;
+    }
+    // Headers coming from kafkajs are Buffers already; only our Uint8Arrays need wrapping.
+    if (any) {
+      const out: Record<string, string | ReturnType<typeof toBuffer>> = {};
+      for (const [name, val] of Object.entries(headers)) {
+        out[name] = typeof val === "string" ? val : toBuffer(val);
+      }
+      msg.headers = out as Message["headers"];
+    }
+  }
+  return msg;
+}
+
+/** One message for {@link Producer.produce}. */
+export interface ProduceMessage<V = unknown, K = unknown> {
+  /** The value (serialized with the topic's value format). */
+  value: V | null;
+  /** The key (serialized with the topic's key format); default none. */
+  key?: K | null;
+  /** Headers. */
+  headers?: MessageHeaders;
+  /** Timestamp in ms (default: now). */
+  timestamp?: number;
+  /** Explicit partition (default: by key hash, murmur2 as in Java clients). */
+  partition?: number;
+}
+
+/**
+ * A plain producer for apps that only write (like a replay service). `produce` is
+ * synchronous and batches; `flush` waits for acknowledgements; `close` flushes and
+ * disconnects. Get one from `app.getProducer()`.
+ *
+ * @example
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application();
+ * const out = app.topic<{ n: number }>("numbers");
+ * await using producer = await app.getProducer();
+ * for (let n = 0; n < 3; n++) producer.produce(out, { key: "k", value: { n } });
+ * await producer.flush();
+ * ```
+ */
+export class Producer {
+  readonly #batching: BatchingProducer;
+  readonly #onClose: () => Promise<void>;
+  #closed = false;
+
+  /** Wraps a connected kafkajs producer (use `app.getProducer()`). */
+  constructor(batching: BatchingProducer, onClose: () => Promise<void>) {
+    this.#batching = batching;
+    this.#onClose = onClose;
+  }
+
+  /** Messages buffered or in flight. */
+  get pending(): number {
+    return this.#batching.pending;
+  }
+
+  /** Serializes and queues one message; throws a serialization error naming the topic. */
+  produce<V, K>(topic: Topic<V, K>, message: ProduceMessage<V, K>): void {
+    if (this.#closed) throw new ProducerError("produce() after close()");
+    const msg = encodeMessage(
+      topic as Topic,
+      message.value,
+      message.key,
+      message.timestamp,
+      message.headers,
+    );
+    if (message.partition !== undefined) msg.partition = message.partition;
+    this.#batching.add(topic.name, msg);
+  }
+
+  /** Waits for every queued message to be acknowledged (acks=all). */
+  flush(): Promise<void> {
+    return this.#batching.flush();
+  }
+
+  /** Waits while many messages are pending, so a fast loop cannot outrun the broker. */
+  ready(): Promise<void> {
+    return this.#batching.backpressure();
+  }
+
+  /** Flushes and disconnects. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#batching.flush();
+    } finally {
+      await this.#onClose();
+    }
+  }
+
+  /** Same as {@link Producer.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `@sa/toolkit`: stream processing on Kafka in TypeScript, in the spirit of Quix Streams.
+ *
+ * - {@link Application} connects to a broker, declares topics and runs dataframes.
+ * - {@link StreamingDataFrame} is a lazy, typed, branchable pipeline over a topic.
+ * - {@link defineApp} declares an app module that `sa run` and `sa up` can run.
+ * - {@link TestApp} and {@link testDataFrame} run pipelines without a broker.
+ *
+ * @example
+ * ```ts
+ * import { Application, defineApp } from "@sa/toolkit";
+ *
+ * export default defineApp({
+ *   name: "double",
+ *   variables: [
+ *     { name: "input", inputType: "InputTopic", defaultValue: "numbers", required: true },
+ *     { name: "output", inputType: "OutputTopic", defaultValue: "doubled", required: true },
+ *   ],
+ *   async main(vars, signal) {
+ *     const app = new Application({ consumerGroup: "double" });
+ *     app.dataframe(app.topic<{ n: number }>(vars.input!))
+ *       .apply((v) => ({ n: v.n * 2 }))
+ *       .toTopic(app.topic(vars.output!));
+ *     await app.run({ signal });
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type AppDefinition,
+  type AppVariable,
+  type AppVars,
+  defineApp,
+  type VariableInputType,
+} from "./lib/stream/define_app.ts";
+export {
+  Application,
+  type ApplicationOptions,
+  type ConsumerTuning,
+  DEAD_LETTER_HEADERS,
+  type ErrorCallback,
+  type RunOptions,
+} from "./lib/stream/application.ts";
+export {
+  type TimestampExtractor,
+  Topic,
+  type TopicConfig,
+  type TopicOptions,
+} from "./lib/stream/topic.ts";
+export type {
+  Deserializer,
+  FormatName,
+  SerializationContext,
+  Serializer,
+} from "./lib/stream/serializers.ts";
+export {
+  type ApplyOptions,
+  type CallbackOptions,
+  type Plain,
+  type PrintOptions,
+  StreamingDataFrame,
+  type ToTopicOptions,
+  type WithMeta,
+  type WithMetaState,
+  type WithState,
+} from "./lib/stream/dataframe/dataframe.ts";
+export type { PrintTableOptions } from "./lib/stream/dataframe/print_table.ts";
+export type {
+  MessageHeaders,
+  Row,
+  Sink,
+  SinkContext,
+  StepContext,
+  TransformStep,
+} from "./lib/stream/types.ts";
+export type {
+  State,
+  StateBackend,
+  StateSetOptions,
+  StorePartition,
+} from "./lib/stream/state/types.ts";
+export { type ProduceMessage, Producer } from "./lib/stream/kafka/producer.ts";
+export {
+  ColumnError,
+  ConfigurationError,
+  type MessageOrigin,
+  ProcessingError,
+  ProducerError,
+  SerializationError,
+  StreamError,
+} from "./lib/stream/errors.ts";
+export {
+  type ProducedRow,
+  type PushOptions,
+  TestApp,
+  type TestAppOptions,
+  testDataFrame,
+} from "./lib/stream/testing.ts";
+export type { LogLevel } from "./lib/util/log.ts";
