@@ -335,8 +335,17 @@ export class PartitionLog {
       result.records = s.read(s.posAt(i), total);
       const end = s.lastAt(j - 1) + 1;
       if (isolation === 1) {
-        for (const a of this.aborted) {
-          if (a.lastOffset >= fetchOffset && a.firstOffset < end) {
+        // Sorted by marker offset: skip the ones that ended before fetchOffset.
+        let k = 0;
+        let hiK = this.aborted.length;
+        while (k < hiK) {
+          const mid = (k + hiK) >>> 1;
+          if (this.aborted[mid].lastOffset < fetchOffset) k = mid + 1;
+          else hiK = mid;
+        }
+        for (; k < this.aborted.length; k++) {
+          const a = this.aborted[k];
+          if (a.firstOffset < end) {
             result.abortedTransactions.push({
               producerId: a.producerId,
               firstOffset: a.firstOffset,
