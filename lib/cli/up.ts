@@ -1,0 +1,413 @@
+/**
+ * `sa up`: brings the project's pipeline up locally. Starts the embedded broker (data in
+ * `.sa/broker`), creates the topics the pipeline declares, runs every enabled deployment in
+ * its own sandboxed worker under a supervisor, and prints their output prefixed with the
+ * deployment name. Ctrl+C stops the apps first (each commits), then the broker.
+ *
+ * `--detach` runs the same thing in the background; `sa status`, `sa logs` and `sa down` find
+ * it through `.sa/sa.pid` and `.sa/status.json`.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
+import { flag, int, parseCommandArgs, str } from "./_args.ts";
+import {
+  type Deployment,
+  findPipelineFile,
+  loadPipeline,
+  type Pipeline,
+  PipelineError,
+  resolveAppEntry,
+  type TopicDecl,
+} from "../project/pipeline.ts";
+import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
+import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
+import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
+import { sandboxGrant, toolkitRoot } from "../runner/permissions.ts";
+import { ConfigError, type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
+import { Prefixer } from "../runner/prefix.ts";
+import {
+  isAlive,
+  readPid,
+  readStatus,
+  type SaPaths,
+  saPaths,
+  type UpStatus,
+  writeStatusSync,
+} from "../runner/project_state.ts";
+
+const HELP = `sa up [options]
+
+Brings the pipeline in sa.yaml (or quix.yaml) up locally:
+  1. starts the embedded Kafka-compatible broker on port 19092 (data in .sa/broker),
+  2. creates the topics the pipeline declares,
+  3. runs every enabled deployment in its own sandboxed worker; output lines are prefixed
+     with the deployment name; a deployment that crashes is restarted with backoff.
+Ctrl+C stops the apps first (each commits its progress), then the broker.
+
+Deployments get the variable values set in sa.yaml, else their app's defaults (like Quix's
+compose setup, .env is for \`sa run\`, not for \`sa up\`).
+
+Options:
+  -p, --port <n>            Broker port (default 19092; 0 picks a free one)
+  -b, --broker <host:port>  Use this running broker instead of starting the embedded one
+  -d, --detach              Run in the background (see sa status, sa logs, sa down)
+      --log-level <level>   Broker log level: DEBUG, INFO, WARN (default), ERROR
+  -h, --help                Show this help
+
+Examples:
+  sa up
+  sa up --detach && sa logs normalize -f
+  sa up --port 0
+`;
+
+/** Printed (after the `sa |` prefix) once everything is started; tests and the bench look for it. */
+export const READY_TEXT = "ready in ";
+
+interface UpOptions {
+  port: number;
+  externalBroker?: string;
+  detach: boolean;
+  logLevel: LogLevel;
+}
+
+function parse(argv: string[]): UpOptions {
+  const p = parseCommandArgs("up", argv, {
+    port: { type: "string", short: "p" },
+    "broker-port": { type: "string" },
+    broker: { type: "string", short: "b" },
+    detach: { type: "boolean", short: "d" },
+    "log-level": { type: "string" },
+  });
+  if (p.positionals.length) {
+    throw new CliError(`unexpected argument "${p.positionals[0]}" (see sa up --help)`, 2);
+  }
+  let logLevel: LogLevel = "WARN";
+  const lvl = str(p, "log-level");
+  if (lvl) {
+    try {
+      logLevel = parseLogLevel(lvl);
+    } catch (err) {
+      throw new CliError((err as Error).message, 2);
+    }
+  }
+  const port = int(p, "port") ?? int(p, "broker-port") ?? 19092;
+  if (port > 65535) throw new CliError(`--port must be at most 65535, not ${port}`, 2);
+  return { port, externalBroker: str(p, "broker"), detach: flag(p, "detach"), logLevel };
+}
+
+async function openPipeline(cwd: string): Promise<Pipeline> {
+  const file = await findPipelineFile(cwd);
+  if (!file) {
+    throw new CliError(
+      `no sa.yaml (or quix.yaml) in ${cwd}; create one with \`sa init\` and \`sa pipeline update\``,
+    );
+  }
+  try {
+    return await loadPipeline(file);
+  } catch (err) {
+    if (err instanceof PipelineError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/** Topic configs from a pipeline topic declaration. */
+function topicConfigs(t: TopicDecl): Record<string, string> {
+  const c: Record<string, string> = { "cleanup.policy": t.cleanupPolicy };
+  if (t.retentionMs !== undefined) c["retention.ms"] = String(t.retentionMs);
+  if (t.retentionBytes !== undefined) c["retention.bytes"] = String(t.retentionBytes);
+  return c;
+}
+
+/** Deployments `sa up` runs: enabled, desired Running; replicas become `name#2`, ... */
+export function runnableDeployments(p: Pipeline): Array<{ name: string; d: Deployment }> {
+  const out: Array<{ name: string; d: Deployment }> = [];
+  for (const d of p.deployments) {
+    if (d.disabled || d.desiredStatus !== "Running") continue;
+    const n = Math.max(1, d.replicas);
+    for (let i = 1; i <= n; i++) out.push({ name: n > 1 ? `${d.name}#${i}` : d.name, d });
+  }
+  return out;
+}
+
+async function ensureNotRunning(paths: SaPaths): Promise<void> {
+  const pid = await readPid(paths);
+  if (pid === null) return;
+  if (pid !== Deno.pid && isAlive(pid)) {
+    throw new CliError(
+      `sa up is already running for this project (pid ${pid}); stop it with \`sa down\``,
+    );
+  }
+  await Deno.remove(paths.pidFile).catch(() => {});
+}
+
+/** Starts `sa up` in the background and returns once it is ready (or has failed). */
+async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<number> {
+  const rest = argv.filter((a) => a !== "-d" && a !== "--detach");
+  const exe = Deno.execPath();
+  const isDeno = /^deno(\.exe)?$/.test(basename(exe));
+  const args = isDeno
+    ? [
+      "run",
+      "--allow-all",
+      "--unstable-worker-options",
+      join(toolkitRoot(), "cli.ts"),
+      "up",
+      ...rest,
+    ]
+    : ["up", ...rest];
+  await Deno.mkdir(paths.logsDir, { recursive: true });
+  await Deno.remove(paths.statusFile).catch(() => {});
+  const child = new Deno.Command(exe, {
+    args,
+    cwd: env.cwd,
+    env: { ...env.env, SA_UP_DETACHED: "1", INIT_CWD: env.cwd, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((s) => exited = s);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const status = await readStatus(paths).catch(() => null);
+    if (status?.pid === child.pid && status.readyAt) {
+      env.stdout(
+        `sa up: running in the background (pid ${child.pid}), ready in ${status.readyMs} ms; ` +
+          `broker ${status.broker.address}; ` +
+          `deployments: ${status.deployments.map((d) => `${d.name} (${d.state})`).join(", ")}\n` +
+          `  sa status · sa logs <name> -f · sa down\n`,
+      );
+      return 0;
+    }
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const log = await Deno.readTextFile(join(paths.logsDir, "up.log")).catch(() => "");
+  const tail = log.trim().split("\n").slice(-10).join("\n");
+  if (!exited) {
+    try {
+      Deno.kill(child.pid, "SIGTERM");
+    } catch { /* gone */ }
+  }
+  throw new CliError(
+    `the background sa up did not become ready${exited ? ` (exit code ${exited.code})` : ""}` +
+      (tail ? `; last lines of .sa/logs/up.log:\n${tail}` : ""),
+  );
+}
+
+/** Appends lines to a file, synchronously so that nothing is lost on a crash. */
+class LogFile {
+  #file: Deno.FsFile;
+  #enc = new TextEncoder();
+  constructor(path: string) {
+    this.#file = Deno.openSync(path, { create: true, write: true, truncate: true });
+  }
+  line(text: string): void {
+    const b = this.#enc.encode(text + "\n");
+    let off = 0;
+    while (off < b.length) off += this.#file.writeSync(b.subarray(off));
+  }
+  close(): void {
+    this.#file.close();
+  }
+}
+
+async function up(argv: string[], env0: CliEnv): Promise<number> {
+  const opts = parse(argv);
+  const pipeline = await openPipeline(env0.cwd);
+  const paths = saPaths(pipeline.dir);
+  await ensureNotRunning(paths);
+  if (opts.detach) return detach(argv, env0, paths);
+
+  const detached = env0.env.SA_UP_DETACHED === "1";
+  await Deno.mkdir(paths.logsDir, { recursive: true });
+  const upLog = new LogFile(join(paths.logsDir, "up.log"));
+  // In the background, the process's own output goes to .sa/logs/up.log.
+  const env: CliEnv = detached
+    ? {
+      ...env0,
+      stdout: (t) => upLog.line(t.replace(/\n$/, "")),
+      stderr: (t) => upLog.line(t.replace(/\n$/, "")),
+      isTty: false,
+    }
+    : env0;
+  const colour = env.isTty && !env.env.NO_COLOR;
+  const runnable = runnableDeployments(pipeline);
+  const prefix = new Prefixer(["broker", "sa", ...runnable.map((r) => r.name)], colour);
+  const logFiles = new Map<string, LogFile>();
+  const logFile = (name: string) => {
+    let f = logFiles.get(name);
+    if (!f) {
+      f = new LogFile(join(paths.logsDir, `${name.replace(/[^A-Za-z0-9_.#-]/g, "_")}.log`));
+      logFiles.set(name, f);
+    }
+    return f;
+  };
+  const say = (text: string) => env.stderr(prefix.line("sa", text) + "\n");
+
+  await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`);
+  const status: UpStatus = {
+    pid: Deno.pid,
+    pipeline: pipeline.file,
+    broker: { address: opts.externalBroker ?? "", embedded: !opts.externalBroker },
+    startedAt: new Date().toISOString(),
+    detached,
+    state: "starting",
+    deployments: [],
+  };
+  const publish = () => writeStatusSync(paths, status);
+  publish();
+
+  let broker: { address: string; close(): Promise<void> } | undefined;
+  let supervisor: Supervisor | undefined;
+  try {
+    if (opts.externalBroker) {
+      try {
+        await checkBroker(opts.externalBroker, 3000);
+      } catch (err) {
+        throw new CliError(`${(err as Error).message}; drop --broker to use the embedded broker`);
+      }
+      broker = { address: opts.externalBroker, close: () => Promise.resolve() };
+    } else {
+      const brokerLog = logFile("broker");
+      const logger = new Logger("broker", opts.logLevel, (line) => {
+        brokerLog.line(line);
+        env.stderr(prefix.line("broker", line) + "\n");
+      });
+      const { startBroker } = await import("../broker/mod.ts");
+      try {
+        broker = await startBroker({ port: opts.port, dataDir: paths.brokerData, logger });
+      } catch (err) {
+        if (err instanceof Deno.errors.AddrInUse) {
+          throw new CliError(
+            `port ${opts.port} is already in use (another sa up, or a Kafka broker?): stop it, ` +
+              `or use --port 0 for a free port, or --broker ${
+                opts.port === 19092 ? "localhost:19092" : `localhost:${opts.port}`
+              } to use that broker`,
+          );
+        }
+        throw err;
+      }
+    }
+    const address = broker.address;
+    status.broker.address = address;
+    publish();
+
+    const topics: NewTopic[] = pipeline.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions,
+      replicationFactor: t.replicationFactor,
+      configs: topicConfigs(t),
+    }));
+    const created = await createTopics(address, topics);
+    for (const [name, result] of Object.entries(created)) {
+      if (result !== "created" && result !== "exists") say(`topic ${name}: ${result}`);
+    }
+
+    const specs: DeploymentSpec[] = runnable.map(({ name, d }) => {
+      const entry = resolveAppEntry(pipeline, d);
+      const stateDir = join(paths.stateDir, d.name);
+      Deno.mkdirSync(stateDir, { recursive: true });
+      return {
+        name,
+        entry,
+        grant: sandboxGrant({
+          entry,
+          brokers: [address],
+          allowNet: d.allowNet,
+          variableNames: d.variables.map((v) => v.name),
+          stateDir,
+        }),
+        resolve(declared) {
+          for (const problem of checkDeploymentVariables(d, declared.variables)) {
+            say(`warning: ${problem}`);
+          }
+          const r = resolveVariables({
+            declared: declared.variables,
+            deployment: d,
+            dotenv: {},
+            processEnv: {},
+          });
+          if (r.missing.length) {
+            throw new ConfigError(
+              `required variable${r.missing.length > 1 ? "s" : ""} ${
+                r.missing.map((v) => `"${v.name}"`).join(", ")
+              } ha${r.missing.length > 1 ? "ve" : "s"} no value: set ${
+                r.missing.length > 1 ? "them" : "it"
+              } under deployment "${d.name}" variables in ${basename(pipeline.file)}`,
+            );
+          }
+          return {
+            vars: r.values,
+            env: {
+              SA_BROKER: address,
+              Quix__Broker__Address: address,
+              SA_STATE_DIR: stateDir,
+              Quix__Deployment__State__Path: stateDir,
+            },
+          };
+        },
+      };
+    });
+
+    supervisor = new Supervisor({
+      onLine(name, stream, line) {
+        logFile(name).line(line);
+        const text = prefix.line(name, line) + "\n";
+        if (stream === "stdout") env.stdout(text);
+        else env.stderr(text);
+      },
+      onEvent(name, level, message) {
+        const line = `${new Date().toISOString()} ${level.padEnd(5)} [sa] ${message}`;
+        logFile(name).line(line);
+        env.stderr(prefix.line(name, `${level === "INFO" ? "" : level + " "}${message}`) + "\n");
+      },
+      onStatus(s) {
+        status.deployments = s;
+        publish();
+      },
+    });
+    await supervisor.start(specs);
+    status.state = "running";
+    status.readyAt = new Date().toISOString();
+    status.readyMs = Math.round(performance.now());
+    publish();
+    say(
+      `${READY_TEXT}${status.readyMs} ms: broker ${address}, ` +
+        `${runnable.length} deployment${runnable.length === 1 ? "" : "s"} (${
+          runnable.map((r) => r.name).join(", ") || "none"
+        })${detached ? "" : "; Ctrl+C to stop"}`,
+    );
+
+    await new Promise<void>((resolve) => {
+      if (env.signal.aborted) resolve();
+      env.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    say("stopping: apps first (each commits), then the broker");
+    return 0;
+  } finally {
+    status.state = "stopping";
+    publish();
+    await supervisor?.stop();
+    await broker?.close();
+    status.state = "stopped";
+    if (supervisor) status.deployments = supervisor.statuses();
+    publish();
+    await Deno.remove(paths.pidFile).catch(() => {});
+    say("stopped");
+    for (const f of logFiles.values()) f.close();
+    upLog.close();
+  }
+}
+
+/** `sa up`. */
+export const command: CliCommand = {
+  name: "up",
+  summary: "Run the pipeline locally: embedded broker, topics, every app in its sandbox",
+  help: HELP,
+  run: up,
+};
