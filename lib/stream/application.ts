@@ -240,7 +240,7 @@ export class Application {
     const admin: Admin = kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, new Set([...this.#topics.values(), ...extra]), this.logger);
+      await ensureTopics(admin, extra.length ? extra : this.#topics.values(), this.logger);
     } finally {
       await admin.disconnect();
     }
@@ -258,7 +258,12 @@ export class Application {
     await this.#ensureTopics(kafka);
     const producer = this.#kafkaProducer(kafka);
     await connectOrExplain(producer.connect(), this.brokerAddress);
-    return new Producer(new BatchingProducer(producer, this.logger), () => producer.disconnect());
+    return new Producer(
+      new BatchingProducer(producer, this.logger),
+      () => producer.disconnect(),
+      (topic) => this.#ensureTopics(kafka, [topic]),
+      this.#topics.keys(),
+    );
   }
 
   /**

@@ -21,6 +21,7 @@ export class BatchingProducer {
   #scheduled = false;
   #error: Error | null = null;
   #drainWaiters: Array<() => void> = [];
+  #gate: Promise<void> | null = null;
   /** Messages sent and acknowledged since creation. */
   acked = 0;
 
@@ -51,9 +52,20 @@ export class BatchingProducer {
     }
   }
 
+  /** Holds sending until `p` settles (e.g. topic creation); a rejection fails the batch. */
+  hold(p: Promise<void>): void {
+    const gate: Promise<void> = p.catch((e: Error) => {
+      this.#error ??= new ProducerError(e.message, { cause: e });
+    }).finally(() => {
+      if (this.#gate === gate) this.#gate = null;
+      this.#kick();
+    });
+    this.#gate = gate;
+  }
+
   #kick(): void {
     this.#scheduled = false;
-    if (this.#inflight || this.#buffer.size === 0) return;
+    if (this.#inflight || this.#gate || this.#buffer.size === 0) return;
     const topicMessages = [...this.#buffer].map(([topic, messages]) => ({ topic, messages }));
     const count = topicMessages.reduce((n, t) => n + t.messages.length, 0);
     this.#buffer = new Map();
@@ -180,12 +192,21 @@ export interface ProduceMessage<V = unknown, K = unknown> {
 export class Producer {
   readonly #batching: BatchingProducer;
   readonly #onClose: () => Promise<void>;
+  readonly #ensureTopic: (topic: Topic) => Promise<void>;
+  readonly #known = new Set<string>();
   #closed = false;
 
   /** Wraps a connected kafkajs producer (use `app.getProducer()`). */
-  constructor(batching: BatchingProducer, onClose: () => Promise<void>) {
+  constructor(
+    batching: BatchingProducer,
+    onClose: () => Promise<void>,
+    ensureTopic: (topic: Topic) => Promise<void>,
+    knownTopics: Iterable<string>,
+  ) {
     this.#batching = batching;
     this.#onClose = onClose;
+    this.#ensureTopic = ensureTopic;
+    for (const t of knownTopics) this.#known.add(t);
   }
 
   /** Messages buffered or in flight. */
@@ -204,6 +225,11 @@ export class Producer {
       message.headers,
     );
     if (message.partition !== undefined) msg.partition = message.partition;
+    if (!this.#known.has(topic.name)) {
+      // Declared after getProducer(): create it before anything is sent.
+      this.#known.add(topic.name);
+      this.#batching.hold(this.#ensureTopic(topic as Topic));
+    }
     this.#batching.add(topic.name, msg);
   }
 
