@@ -36,6 +36,20 @@ function describe(err) {
   };
 }
 
+// kafkajs arms timers with negative delays under Deno's node compat; the warning it causes
+// is noise in every app's output, so it is dropped (other warnings pass through).
+function filterWarnings() {
+  const p = globalThis.process;
+  if (!p || typeof p.emitWarning !== "function") return;
+  const emit = p.emitWarning.bind(p);
+  p.emitWarning = (warning, ...rest) => {
+    const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
+    const name = warning?.name ?? type;
+    if (name === "TimeoutNegativeWarning" || type === "TimeoutNegativeWarning") return;
+    return emit(warning, ...rest);
+  };
+}
+
 function installEnv() {
   const env = Deno.env;
   const get = env.get.bind(env);
@@ -86,6 +100,7 @@ self.onmessage = async (e) => {
   const msg = e.data;
   if (msg.type === "load") {
     installEnv();
+    filterWarnings();
     if (msg.capture) installOutput();
     try {
       const mod = await import(msg.entry);
