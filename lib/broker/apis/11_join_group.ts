@@ -43,7 +43,7 @@ export const handler: ApiHandler = {
       protocolType,
       protocols,
       requireKnownMemberId: v >= 4,
-    });
+    }, ctx.broker.closing);
     const w = new Writer(128);
     if (v >= 2) w.int32(0); // throttle_time_ms
     w.int16(res.errorCode).int32(res.generationId).string(res.protocolName).string(res.leader)

@@ -22,7 +22,13 @@ export const handler: ApiHandler = {
       memberId: r.string(),
       assignment: r.bytes().slice(),
     }));
-    const res = await ctx.broker.groups.sync(groupId, generationId, memberId, assignments);
+    const res = await ctx.broker.groups.sync(
+      groupId,
+      generationId,
+      memberId,
+      assignments,
+      ctx.broker.closing,
+    );
     const w = new Writer(32 + res.assignment.length);
     if (v >= 1) w.int32(0); // throttle_time_ms
     return w.int16(res.errorCode).bytes(res.assignment).finish();

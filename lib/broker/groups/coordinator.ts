@@ -84,6 +84,18 @@ interface Stored {
 }
 
 const encoder = new TextEncoder();
+
+/** Settles with `p`, or with `onAbort()` as soon as `signal` aborts (broker shutdown). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort: () => T) {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => resolve(onAbort());
+    signal.addEventListener("abort", abort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** Coordinates consumer groups and stores their committed offsets; see the module doc. */
@@ -175,8 +187,8 @@ export class GroupCoordinator {
 
   // ---- membership ------------------------------------------------------------------------
 
-  /** JoinGroup (long poll). */
-  join(req: JoinRequest): Promise<JoinResult> {
+  /** JoinGroup (long poll); `signal` (broker shutdown) ends the wait early. */
+  join(req: JoinRequest, signal?: AbortSignal): Promise<JoinResult> {
     const fail = (code: number) =>
       Promise.resolve<JoinResult>({
         errorCode: code,
@@ -190,15 +202,27 @@ export class GroupCoordinator {
     if (req.groupId === "") return fail(ErrorCode.INVALID_GROUP_ID.code);
     const existing = this.#groups.get(req.groupId);
     if (!existing && req.memberId !== "") return fail(ErrorCode.UNKNOWN_MEMBER_ID.code);
-    return this.#group(req.groupId).join(req);
+    return untilAborted(
+      this.#group(req.groupId).join(req),
+      signal,
+      () => ({
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE.code,
+        generationId: -1,
+        protocolName: "",
+        leader: "",
+        memberId: req.memberId,
+        members: [],
+      }),
+    );
   }
 
-  /** SyncGroup (followers wait for the leader). */
+  /** SyncGroup (followers wait for the leader); `signal` ends the wait early. */
   sync(
     groupId: string,
     generationId: number,
     memberId: string,
     assignments: { memberId: string; assignment: Uint8Array }[],
+    signal?: AbortSignal,
   ): Promise<SyncResult> {
     if (groupId === "") {
       return Promise.resolve({
@@ -213,7 +237,10 @@ export class GroupCoordinator {
         assignment: new Uint8Array(0),
       });
     }
-    return g.sync(memberId, generationId, assignments);
+    return untilAborted(g.sync(memberId, generationId, assignments), signal, () => ({
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE.code,
+      assignment: new Uint8Array(0),
+    }));
   }
 
   /** Heartbeat; returns the error code. */

@@ -354,3 +354,21 @@ Deno.test("transactional offsets stay invisible until applied, and can be droppe
     await c.close();
   });
 });
+
+Deno.test("parked JoinGroup and SyncGroup end with COORDINATOR_NOT_AVAILABLE on shutdown", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const a = await stableSingle(c);
+    const closing = new AbortController();
+    const bJoin = c.join(req({ clientId: "b" }), closing.signal);
+    assert.equal(await settled(bJoin), false);
+    const aJoin = await c.join(req({ memberId: a.memberId }));
+    await bJoin;
+    const bSync = c.sync("g", aJoin.generationId, (await bJoin).memberId, [], closing.signal);
+    assert.equal(await settled(bSync), false);
+    closing.abort();
+    assert.equal((await bSync).errorCode, 15);
+    assert.equal((await c.join(req(), closing.signal)).errorCode, 15);
+    await c.close();
+  });
+});
