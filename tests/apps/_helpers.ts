@@ -1,0 +1,108 @@
+/**
+ * Helpers for the app tests: the independent expectation for normalize, an in-process
+ * broker, and kafkajs produce/consume utilities.
+ *
+ * @module
+ */
+import { Kafka, logLevel, type Producer } from "kafkajs";
+import { startBroker } from "../../lib/broker/mod.ts";
+import { Logger } from "../../lib/util/log.ts";
+
+/** The repo's demo session, as lines. */
+export async function demoLines(): Promise<string[]> {
+  const text = await Deno.readTextFile(new URL("../../apps/demo_stream.json", import.meta.url));
+  return text.split("\n").filter((l) => l.trim() !== "");
+}
+
+/**
+ * What the course's Python normalize prints for these lines, computed directly and without
+ * the runtime: for each payload item whose name is "accelerometer" and that has an x value,
+ * [time, x, y, z, |x|+|y|+|z|] when the total is above 50, in order.
+ */
+export function expectedRows(lines: string[]): number[][] {
+  const rows: number[][] = [];
+  for (const line of lines) {
+    const msg = JSON.parse(line);
+    for (const item of msg.payload) {
+      if (item.name + "-x" !== "accelerometer-x" || !("x" in item.values)) continue;
+      const { x, y, z } = item.values;
+      const total = Math.abs(x) + Math.abs(y) + Math.abs(z);
+      if (total > 50) rows.push([item.time, x, y, z, total]);
+    }
+  }
+  return rows;
+}
+
+/** An in-process broker on a free port with a temp data dir. */
+export async function tempBroker(): Promise<{ address: string; close(): Promise<void> }> {
+  const dataDir = await Deno.makeTempDir({ prefix: "sa-r2-" });
+  const broker = await startBroker({ port: 0, dataDir, logger: new Logger("broker", "ERROR") });
+  return {
+    address: broker.address,
+    async close() {
+      await broker.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+/** A kafkajs client for tests (quiet). */
+export function kafka(address: string): Kafka {
+  return new Kafka({ brokers: [address], clientId: "r2-test", logLevel: logLevel.NOTHING });
+}
+
+/** Produces lines as-is (string values) under one key, in order. */
+export async function produceLines(
+  producer: Producer,
+  topic: string,
+  key: string,
+  lines: string[],
+): Promise<void> {
+  for (let i = 0; i < lines.length; i += 500) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: lines.slice(i, i + 500).map((value) => ({ key, value })),
+    });
+  }
+}
+
+/** Reads `topic` from the beginning until `count` messages arrived (or times out). */
+export async function consumeN(
+  address: string,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<Array<{ key: string | null; value: string }>> {
+  const consumer = kafka(address).consumer({
+    groupId: `r2-check-${crypto.randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
+  const out: Array<{ key: string | null; value: string }> = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${out.length} of ${count} messages on ${topic}`)),
+        timeoutMs,
+      );
+      consumer.run({
+        eachMessage: ({ message }) => {
+          out.push({
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? "",
+          });
+          if (out.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
