@@ -5,7 +5,7 @@
  * @module
  */
 import { startBroker } from "../../../lib/broker/mod.ts";
-import { Logger, parseLogLevel } from "../../../lib/util/log.ts";
+import { Logger, type LogSink, parseLogLevel } from "../../../lib/util/log.ts";
 
 /** A running in-process broker owned by one test. */
 export interface TestBroker {
@@ -21,7 +21,12 @@ export interface TestBroker {
 
 /** Starts a broker with a fresh temp data dir (or `dataDir`). */
 export async function testBroker(
-  opts: { dataDir?: string; defaultPartitions?: number } = {},
+  opts: {
+    dataDir?: string;
+    defaultPartitions?: number;
+    /** Receives every broker log line (at INFO and above) instead of stderr. */
+    sink?: LogSink;
+  } = {},
 ): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "sa-b4-" });
   const start = () =>
@@ -30,7 +35,9 @@ export async function testBroker(
       port: 0,
       dataDir,
       // Quiet by default; SA_BROKER_LOG=INFO (or DEBUG) shows the broker's lines.
-      logger: new Logger("broker", parseLogLevel(Deno.env.get("SA_BROKER_LOG") ?? "WARN")),
+      logger: opts.sink
+        ? new Logger("broker", "INFO", opts.sink)
+        : new Logger("broker", parseLogLevel(Deno.env.get("SA_BROKER_LOG") ?? "WARN")),
       ...(opts.defaultPartitions ? { defaultPartitions: opts.defaultPartitions } : {}),
     });
   let broker = await start();
