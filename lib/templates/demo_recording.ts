@@ -1,0 +1,71 @@
+/**
+ * A small synthetic phone-sensor recording for the `replay` template, generated
+ * deterministically (no file is read): JSON lines in the course's format,
+ * `{messageId, sessionId, deviceId, payload: [{name, time (ns), values}]}`, with accelerometer,
+ * gyroscope and battery readings and a shake (|x|+|y|+|z| > 50) every few seconds.
+ *
+ * @module
+ */
+
+/** Deterministic PRNG (mulberry32) so the recording is the same on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * Renders `seconds` of recording, 4 messages a second, each with a few samples per sensor.
+ * Seconds 2-3 of every 10 are a shake.
+ */
+export function demoRecording(seconds = 60, start = Date.UTC(2024, 4, 9, 12, 0, 0)): string {
+  const rand = prng(42);
+  const lines: string[] = [];
+  const sessionId = "00000000-0000-4000-8000-00000000da7a";
+  const deviceId = "00000000-0000-4000-8000-000000000d1c";
+  let messageId = 1;
+  for (let q = 0; q < seconds * 4; q++) {
+    const baseMs = start + q * 250;
+    const shaking = Math.floor(q / 4) % 10 === 2 || Math.floor(q / 4) % 10 === 3;
+    const payload: unknown[] = [];
+    for (let s = 0; s < 5; s++) {
+      const timeNs = BigInt(baseMs) * 1_000_000n +
+        BigInt(s * 50_000_000 + Math.floor(rand() * 1000));
+      const amp = shaking ? 25 : 0.5;
+      payload.push({
+        name: "accelerometer",
+        time: Number(timeNs),
+        values: {
+          x: round((rand() - 0.5) * 2 * amp),
+          y: round((rand() - 0.5) * 2 * amp),
+          z: round((rand() - 0.5) * 2 * amp),
+        },
+      });
+      payload.push({
+        name: "gyroscope",
+        time: Number(timeNs + 5_000_000n),
+        values: { x: round(rand() - 0.5), y: round(rand() - 0.5), z: round(rand() - 0.5) },
+      });
+    }
+    if (q % 40 === 0) {
+      payload.push({
+        name: "battery",
+        time: (baseMs + 1) * 1_000_000,
+        values: {
+          batteryLevel: round(0.9 - q / 10_000),
+          batteryState: "unplugged",
+          lowPowerMode: "false",
+        },
+      });
+    }
+    lines.push(JSON.stringify({ messageId: messageId++, sessionId, deviceId, payload }));
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,64 @@
+/**
+ * App templates for `sa apps create`, embedded as strings (no file reads at run time, so
+ * `deno compile` carries them).
+ *
+ * @module
+ */
+import { STARTER_SOURCE } from "./apps/starter_source.ts";
+import { STARTER_TRANSFORMATION } from "./apps/starter_transformation.ts";
+import { STARTER_DESTINATION } from "./apps/starter_destination.ts";
+import { FILE_SINK } from "./apps/file_sink.ts";
+import { REPLAY } from "./apps/replay.ts";
+import { demoRecording } from "./demo_recording.ts";
+
+/** One template: an app module plus any files it needs next to it. */
+export interface AppTemplate {
+  readonly id: string;
+  readonly summary: string;
+  /**
+   * The files to write: `main` is the app module's text; `extra` are siblings by file name.
+   * `name` is the app name, `path` the module path relative to the project.
+   */
+  render(name: string, path: string): { main: string; extra: Record<string, string> };
+}
+
+function simple(id: string, summary: string, text: string): AppTemplate {
+  return {
+    id,
+    summary,
+    render: (name, path) => ({ main: fill(text, name, path), extra: {} }),
+  };
+}
+
+function fill(text: string, name: string, path: string): string {
+  return text.replaceAll("__APP_NAME__", name).replaceAll("__APP_PATH__", path);
+}
+
+/** Every template, in the order `sa apps templates` lists them. */
+export const TEMPLATES: readonly AppTemplate[] = [
+  {
+    id: "replay",
+    summary: "Demo data source: replays a JSON-lines recording into a topic (ships a sample)",
+    render: (name, path) => ({
+      main: fill(REPLAY, name, path),
+      extra: { "demo_stream.json": demoRecording() },
+    }),
+  },
+  simple("starter-source", "Produces sample sensor readings to a topic", STARTER_SOURCE),
+  simple(
+    "starter-transformation",
+    "Reads a topic, filters and transforms messages, writes another topic",
+    STARTER_TRANSFORMATION,
+  ),
+  simple(
+    "starter-destination",
+    "Reads a topic and writes batches to a destination (a sink you fill in)",
+    STARTER_DESTINATION,
+  ),
+  simple("file-sink", "Writes a topic to JSON-lines files, one per checkpoint batch", FILE_SINK),
+];
+
+/** The template with this id, or undefined. */
+export function findTemplate(id: string): AppTemplate | undefined {
+  return TEMPLATES.find((t) => t.id === id);
+}
