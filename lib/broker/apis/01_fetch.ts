@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
+import { allocateResponseBody } from "../protocol/header.ts";
 import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
@@ -175,31 +175,73 @@ function empty(partition: number, log: PartitionLog, isolation: 0 | 1): Partitio
   };
 }
 
+const textEncoder = new TextEncoder();
+
+/**
+ * Encodes the response into one exactly-sized buffer with header room (no copy when sent);
+ * record bytes are copied once, from the log's read into the response.
+ */
 function encode(
   v: number,
   error: ErrorInfo,
   topics: { topic: string; partitions: PartitionData[] }[],
 ): Uint8Array {
-  let size = 64;
-  for (const t of topics) {
-    size += 8 + t.topic.length * 3;
+  const names = topics.map((t) => textEncoder.encode(t.topic));
+  const perPartition = 4 + 2 + 8 + 8 + (v >= 5 ? 8 : 0) + 4 + (v >= 11 ? 4 : 0) + 4;
+  let size = 4 + (v >= 7 ? 6 : 0) + 4;
+  topics.forEach((t, i) => {
+    size += 2 + names[i].length + 4;
     for (const p of t.partitions) {
-      size += 64 + p.records.length + (p.aborted ? p.aborted.length * 16 : 0);
+      size += perPartition + p.records.length + (p.aborted ? p.aborted.length * 16 : 0);
     }
-  }
-  const w = new Writer(size);
-  w.int32(0); // throttle_time_ms
-  if (v >= 7) w.int16(error.code).int32(0); // error_code, session_id
-  w.array(topics, (w, t) => {
-    w.string(t.topic);
-    w.array(t.partitions, (w, p) => {
-      w.int32(p.partition).int16(p.error.code).int64(p.highWatermark).int64(p.lastStableOffset);
-      if (v >= 5) w.int64(p.logStartOffset);
-      w.nullableArray(p.aborted, (w, a) => void w.int64(a.producerId).int64(a.firstOffset));
-      if (v >= 11) w.int32(-1); // preferred_read_replica
-      // Empty bytes, never null: librdkafka treats a null record set as malformed.
-      w.bytes(p.records);
-    });
   });
-  return w.finish();
+  const out = allocateResponseBody(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = 4; // throttle_time_ms = 0 (already zero)
+  if (v >= 7) {
+    view.setInt16(at, error.code); // error_code; session_id stays 0
+    at += 6;
+  }
+  view.setInt32(at, topics.length);
+  at += 4;
+  topics.forEach((t, i) => {
+    view.setInt16(at, names[i].length);
+    out.set(names[i], at + 2);
+    at += 2 + names[i].length;
+    view.setInt32(at, t.partitions.length);
+    at += 4;
+    for (const p of t.partitions) {
+      view.setInt32(at, p.partition);
+      view.setInt16(at + 4, p.error.code);
+      view.setBigInt64(at + 6, BigInt(p.highWatermark));
+      view.setBigInt64(at + 14, BigInt(p.lastStableOffset));
+      at += 22;
+      if (v >= 5) {
+        view.setBigInt64(at, BigInt(p.logStartOffset));
+        at += 8;
+      }
+      if (p.aborted === null) {
+        view.setInt32(at, -1);
+        at += 4;
+      } else {
+        view.setInt32(at, p.aborted.length);
+        at += 4;
+        for (const a of p.aborted) {
+          view.setBigInt64(at, BigInt(a.producerId));
+          view.setBigInt64(at + 8, BigInt(a.firstOffset));
+          at += 16;
+        }
+      }
+      if (v >= 11) {
+        view.setInt32(at, -1); // preferred_read_replica
+        at += 4;
+      }
+      // Empty bytes, never null: librdkafka treats a null record set as malformed.
+      view.setInt32(at, p.records.length);
+      out.set(p.records, at + 4);
+      at += 4 + p.records.length;
+    }
+  });
+  if (at !== size) throw new Error(`fetch response size mismatch: wrote ${at} of ${size} bytes`);
+  return out;
 }

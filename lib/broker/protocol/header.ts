@@ -24,9 +24,26 @@ export function readRequestHeader(r: Reader): RequestHeader {
   return { apiKey, apiVersion, correlationId, clientId };
 }
 
+/** Bytes in front of a body allocated by {@link allocateResponseBody}: size, id, tag byte. */
+const HEADROOM = 9;
+
+/** Bodies allocated with room for the frame header in front, mapped to their whole buffer. */
+const withHeadroom = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * A zeroed response body of exactly `size` bytes with room in front for the frame header, so
+ * {@link encodeResponseFrame} can send it without copying (large Fetch responses).
+ */
+export function allocateResponseBody(size: number): Uint8Array {
+  const whole = new Uint8Array(HEADROOM + size);
+  const body = whole.subarray(HEADROOM);
+  withHeadroom.set(body, whole);
+  return body;
+}
+
 /**
  * Builds a whole response frame, `[size][correlation_id][tags?][body]`, in one buffer so it
- * goes out with one socket write.
+ * goes out with one socket write. A body from {@link allocateResponseBody} is not copied.
  */
 export function encodeResponseFrame(
   correlationId: number,
@@ -34,11 +51,19 @@ export function encodeResponseFrame(
   flexibleHeader: boolean,
 ): Uint8Array {
   const headerLen = flexibleHeader ? 5 : 4;
-  const out = new Uint8Array(4 + headerLen + body.length);
-  const view = new DataView(out.buffer);
+  const whole = withHeadroom.get(body);
+  let out: Uint8Array;
+  if (whole) {
+    withHeadroom.delete(body);
+    out = whole.subarray(HEADROOM - 4 - headerLen);
+  } else {
+    out = new Uint8Array(4 + headerLen + body.length);
+    out.set(body, 4 + headerLen);
+  }
+  const view = new DataView(out.buffer, out.byteOffset, 4 + headerLen);
   view.setInt32(0, headerLen + body.length);
   view.setInt32(4, correlationId);
   // A flexible header ends with an empty tagged-field section: the single byte 0x00.
-  out.set(body, 4 + headerLen);
+  if (flexibleHeader) out[8] = 0;
   return out;
 }

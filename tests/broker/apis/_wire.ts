@@ -90,15 +90,28 @@ export class WireClient {
 
   /** The next response frame's payload (correlation id onwards), or null if the broker closed. */
   async receive(): Promise<Uint8Array | null> {
-    while (true) {
-      if (this.buf.length >= 4) {
-        const size = new DataView(this.buf.buffer, this.buf.byteOffset).getInt32(0);
-        if (this.buf.length >= 4 + size) {
-          const out = this.buf.slice(4, 4 + size);
-          this.buf = this.buf.slice(4 + size);
-          return out;
-        }
+    if (!(await this.fill(4))) return null;
+    const size = new DataView(this.buf.buffer, this.buf.byteOffset).getInt32(0);
+    // Read the rest straight into one buffer of the frame's size (large fetch responses).
+    const out = new Uint8Array(size);
+    let have = Math.min(size, this.buf.length - 4);
+    out.set(this.buf.subarray(4, 4 + have));
+    this.buf = this.buf.slice(4 + have);
+    while (have < size) {
+      let n: number | null;
+      try {
+        n = await this.conn.read(out.subarray(have));
+      } catch {
+        n = null;
       }
+      if (n === null) return null;
+      have += n;
+    }
+    return out;
+  }
+
+  private async fill(want: number): Promise<boolean> {
+    while (this.buf.length < want) {
       const chunk = new Uint8Array(64 * 1024);
       let n: number | null;
       try {
@@ -106,12 +119,13 @@ export class WireClient {
       } catch {
         n = null;
       }
-      if (n === null) return null;
+      if (n === null) return false;
       const next = new Uint8Array(this.buf.length + n);
       next.set(this.buf);
       next.set(chunk.subarray(0, n), this.buf.length);
       this.buf = next;
     }
+    return true;
   }
 
   /** Sends one request and returns its response payload; throws if the broker closed. */

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { Reader } from "../../../lib/broker/protocol/codec.ts";
 import { ProtocolError } from "../../../lib/broker/protocol/errors.ts";
-import { encodeResponseFrame, readRequestHeader } from "../../../lib/broker/protocol/header.ts";
+import {
+  allocateResponseBody,
+  encodeResponseFrame,
+  readRequestHeader,
+} from "../../../lib/broker/protocol/header.ts";
 
 Deno.test("readRequestHeader reads v1 fields and leaves the reader at the body", () => {
   const bytes = new Uint8Array([0, 3, 0, 6, 0, 0, 1, 2, 0, 2, 0x68, 0x69, 0xaa]);
@@ -33,4 +37,17 @@ Deno.test("encodeResponseFrame: size, correlation id, optional tag byte, body", 
     [...encodeResponseFrame(5, body, true)],
     [0, 0, 0, 8, 0, 0, 0, 5, 0, 9, 8, 7],
   );
+});
+
+Deno.test("encodeResponseFrame sends an allocateResponseBody body in place", () => {
+  for (const flexible of [false, true]) {
+    const body = allocateResponseBody(3);
+    body.set([9, 8, 7]);
+    const frame = encodeResponseFrame(5, body, flexible);
+    assert.equal(frame.buffer, body.buffer, "no copy");
+    assert.deepEqual(
+      [...frame],
+      flexible ? [0, 0, 0, 8, 0, 0, 0, 5, 0, 9, 8, 7] : [0, 0, 0, 7, 0, 0, 0, 5, 9, 8, 7],
+    );
+  }
 });
