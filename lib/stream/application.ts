@@ -39,7 +39,7 @@ import {
   toBuffer,
 } from "./kafka/_kafka.ts";
 import { BatchingProducer, encodeMessage, Producer } from "./kafka/producer.ts";
-import { MemoryStateBackend } from "./state/memory.ts";
+import { DurableStateBackend } from "./state/durable.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { MessageHeaders, Sink } from "./types.ts";
@@ -184,7 +184,14 @@ export class Application {
         'processingGuarantee "exactly-once" is not available yet; use "at-least-once"',
       );
     }
-    this.state = options.stateBackend ?? new MemoryStateBackend();
+    // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
+    // unless a dataframe declares a store.
+    this.state = options.stateBackend ?? new DurableStateBackend({
+      stateDir: options.stateDir ?? "state",
+      group: this.consumerGroup,
+      useChangelogTopics: options.useChangelogTopics,
+      logger: this.logger,
+    });
     this.#registry = new DataFrameRegistry(
       (name, opts) => this.topic(name, opts),
       this.consumerGroup,
@@ -218,6 +225,15 @@ export class Application {
     if (this.#running) throw new ConfigurationError("dataframe() must be called before run()");
     if (!this.#topics.has(topic.name)) this.#topics.set(topic.name, topic as unknown as Topic);
     return new StreamingDataFrame<V>(this.#registry, topic as unknown as Topic);
+  }
+
+  /**
+   * Deletes the app's local state (every store of its consumer group under `stateDir`), e.g.
+   * before reprocessing from the start; changelog topics are kept. Not while running.
+   */
+  async clearState(): Promise<void> {
+    if (this.#running) throw new ConfigurationError("clearState() cannot run while the app runs");
+    await this.state.clear?.();
   }
 
   /** Stops a running app gracefully, as the run signal does. */
@@ -400,6 +416,12 @@ class Runner {
       await connectOrExplain(producer.connect(), this.app.brokerAddress);
       this.#producer = new BatchingProducer(producer, this.#logger);
       this.#compiled = this.registry.compile(this.#runtime());
+      await this.app.state.start?.({
+        kafka,
+        producer,
+        brokers: this.app.brokerAddress.split(",").map((b) => b.trim()),
+        stores: new Map([...this.registry.streams].map(([t, st]) => [t, st.stores])),
+      });
       await connectOrExplain(this.#consumer.connect(), this.app.brokerAddress);
       connected = true;
       const fromBeginning = (this.options.autoOffsetReset ?? "latest") === "earliest";

@@ -76,7 +76,9 @@ export class Checkpoint {
   async commit(p: CheckpointParticipants, logger: Logger): Promise<void> {
     const positions = [...this.#positions.values()];
     for (const sink of p.sinks) await sink.flush();
-    await p.state.prepareCheckpoint();
+    await p.state.prepareCheckpoint(
+      new Map(positions.map((x) => [`${x.topic}:${x.partition}`, x.offset])),
+    );
     await p.flushProducer();
     const committed = positions.length === 0 ? true : await p.commitOffsets(positions);
     this.#positions = new Map();

@@ -22,7 +22,9 @@ import {
 } from "./changelog.ts";
 import type { Change, DurableStoreFactory, DurableStorePartition } from "./durable_store.ts";
 import { SqliteStorePartition } from "./sqlite_store.ts";
-import type { StateBackend } from "./types.ts";
+import { KafkaChangelog } from "./kafka_changelog.ts";
+import type { StateBackend, StateBackendEnv } from "./types.ts";
+import type { Admin } from "kafkajs";
 
 /** Options of {@link DurableStateBackend}. */
 export interface DurableStateBackendOptions {
@@ -32,6 +34,8 @@ export interface DurableStateBackendOptions {
   group: string;
   /** Changelog I/O; without it stores are local only (no recovery on another machine). */
   changelog?: ChangelogIO;
+  /** With {@link DurableStateBackend.start}: back stores with Kafka changelogs (default true). */
+  useChangelogTopics?: boolean;
   /** Local store implementation (default: sqlite). */
   factory?: DurableStoreFactory;
   logger?: Logger;
@@ -68,12 +72,15 @@ export class DurableStateBackend implements StateBackend {
   readonly #open = new Map<string, Open>();
   readonly #assigned = new Set<string>();
   #ready = false;
+  #changelog?: ChangelogIO;
+  #admin?: Admin;
   /** Totals of recoveries run so far. */
   readonly recovery: RecoveryStats = { records: 0, skipped: 0, ms: 0 };
 
   constructor(opts: DurableStateBackendOptions) {
     if (!opts.group) throw new Error("state: a consumer group is required to place state");
     this.#opts = opts;
+    this.#changelog = opts.changelog;
     this.#factory = opts.factory ?? ((dir) => new SqliteStorePartition(dir));
     this.#log = opts.logger ?? new Logger("state");
   }
@@ -93,6 +100,30 @@ export class DurableStateBackend implements StateBackend {
     }
   }
 
+  /**
+   * Connects the backend to the run: registers the dataframes' stores and, with changelogs
+   * on, creates the changelog topics through a kafkajs admin client.
+   */
+  async start(env: StateBackendEnv): Promise<void> {
+    for (const [topic, names] of env.stores) for (const n of names) this.registerStore(topic, n);
+    if (!this.#changelog && this.#opts.useChangelogTopics !== false && this.#registered.size) {
+      const admin = env.kafka.admin();
+      await admin.connect();
+      this.#admin = admin;
+      this.#changelog = new KafkaChangelog({
+        brokers: [...env.brokers],
+        admin,
+        group: this.#opts.group,
+        produce: (topic, messages) => env.producer.send({ topic, messages, acks: -1 }),
+      });
+    }
+    await this.setup();
+    const topics = this.changelogTopics();
+    if (this.#changelog && topics.length) {
+      this.#log.info(`state in ${this.groupDir}, changelog topics: ${topics.join(", ")}`);
+    }
+  }
+
   /** Changelog topic names that {@link setup} creates (for users without create ACLs). */
   changelogTopics(): string[] {
     const out: string[] = [];
@@ -104,7 +135,7 @@ export class DurableStateBackend implements StateBackend {
 
   /** Creates the changelog topics (compacted, source partition count). */
   async setup(): Promise<void> {
-    const io = this.#opts.changelog;
+    const io = this.#changelog;
     if (this.#ready) return;
     if (io) {
       for (const [topic, names] of this.#registered) {
@@ -128,7 +159,7 @@ export class DurableStateBackend implements StateBackend {
     try {
       return this.#factory(dir);
     } catch (e) {
-      const how = this.#opts.changelog ? "rebuilding it from the changelog" : "starting it empty";
+      const how = this.#changelog ? "rebuilding it from the changelog" : "starting it empty";
       this.#log.warn(
         `state store ${storeName} ${topic}[${partition}] is unusable (${
           (e as Error).message
@@ -148,7 +179,7 @@ export class DurableStateBackend implements StateBackend {
       if (this.#open.has(id)) continue;
       const store = this.#openStore(name, topic, partition);
       const open: Open = { store, storeName: name, topic, partition };
-      if (this.#opts.changelog) {
+      if (this.#changelog) {
         open.changelog = changelogTopicName(this.#opts.group, topic, name);
         await this.#recover(open);
       }
@@ -158,7 +189,7 @@ export class DurableStateBackend implements StateBackend {
 
   /** Catches the store up with its changelog, skipping changes from uncommitted input. */
   async #recover(o: Open): Promise<void> {
-    const io = this.#opts.changelog!;
+    const io = this.#changelog!;
     const cl = o.changelog!;
     const { low, high } = await io.watermarks(cl, o.partition);
     const from = Math.max(low, o.store.changelogOffset + 1);
@@ -233,7 +264,7 @@ export class DurableStateBackend implements StateBackend {
     if (!this.#assigned.has(tp)) {
       throw new Error(`state store "${storeName}": partition ${tp} is not assigned`);
     }
-    if (this.#opts.changelog && !this.#registered.get(topic)?.has(storeName)) {
+    if (this.#changelog && !this.#registered.get(topic)?.has(storeName)) {
       throw new Error(
         `state store "${storeName}" of topic "${topic}" was not registered before assignment, ` +
           `so it has no changelog`,
@@ -254,7 +285,7 @@ export class DurableStateBackend implements StateBackend {
    * "topic:partition" to the next offset to consume (what will be committed).
    */
   async prepareCheckpoint(processed?: Map<string, number>): Promise<void> {
-    const io = this.#opts.changelog;
+    const io = this.#changelog;
     if (!io) return;
     const sends: Promise<void>[] = [];
     for (const o of this.#open.values()) {
@@ -291,11 +322,17 @@ export class DurableStateBackend implements StateBackend {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     for (const o of this.#open.values()) o.store.close();
     this.#open.clear();
     this.#assigned.clear();
-    return Promise.resolve();
+    if (this.#admin) {
+      const admin = this.#admin;
+      this.#admin = undefined;
+      this.#changelog = this.#opts.changelog;
+      this.#ready = false;
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   /** Deletes all local state of the group (`app.clearState()`); stores must be closed. */

@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { Kafka, Producer } from "kafkajs";
+
 /** Options for {@link State.set}. */
 export interface StateSetOptions {
   /** Event-time time-to-live: the entry expires `ttlMs` after the current message's timestamp. */
@@ -48,10 +50,33 @@ export interface StateBackend {
   revoke(topic: string, partition: number): Promise<void>;
   /** The store partition for `(storeName, topic, partition)`; the partition must be assigned. */
   store(storeName: string, topic: string, partition: number): StorePartition;
-  /** Checkpoint phase 2: emit changelog records for pending writes (produce, not yet flushed). */
-  prepareCheckpoint(): Promise<void>;
+  /**
+   * Checkpoint phase 2: emit changelog records for pending writes. `processed` maps
+   * "topic:partition" to the next offset to consume (what phase 4 commits); durable backends
+   * tag changelog records with it so recovery can skip changes from uncommitted input.
+   */
+  prepareCheckpoint(processed?: Map<string, number>): Promise<void>;
   /** Checkpoint phase 5: after offsets are committed, persist pending writes locally. */
   flush(committed: Map<string, /* "topic:partition" */ number /* next offset */>): Promise<void>;
   /** Releases every store; pending (uncommitted) writes are discarded. */
   close(): Promise<void>;
+  /**
+   * Optional: called once per `run()` after the Kafka clients connect and the pipelines are
+   * compiled, before any assignment (durable backends create their changelog topics here).
+   */
+  start?(env: StateBackendEnv): Promise<void>;
+  /** Optional: deletes all local state (`app.clearState()`); only while not running. */
+  clear?(): Promise<void>;
+}
+
+/** What {@link StateBackend.start} receives from the runtime. */
+export interface StateBackendEnv {
+  /** The connected kafkajs client factory of the run. */
+  readonly kafka: Kafka;
+  /** The run's connected kafkajs producer (changelog records go through it). */
+  readonly producer: Producer;
+  /** Bootstrap addresses, `host:port`. */
+  readonly brokers: readonly string[];
+  /** Store names by input topic, as the compiled dataframes declare them. */
+  readonly stores: ReadonlyMap<string, ReadonlySet<string>>;
 }

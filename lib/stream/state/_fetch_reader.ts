@@ -1,0 +1,202 @@
+// A minimal Kafka fetch client for changelog recovery: kafkajs can only consume through a
+// consumer group (no manual partition assignment), which would make every recovery join a
+// throw-away group. This reads one partition range with Metadata v1 + Fetch v4 (plaintext,
+// no SASL/TLS; the durable backend falls back to kafkajs when this cannot connect).
+
+import { Reader, Writer } from "../../broker/protocol/codec.ts";
+import {
+  Attr,
+  decodeRecords,
+  LOG_OVERHEAD,
+  readBatchHeader,
+} from "../../broker/protocol/record_batch.ts";
+import type { ChangelogRecord } from "./changelog.ts";
+
+const dec = new TextDecoder();
+
+class Connection {
+  #buf = new Uint8Array(0);
+  #correlation = 0;
+  constructor(readonly conn: Deno.Conn, readonly address: string) {}
+
+  static async open(address: string): Promise<Connection> {
+    const i = address.lastIndexOf(":");
+    const conn = await Deno.connect({
+      hostname: address.slice(0, i),
+      port: Number(address.slice(i + 1)),
+    });
+    conn.setNoDelay(true);
+    return new Connection(conn, address);
+  }
+
+  async #readExactly(n: number): Promise<Uint8Array> {
+    while (this.#buf.length < n) {
+      const chunk = new Uint8Array(Math.max(65536, n - this.#buf.length));
+      const got = await this.conn.read(chunk);
+      if (got === null) throw new Error(`${this.address}: connection closed by the broker`);
+      const merged = new Uint8Array(this.#buf.length + got);
+      merged.set(this.#buf);
+      merged.set(chunk.subarray(0, got), this.#buf.length);
+      this.#buf = merged;
+    }
+    const out = this.#buf.subarray(0, n);
+    this.#buf = this.#buf.subarray(n);
+    return out;
+  }
+
+  /** Sends one request and returns a reader positioned after the response header. */
+  async request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
+    const id = ++this.#correlation;
+    const w = new Writer(1024);
+    w.int32(0).int16(apiKey).int16(version).int32(id).nullableString("sa-state-recovery");
+    body(w);
+    const frame = w.finish();
+    new DataView(frame.buffer, frame.byteOffset).setInt32(0, frame.length - 4);
+    await this.conn.write(frame).then(async (n) => {
+      let off = n;
+      while (off < frame.length) off += await this.conn.write(frame.subarray(off));
+    });
+    const size = new DataView((await this.#readExactly(4)).slice().buffer).getInt32(0);
+    const payload = (await this.#readExactly(size)).slice();
+    const r = new Reader(payload);
+    const got = r.int32();
+    if (got !== id) throw new Error(`${this.address}: correlation id ${got}, expected ${id}`);
+    return r;
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** Finds the leader of `topic[partition]` through any of `bootstrap`. */
+async function leaderOf(bootstrap: string[], topic: string, partition: number): Promise<string> {
+  let lastError: unknown;
+  for (const address of bootstrap) {
+    let c: Connection | undefined;
+    try {
+      c = await Connection.open(address);
+      const r = await c.request(3, 1, (w) => w.array([topic], (w, t) => w.string(t)));
+      const brokers = new Map<number, string>();
+      for (
+        const b of r.array((r) => [r.int32(), r.string(), r.int32(), r.nullableString()] as const)
+      ) {
+        brokers.set(b[0], `${b[1]}:${b[2]}`);
+      }
+      r.int32(); // controller
+      for (const t of r.array((r) => r)) {
+        const err = t.int16();
+        const name = t.string();
+        t.bool();
+        const parts = t.array((r) => {
+          const e = r.int16();
+          const p = r.int32();
+          const leader = r.int32();
+          r.array((r) => r.int32());
+          r.array((r) => r.int32());
+          return { e, p, leader };
+        });
+        if (name !== topic) continue;
+        if (err !== 0) throw new Error(`metadata for ${topic}: error code ${err}`);
+        const part = parts.find((x) => x.p === partition);
+        if (!part) throw new Error(`metadata: ${topic} has no partition ${partition}`);
+        if (part.e !== 0 || part.leader < 0) {
+          throw new Error(`metadata for ${topic}[${partition}]: error code ${part.e}, no leader`);
+        }
+        const leader = brokers.get(part.leader);
+        if (!leader) throw new Error(`metadata: leader ${part.leader} of ${topic} is unknown`);
+        return leader;
+      }
+      throw new Error(`metadata: topic ${topic} missing from the response`);
+    } catch (e) {
+      lastError = e;
+    } finally {
+      c?.close();
+    }
+  }
+  throw lastError;
+}
+
+/** Reads `topic[partition]` over `[from, to)` in batches, skipping control records. */
+export async function* fetchRange(
+  bootstrap: string[],
+  topic: string,
+  partition: number,
+  from: number,
+  to: number,
+  maxBytes = 8 * 1024 * 1024,
+): AsyncGenerator<ChangelogRecord[]> {
+  const leader = await leaderOf(bootstrap, topic, partition);
+  const c = await Connection.open(leader);
+  try {
+    let offset = from;
+    let empty = 0;
+    while (offset < to) {
+      const r = await c.request(1, 4, (w) => {
+        w.int32(-1).int32(100).int32(1).int32(maxBytes).int8(0);
+        w.array([topic], (w, t) => {
+          w.string(t);
+          w.array([partition], (w, p) => w.int32(p).int64(offset).int32(maxBytes));
+        });
+      });
+      r.int32(); // throttle
+      let records: Uint8Array | null = null;
+      for (const t of r.array((r) => r)) {
+        t.string();
+        t.array((r) => {
+          r.int32();
+          const err = r.int16();
+          r.int64();
+          r.int64();
+          r.nullableArray((r) => [r.int64(), r.int64()]);
+          const recs = r.nullableBytes();
+          if (err !== 0) {
+            throw new Error(`fetch ${topic}[${partition}] at offset ${offset}: error code ${err}`);
+          }
+          records = recs;
+        });
+      }
+      const buf = records as Uint8Array | null;
+      if (!buf || buf.length < LOG_OVERHEAD) {
+        // The high watermark said there is more; give the leader a few seconds.
+        if (++empty > 50) {
+          throw new Error(`fetch ${topic}[${partition}]: no data at offset ${offset} (< ${to})`);
+        }
+        continue;
+      }
+      empty = 0;
+      const out: ChangelogRecord[] = [];
+      let at = 0;
+      let progressed = false;
+      while (at + LOG_OVERHEAD <= buf.length) {
+        const len = new DataView(buf.buffer, buf.byteOffset + at + 8, 4).getInt32(0);
+        const end = at + LOG_OVERHEAD + len;
+        if (end > buf.length) break; // partial batch at the end of the response
+        const batch = buf.subarray(at, end);
+        const h = readBatchHeader(batch);
+        const last = h.baseOffset + h.lastOffsetDelta;
+        if (last >= offset) {
+          if ((h.attributes & Attr.control) === 0) {
+            for (const rec of decodeRecords(batch, h)) {
+              if (rec.offset < offset || rec.offset >= to || rec.key === null) continue;
+              const headers: Record<string, string> = {};
+              for (const hd of rec.headers) headers[hd.key] = hd.value ? dec.decode(hd.value) : "";
+              out.push({ offset: rec.offset, key: rec.key, value: rec.value, headers });
+            }
+          }
+          offset = last + 1;
+          progressed = true;
+        }
+        at = end;
+      }
+      if (!progressed && at === 0) {
+        throw new Error(`fetch ${topic}[${partition}]: a batch larger than ${maxBytes} bytes`);
+      }
+      if (out.length) yield out;
+    }
+  } finally {
+    c.close();
+  }
+}

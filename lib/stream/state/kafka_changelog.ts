@@ -1,0 +1,113 @@
+/**
+ * {@link ChangelogIO} over kafkajs (admin for topics and offsets, the application's producer
+ * for changes) and a small fetch reader for recovery.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { Admin, IHeaders, Message, RecordMetadata } from "kafkajs";
+import type { ChangelogIO, ChangelogMessage, ChangelogRecord } from "./changelog.ts";
+import { fetchRange } from "./_fetch_reader.ts";
+
+/** Sends messages to one topic partition and resolves once acknowledged. */
+export type ChangelogProduce = (
+  topic: string,
+  messages: Message[],
+) => Promise<RecordMetadata[]>;
+
+/** Options of {@link KafkaChangelog}. */
+export interface KafkaChangelogOptions {
+  /** Bootstrap addresses (`host:port`). */
+  brokers: string[];
+  /** Connected kafkajs admin client. */
+  admin: Admin;
+  /** How changes are produced: the app's producer (or its open transaction under EOS). */
+  produce: ChangelogProduce;
+  /** The application's consumer group (for committed offsets). */
+  group: string;
+  /** Replication factor of created changelogs (default: broker default). */
+  replicationFactor?: number;
+}
+
+const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** Changelog I/O against a Kafka-compatible cluster. */
+export class KafkaChangelog implements ChangelogIO {
+  constructor(readonly opts: KafkaChangelogOptions) {}
+
+  async partitions(topic: string): Promise<number> {
+    const md = await this.opts.admin.fetchTopicMetadata({ topics: [topic] });
+    const t = md.topics.find((x) => x.name === topic);
+    if (!t || t.partitions.length === 0) {
+      throw new Error(`state: source topic "${topic}" not found`);
+    }
+    return t.partitions.length;
+  }
+
+  async ensureTopic(name: string, partitions: number): Promise<void> {
+    const existing = await this.opts.admin.listTopics();
+    if (existing.includes(name)) {
+      const n = await this.partitions(name);
+      if (n !== partitions) {
+        throw new Error(
+          `changelog topic "${name}" has ${n} partitions but its source has ${partitions}; ` +
+            `delete it (and the local state) or use another consumer group`,
+        );
+      }
+      return;
+    }
+    await this.opts.admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic: name,
+        numPartitions: partitions,
+        replicationFactor: this.opts.replicationFactor ?? -1,
+        configEntries: [{ name: "cleanup.policy", value: "compact" }],
+      }],
+    });
+  }
+
+  async send(topic: string, partition: number, messages: ChangelogMessage[]): Promise<number> {
+    const meta = await this.opts.produce(
+      topic,
+      messages.map((m) => ({
+        partition,
+        key: toBuffer(m.key),
+        value: m.value === null ? null : toBuffer(m.value),
+        headers: m.headers as IHeaders,
+      })),
+    );
+    let last = -1;
+    for (const r of meta) {
+      if (r.partition !== partition) continue;
+      // kafkajs reports the batch's base offset; a single send may be split in batches.
+      const base = Number(r.baseOffset ?? r.offset ?? -1);
+      last = Math.max(last, base);
+    }
+    return last < 0 ? last : last + messages.length - 1;
+  }
+
+  async watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {
+    const offsets = await this.opts.admin.fetchTopicOffsets(topic);
+    const p = offsets.find((o) => o.partition === partition);
+    if (!p) throw new Error(`state: ${topic} has no partition ${partition}`);
+    return { low: Number(p.low), high: Number(p.high) };
+  }
+
+  read(
+    topic: string,
+    partition: number,
+    from: number,
+    to: number,
+  ): AsyncIterable<ChangelogRecord[]> {
+    return fetchRange(this.opts.brokers, topic, partition, from, to);
+  }
+
+  async committed(topic: string, partition: number): Promise<number> {
+    const res = await this.opts.admin.fetchOffsets({ groupId: this.opts.group, topics: [topic] });
+    const p = res.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition);
+    const n = p ? Number(p.offset) : -1;
+    return Number.isFinite(n) ? n : -1;
+  }
+}
