@@ -1,0 +1,76 @@
+/**
+ * Kafka access for the inspection commands (`topics`, `produce`, `consume`, `groups`, `lag`):
+ * which broker to talk to, a kafkajs client tuned to fail fast, and connection errors turned
+ * into one line naming the broker.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import { type CliEnv, CliError } from "./_command.ts";
+import { readDotEnv } from "../project/env.ts";
+import { LOCAL_BROKER } from "../templates/project.ts";
+
+/** Shared `--broker` option declaration. */
+export const BROKER_OPTION = { broker: { type: "string" as const, short: "b" } };
+
+/** Help text line for `--broker`. */
+export const BROKER_HELP =
+  "  -b, --broker ADDR  broker host:port (default: SA_BROKER, Quix__Broker__Address, .env, localhost:19092)";
+
+/**
+ * The broker address: `--broker`, else `SA_BROKER` / `Quix__Broker__Address` from the
+ * environment, else from the project's `.env`, else localhost:19092.
+ */
+export async function brokerAddress(option: string | undefined, env: CliEnv): Promise<string> {
+  const dotenv = await readDotEnv(join(env.cwd, ".env"));
+  const address = option ?? env.env.SA_BROKER ?? env.env.Quix__Broker__Address ??
+    dotenv.SA_BROKER ?? dotenv.Quix__Broker__Address ?? LOCAL_BROKER;
+  for (const part of address.split(",")) {
+    if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(part.trim())) {
+      throw new CliError(`invalid broker address "${address}": expected host:port`, 2);
+    }
+  }
+  return address;
+}
+
+/** A kafkajs client that gives up quickly: an inspection command should not hang. */
+export function kafkaFor(address: string): Kafka {
+  return new Kafka({
+    clientId: "sa-cli",
+    brokers: address.split(",").map((s) => s.trim()),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 15_000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+}
+
+/** Rewrites a kafkajs failure as a one-line CliError naming the broker. */
+export function kafkaError(address: string, err: unknown): CliError {
+  if (err instanceof CliError) return err;
+  const e = err as { name?: string; message?: string; type?: string };
+  const msg = (e?.message ?? String(err)).split("\n")[0];
+  if (
+    e?.name === "KafkaJSNumberOfRetriesExceeded" || e?.name === "KafkaJSConnectionError" ||
+    /ECONNREFUSED|Connection (timeout|error)|connect/i.test(msg)
+  ) {
+    return new CliError(
+      `cannot reach the broker at ${address}: ${msg}. Is it running (sa up), or pass --broker host:port`,
+    );
+  }
+  return new CliError(`broker ${address}: ${msg}`);
+}
+
+/** Runs `fn` with a connected admin client, always disconnecting. */
+export async function withAdmin<T>(address: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafkaFor(address).admin();
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } catch (err) {
+    throw kafkaError(address, err);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
