@@ -41,7 +41,7 @@ Deno.test("sa topics create/list/describe/delete against the embedded broker", a
       assert.equal(r.code, 0, r.stderr);
       assert.match(
         r.stdout,
-        /^Topic raw-data\nPARTITION  LEADER  REPLICAS  ISR  START  END  MESSAGES\n {8}0 .* 2 +2\n {8}1 .* 2 +2\n {8}2 .* 1 +1\n/,
+        /^Topic raw-data\nPARTITION {2}LEADER {2}REPLICAS {2}ISR {2}START {2}END {2}MESSAGES\n {8}0 .* 2 +2\n {8}1 .* 2 +2\n {8}2 .* 1 +1\n/,
       );
       assert.match(r.stdout, /retention\.ms +60000/);
       r = await runCommand(command, ["delete", "raw-data", "nope", ...b], dir);
