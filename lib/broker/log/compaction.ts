@@ -30,6 +30,11 @@ const memos = new WeakMap<
   { hwm: number; start: number; segments: number; nextTombstoneExpiry: number }
 >();
 
+function codecOf(attributes: number): 0 | 1 | 4 {
+  const c = attributes & Attr.compressionMask;
+  return c === Compression.gzip ? Compression.gzip : c === Compression.zstd ? Compression.zstd : 0;
+}
+
 function keyString(k: Uint8Array): string {
   let s = "";
   for (let i = 0; i < k.length; i += 4096) {
@@ -166,9 +171,8 @@ export function compact(
           baseSequence: h.baseSequence,
           transactional: (h.attributes & Attr.transactional) !== 0,
           logAppendTime: (h.attributes & Attr.logAppendTime) !== 0,
-          compression: (h.attributes & Attr.compressionMask) === Compression.gzip
-            ? Compression.gzip
-            : Compression.none,
+          // gzip and zstd are re-encoded as such; snappy/lz4 survivors are stored uncompressed.
+          compression: codecOf(h.attributes),
         },
       ));
     }

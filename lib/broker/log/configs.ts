@@ -83,6 +83,7 @@ export interface LogConfig {
   retentionMs: number;
   retentionBytes: number;
   segmentBytes: number;
+  segmentMs: number;
   maxMessageBytes: number;
   logAppendTime: boolean;
   deleteRetentionMs: number;
@@ -99,6 +100,7 @@ export function resolveLogConfig(configs: Record<string, string>): LogConfig {
     retentionMs: Number(get("retention.ms")),
     retentionBytes: Number(get("retention.bytes")),
     segmentBytes: Number(get("segment.bytes")),
+    segmentMs: Number(get("segment.ms")),
     maxMessageBytes: Number(get("max.message.bytes")),
     logAppendTime: get("message.timestamp.type") === "LogAppendTime",
     deleteRetentionMs: Number(get("delete.retention.ms")),

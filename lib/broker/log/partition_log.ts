@@ -118,6 +118,10 @@ export class PartitionLog {
     // The checkpoint is written before any segment is deleted, so it is authoritative; offsets
     // between it and the first batch are compaction gaps that reads skip.
     p.start = Math.min(storedStart, p.next);
+    // Segments wholly below the start survive a crash between checkpoint and deletion.
+    while (p.segments.length > 1 && p.segments[0].nextOffset <= p.start) {
+      p.segments.shift()!.delete();
+    }
     p.rebuildState();
     return p;
   }
@@ -270,7 +274,11 @@ export class PartitionLog {
   }
 
   private write(stored: Uint8Array, h: BatchHeader, flags: number, cfg: LogConfig): void {
-    if (this.active.size > 0 && this.active.size + stored.length > cfg.segmentBytes) this.roll();
+    const a = this.active;
+    if (
+      a.size > 0 &&
+      (a.size + stored.length > cfg.segmentBytes || Date.now() - a.openedAt >= cfg.segmentMs)
+    ) this.roll();
     this.active.append(stored, h, flags);
     this.next = h.baseOffset + h.lastOffsetDelta + 1;
     if (this.opts.fsync === "always") this.active.sync();

@@ -1,6 +1,7 @@
 /**
  * Retention for `cleanup.policy=delete`: whole closed segments are deleted, oldest first,
- * when their largest timestamp is older than `retention.ms` or while the partition is larger
+ * when their largest timestamp (or, without timestamps, their file
+ * modification time) is older than `retention.ms` or while the partition is larger
  * than `retention.bytes`. The log start offset moves to the first remaining offset.
  *
  * @module
@@ -21,10 +22,10 @@ export function applyRetention(
   if (cfg.retentionMs >= 0) {
     const active = segs[segs.length - 1];
     // An expired active segment is rolled so the next step can delete it (as Kafka does).
-    if (active.count > 0 && active.maxTimestamp < now - cfg.retentionMs) log.roll();
+    if (active.count > 0 && active.retentionTimestamp < now - cfg.retentionMs) log.roll();
     while (
       drop < log.segments.length - 1 &&
-      log.segments[drop].maxTimestamp < now - cfg.retentionMs
+      log.segments[drop].retentionTimestamp < now - cfg.retentionMs
     ) drop++;
   }
   if (cfg.retentionBytes >= 0) {

@@ -72,6 +72,10 @@ export class Segment {
   maxTimestamp = -1;
   /** Offset after the last batch (base when empty). */
   nextOffset: number;
+  /** Wall-clock time the segment was created or opened (segment.ms rolls). */
+  readonly openedAt = Date.now();
+  /** Last modification time of the log file (retention of batches without timestamps). */
+  mtime = Date.now();
 
   private constructor(dir: string, base: number, file: Deno.FsFile) {
     this.base = base;
@@ -103,7 +107,9 @@ export class Segment {
     const logPath = join(dir, segmentName(base, "log"));
     const f = Deno.openSync(logPath, { read: true, append: true });
     const s = new Segment(dir, base, f);
-    s.size = f.statSync().size;
+    const st = f.statSync();
+    s.size = st.size;
+    s.mtime = st.mtime?.getTime() ?? Date.now();
     if (!scan && s.loadIndex()) return s;
     s.scan(logger, label);
     return s;
@@ -227,6 +233,7 @@ export class Segment {
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `write to ${this.logPath}: ${e}`);
     }
     this.size += batch.length;
+    this.mtime = Date.now();
     this.push(h, pos, batch.length, flags);
   }
 
@@ -257,6 +264,11 @@ export class Segment {
   }
   seqAt(i: number): number {
     return this.dv.getInt32(i * INDEX_ENTRY + 36);
+  }
+
+  /** The time retention compares: the largest record timestamp, else the file's mtime. */
+  get retentionTimestamp(): number {
+    return this.maxTimestamp > 0 ? this.maxTimestamp : this.mtime;
   }
 
   /** Index of the first batch whose last offset is >= `offset` (count when none). */

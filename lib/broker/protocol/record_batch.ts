@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
+import { decompress, DecompressError } from "./compression.ts";
 import { Reader, Writer } from "./codec.ts";
 import { crc32c } from "./crc32c.ts";
 import { ErrorCode, KafkaError, ProtocolError } from "./errors.ts";
@@ -216,28 +217,31 @@ export interface BatchRecord {
   headers: RecordHeader[];
 }
 
-/** The records section of a batch, decompressed if needed (gzip only). */
+/** The records section of a batch, decompressed if needed (gzip, snappy, lz4, zstd). */
 export function recordsSection(buf: Uint8Array, h: BatchHeader = readBatchHeader(buf)): Uint8Array {
   const end = LOG_OVERHEAD + h.batchLength;
   const raw = buf.subarray(Off.records, end);
   const codec = h.attributes & Attr.compressionMask;
   if (codec === Compression.none) return raw;
-  if (codec === Compression.gzip) {
-    try {
-      return new Uint8Array(gunzipSync(raw));
-    } catch (e) {
-      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `gzip records do not decompress: ${e}`);
-    }
+  if (codec > Compression.zstd) {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `invalid compression id ${codec}`);
   }
-  throw new KafkaError(
-    ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-    `the broker cannot decode ${compressionNames[codec] ?? codec} batches`,
-  );
+  try {
+    return decompress(codec, raw);
+  } catch (e) {
+    if (e instanceof DecompressError) {
+      throw new KafkaError(
+        ErrorCode.CORRUPT_MESSAGE,
+        `${compressionNames[codec]} records do not decompress: ${e.message}`,
+      );
+    }
+    throw e;
+  }
 }
 
 /**
  * Decodes every record of the batch at `buf[0..]`. Throws KafkaError CORRUPT_MESSAGE on
- * malformed records and UNSUPPORTED_COMPRESSION_TYPE for codecs other than none/gzip.
+ * malformed records or compressed data.
  */
 export function decodeRecords(
   buf: Uint8Array,
@@ -315,7 +319,8 @@ export interface BuildBatchOptions {
   transactional?: boolean;
   control?: boolean;
   logAppendTime?: boolean;
-  compression?: typeof Compression.none | typeof Compression.gzip;
+  /** none, gzip or zstd (snappy/lz4 are decoded but not produced here). */
+  compression?: typeof Compression.none | typeof Compression.gzip | typeof Compression.zstd;
 }
 
 const enc = new TextEncoder();
@@ -368,6 +373,7 @@ export function buildBatch(records: RecordInput[], opts: BuildBatchOptions = {})
   let section = body.finish();
   const codec = opts.compression ?? Compression.none;
   if (codec === Compression.gzip) section = new Uint8Array(gzipSync(section));
+  else if (codec === Compression.zstd) section = new Uint8Array(zstdCompressSync(section));
   let attributes = codec;
   if (opts.logAppendTime) attributes |= Attr.logAppendTime;
   if (opts.transactional) attributes |= Attr.transactional;

@@ -113,3 +113,17 @@ Deno.test("fsync modes: always and interval both persist appends across a clean 
     Deno.removeSync(dataDir, { recursive: true });
   }
 });
+
+Deno.test("segments: segment.ms rolls the active segment by age", async () => {
+  const { logs, dataDir } = await openManager();
+  logs.createTopic("age", 1, { "segment.ms": "20" });
+  const p = logs.partition("age", 0)!;
+  p.append(batch([["a", "1"]]));
+  p.append(batch([["b", "2"]]));
+  strictEqual(p.segments.length, 1);
+  await new Promise((r) => setTimeout(r, 30));
+  p.append(batch([["c", "3"]]));
+  deepStrictEqual(p.segments.map((s) => s.base), [0, 2]);
+  await logs.close();
+  Deno.removeSync(dataDir, { recursive: true });
+});

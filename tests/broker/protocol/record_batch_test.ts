@@ -7,7 +7,7 @@ import {
   controlBatchIsCommit,
   decodeRecords,
   setBaseOffset,
-  setLogAppendTime,
+  updateCrc,
   validateBatch,
 } from "../../../lib/broker/protocol/record_batch.ts";
 import { kafkaErrorOf } from "../log/_util.ts";
@@ -57,12 +57,16 @@ Deno.test("record batch: validation rejects what Kafka rejects", () => {
   strictEqual(kafkaErrorOf(() => validateBatch(count)), "INVALID_RECORD");
   const seq = buildBatch([{ key: "k", value: "v" }], { producerId: 1, producerEpoch: 0 });
   strictEqual(kafkaErrorOf(() => validateBatch(seq)), "INVALID_RECORD");
+  // Claiming lz4 over plain records: the CRC is fine but the frame is not.
   const lz4 = buildBatch([{ key: "k", value: "v" }]);
   lz4[22] |= Compression.lz4;
-  // CRC now wrong too; fix it by rebuilding via setLogAppendTime's CRC update path.
-  setLogAppendTime(lz4, 5);
+  updateCrc(lz4);
   validateBatch(lz4);
-  strictEqual(kafkaErrorOf(() => decodeRecords(lz4)), "UNSUPPORTED_COMPRESSION_TYPE");
+  strictEqual(kafkaErrorOf(() => decodeRecords(lz4)), "CORRUPT_MESSAGE");
+  const codec7 = buildBatch([{ key: "k", value: "v" }]);
+  codec7[22] |= 7;
+  updateCrc(codec7);
+  strictEqual(kafkaErrorOf(() => validateBatch(codec7)), "CORRUPT_MESSAGE");
 });
 
 Deno.test("record batch: control markers use key 00 00 00 0X and attributes 0x30", () => {
