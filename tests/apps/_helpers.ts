@@ -106,3 +106,105 @@ export async function consumeN(
   }
   return out;
 }
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** A running `sa` subprocess with its output collected. */
+export interface SaProcess {
+  readonly pid: number;
+  /** stdout so far. */
+  stdout(): string;
+  /** stderr so far. */
+  stderr(): string;
+  /** Resolves when `pred(stdout, stderr)` holds; rejects on timeout or early exit. */
+  waitFor(pred: (out: string, err: string) => boolean, timeoutMs?: number): Promise<void>;
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Sends a signal and waits for the exit. */
+  kill(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Runs `deno run -A cli.ts <args>` in `cwd`, collecting stdout and stderr. */
+export function spawnSa(args: string[], cwd: string, env: Record<string, string> = {}): SaProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", CLI, ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "", err = "";
+  let exited = false;
+  const drain = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
+  };
+  const drained = Promise.all([
+    drain(child.stdout, (t) => out += t),
+    drain(child.stderr, (t) => err += t),
+  ]);
+  const status = child.status.then(async (s) => {
+    exited = true;
+    await drained;
+    return s;
+  });
+  return {
+    pid: child.pid,
+    stdout: () => out,
+    stderr: () => err,
+    status,
+    async waitFor(pred, timeoutMs = 30_000) {
+      const end = Date.now() + timeoutMs;
+      while (!pred(out, err)) {
+        if (exited) throw new Error(`sa ${args[0]} exited early:\n${out}\n${err}`);
+        if (Date.now() > end) throw new Error(`timed out waiting; output so far:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async kill(signal: Deno.Signal = "SIGTERM") {
+      if (!exited) {
+        try {
+          child.kill(signal);
+        } catch { /* already gone */ }
+      }
+      return await status;
+    },
+  };
+}
+
+/** Reads `topic` from the beginning until `done(values)` holds (or times out). */
+export async function consumeUntil(
+  address: string,
+  topic: string,
+  done: (values: string[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  const consumer = kafka(address).consumer({
+    groupId: `r2-check-${crypto.randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
+  const values: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`condition not met after ${values.length} messages on ${topic}`)),
+        timeoutMs,
+      );
+      consumer.run({
+        eachMessage: ({ message }) => {
+          values.push(message.value?.toString() ?? "");
+          if (done(values)) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return values;
+}
