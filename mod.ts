@@ -79,9 +79,37 @@ export type {
 export type {
   State,
   StateBackend,
+  StateBackendEnv,
   StateSetOptions,
   StorePartition,
 } from "./lib/stream/state/types.ts";
+export {
+  type Aggregator,
+  Collect,
+  type Collector,
+  Count,
+  Earliest,
+  First,
+  Last,
+  Latest,
+  Max,
+  Mean,
+  Min,
+  Reduce,
+  Sum,
+  type WindowAggregation,
+} from "./lib/stream/windows/aggregations.ts";
+export {
+  type AggResultOf,
+  type AggWindow,
+  type FinalOptions,
+  type ValueWindow,
+  Window,
+  type WindowConfig,
+  WindowDefinition,
+} from "./lib/stream/windows/definitions.ts";
+export type { Duration } from "./lib/stream/windows/duration.ts";
+export type { LateRecord, OnLate } from "./lib/stream/windows/window.ts";
 export { type ProduceMessage, Producer } from "./lib/stream/kafka/producer.ts";
 export {
   ColumnError,

@@ -16,6 +16,17 @@ import type { MessageHeaders, Row, Sink, TransformStep } from "../types.ts";
 import { ColumnError } from "../errors.ts";
 import { type DataFrameRegistry, type Emit, Node, type Runtime, type Stream } from "./_pipeline.ts";
 import { type PrintTableOptions, tablePrinter } from "./print_table.ts";
+import type { Duration } from "../windows/duration.ts";
+import {
+  hoppingCountWindow,
+  hoppingWindow,
+  sessionWindow,
+  slidingWindow,
+  tumblingCountWindow,
+  tumblingWindow,
+  type WindowConfig,
+  type WindowDefinition,
+} from "../windows/definitions.ts";
 
 /** A callback receiving the value only. */
 export type Plain<T, R> = (value: T) => R;
@@ -429,6 +440,45 @@ export class StreamingDataFrame<T> {
         }
       };
     });
+  }
+
+  // Windows (lib/stream/windows, Quix semantics): epoch-aligned [start, end) windows, a
+  // per-key event-time clock, closing when latest - grace >= end. Then choose an aggregation
+  // and `.current()` or `.final()`.
+
+  /** Fixed, non-overlapping windows: `tumblingWindow("10s").mean().final()`. */
+  tumblingWindow(duration: Duration, grace?: Duration, config?: WindowConfig): WindowDefinition<T> {
+    return tumblingWindow(this, duration, grace, config);
+  }
+
+  /** Overlapping windows of `duration` starting every `step`. */
+  hoppingWindow(
+    duration: Duration,
+    step: Duration,
+    grace?: Duration,
+    config?: WindowConfig,
+  ): WindowDefinition<T> {
+    return hoppingWindow(this, duration, step, grace, config);
+  }
+
+  /** One window `[t - duration, t]` (inclusive) per record timestamp `t`. */
+  slidingWindow(duration: Duration, grace?: Duration, config?: WindowConfig): WindowDefinition<T> {
+    return slidingWindow(this, duration, grace, config);
+  }
+
+  /** Sessions of records less than `timeout` apart (not in Quix Streams). */
+  sessionWindow(timeout: Duration, grace?: Duration, config?: WindowConfig): WindowDefinition<T> {
+    return sessionWindow(this, timeout, grace, config);
+  }
+
+  /** Windows of `count` records per key. */
+  tumblingCountWindow(count: number, config?: WindowConfig): WindowDefinition<T> {
+    return tumblingCountWindow(this, count, config);
+  }
+
+  /** Windows of `count` records per key, a new one every `step` records. */
+  hoppingCountWindow(count: number, step: number, config?: WindowConfig): WindowDefinition<T> {
+    return hoppingCountWindow(this, count, step, config);
   }
 
   /**

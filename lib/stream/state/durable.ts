@@ -24,7 +24,7 @@ import type { Change, DurableStoreFactory, DurableStorePartition } from "./durab
 import { SqliteStorePartition } from "./sqlite_store.ts";
 import { KafkaChangelog } from "./kafka_changelog.ts";
 import type { StateBackend, StateBackendEnv } from "./types.ts";
-import type { Admin } from "kafkajs";
+import type { Admin, Producer } from "kafkajs";
 
 /** Options of {@link DurableStateBackend}. */
 export interface DurableStateBackendOptions {
@@ -107,14 +107,15 @@ export class DurableStateBackend implements StateBackend {
   async start(env: StateBackendEnv): Promise<void> {
     for (const [topic, names] of env.stores) for (const n of names) this.registerStore(topic, n);
     if (!this.#changelog && this.#opts.useChangelogTopics !== false && this.#registered.size) {
-      const admin = env.kafka.admin();
+      const admin = env.kafka.admin() as Admin;
+      const producer = env.producer as unknown as Producer;
       await admin.connect();
       this.#admin = admin;
       this.#changelog = new KafkaChangelog({
         brokers: [...env.brokers],
         admin,
         group: this.#opts.group,
-        produce: (topic, messages) => env.producer.send({ topic, messages, acks: -1 }),
+        produce: (topic, messages) => producer.send({ topic, messages, acks: -1 }),
       });
     }
     await this.setup();

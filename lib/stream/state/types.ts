@@ -10,8 +10,6 @@
  * @module
  */
 
-import type { Kafka, Producer } from "kafkajs";
-
 /** Options for {@link State.set}. */
 export interface StateSetOptions {
   /** Event-time time-to-live: the entry expires `ttlMs` after the current message's timestamp. */
@@ -71,10 +69,10 @@ export interface StateBackend {
 
 /** What {@link StateBackend.start} receives from the runtime. */
 export interface StateBackendEnv {
-  /** The connected kafkajs client factory of the run. */
-  readonly kafka: Kafka;
-  /** The run's connected kafkajs producer (changelog records go through it). */
-  readonly producer: Producer;
+  /** The run's kafkajs `Kafka` client (typed loosely: this contract does not pin kafkajs). */
+  readonly kafka: { admin(): unknown };
+  /** The run's connected kafkajs producer; changelog records go through it. */
+  readonly producer: { send(record: never): Promise<unknown> };
   /** Bootstrap addresses, `host:port`. */
   readonly brokers: readonly string[];
   /** Store names by input topic, as the compiled dataframes declare them. */

@@ -8,19 +8,25 @@
 
 /** Reduces the records of a window into a JSON-serializable state, then a result. */
 export interface Aggregator<S = unknown, R = unknown> {
+  /** Discriminates aggregators from collectors. */
   readonly kind: "aggregator";
   /** Part of the state key: changing it (e.g. another column) restarts this aggregation. */
   readonly stateSuffix: string;
+  /** The state of an empty window. */
   initialize(): S;
+  /** Folds one record (with its timestamp) into the state. */
   agg(old: S, value: unknown, timestampMs: number): S;
+  /** The output for a state. */
   result(state: S): R;
 }
 
 /** Keeps every record (or one column of it) of a window; the result is computed at close. */
 export interface Collector<R = unknown> {
+  /** Discriminates collectors from aggregators. */
   readonly kind: "collector";
   /** The column to collect, or undefined for the whole value. */
   readonly column?: string;
+  /** The output for the collected items (timestamp order). */
   result(items: unknown[]): R;
 }
 

@@ -20,15 +20,25 @@ export interface WindowContext {
 
 /** What `onLate` receives about a record that arrived for an already closed window. */
 export interface LateRecord {
+  /** The record's value. */
   value: unknown;
+  /** The record's key. */
   key: unknown;
+  /** The record's timestamp. */
   timestampMs: number;
+  /** How far behind the closing watermark it is. */
   lateByMs: number;
+  /** Start of the closed window it belongs to. */
   start: number;
+  /** End of that window. */
   end: number;
+  /** The window's store name. */
   storeName: string;
+  /** Input topic. */
   topic: string;
+  /** Input partition. */
   partition: number;
+  /** Input offset. */
   offset: number;
 }
 
