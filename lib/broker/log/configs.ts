@@ -8,7 +8,9 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 
 type Check = (v: string) => boolean;
 
-const int = (min: number): Check => (v) => /^-?\d+$/.test(v) && Number(v) >= min;
+const INT32_MAX = 2147483647;
+const int = (min: number): Check => (v) =>
+  /^-?\d+$/.test(v) && Number(v) >= min && Number(v) <= INT32_MAX;
 const long = (min: number): Check => (v) => /^-?\d+$/.test(v) && Number(v) >= min;
 const oneOf = (...vals: string[]): Check => (v) => vals.includes(v);
 const bool: Check = (v) => v === "true" || v === "false";

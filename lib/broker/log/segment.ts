@@ -134,6 +134,17 @@ export class Segment {
       pos += this.sizeAt(i);
     }
     if (pos !== this.size) return this.resetIndex();
+    // Spot-check the first and last entries against the batch headers they point at.
+    for (const i of n ? [0, n - 1] : []) {
+      try {
+        const h = readBatchHeader(this.read(this.posAt(i), Math.min(this.sizeAt(i), 61)));
+        if (
+          h.baseOffset !== this.baseAt(i) || h.baseOffset + h.lastOffsetDelta !== this.lastAt(i)
+        ) return this.resetIndex();
+      } catch {
+        return this.resetIndex();
+      }
+    }
     this.flushed = n;
     this.recomputeSummary();
     return true;

@@ -84,6 +84,10 @@ Deno.test("segments: roll at segment.bytes, reopen, and rebuild a missing or cor
   strictEqual(files.filter((f) => f.endsWith(".index")).length, nSegs);
   Deno.removeSync(join(dir, segmentName(bases[1], "index")));
   Deno.writeTextFileSync(join(dir, segmentName(bases[2], "index")), "garbage");
+  // Well-formed but wrong: the first entry's relative offset is off by one.
+  const idx3 = Deno.readFileSync(join(dir, segmentName(bases[3], "index")));
+  idx3[3] += 1;
+  Deno.writeFileSync(join(dir, segmentName(bases[3], "index")), idx3);
 
   const again = await openManager({ dataDir });
   const q = again.logs.partition("s", 0)!;
@@ -95,6 +99,7 @@ Deno.test("segments: roll at segment.bytes, reopen, and rebuild a missing or cor
     Array.from({ length: 20 }, (_, i) => `k${i}`),
   );
   strictEqual(Deno.statSync(join(dir, segmentName(bases[1], "index"))).size > 0, true);
+  deepStrictEqual(Deno.readFileSync(join(dir, segmentName(bases[3], "index")))[3], idx3[3] - 1);
   strictEqual(again.logs.partition("s", 0)!.append(batch([["z", "z"]])).baseOffset, 20);
   await again.logs.close();
   Deno.removeSync(dataDir, { recursive: true });
