@@ -1,0 +1,158 @@
+/**
+ * `sa produce <topic> [-k key] [-f file]`: one message per input line.
+ *
+ * @module
+ */
+import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
+import { int, parseCommandArgs, str } from "./_args.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerAddress, kafkaError, kafkaFor } from "./_kafka.ts";
+import { validateTopicName } from "./topics.ts";
+import { Partitioners } from "kafkajs";
+
+/** The `produce` command. */
+export const command: CliCommand = {
+  name: "produce",
+  summary: "Produce lines from stdin or a file to a topic",
+  help: `Usage: sa produce <topic> [-k KEY] [-f FILE] [--partition N] [--batch N]
+
+Sends each non-empty line of FILE (or stdin; "-f -" also means stdin) as one message.
+Long inputs show progress on stderr.
+
+Options:
+${BROKER_HELP}
+  -k, --key KEY      key for every message (default: none)
+  -f, --file FILE    read lines from FILE instead of stdin
+  --partition N      send to partition N (default: by key)
+  --batch N          messages per request (default 500)
+
+Examples:
+  echo '{"temperature": 21}' | sa produce sensor-data -k kitchen
+  sa produce raw-data -f apps/demo_stream.json -k demo
+`,
+  async run(argv, env) {
+    const args = parseCommandArgs("produce", argv, {
+      ...BROKER_OPTION,
+      key: { type: "string", short: "k" },
+      file: { type: "string", short: "f" },
+      partition: { type: "string" },
+      batch: { type: "string" },
+    });
+    const [topic, ...extra] = args.positionals;
+    if (!topic) throw new CliError("expected a topic: sa produce <topic>", 2);
+    if (extra.length) throw new CliError(`unexpected arguments: ${extra.join(" ")}`, 2);
+    validateTopicName(topic);
+    const partition = int(args, "partition", 0);
+    const batch = int(args, "batch", 1) ?? 500;
+    const address = await brokerAddress(str(args, "broker"), env);
+    const file = str(args, "file");
+    let input: ReadableStream<Uint8Array>;
+    let total: number | undefined;
+    if (file && file !== "-") {
+      const path = file.startsWith("/") ? file : `${env.cwd}/${file}`;
+      try {
+        const f = await Deno.open(path);
+        total = (await f.stat()).size;
+        input = f.readable;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) throw new CliError(`no such file: ${file}`);
+        throw err;
+      }
+    } else {
+      input = Deno.stdin.readable;
+    }
+    const n = await produceLines({
+      address,
+      topic,
+      key: str(args, "key"),
+      partition,
+      batch,
+      input,
+      totalBytes: total,
+      env,
+    });
+    env.stdout(`Produced ${n} message(s) to ${topic}\n`);
+    return 0;
+  },
+};
+
+/** Options for {@link produceLines}. */
+export interface ProduceLinesOptions {
+  address: string;
+  topic: string;
+  key?: string;
+  partition?: number;
+  batch: number;
+  input: ReadableStream<Uint8Array>;
+  /** Input size, for a percentage in progress lines. */
+  totalBytes?: number;
+  env: CliEnv;
+}
+
+/** Sends each non-empty line as a message; returns how many were sent. */
+export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
+  const { env } = opts;
+  const producer = kafkaFor(opts.address).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: true,
+  });
+  let sent = 0;
+  let bytes = 0;
+  let lastReport = Date.now();
+  const progress = (final = false) => {
+    const pct = opts.totalBytes ? ` (${Math.floor((bytes / opts.totalBytes) * 100)}%)` : "";
+    const text = `${sent} message(s) sent${pct}`;
+    if (env.isTty) env.stderr(`\r${text}${final ? "\n" : ""}`);
+    else if (!final) env.stderr(`${text}\n`);
+  };
+  try {
+    await producer.connect();
+    let pending: { key?: string; value: string; partition?: number }[] = [];
+    const flush = async () => {
+      if (!pending.length) return;
+      await producer.send({ topic: opts.topic, messages: pending });
+      sent += pending.length;
+      pending = [];
+      if (Date.now() - lastReport > (env.isTty ? 200 : 2000)) {
+        lastReport = Date.now();
+        progress();
+      }
+    };
+    for await (const line of lines(opts.input, (n) => (bytes += n))) {
+      if (env.signal.aborted) break;
+      if (line.trim() === "") continue;
+      pending.push({
+        value: line,
+        ...(opts.key !== undefined ? { key: opts.key } : {}),
+        ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
+      });
+      if (pending.length >= opts.batch) await flush();
+    }
+    await flush();
+    if (env.isTty && sent > 0) progress(true);
+    return sent;
+  } catch (err) {
+    throw kafkaError(opts.address, err);
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
+}
+
+/** Splits a byte stream into lines (LF or CRLF), reporting bytes read. */
+async function* lines(
+  input: ReadableStream<Uint8Array>,
+  onBytes: (n: number) => void,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of input) {
+    onBytes(chunk.byteLength);
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl).replace(/\r$/, "");
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered) yield buffered.replace(/\r$/, "");
+}
