@@ -12,6 +12,8 @@ import type {
   EachBatchPayload,
   KafkaMessage,
   Producer as KafkaProducer,
+  ProducerRecord,
+  Transaction,
 } from "kafkajs";
 import { Partitioners } from "kafkajs";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
@@ -179,9 +181,13 @@ export class Application {
     if (!(this.#commitInterval >= 0) || !(this.#commitEvery >= 0)) {
       throw new ConfigurationError("commitInterval and commitEvery must be numbers ≥ 0");
     }
-    if (options.processingGuarantee === "exactly-once") {
+    if (
+      options.processingGuarantee !== undefined &&
+      options.processingGuarantee !== "at-least-once" &&
+      options.processingGuarantee !== "exactly-once"
+    ) {
       throw new ConfigurationError(
-        'processingGuarantee "exactly-once" is not available yet; use "at-least-once"',
+        `processingGuarantee must be "at-least-once" or "exactly-once", got "${options.processingGuarantee}"`,
       );
     }
     // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
@@ -241,13 +247,16 @@ export class Application {
     this.#stop?.();
   }
 
-  #kafkaProducer(kafka: ReturnType<typeof createKafka>): KafkaProducer {
-    const idempotent = this.#options.idempotentProducer ?? true;
+  #kafkaProducer(kafka: ReturnType<typeof createKafka>, transactional = false): KafkaProducer {
+    const idempotent = transactional || (this.#options.idempotentProducer ?? true);
     return kafka.producer({
       idempotent,
       maxInFlightRequests: idempotent ? 1 : undefined,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
+      // A fresh id per run, as Quix does: the run's checkpoints are its transactions.
+      transactionalId: transactional ? `${this.consumerGroup}-${crypto.randomUUID()}` : undefined,
+      transactionTimeout: transactional ? Math.max(60_000, this.#commitInterval * 3) : undefined,
     });
   }
 
@@ -298,7 +307,8 @@ export class Application {
       await new Runner(this, this.#options, this.#registry, this.#topics, {
         commitInterval: this.#commitInterval,
         commitEvery: this.#commitEvery,
-        kafkaProducer: (kafka) => this.#kafkaProducer(kafka),
+        kafkaProducer: (kafka) =>
+          this.#kafkaProducer(kafka, this.#options.processingGuarantee === "exactly-once"),
         ensureTopics: (kafka) => this.#ensureTopics(kafka),
         setStop: (fn) => (this.#stop = fn),
       }).run(options.signal);
@@ -355,6 +365,10 @@ class Runner {
   #fatal: Error | null = null;
   #wake!: () => void;
   #commitWarned = false;
+  readonly #eos: boolean;
+  /** Exactly-once: the open transaction of the current checkpoint. */
+  #tx: Transaction | null = null;
+  #kafkaProducer!: KafkaProducer;
 
   constructor(
     readonly app: Application,
@@ -366,6 +380,27 @@ class Runner {
     this.#logger = app.logger;
     this.#ctx = new ExecContext(app.state);
     this.#checkpoint = new Checkpoint(hooks.commitInterval, hooks.commitEvery);
+    this.#eos = options.processingGuarantee === "exactly-once";
+  }
+
+  /** Exactly-once: opens the checkpoint's transaction; every produce goes through it. */
+  async #beginTx(): Promise<void> {
+    if (!this.#eos || this.#tx) return;
+    this.#tx = await this.#kafkaProducer.transaction();
+    this.#producer.sender = this.#tx;
+  }
+
+  /** Exactly-once: aborts the open transaction (its outputs are never seen by read_committed consumers). */
+  async #abortTx(): Promise<void> {
+    const tx = this.#tx;
+    if (!tx) return;
+    // Let in-flight sends finish first, so none lands after the abort marker.
+    await this.#producer.flush().catch(() => {});
+    this.#tx = null;
+    this.#producer.sender = this.#kafkaProducer;
+    await tx.abort().catch((e: Error) =>
+      this.#logger.warn(`aborting the transaction failed: ${e.message}`)
+    );
   }
 
   async run(signal?: AbortSignal): Promise<void> {
@@ -414,11 +449,20 @@ class Runner {
         );
       });
       await connectOrExplain(producer.connect(), this.app.brokerAddress);
+      this.#kafkaProducer = producer;
       this.#producer = new BatchingProducer(producer, this.#logger);
       this.#compiled = this.registry.compile(this.#runtime());
       await this.app.state.start?.({
         kafka,
-        producer,
+        // Exactly-once: changelog records must be part of the checkpoint's transaction.
+        producer: this.#eos
+          ? Object.assign(Object.create(producer) as KafkaProducer, {
+            send: async (record: ProducerRecord) => {
+              await this.#beginTx();
+              return this.#tx!.send(record);
+            },
+          })
+          : producer,
         brokers: this.app.brokerAddress.split(",").map((b) => b.trim()),
         stores: new Map([...this.registry.streams].map(([t, st]) => [t, st.stores])),
       });
@@ -462,6 +506,11 @@ class Runner {
     // Final checkpoint under the mutex, so no batch is half-processed; then leave the group.
     await this.#mutex.lock(async () => {
       if (!this.#producer) return;
+      if (this.#fatal && this.#eos) {
+        // A failed checkpoint must not commit: its outputs are discarded, its input reprocessed.
+        await this.#abortTx();
+        return;
+      }
       try {
         await this.#commit("shutdown");
       } catch (e) {
@@ -555,6 +604,7 @@ class Runner {
   async #onTick(lastFired: Map<PipelineTimer, number>): Promise<void> {
     if (this.#stopping) return;
     const now = Date.now();
+    if (this.#timers.length > 0) await this.#beginTx();
     for (const timer of this.#timers) {
       if (now - (lastFired.get(timer) ?? 0) < timer.intervalMs) continue;
       lastFired.set(timer, now);
@@ -589,6 +639,7 @@ class Runner {
     const ctx = this.#ctx;
     const extractor = topic.timestampExtractor;
     const checkpoint = this.#checkpoint;
+    await this.#beginTx();
     const perMessage = this.hooks.commitInterval === 0;
     await this.#producer.backpressure();
     for (const m of batch.messages) {
@@ -700,6 +751,10 @@ class Runner {
         }
       },
       commitOffsets: async (positions: Position[]) => {
+        if (this.#eos) {
+          await this.#commitTx(positions);
+          return true;
+        }
         try {
           await this.#consumer.commitOffsets(
             positions.map((p) => ({
@@ -721,6 +776,40 @@ class Runner {
         }
       },
     }, this.#logger);
+    // Exactly-once: a transaction with outputs but no input offsets (timer output) ends here.
+    if (this.#tx) await this.#commitTx([]);
+  }
+
+  /** Exactly-once: offsets join the transaction, which then commits; a failure aborts it. */
+  async #commitTx(positions: Position[]): Promise<void> {
+    const tx = this.#tx;
+    if (!tx) {
+      if (positions.length > 0) await this.#beginTx();
+      else return;
+    }
+    const current = this.#tx!;
+    try {
+      if (positions.length > 0) {
+        const byTopic = new Map<string, { partition: number; offset: string }[]>();
+        for (const p of positions) {
+          let list = byTopic.get(p.topic);
+          if (!list) byTopic.set(p.topic, list = []);
+          list.push({ partition: p.partition, offset: String(p.offset) });
+        }
+        await current.sendOffsets({
+          consumerGroupId: this.app.consumerGroup,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+      }
+      await current.commit();
+      this.#tx = null;
+      this.#producer.sender = this.#kafkaProducer;
+    } catch (e) {
+      await this.#abortTx();
+      throw new StreamError(`committing the transaction failed: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
   }
 }
 

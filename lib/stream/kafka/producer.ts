@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Message, Producer as KafkaProducer } from "kafkajs";
+import type { Message, Producer as KafkaProducer, ProducerBatch } from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import { ProducerError, SerializationError } from "../errors.ts";
 import type { Topic } from "../topic.ts";
@@ -24,13 +24,17 @@ export class BatchingProducer {
   #gate: Promise<void> | null = null;
   /** Messages sent and acknowledged since creation. */
   acked = 0;
+  /** Where batches go: the producer, or (exactly-once) the open transaction. */
+  sender: { sendBatch(batch: ProducerBatch): Promise<unknown> };
 
   constructor(
     readonly producer: KafkaProducer,
     readonly logger: Logger,
     /** Send early once this many messages are buffered. */
     readonly maxBatch = 10_000,
-  ) {}
+  ) {
+    this.sender = producer;
+  }
 
   /** Messages buffered or in flight. */
   get pending(): number {
@@ -69,7 +73,7 @@ export class BatchingProducer {
     const topicMessages = [...this.#buffer].map(([topic, messages]) => ({ topic, messages }));
     const count = topicMessages.reduce((n, t) => n + t.messages.length, 0);
     this.#buffer = new Map();
-    this.#inflight = this.producer.sendBatch({ topicMessages, acks: -1 }).then(
+    this.#inflight = this.sender.sendBatch({ topicMessages, acks: -1 }).then(
       () => {
         this.acked += count;
       },
