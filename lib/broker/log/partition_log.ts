@@ -294,6 +294,7 @@ export class PartitionLog {
 
   /** Wakes fetches parked on this partition. */
   wake(): void {
+    if (this.waiters.size === 0) return;
     for (const w of [...this.waiters]) w();
   }
 
