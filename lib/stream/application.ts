@@ -641,7 +641,17 @@ class Runner {
     const checkpoint = this.#checkpoint;
     await this.#beginTx();
     const perMessage = this.hooks.commitInterval === 0;
+    const commitEvery = this.hooks.commitEvery;
     await this.#producer.backpressure();
+    // Positions are recorded once per run of messages, not per message (hot path).
+    let last = -1;
+    let count = 0;
+    const record = () => {
+      if (count === 0) return;
+      checkpoint.record(topicName, partition, last, count);
+      payload.resolveOffset(String(last));
+      count = 0;
+    };
     for (const m of batch.messages) {
       if (this.#stopping || !payload.isRunning() || payload.isStale()) break;
       const offset = Number(m.offset);
@@ -665,8 +675,8 @@ class Runner {
         if (
           !this.#handleFailure(err, this.options.onConsumerError, m, topicName, partition, offset)
         ) break;
-        checkpoint.record(topicName, partition, offset);
-        payload.resolveOffset(m.offset);
+        last = offset;
+        count++;
         continue;
       }
       const headers = (m.headers ?? {}) as MessageHeaders;
@@ -683,12 +693,14 @@ class Runner {
           !this.#handleFailure(err, this.options.onProcessingError, m, topicName, partition, offset)
         ) break;
       }
-      checkpoint.record(topicName, partition, offset);
-      payload.resolveOffset(m.offset);
-      if (perMessage || (this.hooks.commitEvery > 0 && checkpoint.due())) {
+      last = offset;
+      count++;
+      if (perMessage || (commitEvery > 0 && checkpoint.processed + count >= commitEvery)) {
+        record();
         await this.#commit("count");
       }
     }
+    record();
     if (checkpoint.due()) await this.#commit("interval");
     await payload.heartbeat().catch(() => {});
   }

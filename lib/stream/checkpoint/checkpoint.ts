@@ -51,10 +51,10 @@ export class Checkpoint {
     return this.#processed;
   }
 
-  /** Records that `offset` of `topic[partition]` is fully processed. */
-  record(topic: string, partition: number, offset: number): void {
+  /** Records that `count` messages up to `offset` of `topic[partition]` are fully processed. */
+  record(topic: string, partition: number, offset: number, count = 1): void {
     this.#positions.set(`${topic}:${partition}`, { topic, partition, offset: offset + 1 });
-    this.#processed++;
+    this.#processed += count;
   }
 
   /** True when a commit should run now. */
