@@ -32,6 +32,8 @@ export interface TestAppOptions {
   stateBackend?: StateBackend;
   /** Log level of the harness's logger (default `"WARN"`). */
   logLevel?: LogLevel;
+  /** Pretend stdout is a terminal (live `printTable`), default false. */
+  terminal?: boolean;
 }
 
 /** Where a pushed message comes from. */
@@ -91,12 +93,14 @@ export class TestApp {
   readonly #offsets = new Map<string, number>();
   #compiled?: Map<string, Emit>;
   #queue: Array<[Topic, Row, number]> = [];
+  readonly #terminal: boolean;
 
   /** Creates an empty harness. */
   constructor(options: TestAppOptions = {}) {
     this.state = options.stateBackend ?? new MemoryStateBackend();
     this.#ctx = new ExecContext(this.state);
     this.#logger = new Logger("test", options.logLevel ?? "WARN");
+    this.#terminal = options.terminal ?? false;
     this.registry = new DataFrameRegistry(
       (name, opts) => this.topic(name, opts),
       options.consumerGroup ?? "test",
@@ -168,7 +172,7 @@ export class TestApp {
       timers: this.#timers,
       logger: this.#logger,
       stdout: (text) => this.printed.push(text),
-      isTerminal: false,
+      isTerminal: this.#terminal,
     };
     this.#compiled = this.registry.compile(rt);
     return this.#compiled;

@@ -228,3 +228,36 @@ function _types(sdf: StreamingDataFrame<{ a: number; b?: string }>) {
   const s5: StreamingDataFrame<{ a: 1 }> = sdf.filter((v): v is { a: 1 } => v.a === 1);
   return [s1, s2, s3, s4, s5];
 }
+
+Deno.test("printTable on a terminal redraws a table of the latest rows in place", async () => {
+  const app = new TestApp({ terminal: true });
+  const input = app.topic<{ a: number; b?: string }>("in");
+  app.dataframe(input).printTable({ size: 2, title: "t", slowdownMs: 0 });
+  app.push(input, { a: 1 });
+  app.push(input, { a: 2, b: "x" });
+  app.push(input, { a: 3 });
+  const last = app.printed.at(-1)!;
+  assert(
+    last.startsWith("\x1b[") && last.includes("A\x1b[J"),
+    "redraw moves the cursor up and clears",
+  );
+  const lines = last.slice(last.indexOf("\x1b[J") + 3).split("\n");
+  assertEquals(lines, [
+    "t",
+    "┌───┬───┐",
+    "│ a │ b │",
+    "├───┼───┤",
+    "│ 2 │ x │",
+    "│ 3 │   │",
+    "└───┴───┘",
+  ]);
+  await app.checkpoint();
+});
+
+Deno.test("timestampExtractor sets the event time", () => {
+  const app = new TestApp();
+  const input = app.topic<{ ts: number }>("in", { timestampExtractor: (v) => v.ts * 1000 });
+  const rows = app.collect(app.dataframe(input));
+  app.push(input, { ts: 7 }, { timestamp: 1 });
+  assertEquals(rows[0].timestamp, 7000);
+});
