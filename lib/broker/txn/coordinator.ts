@@ -366,15 +366,21 @@ export class TransactionCoordinator {
     return this.#groups.stageTxnOffsets(groupId, producerId, entries);
   }
 
-  /** Whether a transactional produce to this partition is allowed (it was added and is open). */
+  /**
+   * Whether a transactional produce to this partition is allowed: it was added to the open
+   * transaction of this producer id and, when `producerEpoch` is given, the epoch is current
+   * (a fenced zombie must not write into its successor's transaction).
+   */
   isPartitionInTxn(
     transactionalId: string,
     producerId: number,
     topic: string,
     partition: number,
+    producerEpoch?: number,
   ): boolean {
     const txn = this.#txns.get(transactionalId);
     return !!txn && txn.producerId === producerId && txn.state === "Ongoing" &&
+      (producerEpoch === undefined || producerEpoch === txn.epoch) &&
       txn.partitions.has(key(topic, partition));
   }
 

@@ -30,6 +30,7 @@ Deno.test("EndTxn v0-v1: commit and abort write markers; retries, wrong state, f
           ...arr([[...str(topic), ...arr([i32(0)])]]),
         ]),
       );
+      assert.equal(await produceTxn(c, "tx", pid, epoch + 1, topic), 48, "not this epoch's txn");
       assert.equal(await produceTxn(c, "tx", pid, epoch, topic), 0);
       const commit = v === 0;
       let res = await c.roundTrip(request(26, v, 10 + v, end(pid, epoch, commit)));

@@ -115,6 +115,8 @@ Deno.test("commit: markers on the partitions written to, staged offsets become v
     assert.deepEqual(added.map((p) => p.errorCode), [0, 0]);
     assert.equal(txns.isPartitionInTxn("tx", pid, "t", 0), true);
     assert.equal(txns.isPartitionInTxn("tx", pid + 1, "t", 0), false);
+    assert.equal(txns.isPartitionInTxn("tx", pid, "t", 0, ep), true);
+    assert.equal(txns.isPartitionInTxn("tx", pid, "t", 0, ep - 1), false, "stale epoch");
     logs.partition("t", 0)!.ongoing.add(pid); // the producer wrote to t/0 only
     assert.equal(await txns.addOffsets("tx", pid, ep, "g"), 0);
     const entry = { topic: "in", partition: 0, offset: 17, metadata: null };
