@@ -112,7 +112,13 @@ function produceTopic(
     if (
       transactional &&
       (transactionalId === null ||
-        !broker.txns.isPartitionInTxn(transactionalId, producerId, t.name, p.index))
+        !broker.txns.isPartitionInTxn(
+          transactionalId,
+          producerId,
+          t.name,
+          p.index,
+          view.getInt16(51), // producer epoch: a fenced zombie may not join the new transaction
+        ))
     ) {
       logReject(
         ctx,
