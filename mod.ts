@@ -68,6 +68,7 @@ export {
   type WithState,
 } from "./lib/stream/dataframe/dataframe.ts";
 export type { PrintTableOptions } from "./lib/stream/dataframe/print_table.ts";
+export type { GroupByOptions } from "./lib/stream/dataframe/group_by.ts";
 export type {
   MessageHeaders,
   Row,

@@ -16,6 +16,7 @@ import type { MessageHeaders, Row, Sink, TransformStep } from "../types.ts";
 import { ColumnError } from "../errors.ts";
 import { type DataFrameRegistry, type Emit, Node, type Runtime, type Stream } from "./_pipeline.ts";
 import { type PrintTableOptions, tablePrinter } from "./print_table.ts";
+import { groupBy, type GroupByOptions } from "./group_by.ts";
 import type { Duration } from "../windows/duration.ts";
 import {
   hoppingCountWindow,
@@ -440,6 +441,18 @@ export class StreamingDataFrame<T> {
         }
       };
     });
+  }
+
+  /**
+   * Re-keys the stream by a column or a function of the value, through the topic
+   * `repartition__<group>--<stream>--<name>`; state and windows after it are per new key.
+   * The name defaults to the column; a function needs `{ name }`.
+   */
+  groupBy(
+    by: (keyof T & string) | ((value: T) => unknown),
+    options?: GroupByOptions,
+  ): StreamingDataFrame<T> {
+    return groupBy(this, by, options);
   }
 
   // Windows (lib/stream/windows, Quix semantics): epoch-aligned [start, end) windows, a
