@@ -475,7 +475,10 @@ class Runner {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.#mutex.lock(() => this.#eachBatch(payload)),
+        // An error here (a failed checkpoint) is fatal: handing it to kafkajs would retry the
+        // batch past offsets already resolved.
+        eachBatch: (payload) =>
+          this.#mutex.lock(() => this.#eachBatch(payload)).catch((e) => this.#fail(e)),
       });
       this.#logger.info(
         `running: group ${this.app.consumerGroup}, topics ${
@@ -757,6 +760,7 @@ class Runner {
         } catch (e) {
           if (onProducerError?.(e as Error) === true) {
             this.#logger.warn(`ignored by onProducerError: ${(e as Error).message}`);
+            this.#producer.dismissError();
             return;
           }
           throw e;

@@ -94,17 +94,22 @@ export class BatchingProducer {
     });
   }
 
-  /** Resolves once everything added so far is acknowledged; rejects with the first delivery error. */
+  /**
+   * Resolves once everything added so far is acknowledged. After a delivery failure it keeps
+   * rejecting with that error (so no later checkpoint can commit past lost output) until
+   * {@link dismissError} is called.
+   */
   async flush(): Promise<void> {
     if (this.#buffered > 0) {
       this.#kick();
       await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     }
-    const err = this.#error;
-    if (err) {
-      this.#error = null;
-      throw err;
-    }
+    if (this.#error) throw this.#error;
+  }
+
+  /** Forgets the delivery failure (the app decided to skip the lost messages). */
+  dismissError(): void {
+    this.#error = null;
   }
 
   /** Waits while more than `limit` messages are pending (backpressure for fast loops). */
@@ -254,6 +259,7 @@ export class Producer {
     try {
       await this.#batching.flush();
     } finally {
+      this.#batching.dismissError();
       await this.#onClose();
     }
   }

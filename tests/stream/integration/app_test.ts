@@ -1,7 +1,14 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { Application } from "../../../lib/stream/application.ts";
 import { ProcessingError } from "../../../lib/stream/errors.ts";
-import { committedOffsets, fastConsumer, readTopic, silent, startTestBroker } from "./_util.ts";
+import {
+  committedOffsets,
+  fastConsumer,
+  readTopic,
+  silent,
+  startTestBroker,
+  waitFor,
+} from "./_util.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -138,3 +145,59 @@ Deno.test({
     }
   },
 });
+
+for (const skip of [false, true]) {
+  Deno.test({
+    name: skip
+      ? "onProducerError returning true skips a refused produce and keeps going"
+      : "undeliverable output stops the app without committing its input",
+    ...opts,
+    async fn() {
+      const broker = await startTestBroker({ logger: silent });
+      try {
+        const errors: string[] = [];
+        const app = new Application({
+          brokerAddress: broker.address,
+          consumerGroup: "big",
+          autoOffsetReset: "earliest",
+          commitInterval: 100,
+          logLevel: "SILENT",
+          consumer: fastConsumer,
+          handleSignals: false,
+          onProducerError: (e) => {
+            errors.push(e.message);
+            return skip;
+          },
+        });
+        const input = app.topic<{ n: number }>("in");
+        // Larger than the broker's message size limit: the produce is refused.
+        app.dataframe(input).apply((v) => ({ n: v.n, pad: "x".repeat(v.n === 2 ? 2_000_000 : 1) }))
+          .toTopic(app.topic("out"));
+        const producer = await app.getProducer();
+        for (let n = 1; n <= 3; n++) producer.produce(input, { value: { n } });
+        await producer.close();
+        if (skip) {
+          // The refused request is skipped as a whole; the app keeps going and commits.
+          const stop = new AbortController();
+          const running = app.run({ signal: stop.signal });
+          await waitFor(async () => (await committedOffsets(broker.address, "big", "in"))[0] === 3);
+          const more = await app.getProducer();
+          more.produce(input, { value: { n: 4 } });
+          await more.close();
+          const out = await readTopic(broker.address, "out", 1);
+          stop.abort();
+          await running;
+          assert(out.some((r) => JSON.parse(r.value!).n === 4), JSON.stringify(out));
+          assertEquals((await committedOffsets(broker.address, "big", "in"))[0], 4);
+        } else {
+          await assertRejects(() => app.run(), Error, "delivery of");
+          const committed = (await committedOffsets(broker.address, "big", "in"))[0];
+          assert(committed === undefined || committed < 0, `committed ${committed}`);
+        }
+        assert(errors.length >= 1 && errors[0].includes("delivery of"), errors.join("; "));
+      } finally {
+        await broker.close();
+      }
+    },
+  });
+}
