@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { Connection } from "../../lib/broker/connection.ts";
+import { type BrokerConfig, BrokerState } from "../../lib/broker/state.ts";
+import type { ApiHandler } from "../../lib/broker/apis/_types.ts";
+import { KafkaError } from "../../lib/broker/protocol/errors.ts";
+import { ErrorCode } from "../../lib/broker/protocol/errors.ts";
+import { Logger } from "../../lib/util/log.ts";
+import { i32, request, WireClient } from "./apis/_wire.ts";
+
+// Handlers that misbehave on purpose, to check the connection layer's containment.
+const handlers: ApiHandler[] = [
+  {
+    key: 50,
+    name: "Echo",
+    minVersion: 0,
+    maxVersion: 0,
+    handle: (body) => body.raw(body.remaining).slice(),
+  },
+  {
+    key: 51,
+    name: "Slow",
+    minVersion: 0,
+    maxVersion: 0,
+    handle: async (body) => {
+      await new Promise((r) => setTimeout(r, 50));
+      return body.raw(body.remaining).slice();
+    },
+  },
+  {
+    key: 52,
+    name: "Buggy",
+    minVersion: 0,
+    maxVersion: 0,
+    handle: () => {
+      throw new TypeError("cannot read properties of undefined");
+    },
+  },
+  {
+    key: 53,
+    name: "Unmapped",
+    minVersion: 0,
+    maxVersion: 0,
+    handle: () => Promise.reject(new KafkaError(ErrorCode.INVALID_REQUEST, "oops")),
+  },
+];
+
+async function withServer(fn: (port: number, logs: string[]) => Promise<void>): Promise<void> {
+  const logs: string[] = [];
+  const logger = new Logger("net", "DEBUG", (line) => void logs.push(line));
+  const closing = new AbortController();
+  // The connection layer only needs the handler table; storage is never touched here.
+  const state = new BrokerState(
+    {} as BrokerConfig,
+    logger,
+    null as never,
+    null as never,
+    null as never,
+    new Map(handlers.map((h) => [h.key, h])),
+    closing.signal,
+  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving: Promise<void>[] = [];
+  const conns: Connection[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      const c = new Connection(conn, state, logger);
+      conns.push(c);
+      serving.push(c.serve());
+    }
+  })();
+  try {
+    await fn(listener.addr.port, logs);
+  } finally {
+    listener.close();
+    await accepting;
+    for (const c of conns) c.close();
+    await Promise.all(serving);
+  }
+}
+
+const corrOf = (res: Uint8Array) => new DataView(res.buffer, res.byteOffset).getInt32(0);
+
+Deno.test("a handler that throws closes only its connection, with a log line", async () => {
+  await withServer(async (port, logs) => {
+    const good = await WireClient.connect(port);
+    const bad = await WireClient.connect(port);
+    await bad.send(request(52, 0, 1, []));
+    assert.equal(await bad.receive(), null);
+    bad.close();
+    const line = logs.find((l) => l.includes("Buggy v0 (correlation 1)"));
+    assert.ok(line, logs.join("\n"));
+    assert.match(line, /ERROR .*127\.0\.0\.1:\d+: Buggy v0 \(correlation 1\): cannot read/);
+    // A KafkaError escaping a handler is a handler bug too: closed, logged as a protocol error.
+    const bad2 = await WireClient.connect(port);
+    await bad2.send(request(53, 0, 2, []));
+    assert.equal(await bad2.receive(), null);
+    bad2.close();
+    assert.ok(
+      logs.some((l) => /Unmapped v0 \(correlation 2\): unhandled INVALID_REQUEST: oops/.test(l)),
+    );
+    const res = await good.roundTrip(request(50, 0, 3, [1, 2, 3]));
+    assert.deepEqual([...res], [...i32(3), 1, 2, 3]);
+    good.close();
+  });
+});
+
+Deno.test("a slow handler's response still precedes later fast ones", async () => {
+  await withServer(async (port) => {
+    const c = await WireClient.connect(port);
+    const frames = [
+      request(51, 0, 1, [7]),
+      request(50, 0, 2, [8]),
+      request(51, 0, 3, [9]),
+      request(50, 0, 4, []),
+    ];
+    await c.send(new Uint8Array(frames.flatMap((f) => [...f])));
+    const got: number[] = [];
+    for (let i = 0; i < frames.length; i++) got.push(corrOf((await c.receive())!));
+    assert.deepEqual(got, [1, 2, 3, 4]);
+    c.close();
+  });
+});
