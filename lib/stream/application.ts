@@ -571,6 +571,14 @@ class Runner {
       }
       this.#mutex.lock(() => this.#rebalanced(next)).catch((err) => this.#fail(err));
     });
+    // Before rejoining, commit what was processed so the next owner starts after it (the
+    // broker still accepts the current generation's commits while the group prepares).
+    c.on(c.events.REBALANCING, () => {
+      if (this.#stopping) return;
+      this.#mutex.lock(() => this.#commit("rebalance")).catch((e) =>
+        this.#logger.warn(`checkpoint before rebalance failed: ${(e as Error).message}`)
+      );
+    });
     c.on(c.events.CRASH, (e) => {
       if (!e.payload.restart) {
         this.#fail(
