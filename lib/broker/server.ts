@@ -56,7 +56,9 @@ export class BrokerServer {
         conn = await this.listener.accept();
       } catch (err) {
         if (this.closed || err instanceof Deno.errors.BadResource) return;
+        // e.g. out of file descriptors: back off instead of spinning on the error.
         this.logger.warn(`accept failed: ${err instanceof Error ? err.message : err}`);
+        await new Promise((r) => setTimeout(r, 100));
         continue;
       }
       try {

@@ -36,7 +36,10 @@ export const handler: ApiHandler = {
         );
       }
     }
-    const apis = [...ctx.broker.handlers.values()].sort((a, b) => a.key - b.key);
+    // Like Kafka, a rejected request gets no API list; the client retries with v0.
+    const apis = error === ErrorCode.NONE.code
+      ? [...ctx.broker.handlers.values()].sort((a, b) => a.key - b.key)
+      : [];
     const w = new Writer(16 + apis.length * 7);
     w.int16(error);
     if (v >= 3) {

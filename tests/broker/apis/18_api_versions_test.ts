@@ -66,12 +66,10 @@ Deno.test("ApiVersions v3: flexible body, compact array with tags, header v0", a
 });
 
 Deno.test("ApiVersions v3 with an invalid client software name answers INVALID_REQUEST", async () => {
-  const keys = served();
-  const entries = keys.flatMap((k) => [...i16(k), ...i16(TABLE[k][0]), ...i16(TABLE[k][1]), 0]);
   await withBroker(async (c) => {
     const body = [...cstr("bad name!"), ...cstr("1.0"), 0];
     const res = await c.roundTrip(request(18, 3, 8, body, { flexible: true }));
-    assertResponse(res, 8, [...i16(42), ...uvarint(keys.length + 1), ...entries, ...i32(0), 0]);
+    assertResponse(res, 8, [...i16(42), ...uvarint(1), ...i32(0), 0]);
     // The connection stays usable: librdkafka retries with v0 on the same socket.
     assert.equal((await c.roundTrip(request(18, 0, 9, []))).length > 6, true);
   });
