@@ -178,6 +178,12 @@ export class Application {
     this.#commitInterval = options.commitInterval ?? envNumber(readEnv("SA_COMMIT_INTERVAL")) ??
       5000;
     this.#commitEvery = options.commitEvery ?? 0;
+    const reset = options.autoOffsetReset;
+    if (reset !== undefined && reset !== "earliest" && reset !== "latest") {
+      throw new ConfigurationError(
+        `autoOffsetReset must be "earliest" or "latest", got "${reset}"`,
+      );
+    }
     if (!(this.#commitInterval >= 0) || !(this.#commitEvery >= 0)) {
       throw new ConfigurationError("commitInterval and commitEvery must be numbers ≥ 0");
     }
@@ -690,7 +696,7 @@ class Runner {
         count++;
         continue;
       }
-      const headers = (m.headers ?? {}) as MessageHeaders;
+      const headers = normalizeHeaders(m.headers);
       try {
         const ts = extractor
           ? extractor(value, headers, Number(m.timestamp), 1)
@@ -835,6 +841,22 @@ class Runner {
       });
     }
   }
+}
+
+/** kafkajs repeats a header name as an array; rows carry one value per name (the last). */
+function normalizeHeaders(headers: KafkaMessage["headers"]): MessageHeaders {
+  if (!headers) return {};
+  for (const name in headers) {
+    if (Array.isArray(headers[name]) || headers[name] === undefined) {
+      const out: MessageHeaders = {};
+      for (const [k, v] of Object.entries(headers)) {
+        const one = Array.isArray(v) ? v.at(-1) : v;
+        if (one !== undefined) out[k] = one;
+      }
+      return out;
+    }
+  }
+  return headers as MessageHeaders;
 }
 
 function splitTp(tp: string): [string, number] {
