@@ -1,0 +1,535 @@
+/**
+ * Pipeline benchmark (`deno task bench:pipeline`).
+ *
+ * Against the embedded broker (`sa broker` as a subprocess, so it never shares a thread with
+ * what is measured):
+ *
+ * 1. Throughput of normalize on the stream runtime, end to end: N demo messages preloaded in a
+ *    topic, consumed, normalized, produced and committed. The same work by a hand-written
+ *    kafkajs consume → transform → produce loop, and by the same loop in Python with
+ *    confluent-kafka (librdkafka). Rates are measured from the output topic's end offset,
+ *    from its first row to its last, so group joins and start-up are not counted for anyone.
+ * 2. End-to-end latency at 1,000 msgs/s: a producer paced like replay, normalize running in its
+ *    sandbox worker (as under `sa up`), a consumer on the output; latency = receive time −
+ *    the input message's timestamp, which the runtime forwards to the output rows.
+ * 3. `sa up` on a copy of this repo's project: time to ready, and the process's RSS (broker
+ *    and every app worker live in that one process) after it ran for a while.
+ *
+ * Usage: deno task bench:pipeline [--messages N] [--latency-seconds S]
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel } from "kafkajs";
+import { Application } from "../mod.ts";
+import { normalize, type SensorMessage } from "../apps/normalize.ts";
+import { AppSandbox } from "../lib/runner/sandbox.ts";
+import { sandboxGrant } from "../lib/runner/permissions.ts";
+import { num, percentile, table } from "./_util.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const CLI = join(ROOT, "cli.ts");
+const PYTHON = "/usr/bin/python3";
+
+function arg(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+}
+const MESSAGES = arg("messages", 50_000);
+const LATENCY_SECONDS = arg("latency-seconds", 10);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A subprocess whose output is collected in the background. */
+function spawn(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+) {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "", err = "";
+  const dec = () => new TextDecoder();
+  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    const d = dec();
+    for await (const c of s) add(d.decode(c, { stream: true }));
+  };
+  const done = Promise.all([
+    pump(child.stdout, (t) => out += t),
+    pump(child.stderr, (t) => err += t),
+  ]);
+  const status = child.status.then(async (s) => (await done, s));
+  return {
+    child,
+    status,
+    out: () => out,
+    err: () => err,
+    async waitFor(re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const m = re.exec(out + err);
+        if (m) return m;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${re}:\n${out}\n${err}`);
+        await sleep(10);
+      }
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* gone */ }
+      return await status;
+    },
+  };
+}
+
+async function startBrokerProcess(dataDir: string) {
+  const p = spawn(Deno.execPath(), [
+    "run",
+    "-A",
+    CLI,
+    "broker",
+    "--port",
+    "0",
+    "--data-dir",
+    dataDir,
+    "--log-level",
+    "info",
+  ]);
+  const m = await p.waitFor(/listening on (127\.0\.0\.1:\d+)/);
+  return { address: m[1], stop: () => p.stop() };
+}
+
+function kafka(address: string): Kafka {
+  return new Kafka({ brokers: [address], clientId: "bench", logLevel: logLevel.NOTHING });
+}
+
+async function demoLines(): Promise<string[]> {
+  const text = await Deno.readTextFile(join(ROOT, "apps/demo_stream.json"));
+  return text.split("\n").filter((l) => l.trim());
+}
+
+/** normalize's rule, computed directly: how many rows N messages give. */
+function rowsFor(lines: string[]): number {
+  let n = 0;
+  for (const l of lines) {
+    for (const p of JSON.parse(l).payload) {
+      if (p.name === "accelerometer") {
+        const { x, y, z } = p.values;
+        if (Math.abs(x) + Math.abs(y) + Math.abs(z) > 50) n++;
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * Times a contender: from the moment its consumer group is Stable (joined, partitions
+ * assigned: start-up and joins are not counted) until the output topic holds every row.
+ */
+async function measureOutput(
+  address: string,
+  group: string,
+  topic: string,
+  target: number,
+  timeoutMs = 300_000,
+): Promise<{ rowsPerSec: number; seconds: number }> {
+  const admin = kafka(address).admin();
+  await admin.connect();
+  try {
+    const end = Date.now() + timeoutMs;
+    let t0 = 0;
+    for (;;) {
+      if (t0 === 0) {
+        const { groups } = await admin.describeGroups([group]);
+        if (groups[0]?.state === "Stable") t0 = performance.now();
+      }
+      let high = 0;
+      try {
+        const offs = await admin.fetchTopicOffsets(topic);
+        high = offs.reduce((s, o) => s + Number(o.high), 0);
+      } catch { /* topic not created yet */ }
+      if (high > 0 && t0 === 0) {
+        throw new Error(`${group}: rows appeared before the group was seen Stable`);
+      }
+      if (high >= target) {
+        const seconds = (performance.now() - t0) / 1000;
+        return { rowsPerSec: target / seconds, seconds };
+      }
+      if (Date.now() > end) throw new Error(`${topic}: only ${high} of ${target} rows`);
+      await sleep(5);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// The transform the baselines do by hand: exactly normalize's steps.
+function transformMessage(value: string, out: string[]): void {
+  const msg = JSON.parse(value) as SensorMessage;
+  for (const item of msg.payload) {
+    const row: Record<string, number | string> = { time: item.time };
+    for (const [k, v] of Object.entries(item.values)) row[`${item.name}-${k}`] = v;
+    if (row["accelerometer-x"] == null) continue;
+    const x = row["accelerometer-x"] as number;
+    const y = row["accelerometer-y"] as number;
+    const z = row["accelerometer-z"] as number;
+    const total = Math.abs(x) + Math.abs(y) + Math.abs(z);
+    if (total > 50) {
+      out.push(JSON.stringify({
+        time: row.time,
+        "accelerometer-x": x,
+        "accelerometer-y": y,
+        "accelerometer-z": z,
+        "accelerometer-total": total,
+      }));
+    }
+  }
+}
+
+/** normalize on the runtime (no printing: the baselines do not print either). */
+async function runtimeContender(
+  address: string,
+  group: string,
+  input: string,
+  output: string,
+  signal: AbortSignal,
+) {
+  const app = new Application({
+    brokerAddress: address,
+    consumerGroup: group,
+    autoOffsetReset: "earliest",
+    handleSignals: false,
+    logLevel: "WARN",
+  });
+  normalize(app.dataframe(app.topic<SensorMessage>(input))).toTopic(app.topic(output));
+  await app.run({ signal });
+}
+
+/** Hand-written kafkajs loop: eachBatch → transform → one sendBatch (acks all) → commit. */
+async function kafkajsLoop(
+  address: string,
+  group: string,
+  input: string,
+  output: string,
+  signal: AbortSignal,
+) {
+  const k = kafka(address);
+  const producer = k.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = k.consumer({
+    groupId: group,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxWaitTimeInMs: 250,
+  });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: input, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      const rows: string[] = [];
+      for (const m of batch.messages) transformMessage(m.value!.toString(), rows);
+      const key = batch.messages[0]?.key ?? null;
+      if (rows.length) {
+        await producer.send({
+          topic: output,
+          acks: -1,
+          messages: rows.map((value) => ({ key, value })),
+        });
+      }
+      const last = batch.messages[batch.messages.length - 1];
+      if (last) {
+        resolveOffset(last.offset);
+        await consumer.commitOffsets([{
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: (BigInt(last.offset) + 1n).toString(),
+        }]);
+      }
+      await heartbeat();
+    },
+  });
+  await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+  await consumer.disconnect();
+  await producer.disconnect();
+}
+
+const PY_LOOP = `
+import json, sys
+from confluent_kafka import Consumer, Producer, TopicPartition
+address, group, input_topic, output_topic = sys.argv[1:5]
+c = Consumer({"bootstrap.servers": address, "group.id": group,
+              "auto.offset.reset": "earliest", "enable.auto.commit": False,
+              "fetch.max.bytes": 52428800, "max.partition.fetch.bytes": 4194304})
+p = Producer({"bootstrap.servers": address, "enable.idempotence": True, "linger.ms": 5})
+c.subscribe([input_topic])
+print("ready", flush=True)
+while True:
+    msgs = c.consume(num_messages=1000, timeout=0.5)
+    if not msgs:
+        continue
+    for m in msgs:
+        if m.error():
+            continue
+        msg = json.loads(m.value())
+        for item in msg["payload"]:
+            row = {"time": item["time"]}
+            for k, v in item["values"].items():
+                row[item["name"] + "-" + k] = v
+            if "accelerometer-x" not in row:
+                continue
+            r = {k: row[k] for k in ("time", "accelerometer-x", "accelerometer-y", "accelerometer-z")}
+            r["accelerometer-total"] = abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) + abs(r["accelerometer-z"])
+            if r["accelerometer-total"] > 50:
+                while True:
+                    try:
+                        p.produce(output_topic, json.dumps(r).encode(), key=m.key())
+                        break
+                    except BufferError:
+                        p.poll(0.01)
+        p.poll(0)
+    p.flush()
+    c.commit(asynchronous=False)
+`;
+
+async function throughput(address: string) {
+  const lines = await demoLines();
+  const input: string[] = [];
+  while (input.length < MESSAGES) input.push(...lines);
+  input.length = MESSAGES;
+  const expected = rowsFor(input);
+  const producer = kafka(address).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < input.length; i += 250) {
+    await producer.send({
+      topic: "bench-in",
+      acks: -1,
+      messages: input.slice(i, i + 250).map((value) => ({ key: "demo_stream.json", value })),
+    });
+  }
+  await producer.disconnect();
+  console.error(`preloaded ${num(MESSAGES)} messages (${num(expected)} rows expected)`);
+  const results: Record<string, { rowsPerSec: number; seconds: number }> = {};
+
+  // Each JS contender runs in its own process, like the Python one, so the measuring loop
+  // here is never starved by the work it measures.
+  for (const [name, kind] of [["sa runtime (normalize)", "runtime"], ["kafkajs loop", "kafkajs"]]) {
+    const group = `bench-${kind}-${crypto.randomUUID()}`;
+    const out = `bench-out-${kind}`;
+    const proc = spawn(Deno.execPath(), [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      fileURLToPath(import.meta.url),
+      "--contender",
+      kind,
+      address,
+      group,
+      "bench-in",
+      out,
+    ]);
+    try {
+      await proc.waitFor(/^ready$/m);
+      results[name] = await measureOutput(address, group, out, expected);
+    } catch (err) {
+      console.error(`${name} failed: ${(err as Error).message}\n${proc.err()}`);
+    } finally {
+      await proc.stop("SIGTERM");
+    }
+  }
+  {
+    const script = await Deno.makeTempFile({ suffix: ".py" });
+    await Deno.writeTextFile(script, PY_LOOP);
+    const group = `bench-python-${crypto.randomUUID()}`;
+    const py = spawn(PYTHON, [script, address, group, "bench-in", "bench-out-python"]);
+    try {
+      await py.waitFor(/ready/);
+      results["python confluent-kafka loop"] = await measureOutput(
+        address,
+        group,
+        "bench-out-python",
+        expected,
+      );
+    } catch (err) {
+      console.error(`python loop failed: ${(err as Error).message}\n${py.err()}`);
+    } finally {
+      await py.stop("SIGKILL");
+      await Deno.remove(script);
+    }
+  }
+  const inPerRow = MESSAGES / expected;
+  console.log(`\n== normalize throughput, ${num(MESSAGES)} messages → ${num(expected)} rows`);
+  console.log(table(
+    ["contender", "msgs/s in", "rows/s out", "seconds"],
+    Object.entries(results).map(([name, r]) => [
+      name,
+      num(r.rowsPerSec * inPerRow),
+      num(r.rowsPerSec),
+      num(r.seconds, 2),
+    ]),
+  ));
+  const rt = results["sa runtime (normalize)"].rowsPerSec;
+  const kj = results["kafkajs loop"]?.rowsPerSec;
+  const py = results["python confluent-kafka loop"]?.rowsPerSec;
+  console.log(
+    `runtime / kafkajs loop = ${kj ? (rt / kj).toFixed(2) : "-"}x (target >= 0.9x); ` +
+      `runtime / python loop = ${py ? (rt / py).toFixed(2) : "-"}x (target >= 3x)`,
+  );
+}
+
+async function latency(address: string) {
+  const lines = await demoLines();
+  const entry = join(ROOT, "apps/normalize.ts");
+  const app = await AppSandbox.load({
+    name: "normalize",
+    entry,
+    grant: sandboxGrant({ entry, brokers: [address] }),
+    onOutput: () => {},
+  });
+  app.start({ input: "lat-in", output: "lat-out" }, { SA_BROKER: address });
+  const k = kafka(address);
+  const consumer = k.consumer({
+    groupId: `bench-lat-${crypto.randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
+  const latencies: number[] = [];
+  let measuring = false;
+  await consumer.connect();
+  await consumer.subscribe({ topic: "lat-out", fromBeginning: false });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      if (measuring) {
+        const l = Date.now() - Number(message.timestamp);
+        latencies.push(l);
+        if (Deno.env.get("BENCH_DEBUG") && l > 20) {
+          console.error(`slow row: ${l} ms at ${Date.now() % 100000}`);
+        }
+      }
+      return Promise.resolve();
+    },
+  });
+  const producer = k.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  // Warm-up: let normalize join its group and the consumer get its partition.
+  const send = (value: string) =>
+    producer.send({
+      topic: "lat-in",
+      acks: -1,
+      messages: [{ key: "demo_stream.json", value, timestamp: String(Date.now()) }],
+    });
+  for (let i = 0; i < 200; i++) await send(lines[i % lines.length]);
+  await sleep(3000);
+  measuring = true;
+  // 1,000 msgs/s: one message per ms on average, sent as they come due (like replay).
+  const total = LATENCY_SECONDS * 1000;
+  const start = performance.now();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + i;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(send(lines[i % lines.length]));
+    if (pending.length > 200) await Promise.all(pending.splice(0, 100));
+  }
+  await Promise.all(pending);
+  const rate = total / ((performance.now() - start) / 1000);
+  await sleep(2000);
+  measuring = false;
+  await producer.disconnect();
+  await consumer.disconnect();
+  await app.stop();
+  console.log(
+    `\n== end-to-end latency, produce → normalize (sandboxed worker) → output, ` +
+      `${num(rate)} msgs/s for ${LATENCY_SECONDS} s`,
+  );
+  console.log(table(["rows", "p50 ms", "p99 ms", "max ms"], [[
+    num(latencies.length),
+    num(percentile(latencies, 50)),
+    num(percentile(latencies, 99)),
+    num(Math.max(...latencies)),
+  ]]));
+  console.log(`p99 target < 20 ms: ${percentile(latencies, 99) < 20 ? "met" : "NOT met"}`);
+}
+
+async function upReadyAndRss() {
+  const dir = await Deno.makeTempDir({ prefix: "sa-bench-up-" });
+  try {
+    await Deno.mkdir(join(dir, "apps"));
+    for (const f of ["apps/replay.ts", "apps/normalize.ts", "apps/demo_stream.json", "sa.yaml"]) {
+      await Deno.copyFile(join(ROOT, f), join(dir, f));
+    }
+    const repo = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+    const imports: Record<string, string> = { "@sa/toolkit": join(ROOT, "mod.ts") };
+    for (const [k, v] of Object.entries(repo.imports as Record<string, string>)) {
+      if (v.startsWith("npm:")) imports[k] = v;
+    }
+    await Deno.writeTextFile(
+      join(dir, "deno.json"),
+      JSON.stringify({ imports, nodeModulesDir: "none", lock: false }),
+    );
+    const t0 = performance.now();
+    const up = spawn(
+      Deno.execPath(),
+      ["run", "-A", "--unstable-worker-options", CLI, "up", "--port", "0"],
+      { cwd: dir, env: { NO_COLOR: "1" } },
+    );
+    const m = await up.waitFor(/ready in (\d+) ms/);
+    const wall = performance.now() - t0;
+    await up.waitFor(/normalize \| \[\d+,/, 15_000);
+    const firstRow = performance.now() - t0;
+    let peak = 0;
+    for (let i = 0; i < 20; i++) {
+      await sleep(500);
+      const status = await Deno.readTextFile(`/proc/${up.child.pid}/status`);
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      peak = Math.max(peak, kb);
+    }
+    await up.stop("SIGINT");
+    console.log("\n== sa up on this repo's pipeline (replay → normalize, embedded broker)");
+    console.log(table(["ready (sa's clock)", "ready (spawn → line)", "first row", "peak RSS"], [[
+      `${m[1]} ms`,
+      `${num(wall)} ms`,
+      `${num(firstRow)} ms`,
+      `${num(peak / 1024, 1)} MB`,
+    ]]));
+    console.log(
+      `targets: ready < 2 s ${Number(m[1]) < 2000 ? "met" : "NOT met"}; RSS < 200 MB ${
+        peak / 1024 < 200 ? "met" : "NOT met"
+      }`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function contenderMain(): Promise<void> {
+  const i = Deno.args.indexOf("--contender");
+  const [kind, address, group, input, output] = Deno.args.slice(i + 1);
+  const ctl = new AbortController();
+  Deno.addSignalListener("SIGTERM", () => ctl.abort());
+  console.log("ready");
+  if (kind === "runtime") await runtimeContender(address, group, input, output, ctl.signal);
+  else await kafkajsLoop(address, group, input, output, ctl.signal);
+  Deno.exit(0);
+}
+
+if (Deno.args.includes("--contender")) await contenderMain();
+
+const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-pipeline-" });
+const broker = await startBrokerProcess(dataDir);
+try {
+  console.error(`broker subprocess at ${broker.address}`);
+  await throughput(broker.address);
+  await latency(broker.address);
+} finally {
+  await broker.stop();
+  await Deno.remove(dataDir, { recursive: true });
+}
+await upReadyAndRss();
