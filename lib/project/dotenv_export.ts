@@ -19,8 +19,9 @@ export const BROKER_KEYS = ["SA_BROKER", "Quix__Broker__Address"] as const;
 /** The header written at the top of `.env`. */
 export const DOT_ENV_HEADER =
   `# Written by \`sa vars export\`. Values you edit here are kept by the next export
-# (unless --reset). They apply to every app \`sa run\` and \`sa up\` start; process
-# environment variables override them. Never commit this file.
+# (unless --reset). \`sa run\` gives them to the apps it starts, over the values in
+# sa.yaml (process environment variables override both); \`sa up\` uses sa.yaml only.
+# Never commit this file.
 `;
 
 /** Options for {@link renderDotEnv}. */
