@@ -13,6 +13,28 @@ import type { Topic } from "../topic.ts";
 import type { MessageHeaders } from "../types.ts";
 import { toBuffer } from "./_kafka.ts";
 
+/** Request size cap, well below the broker's default 1 MiB message.max.bytes. */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+function byteLength(v: Message["value"] | Message["key"]): number {
+  if (v == null) return 0;
+  return typeof v === "string" ? v.length * 3 : v.length;
+}
+
+/** Approximate encoded size of a message (value, key, headers, record overhead). */
+function messageBytes(m: Message): number {
+  let n = 32 + byteLength(m.value) + byteLength(m.key);
+  if (m.headers) {
+    for (const [k, v] of Object.entries(m.headers)) {
+      n += k.length +
+        (Array.isArray(v)
+          ? v.reduce((s, x) => s + byteLength(x), 0)
+          : byteLength(v as Message["value"]));
+    }
+  }
+  return n;
+}
+
 /** Buffers messages and sends them in batches, one request at a time. */
 export class BatchingProducer {
   #buffer = new Map<string, Message[]>();
@@ -70,9 +92,28 @@ export class BatchingProducer {
   #kick(): void {
     this.#scheduled = false;
     if (this.#inflight || this.#gate || this.#buffer.size === 0) return;
-    const topicMessages = [...this.#buffer].map(([topic, messages]) => ({ topic, messages }));
-    const count = topicMessages.reduce((n, t) => n + t.messages.length, 0);
-    this.#buffer = new Map();
+    // One request at most MAX_REQUEST_BYTES: a partition's messages become one record batch,
+    // and a batch above the broker's message.max.bytes (1 MiB by default) is refused whole.
+    const topicMessages: Array<{ topic: string; messages: Message[] }> = [];
+    let count = 0;
+    let bytes = 0;
+    for (const [topic, list] of this.#buffer) {
+      let n = 0;
+      while (n < list.length) {
+        const b = messageBytes(list[n]);
+        if (count > 0 && bytes + b > MAX_REQUEST_BYTES) break;
+        bytes += b;
+        count++;
+        n++;
+      }
+      if (n === list.length) {
+        topicMessages.push({ topic, messages: list });
+        this.#buffer.delete(topic);
+      } else {
+        if (n > 0) topicMessages.push({ topic, messages: list.splice(0, n) });
+        break;
+      }
+    }
     this.#inflight = this.sender.sendBatch({ topicMessages, acks: -1 }).then(
       () => {
         this.acked += count;
