@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { ConfigurationError } from "./errors.ts";
 
 /** What a (de)serializer is working on. */
@@ -53,18 +54,23 @@ export interface Deserializer<T> {
 /** Names of the built-in formats. */
 export type FormatName = "json" | "string" | "bytes" | "int" | "double";
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// Buffer (a Uint8Array) is used for UTF-8 because it is about twice as fast as
+// TextEncoder/TextDecoder here, and kafkajs wants Buffers anyway. Decoding is lenient
+// (invalid bytes become U+FFFD), as in Kafka's Java StringDeserializer.
+const utf8Encode = (text: string): Uint8Array => Buffer.from(text, "utf8");
+const looseDecoder = new TextDecoder();
+const utf8Decode = (bytes: Uint8Array): string =>
+  bytes instanceof Buffer ? bytes.toString("utf8") : looseDecoder.decode(bytes);
 
 /** Built-in JSON format (UTF-8). */
 export const jsonFormat: Serializer<unknown> & Deserializer<unknown> = {
   serialize(value) {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`${typeof value} is not JSON-serializable`);
-    return encoder.encode(text);
+    return utf8Encode(text);
   },
   deserialize(bytes) {
-    return JSON.parse(decoder.decode(bytes));
+    return JSON.parse(utf8Decode(bytes));
   },
 };
 
@@ -73,13 +79,13 @@ export const stringFormat: Serializer<unknown> & Deserializer<string> = {
   serialize(value) {
     if (typeof value !== "string") {
       // Keys computed by apps are often numbers; anything else is a mistake worth naming.
-      if (typeof value === "number" || typeof value === "bigint") return encoder.encode(`${value}`);
+      if (typeof value === "number" || typeof value === "bigint") return utf8Encode(`${value}`);
       throw new TypeError(`expected a string, got ${describe(value)}`);
     }
-    return encoder.encode(value);
+    return utf8Encode(value);
   },
   deserialize(bytes) {
-    return decoder.decode(bytes);
+    return utf8Decode(bytes);
   },
 };
 
@@ -87,7 +93,7 @@ export const stringFormat: Serializer<unknown> & Deserializer<string> = {
 export const bytesFormat: Serializer<unknown> & Deserializer<Uint8Array> = {
   serialize(value) {
     if (value instanceof Uint8Array) return value;
-    if (typeof value === "string") return encoder.encode(value);
+    if (typeof value === "string") return utf8Encode(value);
     throw new TypeError(`expected a Uint8Array, got ${describe(value)}`);
   },
   deserialize(bytes) {
