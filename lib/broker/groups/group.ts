@@ -4,8 +4,9 @@
  * States: Empty → PreparingRebalance → CompletingRebalance → Stable, plus Dead once the
  * group is deleted. JoinGroup and SyncGroup are long polls: {@link Group.join} and
  * {@link Group.sync} return promises that settle when the rebalance reaches the point the
- * caller waits for. Follows apache/kafka `GroupCoordinator.scala` (3.8) for dynamic members;
- * `group_instance_id` is accepted but every member is treated as dynamic.
+ * caller waits for. Follows apache/kafka `GroupCoordinator.scala` (3.8) for dynamic members.
+ * Static membership is reduced to one rule: a join carrying a known `group_instance_id` and
+ * no member id replaces (fences) the old member right away.
  *
  * @module
  */
@@ -183,6 +184,7 @@ export class Group {
         this.pendingMembers.set(id, t);
         return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED.code, id));
       }
+      if (req.groupInstanceId !== null) this.#replaceStatic(req.groupInstanceId);
       return this.#addMemberAndRebalance(`${req.clientId}-${crypto.randomUUID()}`, req);
     }
     const pending = this.pendingMembers.get(req.memberId);
@@ -210,6 +212,25 @@ export class Group {
         return Promise.resolve(this.#joinResultFor(member));
       default:
         return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID.code, req.memberId));
+    }
+  }
+
+  /**
+   * A restarted static member (same `group_instance_id`, empty member id) replaces its old
+   * incarnation at once instead of waiting for the old session to time out. The old member id
+   * is fenced; unlike Kafka the group still rebalances (no assignment carry-over).
+   */
+  #replaceStatic(instanceId: string): void {
+    for (const m of this.members.values()) {
+      if (m.groupInstanceId !== instanceId) continue;
+      this.#logger.info(
+        `group ${this.groupId}: static member ${instanceId} rejoined, replacing ${m.memberId}`,
+      );
+      m.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID.code, m.memberId));
+      m.joinWaiter = null;
+      m.syncWaiter?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID.code, assignment: EMPTY });
+      m.syncWaiter = null;
+      this.#removeMember(m);
     }
   }
 

@@ -372,3 +372,29 @@ Deno.test("parked JoinGroup and SyncGroup end with COORDINATOR_NOT_AVAILABLE on 
     await c.close();
   });
 });
+
+Deno.test("a restarted static member replaces its old incarnation without waiting for its session", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const old = await c.join(req({ groupInstanceId: "inst-1", requireKnownMemberId: true }));
+    assert.equal(old.errorCode, 0, "static members skip MEMBER_ID_REQUIRED");
+    await c.sync("g", old.generationId, old.memberId, []);
+    // inst-2 joining starts a rebalance that would wait for inst-1's old member id...
+    const other = c.join(req({ groupInstanceId: "inst-2" }));
+    assert.equal(await settled(other), false);
+    // ...until inst-1 comes back under a new member id and replaces it.
+    const fresh = await c.join(req({ groupInstanceId: "inst-1" }));
+    assert.equal(fresh.errorCode, 0);
+    const o = await other;
+    assert.equal(o.errorCode, 0);
+    assert.notEqual(fresh.memberId, old.memberId);
+    const leader = o.leader === o.memberId ? o : fresh;
+    assert.equal(leader.members.length, 2, "old incarnation gone, nothing waited for it");
+    assert.deepEqual(
+      leader.members.map((m) => m.groupInstanceId).sort(),
+      ["inst-1", "inst-2"],
+    );
+    assert.equal(c.heartbeat("g", fresh.generationId, old.memberId), 25);
+    await c.close();
+  });
+});
