@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { command as reset, parseTarget } from "../../lib/cli/reset.ts";
+import { kafkaFor } from "../../lib/cli/_kafka.ts";
+import { withBroker } from "./_broker.ts";
+import { runCommand, withTempDir } from "./_helpers.ts";
+
+Deno.test("parseTarget: earliest, latest, epoch ms, ISO; anything else is a usage error", () => {
+  assert.deepEqual(parseTarget(undefined), { kind: "earliest" });
+  assert.deepEqual(parseTarget("latest"), { kind: "latest" });
+  assert.deepEqual(parseTarget("1715254400000"), { kind: "time", ms: 1715254400000 });
+  assert.deepEqual(parseTarget("2024-05-09T11:33:20Z"), { kind: "time", ms: 1715254400000 });
+  assert.throws(() => parseTarget("yesterday"), /--to "yesterday"/);
+});
+
+Deno.test("sa reset moves a stopped group's offsets and clears its state; refuses a running group", async () => {
+  await withTempDir((dir) =>
+    withBroker(async (address) => {
+      const b = ["--broker", address];
+      const kafka = kafkaFor(address);
+      const admin = kafka.admin();
+      await admin.connect();
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let i = 0; i < 4; i++) {
+        await producer.send({
+          topic: "t",
+          messages: [{ value: `v${i}`, timestamp: String(1000 * (i + 1)) }],
+        });
+      }
+      await producer.disconnect();
+      await admin.setOffsets({
+        groupId: "odo",
+        topic: "t",
+        partitions: [{ partition: 0, offset: "4" }],
+      });
+      const committed = async () =>
+        Number(
+          (await admin.fetchOffsets({ groupId: "odo", topics: ["t"] }))[0].partitions[0].offset,
+        );
+      try {
+        const state = join(dir, ".sa", "state", "odometer", "odo", "default", "t", "0");
+        Deno.mkdirSync(state, { recursive: true });
+        Deno.writeTextFileSync(join(state, "state.sqlite"), "x");
+
+        let r = await runCommand(reset, ["odo", ...b, "--dry-run", "--clear-state"], dir);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /would reset odo on t: \[0\]=0/);
+        assert.match(r.stdout, /would delete state .*odometer\/odo/);
+        assert.equal(await committed(), 4);
+
+        r = await runCommand(reset, ["odo", ...b, "--clear-state"], dir);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(await committed(), 0);
+        assert.throws(() => Deno.statSync(join(dir, ".sa", "state", "odometer", "odo")));
+
+        // (each real reset takes ~5 s: kafkajs' setOffsets waits for one fetch of a paused consumer)
+        r = await runCommand(reset, ["odo", ...b, "--to", "2500"], dir);
+        assert.equal(await committed(), 2, r.stderr);
+
+        r = await runCommand(reset, ["nobody", ...b], dir);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /has no committed offsets; name the topics with --topic/);
+
+        const consumer = kafka.consumer({
+          groupId: "odo",
+          sessionTimeout: 6000,
+          heartbeatInterval: 500,
+          maxWaitTimeInMs: 100,
+        });
+        await consumer.connect();
+        const joined = new Promise<void>((resolve) =>
+          consumer.on(consumer.events.GROUP_JOIN, () => resolve())
+        );
+        await consumer.subscribe({ topic: "t" });
+        await consumer.run({ eachMessage: async () => {} });
+        await joined;
+        r = await runCommand(reset, ["odo", ...b], dir);
+        await consumer.disconnect();
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /consumer group "odo" is running .*stop its app first/);
+      } finally {
+        await admin.disconnect();
+      }
+    })
+  );
+});
