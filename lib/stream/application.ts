@@ -81,7 +81,7 @@ export interface ApplicationOptions {
   commitEvery?: number;
   /** `"at-least-once"` (default) or `"exactly-once"`. */
   processingGuarantee?: "at-least-once" | "exactly-once";
-  /** Directory of durable state stores (default `state`). */
+  /** Directory of durable state stores (default: `SA_STATE_DIR`, set by `sa run`/`sa up`, else `state`). */
   stateDir?: string;
   /** Back state stores with changelog topics (default true). */
   useChangelogTopics?: boolean;
@@ -199,7 +199,8 @@ export class Application {
     // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
     // unless a dataframe declares a store.
     this.state = options.stateBackend ?? new DurableStateBackend({
-      stateDir: options.stateDir ?? "state",
+      stateDir: options.stateDir ?? readEnv("SA_STATE_DIR") ??
+        readEnv("Quix__Deployment__State__Path") ?? "state",
       group: this.consumerGroup,
       useChangelogTopics: options.useChangelogTopics,
       logger: this.logger,
