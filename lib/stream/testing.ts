@@ -182,9 +182,17 @@ export class TestApp {
     const tp = `${topic}:${partition}`;
     if (this.#assigned.has(tp)) return;
     this.#assigned.add(tp);
-    // The in-memory backend resolves synchronously; durable backends must be assigned first
-    // with `await app.state.assign(...)` before pushing.
+    // The in-memory backend is ready synchronously; durable backends need `await app.assign()`.
     void this.state.assign(topic, partition);
+  }
+
+  /** Assigns a partition and waits for its stores (needed before `push` with durable backends). */
+  async assign(topic: Topic<unknown, unknown> | string, partition = 0): Promise<void> {
+    const name = typeof topic === "string" ? topic : topic.name;
+    const tp = `${name}:${partition}`;
+    if (this.#assigned.has(tp)) return;
+    await this.state.assign(name, partition);
+    this.#assigned.add(tp);
   }
 
   /**
