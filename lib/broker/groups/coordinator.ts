@@ -77,6 +77,21 @@ type OffsetRecord =
   | { g: string; del: true }
   | { g: string; pt: string };
 
+const isInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
+
+function validOffsetRecord(r: unknown): string | null {
+  const o = r as Record<string, unknown>;
+  if (typeof o !== "object" || o === null || typeof o.g !== "string") {
+    return "not an offsets record (no group id)";
+  }
+  if ("del" in o) return o.del === true ? null : `"del" must be true`;
+  if ("pt" in o) return typeof o.pt === "string" ? null : `"pt" must be a string`;
+  if (typeof o.t !== "string" || !isInt(o.p) || !isInt(o.o) || !isInt(o.ts)) {
+    return "offset record needs string t and integer p, o, ts";
+  }
+  return typeof o.m === "string" ? null : `"m" must be a string`;
+}
+
 interface Stored {
   offset: number;
   metadata: string;
@@ -133,6 +148,7 @@ export class GroupCoordinator {
       path: `${opts.dataDir}/__groups/offsets.jsonl`,
       logger,
       sync: opts.fsync ?? "always",
+      validate: validOffsetRecord,
       replay: (r) => {
         if ("del" in r) {
           offsets.delete(r.g);

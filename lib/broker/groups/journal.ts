@@ -28,6 +28,11 @@ export interface JournalOptions<R> {
   /** Called for every valid record found on open, in file order. */
   replay: (record: R) => void;
   /**
+   * Checks a parsed record's shape; a returned message means the record is skipped and logged
+   * with its line number (it is valid JSON, so later records are still trusted).
+   */
+  validate?: (record: unknown) => string | null;
+  /**
    * "always": fdatasync before an append resolves (default); "interval": a background
    * fdatasync every {@link JOURNAL_SYNC_INTERVAL_MS}; "never": only on close.
    */
@@ -109,7 +114,12 @@ export class Journal<R> {
         );
         break;
       }
-      opts.replay(rec);
+      const problem = opts.validate?.(rec) ?? null;
+      if (problem !== null) {
+        opts.logger.warn(`${opts.path}:${lineNo}: ${problem}, record skipped`);
+      } else {
+        opts.replay(rec);
+      }
       count++;
       good = nl + 1;
     }

@@ -91,6 +91,40 @@ interface TxnRecord {
   offsets?: Record<string, OffsetEntry[]>;
 }
 
+const STATES = new Set<string>([
+  "Empty",
+  "Ongoing",
+  "PrepareCommit",
+  "PrepareAbort",
+  "CompleteCommit",
+  "CompleteAbort",
+]);
+
+function validTxnRecord(r: unknown): string | null {
+  const o = r as Record<string, unknown>;
+  if (typeof o !== "object" || o === null || typeof o.id !== "string") {
+    return "not a transaction record (no id)";
+  }
+  const int = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
+  if (!int(o.pid) || !int(o.epoch) || !int(o.timeoutMs)) {
+    return `transaction ${o.id}: pid, epoch and timeoutMs must be integers`;
+  }
+  if (typeof o.state !== "string" || !STATES.has(o.state)) {
+    return `transaction ${o.id}: unknown state ${JSON.stringify(o.state)}`;
+  }
+  const parts = o.partitions;
+  if (
+    !Array.isArray(parts) ||
+    !parts.every((p) => Array.isArray(p) && typeof p[0] === "string" && int(p[1]))
+  ) {
+    return `transaction ${o.id}: partitions must be [topic, partition] pairs`;
+  }
+  if (!Array.isArray(o.groups) || !o.groups.every((g) => typeof g === "string")) {
+    return `transaction ${o.id}: groups must be strings`;
+  }
+  return null;
+}
+
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const unkey = (k: string): [string, number] => {
   const i = k.lastIndexOf("\u0000");
@@ -136,6 +170,7 @@ export class TransactionCoordinator {
       path: `${dir}/transactions.jsonl`,
       logger,
       sync: opts.fsync ?? "always",
+      validate: validTxnRecord,
       replay: (r) => records.set(r.id, r),
     });
     const c = new TransactionCoordinator(ids, journal, opts, logger);

@@ -398,3 +398,29 @@ Deno.test("a restarted static member replaces its old incarnation without waitin
     await c.close();
   });
 });
+
+Deno.test("a well-formed but invalid offsets record is skipped with its line number", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/__groups`, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/__groups/offsets.jsonl`,
+      [
+        '{"g":"g","t":"a","p":0,"o":5,"m":"","ts":1}',
+        '{"g":"g","t":"a","p":"zero","o":6,"m":"","ts":1}',
+        '{"g":"g","t":"a","p":1,"o":7,"m":"","ts":1}',
+        "",
+      ].join("\n"),
+    );
+    const lines: string[] = [];
+    const logger = new Logger("test", "INFO", (l) => lines.push(l));
+    const c = await GroupCoordinator.open({ dataDir: dir, logger, timers: new ManualTimers() });
+    assert.deepEqual(
+      c.fetchOffsets("g", [{ topic: "a", partition: 0 }, { topic: "a", partition: 1 }]).map((o) =>
+        o.offset
+      ),
+      [5, 7],
+    );
+    assert.ok(lines.some((l) => l.includes("offsets.jsonl:2:") && l.includes("skipped")));
+    await c.close();
+  });
+});
