@@ -55,14 +55,19 @@ export class Connection {
     } catch (err) {
       if (this.closed) {
         reason = "broker shutting down";
-      } else if (err instanceof ProtocolError) {
-        reason = `protocol error: ${err.message}`;
-        this.logger.warn(`closing connection from ${this.clientAddress}: ${err.message}`);
       } else if (isDisconnect(err)) {
         reason = `client disconnected (${(err as Error).name})`;
       } else {
-        reason = `internal error: ${errorText(err)}`;
-        this.logger.error(`closing connection from ${this.clientAddress}: ${errorText(err)}`);
+        if (err instanceof ProtocolError) {
+          reason = `protocol error: ${err.message}`;
+          this.logger.warn(`closing connection from ${this.clientAddress}: ${err.message}`);
+        } else {
+          reason = `internal error: ${errorText(err)}`;
+          this.logger.error(`closing connection from ${this.clientAddress}: ${errorText(err)}`);
+        }
+        // Answers to the requests before the bad one still go out, as Kafka would have sent
+        // them before reading further.
+        await this.writeChain;
       }
     } finally {
       this.close();

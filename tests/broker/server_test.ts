@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { withBroker } from "./apis/_golden.ts";
+import { buildBatch } from "../../lib/broker/protocol/record_batch.ts";
+import { setupProduce, withBroker } from "./apis/_golden.ts";
 import { arr, i16, i32, i64, i8, request, str, WireClient } from "./apis/_wire.ts";
 
 /** Waits until a log line matches, so assertions do not race the connection's close. */
@@ -130,4 +131,32 @@ Deno.test("closing the broker ends every connection", async () => {
   });
   assert.equal(await client!.receive(), null);
   client!.close();
+});
+
+Deno.test("responses to requests before a bad one are delivered before the close", async () => {
+  await withBroker(async (c) => {
+    // A response big enough to need several socket writes, then a request that closes.
+    const value = new Uint8Array(900_000).fill(7);
+    await setupProduce(c, "big", 0, buildBatch([{ value }], { baseTimestamp: 1 }));
+    const fetch = request(1, 4, 2, [
+      ...i32(-1),
+      ...i32(0),
+      ...i32(1),
+      ...i32(8 << 20),
+      ...i8(0),
+      ...arr([[...str("big"), ...arr([[...i32(0), ...i64(0), ...i64(-1), ...i32(8 << 20)]])]]),
+    ]);
+    // Several large responses queue up while the client is not reading yet.
+    const frames = [apiVersions(1), fetch, fetch, fetch, fetch, fetch, request(999, 0, 3, [])];
+    await c.send(new Uint8Array(frames.flatMap((f) => [...f])));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(corrOf((await c.receive())!), 1);
+    for (let i = 0; i < 5; i++) {
+      const big = await c.receive();
+      assert.ok(big !== null, `fetch response ${i} was cut off by the close`);
+      assert.equal(corrOf(big), 2);
+      assert.ok(big.length > 900_000, `fetch response of ${big.length} bytes`);
+    }
+    assert.equal(await c.receive(), null);
+  });
 });
