@@ -73,7 +73,10 @@ Deno.test("generateCompose: broker, console, topics, one service per deployment 
   assert.equal(compose.services.paused.deploy.replicas, 0);
   return Promise.all([
     assertGolden("compose_golden/docker-compose.yml.golden", files["compose/docker-compose.yml"]),
-    assertGolden("compose_golden/normalize.Dockerfile.golden", files["compose/normalize.Dockerfile"]),
+    assertGolden(
+      "compose_golden/normalize.Dockerfile.golden",
+      files["compose/normalize.Dockerfile"],
+    ),
   ]).then(() => {});
 });
 
