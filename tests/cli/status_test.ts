@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { command as down } from "../../lib/cli/down.ts";
+import { command as status } from "../../lib/cli/status.ts";
+import { command as logs } from "../../lib/cli/logs.ts";
+import { runCommand, withTempDir } from "./_helpers.ts";
+
+/** A pid that is not running: a child that already exited. */
+async function deadPid(): Promise<number> {
+  const child = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("sa down / sa status when nothing runs", async () => {
+  await withTempDir(async (dir) => {
+    const d = await runCommand(down, [], dir);
+    assert.equal(d.code, 0);
+    assert.match(d.stdout, /nothing to stop/);
+    const s = await runCommand(status, [], dir);
+    assert.equal(s.code, 3);
+    assert.match(s.stdout, /sa up: not running/);
+  });
+});
+
+Deno.test("sa down / sa status with a stale pid file", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, ".sa"));
+    const pid = await deadPid();
+    await Deno.writeTextFile(join(dir, ".sa/sa.pid"), `${pid}\n`);
+    const s = await runCommand(status, [], dir);
+    assert.equal(s.code, 3);
+    assert.match(s.stdout, new RegExp(`stale pid file for ${pid}`));
+    const d = await runCommand(down, [], dir);
+    assert.equal(d.code, 0);
+    assert.match(d.stdout, /was not running; removed the stale pid file/);
+    await assert.rejects(Deno.stat(join(dir, ".sa/sa.pid")), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("sa logs: prints a log, its tail, and lists the names it knows", async () => {
+  await withTempDir(async (dir) => {
+    const none = await runCommand(logs, ["normalize"], dir);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no logs in .*: start the pipeline with `sa up`/);
+    await Deno.mkdir(join(dir, ".sa/logs"), { recursive: true });
+    await Deno.writeTextFile(join(dir, ".sa/logs/normalize.log"), "a\nb\nc\n");
+    await Deno.writeTextFile(join(dir, ".sa/logs/replay.log"), "r\n");
+    assert.equal((await runCommand(logs, ["normalize"], dir)).stdout, "a\nb\nc\n");
+    assert.equal((await runCommand(logs, ["normalize", "-n", "2"], dir)).stdout, "b\nc\n");
+    const unknown = await runCommand(logs, ["nope"], dir);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no log named "nope"; available: normalize, replay/);
+    const missing = await runCommand(logs, [], dir);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /available: normalize, replay/);
+  });
+});
+
+Deno.test("sa logs -f follows appended lines until stopped", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, ".sa/logs"), { recursive: true });
+    const file = join(dir, ".sa/logs/app.log");
+    await Deno.writeTextFile(file, "first\n");
+    const ctl = new AbortController();
+    const out: string[] = [];
+    const running = logs.run(["app", "-f"], {
+      cwd: dir,
+      env: {},
+      stdout: (t) => void out.push(t),
+      stderr: () => {},
+      isTty: false,
+      signal: ctl.signal,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await Deno.writeTextFile(file, "second\n", { append: true });
+    const end = Date.now() + 5000;
+    while (!out.join("").includes("second") && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    ctl.abort();
+    assert.equal(await running, 0);
+    assert.equal(out.join(""), "first\nsecond\n");
+  });
+});
