@@ -53,6 +53,9 @@ Options:
   -p, --port <n>            Broker port (default 19092; 0 picks a free one)
   -b, --broker <host:port>  Use this running broker instead of starting the embedded one
   -d, --detach              Run in the background (see sa status, sa logs, sa down)
+      --docker              Run the pipeline with Docker instead: writes compose/ (sa compose)
+                            and runs docker-compose up --build (Redpanda, Console, one
+                            container per deployment)
       --log-level <level>   Broker log level: DEBUG, INFO, WARN (default), ERROR
   -h, --help                Show this help
 
@@ -69,6 +72,7 @@ interface UpOptions {
   port: number;
   externalBroker?: string;
   detach: boolean;
+  docker: boolean;
   logLevel: LogLevel;
 }
 
@@ -78,6 +82,7 @@ function parse(argv: string[]): UpOptions {
     "broker-port": { type: "string" },
     broker: { type: "string", short: "b" },
     detach: { type: "boolean", short: "d" },
+    docker: { type: "boolean" },
     "log-level": { type: "string" },
   });
   if (p.positionals.length) {
@@ -94,7 +99,13 @@ function parse(argv: string[]): UpOptions {
   }
   const port = int(p, "port") ?? int(p, "broker-port") ?? 19092;
   if (port > 65535) throw new CliError(`--port must be at most 65535, not ${port}`, 2);
-  return { port, externalBroker: str(p, "broker"), detach: flag(p, "detach"), logLevel };
+  return {
+    port,
+    externalBroker: str(p, "broker"),
+    detach: flag(p, "detach"),
+    docker: flag(p, "docker"),
+    logLevel,
+  };
 }
 
 async function openPipeline(cwd: string): Promise<Pipeline> {
@@ -199,6 +210,63 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
   );
 }
 
+/** Which compose front end is installed: `docker-compose` (v1) or `docker compose`. */
+async function composeTool(): Promise<{ cmd: string; args: string[] } | null> {
+  for (const [cmd, args] of [["docker-compose", []], ["docker", ["compose"]]] as const) {
+    try {
+      const out = await new Deno.Command(cmd, {
+        args: [...args, "version"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (out.success) return { cmd, args: [...args] };
+    } catch {
+      // not installed
+    }
+  }
+  return null;
+}
+
+/** `sa up --docker`: generate compose/ with `sa compose`, then `docker-compose up --build`. */
+async function upDocker(pipeline: Pipeline, opts: UpOptions, env: CliEnv): Promise<number> {
+  const { command: compose } = await import("./compose.ts");
+  const code = await compose.run([], { ...env, cwd: pipeline.dir });
+  if (code !== 0) return code;
+  const tool = await composeTool();
+  if (!tool) {
+    throw new CliError(
+      "neither docker-compose nor `docker compose` is installed; run `sa up` without --docker " +
+        "(no Docker needed)",
+    );
+  }
+  const file = join(pipeline.dir, "compose", "docker-compose.yml");
+  const args = [...tool.args, "-f", file, "up", "--build", ...(opts.detach ? ["-d"] : [])];
+  env.stderr(`sa up: ${tool.cmd} ${args.join(" ")}\n`);
+  const child = new Deno.Command(tool.cmd, {
+    args,
+    cwd: pipeline.dir,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const onAbort = () => {
+    try {
+      child.kill("SIGINT");
+    } catch { /* exited */ }
+  };
+  env.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const st = await child.status;
+    if (st.success || env.signal.aborted) return 0;
+    throw new CliError(
+      `${tool.cmd} exited with code ${st.code}: is the Docker engine running? ` +
+        "`sa up` without --docker runs the same pipeline with no Docker at all",
+    );
+  } finally {
+    env.signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /** Appends lines to a file, synchronously so that nothing is lost on a crash. */
 class LogFile {
   #file: Deno.FsFile;
@@ -219,6 +287,7 @@ class LogFile {
 async function up(argv: string[], env0: CliEnv): Promise<number> {
   const opts = parse(argv);
   const pipeline = await openPipeline(env0.cwd);
+  if (opts.docker) return upDocker(pipeline, opts, env0);
   const paths = saPaths(pipeline.dir);
   await ensureNotRunning(paths);
   if (opts.detach) return detach(argv, env0, paths);

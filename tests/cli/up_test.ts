@@ -137,3 +137,17 @@ Deno.test("sa up: a busy port is a clear error that suggests --port 0", async ()
     }
   });
 });
+
+Deno.test("sa up --docker writes compose/ and hands over to docker-compose", async () => {
+  await withTempDir(async (dir) => {
+    await copyProject(dir);
+    const r = await runCommand(up, ["--docker"], dir);
+    for (const f of ["docker-compose.yml", "replay.Dockerfile", "normalize.Dockerfile"]) {
+      assert.ok((await Deno.stat(join(dir, "compose", f))).isFile, f);
+    }
+    if (r.code !== 0) {
+      // No Docker engine (or no compose tool) here: the message says what to do instead.
+      assert.match(r.stderr, /sa up` without --docker|runs the same pipeline with no Docker/);
+    }
+  });
+});
