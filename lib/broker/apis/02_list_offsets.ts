@@ -8,7 +8,8 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { errorInfo } from "./_errors.ts";
 import type { ApiHandler } from "./_types.ts";
 
 const LATEST = -1;
@@ -65,8 +66,7 @@ export const handler: ApiHandler = {
           const found = log.offsetForTimestamp(p.timestamp);
           return found ? ok(found.offset, found.timestamp) : ok(-1, -1);
         } catch (err) {
-          if (err instanceof KafkaError) return fail(err.info);
-          throw err;
+          return fail(errorInfo(err, ctx, `ListOffsets ${t.name}-${p.partition}`));
         }
       }),
     }));

@@ -5,7 +5,8 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { errorInfo } from "./_errors.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The DeleteTopics handler. */
@@ -25,8 +26,7 @@ export const handler: ApiHandler = {
         logger.info(`deleted topic ${name} for ${ctx.clientAddress}`);
         return { name, error: ErrorCode.NONE };
       } catch (err) {
-        if (err instanceof KafkaError) return { name, error: err.info };
-        throw err;
+        return { name, error: errorInfo(err, ctx, `DeleteTopics ${name}`) };
       }
     });
     const w = new Writer(32 + names.length * 32);

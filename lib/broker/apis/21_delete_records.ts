@@ -5,7 +5,8 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { errorInfo } from "./_errors.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The DeleteRecords handler. */
@@ -35,10 +36,8 @@ export const handler: ApiHandler = {
             error: ErrorCode.NONE,
           };
         } catch (err) {
-          if (err instanceof KafkaError) {
-            return { partition: p.partition, low: -1, error: err.info };
-          }
-          throw err;
+          const error = errorInfo(err, ctx, `DeleteRecords ${t.name}-${p.partition}`);
+          return { partition: p.partition, low: -1, error };
         }
       }),
     }));

@@ -8,9 +8,10 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { errorInfo, errorMessage } from "./_errors.ts";
 import type { BrokerState } from "../state.ts";
-import type { ApiHandler } from "./_types.ts";
+import type { ApiHandler, RequestContext } from "./_types.ts";
 
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
@@ -66,11 +67,12 @@ function brokerConfigs(broker: BrokerState): Entry[] {
 }
 
 function describe(
-  broker: BrokerState,
+  ctx: RequestContext,
   type: number,
   name: string,
   keys: string[] | null,
 ): Result {
+  const broker = ctx.broker;
   const fail = (error: ErrorInfo, message: string): Result => ({
     error,
     message,
@@ -89,8 +91,7 @@ function describe(
         source: c.isDefault ? SOURCE_DEFAULT : SOURCE_DYNAMIC_TOPIC,
       }));
     } catch (err) {
-      if (err instanceof KafkaError) return fail(err.info, err.message);
-      throw err;
+      return fail(errorInfo(err, ctx, `DescribeConfigs ${name}`), errorMessage(err));
     }
   } else if (type === RESOURCE_BROKER) {
     if (name !== "" && name !== String(broker.config.nodeId)) {
@@ -127,7 +128,7 @@ export const handler: ApiHandler = {
       keys: r.nullableArray((r) => r.string()),
     }));
     const synonyms = v >= 1 ? body.bool() : false;
-    const results = resources.map((res) => describe(ctx.broker, res.type, res.name, res.keys));
+    const results = resources.map((res) => describe(ctx, res.type, res.name, res.keys));
 
     const w = new Writer(256);
     w.int32(0); // throttle_time_ms

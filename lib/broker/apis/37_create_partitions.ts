@@ -4,7 +4,8 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { errorInfo, errorMessage } from "./_errors.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The CreatePartitions handler. */
@@ -57,8 +58,7 @@ export const handler: ApiHandler = {
         }
         return { name: t.name, error: ErrorCode.NONE, message: null };
       } catch (err) {
-        if (err instanceof KafkaError) return fail(err.info, err.message);
-        throw err;
+        return fail(errorInfo(err, ctx, `CreatePartitions ${t.name}`), errorMessage(err));
       }
     });
     const w = new Writer(64 + results.length * 64);

@@ -35,14 +35,16 @@ export function resolveTopic(
     );
     return info;
   } catch (err) {
-    if (err instanceof KafkaError) {
-      // Two requests racing to create the same topic: the loser uses the winner's topic.
-      if (err.code === ErrorCode.TOPIC_ALREADY_EXISTS.code) {
-        return broker.logs.getTopic(name) ?? err.info;
-      }
-      return err.info;
+    if (err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS.code) {
+      // Created meanwhile (the storage is shared): use it.
+      return broker.logs.getTopic(name) ?? err.info;
     }
-    throw err;
+    if (err instanceof KafkaError) return err.info;
+    broker.logger.error(
+      `auto-creating topic ${name} for ${clientAddress} failed: ` +
+        `${err instanceof Error ? err.message : String(err)}`,
+    );
+    return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
 }
 
