@@ -143,7 +143,8 @@ export function updatePipelineText(
   if (undeclared.length) throw new UndeclaredVariableError(undeclared);
 
   // Topics every deployment reads or writes, in order of first use.
-  const interim = parsePipeline(doc.toString({ lineWidth: 0 }), file);
+  const style = detectStyle(text);
+  const interim = parsePipeline(doc.toString(style), file);
   const byApp = new Map(opts.apps.map((a) => [a.name, a]));
   const used: string[] = [];
   for (const d of interim.deployments) {
@@ -173,7 +174,7 @@ export function updatePipelineText(
     }
   }
 
-  const out = doc.toString({ lineWidth: 0 });
+  const out = restoreOriginalLines(text, doc.toString(style));
   const pipeline = parsePipeline(out, file);
   for (const d of pipeline.deployments) {
     const app = byApp.get(d.name);
@@ -266,4 +267,49 @@ function samePath(a: unknown, b: string): boolean {
   if (typeof a !== "string") return false;
   const norm = (p: string) => p.replace(/^\.\//, "").replace(/\/$/, "");
   return norm(a) === norm(b);
+}
+
+/** Serialization options matching the file: its indentation and sequence style. */
+function detectStyle(text: string): { lineWidth: number; indent: number; indentSeq: boolean } {
+  const lines = text.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
+  let indent = 0;
+  for (const l of lines) {
+    const n = l.length - l.trimStart().length;
+    if (n > 0 && (indent === 0 || n < indent)) indent = n;
+  }
+  // `key:` followed by `- item` at the same column means sequences are not indented.
+  let indentSeq = true;
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const a = lines[i];
+    const b = lines[i + 1];
+    const col = (l: string) => l.length - l.trimStart().length;
+    if (/:\s*(#.*)?$/.test(a) && b.trimStart().startsWith("- ") && col(a) === col(b)) {
+      indentSeq = false;
+      break;
+    }
+  }
+  return { lineWidth: 0, indent: Math.min(Math.max(indent || 2, 2), 8), indentSeq };
+}
+
+/**
+ * The yaml library re-prints every line it keeps, normalizing spacing (before a comment,
+ * trailing blanks). Lines equal to an original line up to that spacing are replaced by the
+ * original, in order, so untouched lines stay byte for byte.
+ */
+export function restoreOriginalLines(original: string, printed: string): string {
+  const norm = (l: string) => l.replace(/\s+#/g, " #").replace(/\s+$/, "");
+  const orig = original.split("\n");
+  const origNorm = orig.map(norm);
+  let j = 0;
+  const out = printed.split("\n").map((line) => {
+    const n = norm(line);
+    for (let k = j; k < orig.length; k++) {
+      if (origNorm[k] === n) {
+        j = k + 1;
+        return orig[k];
+      }
+    }
+    return line;
+  });
+  return out.join("\n");
 }

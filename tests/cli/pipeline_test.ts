@@ -60,14 +60,12 @@ Deno.test("sa pipeline update keeps comments and formatting, adds apps and topic
     );
     const text = await Deno.readTextFile(join(dir, "sa.yaml"));
     await assertGolden("pipeline/update_commented.yaml", text);
-    // Every line of the original survives, in order; only the spacing before a trailing
-    // comment is normalized to one space (the yaml library prints comments that way).
-    const norm = (l: string) => l.replace(/\s+#/, " #");
-    const lines = text.split("\n").map(norm);
+    // Every line of the original survives verbatim, in order (spacing before comments too).
+    const lines = text.split("\n");
     let at = 0;
-    for (const line of COMMENTED.trimEnd().split("\n").map(norm)) {
+    for (const line of COMMENTED.trimEnd().split("\n")) {
       at = lines.indexOf(line, at);
-      assert(at >= 0, `line lost or reordered: ${line}`);
+      assert(at >= 0, `line lost, changed or reordered: ${line}`);
     }
     const p = await loadPipeline(join(dir, "sa.yaml"));
     assert.deepEqual(p.deployments.map((d) => [d.name, d.replicas]), [["normalize", 3], [
@@ -86,6 +84,51 @@ Deno.test("sa pipeline update keeps comments and formatting, adds apps and topic
     assert.equal(again.stdout, "sa.yaml is up to date\n");
     assert.equal(await Deno.readTextFile(join(dir, "sa.yaml")), text);
   });
+});
+
+Deno.test("sa pipeline update follows the file's indentation and sequence style", async () => {
+  const styles = [
+    `metadata:
+    version: 1.0
+deployments:
+    - name: replay    # four-space indentation
+      application: apps/replay.ts
+      variables:
+          - name: output
+            value: raw-data
+topics:
+    - name: raw-data
+`,
+    `metadata:
+  version: 1.0
+deployments:
+- name: replay    # unindented lists
+  application: apps/replay.ts
+  variables:
+  - name: output
+    value: raw-data
+topics:
+- name: raw-data
+`,
+  ];
+  for (const original of styles) {
+    await withTempDir(async (dir) => {
+      await apps(dir);
+      await Deno.writeTextFile(join(dir, "sa.yaml"), original);
+      const r = await runCommand(command, ["update", "replay"], dir);
+      assert.equal(r.code, 0, r.stderr);
+      const text = await Deno.readTextFile(join(dir, "sa.yaml"));
+      const lines = text.split("\n");
+      let at = 0;
+      for (const line of original.trimEnd().split("\n")) {
+        at = lines.indexOf(line, at);
+        assert(at >= 0, `line lost, changed or reordered: ${line}\n${text}`);
+      }
+      // The added variable is laid out like its sibling.
+      const sibling = original.split("\n").find((l) => l.includes("- name: output"))!;
+      assert(text.includes(sibling.replace("output", "speed")), text);
+    });
+  }
 });
 
 Deno.test("sa pipeline update creates sa.yaml when missing and fills an init-style file", async () => {
