@@ -670,8 +670,23 @@ class Runner {
       payload.resolveOffset(String(last));
       count = 0;
     };
+    let sinceYield = 0;
+    let lastYield = performance.now();
     for (const m of batch.messages) {
       if (this.#stopping || !payload.isRunning() || payload.isStale()) break;
+      // A long synchronous run would hold back outputs, heartbeats and commits until the
+      // whole batch is done: every ~50 ms, let the producer send and checkpoint if due.
+      if (++sinceYield >= 64) {
+        sinceYield = 0;
+        if (performance.now() - lastYield >= 50) {
+          record();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          await payload.heartbeat().catch(() => {});
+          if (checkpoint.due()) await this.#commit("interval");
+          lastYield = performance.now();
+          if (this.#stopping || !payload.isRunning() || payload.isStale()) break;
+        }
+      }
       const offset = Number(m.offset);
       ctx.topic = topicName;
       ctx.partition = partition;

@@ -1,0 +1,87 @@
+import { assert } from "../_assert.ts";
+import { Application } from "../../../lib/stream/application.ts";
+import { MemoryStateBackend } from "../../../lib/stream/state/memory.ts";
+import { committedOffsets, readTopic, silent, startTestBroker, waitFor } from "./_util.ts";
+import { Kafka, logLevel } from "kafkajs";
+
+const N = 2000;
+const fixture = new URL("./fixtures/crash_app.ts", import.meta.url).pathname;
+
+async function outputCount(address: string): Promise<number> {
+  const admin = new Kafka({ brokers: [address], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = await admin.listTopics();
+    if (!topics.includes("crash-out")) return 0;
+    return (await admin.fetchTopicOffsets("crash-out")).reduce((s, p) => s + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function spawnApp(address: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      new URL("../../../deno.json", import.meta.url).pathname,
+      fixture,
+      address,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test({
+  name: "kill -9 mid-stream, restart: every output row is present (at-least-once)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    try {
+      const seed = new Application({
+        brokerAddress: broker.address,
+        logLevel: "SILENT",
+        stateBackend: new MemoryStateBackend(),
+      });
+      const producer = await seed.getProducer();
+      for (let n = 0; n < N; n++) {
+        producer.produce(seed.topic<{ n: number }>("crash-in"), { value: { n } });
+      }
+      await producer.close();
+
+      const first = spawnApp(broker.address);
+      await waitFor(
+        async () => (await outputCount(broker.address)) >= N / 4,
+        30000,
+        "first run to get going",
+      );
+      first.kill("SIGKILL");
+      const status = await first.status;
+      assert(!status.success, "the first run was killed");
+      const killedAt = await outputCount(broker.address);
+      assert(killedAt < N, `killed too late (${killedAt} rows)`);
+
+      const second = spawnApp(broker.address);
+      try {
+        // Offsets are committed only after their outputs are acknowledged: once all input is
+        // committed, every output must be in the topic.
+        await waitFor(
+          async () => (await committedOffsets(broker.address, "crash", "crash-in"))[0] === N,
+          40000,
+          "the restarted app to commit all input",
+        );
+      } finally {
+        second.kill("SIGTERM");
+        await second.status;
+      }
+      const rows = await readTopic(broker.address, "crash-out", N, 3000);
+      const values = new Set(rows.map((r) => JSON.parse(r.value!).n));
+      for (let n = 0; n < N; n++) assert(values.has(n), `row ${n} lost`);
+    } finally {
+      await broker.close();
+    }
+  },
+});
