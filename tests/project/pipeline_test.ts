@@ -194,3 +194,73 @@ Deno.test("resolveAppEntry: module path, folder main.ts, app.yaml runEntryPoint"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a Quix quix.yaml (cloud keys, folder apps with app.yaml) loads", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "csv data source"));
+    await Deno.writeTextFile(
+      join(dir, "csv data source", "app.yaml"),
+      "name: CSV data source\nlanguage: python\nvariables: []\ndockerfile: dockerfile\nrunEntryPoint: main.ts\ndefaultFile: main.ts\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "quix.yaml"),
+      `# Quix Project Descriptor
+metadata:
+  version: 1.0
+
+deployments:
+  - name: CSV data source
+    application: csv data source
+    deploymentType: Job
+    version: latest
+    resources:
+      cpu: 200
+      memory: 200
+      replicas: 1
+    group: data-sources
+    workspaceIds: [ws-1]
+    publicAccess: { enabled: false, urlPrefix: csv }
+    state: { enabled: true, size: 1 }
+    variables:
+      - name: output
+        inputType: OutputTopic
+        description: Name of the output topic to write into
+        required: true
+        value: csv-data
+      - name: api_key
+        inputType: Secret
+        required: true
+        secretKey: data-source-api-key
+topics:
+  - name: csv-data
+    persisted: false
+    configuration:
+      partitions: 2
+      replicationFactor: 2
+      retentionInMinutes: 1440
+      retentionInBytes: 52428800
+`,
+    );
+    const file = await findPipelineFile(dir);
+    assert.equal(file, join(dir, "quix.yaml"));
+    const p = await loadPipeline(file!);
+    const d = p.deployments[0];
+    assert.deepEqual([d.name, d.deploymentType, d.replicas], ["CSV data source", "Job", 1]);
+    assert.deepEqual(d.variables.map((v) => [v.name, v.value]), [["output", "csv-data"], [
+      "api_key",
+      undefined,
+    ]]);
+    assert.equal(resolveAppEntry(p, d), join(dir, "csv data source", "main.ts"));
+    assert.deepEqual(p.topics[0], {
+      name: "csv-data",
+      partitions: 2,
+      replicationFactor: 2,
+      retentionMs: 1440 * 60_000,
+      retentionBytes: 52428800,
+      cleanupPolicy: "delete",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
