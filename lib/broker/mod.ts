@@ -67,6 +67,30 @@ export function defaultAdvertisedHost(host: string): string {
   return LOOPBACK_OR_ANY.has(host) ? "127.0.0.1" : host;
 }
 
+/** Thrown by {@link startBroker} when another broker already uses the data dir. */
+export class DataDirLockedError extends Error {
+  constructor(readonly dataDir: string) {
+    super(`data dir ${dataDir} is already used by another running broker`);
+    this.name = "DataDirLockedError";
+  }
+}
+
+/**
+ * Takes an exclusive lock on `<dataDir>/.lock` for the broker's lifetime, so two brokers (in
+ * this process or another) never write the same segments. The OS drops it if the process dies.
+ */
+function lockDataDir(dataDir: string): Deno.FsFile {
+  const file = Deno.openSync(join(dataDir, ".lock"), { create: true, write: true });
+  let locked = false;
+  try {
+    locked = file.tryLockSync(true);
+  } finally {
+    if (!locked) file.close();
+  }
+  if (!locked) throw new DataDirLockedError(dataDir);
+  return file;
+}
+
 interface MetaFile {
   clusterId: string;
   nodeId: number;
@@ -109,15 +133,16 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
   const dataDir = options.dataDir;
   await Deno.mkdir(dataDir, { recursive: true });
-  const clusterId = await loadClusterId(dataDir, nodeId);
-
-  const logs = await LogManager.open({
-    dataDir,
-    defaultPartitions,
-    fsync,
-    fsyncIntervalMs,
-    logger,
-  });
+  const lock = lockDataDir(dataDir);
+  let clusterId: string;
+  let logs: LogManager;
+  try {
+    clusterId = await loadClusterId(dataDir, nodeId);
+    logs = await LogManager.open({ dataDir, defaultPartitions, fsync, fsyncIntervalMs, logger });
+  } catch (err) {
+    lock.close();
+    throw err;
+  }
   let groups: GroupCoordinator | undefined;
   let txns: TransactionCoordinator | undefined;
   let server: BrokerServer | undefined;
@@ -149,6 +174,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     await txns?.close();
     await groups?.close();
     await logs.close();
+    lock.close();
     throw err;
   }
 
@@ -174,6 +200,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         await txns!.close();
         await groups!.close();
         await logs.close();
+        lock.close(); // closing the file releases the lock
         logger.info("broker stopped");
       })();
       return closed;

@@ -7,7 +7,7 @@
 import { isAbsolute, join } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import { startBroker } from "../broker/mod.ts";
+import { DataDirLockedError, startBroker } from "../broker/mod.ts";
 import { Logger, parseLogLevel } from "../util/log.ts";
 
 /** The `broker` command. */
@@ -90,6 +90,9 @@ Examples:
       }
       if (err instanceof Deno.errors.AddrNotAvailable) {
         throw new CliError(`cannot bind ${host}:${port}: no such local address (--host)`);
+      }
+      if (err instanceof DataDirLockedError) {
+        throw new CliError(`${err.message}; stop it first or use another --data-dir`);
       }
       if (err instanceof Deno.errors.PermissionDenied) {
         throw new CliError(`cannot bind ${host}:${port} or use ${dataDir}: ${err.message}`);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { buildBatch } from "../../lib/broker/protocol/record_batch.ts";
+import { DataDirLockedError } from "../../lib/broker/mod.ts";
+import { startTestBroker } from "./_harness.ts";
 import { setupProduce, withBroker } from "./apis/_golden.ts";
 import { arr, i16, i32, i64, i8, request, str, WireClient } from "./apis/_wire.ts";
 
@@ -159,4 +161,23 @@ Deno.test("responses to requests before a bad one are delivered before the close
     }
     assert.equal(await c.receive(), null);
   });
+});
+
+Deno.test("a second broker on the same data dir is refused until the first stops", async () => {
+  const first = await startTestBroker();
+  try {
+    await assert.rejects(
+      () => startTestBroker({ dataDir: first.dataDir }),
+      (e: unknown) => e instanceof DataDirLockedError && e.dataDir === first.dataDir,
+    );
+    // The refused start did not disturb the running broker.
+    const c = await WireClient.connect(first.port);
+    assert.equal(corrOf(await c.roundTrip(apiVersions(1))), 1);
+    c.close();
+  } finally {
+    await first.broker.close();
+  }
+  const again = await startTestBroker({ dataDir: first.dataDir });
+  await again.close();
+  await Deno.remove(first.dataDir, { recursive: true });
 });

@@ -125,3 +125,20 @@ Deno.test("sa broker as a process stops cleanly on SIGTERM", async () => {
   assert.match(text, /broker stopped/);
   await Deno.remove(cwd, { recursive: true });
 });
+
+Deno.test("sa broker refuses a data dir another broker is using", async () => {
+  const cwd = await Deno.makeTempDir();
+  const ctrl = new AbortController();
+  const first = fakeEnv(cwd, ctrl.signal);
+  const run = command.run(["--port", "0", "--data-dir", cwd], first.env);
+  await waitFor(() => first.err.join("").includes("listening on") || undefined);
+  const second = fakeEnv(cwd, new AbortController().signal);
+  await assert.rejects(
+    () => command.run(["--port", "0", "--data-dir", cwd], second.env),
+    (e: unknown) =>
+      e instanceof CliError && e.message.includes("already used by another running broker"),
+  );
+  ctrl.abort();
+  assert.equal(await run, 0);
+  await Deno.remove(cwd, { recursive: true });
+});
