@@ -19,6 +19,13 @@ const CODES = {
 /** A colour name. */
 export type Colour = keyof typeof CODES;
 
+/** Colour is for terminals only, and off when NO_COLOR is set (https://no-color.org). */
+export function colourEnabled(
+  env: { isTty: boolean; env: Readonly<Record<string, string>> },
+): boolean {
+  return env.isTty && !env.env.NO_COLOR;
+}
+
 /** Wraps `text` in a colour when `enabled` (stdout is a TTY), else returns it unchanged. */
 export function colour(enabled: boolean, name: Colour, text: string): string {
   return enabled ? `\x1b[${CODES[name]}m${text}\x1b[0m` : text;

@@ -8,7 +8,7 @@ import type { KafkaMessage } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import { BROKER_HELP, BROKER_OPTION, brokerAddress, kafkaError, kafkaFor } from "./_kafka.ts";
-import { colour } from "./_table.ts";
+import { colour, colourEnabled } from "./_table.ts";
 import { validateTopicName } from "./topics.ts";
 
 /** Output formats. */
@@ -108,7 +108,7 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<number> {
   });
   let printed = 0;
   const next = new Map<number, string>(); // partition -> next offset to commit
-  if (opts.format === "table") env.stdout(tableHeader(env.isTty));
+  if (opts.format === "table") env.stdout(tableHeader(colourEnabled(env)));
   try {
     await admin.connect();
     if (!(await admin.listTopics()).includes(opts.topic)) {
@@ -136,7 +136,7 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<number> {
       autoCommit: false,
       eachMessage: ({ partition, message }) => {
         if (opts.count !== undefined && printed >= opts.count) return Promise.resolve();
-        env.stdout(formatMessage(opts.format, opts.topic, partition, message, env.isTty));
+        env.stdout(formatMessage(opts.format, opts.topic, partition, message, colourEnabled(env)));
         printed++;
         next.set(partition, (BigInt(message.offset) + 1n).toString());
         armIdle();

@@ -8,7 +8,7 @@ import type { Admin } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
 import { BROKER_HELP, BROKER_OPTION, brokerAddress, withAdmin } from "./_kafka.ts";
-import { type Colour, colour, formatTable } from "./_table.ts";
+import { type Colour, colour, colourEnabled, formatTable } from "./_table.ts";
 import { ACTIVE_STATES, describeGroups, groupOffsets, type PartitionOffsets } from "./_groups.ts";
 import { evaluatePartition, lagOf, type LagSample, type LagStatus, worst } from "./_lag_eval.ts";
 
@@ -143,7 +143,7 @@ async function lag(
         p.committed < 0 ? "-" : String(p.committed),
         String(p.end),
         String(p.lag),
-        colour(env.isTty, STATUS_COLOUR[p.status], p.status),
+        colour(colourEnabled(env), STATUS_COLOUR[p.status], p.status),
       ]);
     }
   }
@@ -157,7 +157,7 @@ async function lag(
     const why = g.partitions.find((p) => p.status === g.status && g.status !== "OK")?.reason;
     env.stdout(
       `${g.group}: ${
-        colour(env.isTty, STATUS_COLOUR[g.status], g.status)
+        colour(colourEnabled(env), STATUS_COLOUR[g.status], g.status)
       } (${g.members} member(s), total lag ${total}${why ? `; ${why}` : ""})\n`,
     );
   }
