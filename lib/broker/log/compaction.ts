@@ -24,10 +24,10 @@ import type { LogConfig } from "./configs.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import { Flag } from "./segment.ts";
 
-/** Per-partition memo of the last pass, so idle partitions are not rescanned every tick. */
+/** Per-partition memo of the last pass: where it cleaned up to, and when a tombstone expires. */
 const memos = new WeakMap<
   PartitionLog,
-  { hwm: number; start: number; segments: number; nextTombstoneExpiry: number }
+  { cleanEnd: number; nextTombstoneExpiry: number }
 >();
 
 function codecOf(attributes: number): 0 | 1 | 4 {
@@ -76,13 +76,18 @@ export function compact(
   ) cleanable++;
   if (cleanable === 0) return stats;
 
-  // Nothing new since the last pass and no tombstone due: skip the scan.
+  // Kafka's trigger: enough dirty (never compacted) bytes among the cleanable segments, or a
+  // tombstone due for removal. Keeps busy changelogs from being rescanned on every tick.
   const memo = memos.get(log);
-  if (
-    memo && memo.hwm === log.highWatermark && memo.start === log.logStartOffset &&
-    memo.segments === log.segments.length &&
-    now < memo.nextTombstoneExpiry
-  ) return stats;
+  if (memo && now < memo.nextTombstoneExpiry) {
+    let dirty = 0;
+    let total = 0;
+    for (let i = 0; i < cleanable; i++) {
+      total += segs[i].size;
+      if (segs[i].nextOffset > memo.cleanEnd) dirty += segs[i].size;
+    }
+    if (dirty === 0 || dirty / total < cfg.minCleanableDirtyRatio) return stats;
+  }
 
   // Latest offset per key over all committed data below the LSO. Closed cleanable segments
   // keep their bytes and decoded records for the rewrite.
@@ -116,6 +121,7 @@ export function compact(
 
   // Snapshot: replaceSegment may remove emptied segments from log.segments.
   const targets = segs.slice(0, cleanable);
+  const cleanEnd = targets[cleanable - 1].nextOffset;
   const tombstoneHorizon = now - cfg.deleteRetentionMs;
   let nextTombstoneExpiry = Infinity;
   for (let si = 0; si < cleanable; si++) {
@@ -180,12 +186,7 @@ export function compact(
     log.replaceSegment(s, out);
     stats.segmentsRewritten++;
   }
-  memos.set(log, {
-    hwm: log.highWatermark,
-    start: log.logStartOffset,
-    segments: log.segments.length,
-    nextTombstoneExpiry: nextTombstoneExpiry + 1,
-  });
+  memos.set(log, { cleanEnd, nextTombstoneExpiry: nextTombstoneExpiry + 1 });
   if (stats.segmentsRewritten) {
     logger.info(
       `compaction: ${log.label} rewrote ${stats.segmentsRewritten} segment(s), removed ` +

@@ -90,6 +90,7 @@ export interface LogConfig {
   logAppendTime: boolean;
   deleteRetentionMs: number;
   minCompactionLagMs: number;
+  minCleanableDirtyRatio: number;
 }
 
 /** Resolves a topic's explicit configs over the defaults into a {@link LogConfig}. */
@@ -107,6 +108,7 @@ export function resolveLogConfig(configs: Record<string, string>): LogConfig {
     logAppendTime: get("message.timestamp.type") === "LogAppendTime",
     deleteRetentionMs: Number(get("delete.retention.ms")),
     minCompactionLagMs: Number(get("min.compaction.lag.ms")),
+    minCleanableDirtyRatio: Number(get("min.cleanable.dirty.ratio")),
   };
 }
 
