@@ -50,10 +50,28 @@ import type { MessageHeaders, Sink } from "./types.ts";
  * Decides what happens to a failed message: return `true` to skip it (its offset is
  * committed as processed); anything else applies the default (dead-letter topic if
  * configured, else stop the app with the error).
+ *
+ * @example
+ * ```ts
+ * import { Application, type ErrorCallback } from "@sa/toolkit";
+ * const skipBadJson: ErrorCallback = (error, origin) => {
+ *   console.warn(`skipping ${origin?.topic}@${origin?.offset}: ${error.message}`);
+ *   return true;
+ * };
+ * const app = new Application({ onConsumerError: skipBadJson });
+ * ```
  */
 export type ErrorCallback = (error: Error, origin?: MessageOrigin) => boolean | void;
 
-/** Consumer tuning (the defaults suit most apps; tests use short session timeouts). */
+/**
+ * Consumer tuning (the defaults suit most apps; tests use short session timeouts).
+ *
+ * @example
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application({ consumer: { sessionTimeout: 6000, heartbeatInterval: 500 } });
+ * ```
+ */
 export interface ConsumerTuning {
   /** Group session timeout in ms (default 30000). */
   sessionTimeout?: number;
@@ -67,7 +85,16 @@ export interface ConsumerTuning {
   maxWaitTimeInMs?: number;
 }
 
-/** Options of {@link Application}. */
+/**
+ * Options of {@link Application}.
+ *
+ * @example
+ * ```ts
+ * import { Application, type ApplicationOptions } from "@sa/toolkit";
+ * const options: ApplicationOptions = { consumerGroup: "normalize", commitInterval: 1000 };
+ * const app = new Application(options);
+ * ```
+ */
 export interface ApplicationOptions {
   /** `host:port[,host:port]`; default `SA_BROKER`, then `Quix__Broker__Address`, then `localhost:19092`. */
   brokerAddress?: string;
@@ -112,13 +139,33 @@ export interface ApplicationOptions {
   handleSignals?: boolean;
 }
 
-/** Options of {@link Application.run}. */
+/**
+ * Options of {@link Application.run}.
+ *
+ * @example
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application();
+ * app.dataframe(app.topic("in")).print();
+ * const stop = new AbortController();
+ * setTimeout(() => stop.abort(), 5000);
+ * await app.run({ signal: stop.signal });
+ * ```
+ */
 export interface RunOptions {
   /** Aborting it stops the app gracefully (final checkpoint, then disconnect). */
   signal?: AbortSignal;
 }
 
-/** Headers a dead-lettered message carries. */
+/**
+ * Headers a dead-lettered message carries.
+ *
+ * @example
+ * ```ts
+ * import { DEAD_LETTER_HEADERS } from "@sa/toolkit";
+ * console.log(DEAD_LETTER_HEADERS.offset); // "sa-error-offset"
+ * ```
+ */
 export const DEAD_LETTER_HEADERS = {
   error: "sa-error",
   topic: "sa-error-topic",

@@ -6,10 +6,26 @@
  * @module
  */
 
-/** How a variable is used, as in Quix's app.yaml. */
+/**
+ * How a variable is used, as in Quix's app.yaml.
+ *
+ * @example
+ * ```ts
+ * import type { VariableInputType } from "@sa/toolkit";
+ * const kind: VariableInputType = "OutputTopic";
+ * ```
+ */
 export type VariableInputType = "InputTopic" | "OutputTopic" | "FreeText" | "Secret";
 
-/** One declared variable of an app. */
+/**
+ * One declared variable of an app.
+ *
+ * @example
+ * ```ts
+ * import type { AppVariable } from "@sa/toolkit";
+ * const input: AppVariable = { name: "input", inputType: "InputTopic", defaultValue: "raw-data" };
+ * ```
+ */
 export interface AppVariable {
   /** Environment variable name the app reads, e.g. `input`. */
   readonly name: string;
@@ -23,10 +39,28 @@ export interface AppVariable {
   readonly required?: boolean;
 }
 
-/** The resolved variable values handed to `main`, by name. */
+/**
+ * The resolved variable values handed to `main`, by name.
+ *
+ * @example
+ * ```ts
+ * import type { AppVars } from "@sa/toolkit";
+ * function topicOf(vars: AppVars): string {
+ *   return vars.input ?? "raw-data";
+ * }
+ * ```
+ */
 export type AppVars = Readonly<Record<string, string | undefined>>;
 
-/** An app: a name, its variables and the function that runs it. */
+/**
+ * An app: a name, its variables and the function that runs it.
+ *
+ * @example
+ * ```ts
+ * import { type AppDefinition, defineApp } from "@sa/toolkit";
+ * const app: AppDefinition = defineApp({ name: "hello", variables: [], main: () => console.log("hi") });
+ * ```
+ */
 export interface AppDefinition {
   /** The app's name (used in logs and as the default deployment name). */
   readonly name: string;

@@ -5,7 +5,15 @@
  * @module
  */
 
-/** Where a message came from. `offset` is -1 for rows emitted by a timer. */
+/**
+ * Where a message came from. `offset` is -1 for rows emitted by a timer.
+ *
+ * @example
+ * ```ts
+ * import type { MessageOrigin } from "@sa/toolkit";
+ * const origin: MessageOrigin = { topic: "raw-data", partition: 0, offset: 42 };
+ * ```
+ */
 export interface MessageOrigin {
   /** Input topic. */
   readonly topic: string;

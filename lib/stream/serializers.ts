@@ -11,7 +11,17 @@
 import { Buffer } from "node:buffer";
 import { ConfigurationError } from "./errors.ts";
 
-/** What a (de)serializer is working on. */
+/**
+ * What a (de)serializer is working on.
+ *
+ * @example
+ * ```ts
+ * import type { SerializationContext, Serializer } from "@sa/toolkit";
+ * const tagged: Serializer<string> = {
+ *   serialize: (v: string, ctx: SerializationContext) => new TextEncoder().encode(`${ctx.topic}:${v}`),
+ * };
+ * ```
+ */
 export interface SerializationContext {
   /** The topic the message goes to or comes from. */
   readonly topic: string;
@@ -51,7 +61,16 @@ export interface Deserializer<T> {
   deserialize(bytes: Uint8Array, ctx: SerializationContext): T;
 }
 
-/** Names of the built-in formats. */
+/**
+ * Names of the built-in formats.
+ *
+ * @example
+ * ```ts
+ * import { Topic, type FormatName } from "@sa/toolkit";
+ * const format: FormatName = "double";
+ * const t = new Topic<number>("temperatures", { valueSerializer: format, valueDeserializer: format });
+ * ```
+ */
 export type FormatName = "json" | "string" | "bytes" | "int" | "double";
 
 // Buffer (a Uint8Array) is used for UTF-8 because it is about twice as fast as

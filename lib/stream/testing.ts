@@ -24,7 +24,15 @@ import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { MessageHeaders, Row, Sink } from "./types.ts";
 
-/** Options of {@link TestApp}. */
+/**
+ * Options of {@link TestApp}.
+ *
+ * @example
+ * ```ts
+ * import { TestApp } from "@sa/toolkit";
+ * const app = new TestApp({ consumerGroup: "odometer", logLevel: "DEBUG" });
+ * ```
+ */
 export interface TestAppOptions {
   /** Names internal topics (default `"test"`). */
   consumerGroup?: string;
@@ -36,7 +44,18 @@ export interface TestAppOptions {
   terminal?: boolean;
 }
 
-/** Where a pushed message comes from. */
+/**
+ * Where a pushed message comes from.
+ *
+ * @example
+ * ```ts
+ * import { TestApp } from "@sa/toolkit";
+ * const app = new TestApp();
+ * const input = app.topic<number>("in");
+ * app.dataframe(input).print();
+ * app.push(input, 1, { key: "a", timestamp: 1000, partition: 1 });
+ * ```
+ */
 export interface PushOptions {
   /** Message key (default `null`). */
   key?: unknown;
@@ -50,7 +69,19 @@ export interface PushOptions {
   offset?: number;
 }
 
-/** A row produced to a topic, as a consumer of that topic would read it. */
+/**
+ * A row produced to a topic, as a consumer of that topic would read it.
+ *
+ * @example
+ * ```ts
+ * import { TestApp, type ProducedRow } from "@sa/toolkit";
+ * const app = new TestApp();
+ * const input = app.topic<number>("in");
+ * app.dataframe(input).toTopic(app.topic("out"));
+ * app.push(input, 1);
+ * const rows: ProducedRow<number>[] = app.produced<number>("out");
+ * ```
+ */
 export interface ProducedRow<V = unknown> extends Row<V> {
   /** The destination topic. */
   topic: string;

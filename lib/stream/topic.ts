@@ -15,7 +15,16 @@ import {
 } from "./serializers.ts";
 import type { MessageHeaders } from "./types.ts";
 
-/** Broker-side settings used when the topic is created. */
+/**
+ * Broker-side settings used when the topic is created.
+ *
+ * @example
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application();
+ * app.topic("events", { config: { numPartitions: 3, extra: { "retention.ms": "86400000" } } });
+ * ```
+ */
 export interface TopicConfig {
   /** Partition count (default 1). */
   numPartitions?: number;
@@ -28,6 +37,14 @@ export interface TopicConfig {
 /**
  * Computes the event time of a message in ms, overriding the Kafka timestamp.
  * `timestampType` is 0 (not available), 1 (CreateTime) or 2 (LogAppendTime).
+ *
+ * @example
+ * ```ts
+ * import { Application, type TimestampExtractor } from "@sa/toolkit";
+ * const fromPayload: TimestampExtractor<{ time: number }> = (value) => Math.floor(value.time / 1e6);
+ * const app = new Application();
+ * const input = app.topic("raw-data", { timestampExtractor: fromPayload });
+ * ```
  */
 export type TimestampExtractor<V> = (
   value: V,
@@ -36,7 +53,16 @@ export type TimestampExtractor<V> = (
   timestampType: number,
 ) => number;
 
-/** Options of `app.topic()`. */
+/**
+ * Options of `app.topic()`.
+ *
+ * @example
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application();
+ * const counts = app.topic<number, string>("counts", { valueSerializer: "int", valueDeserializer: "int" });
+ * ```
+ */
 export interface TopicOptions<V = unknown, K = unknown> {
   /** Value format for producing (default `"json"`). */
   valueSerializer?: FormatName | Serializer<V>;

@@ -7,10 +7,27 @@
 
 import type { State, StorePartition } from "./state/types.ts";
 
-/** Message headers: name → value (strings are UTF-8 encoded when produced). */
+/**
+ * Message headers: name → value (strings are UTF-8 encoded when produced).
+ *
+ * @example
+ * ```ts
+ * import type { MessageHeaders } from "@sa/toolkit";
+ * const headers: MessageHeaders = { source: "phone", raw: new Uint8Array([1, 2]) };
+ * ```
+ */
 export type MessageHeaders = Record<string, string | Uint8Array>;
 
-/** One message as it flows through a dataframe. */
+/**
+ * One message as it flows through a dataframe.
+ *
+ * @example
+ * ```ts
+ * import { testDataFrame, type Row } from "@sa/toolkit";
+ * const rows: Row<number>[] = testDataFrame<number, number>((sdf) => sdf, [{ value: 1 }]);
+ * console.log(rows[0].value, rows[0].key, rows[0].timestamp);
+ * ```
+ */
 export interface Row<T = unknown> {
   /** The (deserialized) value. */
   value: T;
@@ -22,7 +39,17 @@ export interface Row<T = unknown> {
   headers: MessageHeaders;
 }
 
-/** Where the row being processed came from, plus its stores. */
+/**
+ * Where the row being processed came from, plus its stores.
+ *
+ * @example
+ * ```ts
+ * import type { StepContext } from "@sa/toolkit";
+ * function where(ctx: StepContext): string {
+ *   return `${ctx.topic}[${ctx.partition}]@${ctx.offset}`;
+ * }
+ * ```
+ */
 export interface StepContext {
   /** Input topic (the stream id). */
   readonly topic: string;
@@ -39,6 +66,18 @@ export interface StepContext {
 /**
  * The generic dataframe step: takes one row, yields zero or more. Windows and groupBy are
  * built on it via `StreamingDataFrame.transform`.
+ *
+ * @example
+ * ```ts
+ * import { testDataFrame, type TransformStep } from "@sa/toolkit";
+ * const duplicate: TransformStep<number, number> = {
+ *   *process(value, key, timestamp, headers) {
+ *     yield { value, key, timestamp, headers };
+ *     yield { value, key, timestamp, headers };
+ *   },
+ * };
+ * testDataFrame<number, number>((sdf) => sdf.transform(duplicate), [{ value: 1 }]);
+ * ```
  */
 export interface TransformStep<T, U> {
   /** Processes one row. Rows are emitted downstream in iteration order. */
@@ -59,7 +98,18 @@ export interface TransformStep<T, U> {
   };
 }
 
-/** Metadata a sink receives with each row. */
+/**
+ * Metadata a sink receives with each row.
+ *
+ * @example
+ * ```ts
+ * import type { Row, Sink, SinkContext } from "@sa/toolkit";
+ * const logSink: Sink = {
+ *   write: (row: Row, ctx: SinkContext) => console.log(`${ctx.topic}[${ctx.partition}]@${ctx.offset}`, row.value),
+ *   flush: () => {},
+ * };
+ * ```
+ */
 export interface SinkContext {
   /** Input topic. */
   readonly topic: string;

@@ -7,7 +7,16 @@
 
 import type { Runtime } from "./_pipeline.ts";
 
-/** Options of `printTable`. */
+/**
+ * Options of `printTable`.
+ *
+ * @example
+ * ```ts
+ * import { TestApp } from "@sa/toolkit";
+ * const app = new TestApp();
+ * app.dataframe(app.topic("in")).printTable({ size: 10, title: "shakes", columns: ["time", "total"] });
+ * ```
+ */
 export interface PrintTableOptions {
   /** Rows kept in the live table (default 5). */
   size?: number;

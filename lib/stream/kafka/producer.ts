@@ -210,7 +210,15 @@ export function encodeMessage(
   return msg;
 }
 
-/** One message for {@link Producer.produce}. */
+/**
+ * One message for {@link Producer.produce}.
+ *
+ * @example
+ * ```ts
+ * import type { ProduceMessage } from "@sa/toolkit";
+ * const message: ProduceMessage<{ n: number }, string> = { key: "k", value: { n: 1 }, headers: { src: "demo" } };
+ * ```
+ */
 export interface ProduceMessage<V = unknown, K = unknown> {
   /** The value (serialized with the topic's value format). */
   value: V | null;

@@ -10,13 +10,37 @@
  * @module
  */
 
-/** Options for {@link State.set}. */
+/**
+ * Options for {@link State.set}.
+ *
+ * @example
+ * ```ts
+ * import type { State, StateSetOptions } from "@sa/toolkit";
+ * function remember(state: State, id: string): void {
+ *   const oneHour: StateSetOptions = { ttlMs: 3_600_000 };
+ *   state.set(`seen:${id}`, true, oneHour);
+ * }
+ * ```
+ */
 export interface StateSetOptions {
   /** Event-time time-to-live: the entry expires `ttlMs` after the current message's timestamp. */
   ttlMs?: number;
 }
 
-/** Key-value state scoped to the current message key (what `stateful: true` callbacks receive). */
+/**
+ * Key-value state scoped to the current message key (what `stateful: true` callbacks receive).
+ *
+ * @example
+ * ```ts
+ * import { testDataFrame, type State } from "@sa/toolkit";
+ * testDataFrame<number, number>((sdf) =>
+ *   sdf.apply((v: number, state: State) => {
+ *     const n = state.get<number>("count", 0)! + 1;
+ *     state.set("count", n);
+ *     return n;
+ *   }, { stateful: true }), [{ value: 1, key: "a" }]);
+ * ```
+ */
 export interface State {
   /** The value stored under `key`, else `defaultValue`. */
   get<T = unknown>(key: string, defaultValue?: T): T | undefined;
@@ -28,7 +52,19 @@ export interface State {
   exists(key: string): boolean;
 }
 
-/** One store partition: (store name, topic, partition). Raw bytes-level API used by State and windows. */
+/**
+ * One store partition: (store name, topic, partition). Raw bytes-level API used by State and windows.
+ *
+ * @example
+ * ```ts
+ * import type { StorePartition } from "@sa/toolkit";
+ * function count(store: StorePartition): number {
+ *   let n = 0;
+ *   for (const _ of store.scan(new Uint8Array([0]), new Uint8Array([255]))) n++;
+ *   return n;
+ * }
+ * ```
+ */
 export interface StorePartition {
   /** Reads see this checkpoint's pending writes. */
   get(key: Uint8Array): Uint8Array | undefined;
@@ -40,7 +76,16 @@ export interface StorePartition {
   scan(from: Uint8Array, to: Uint8Array): Iterable<[Uint8Array, Uint8Array]>;
 }
 
-/** Where the stores of an application live; the runtime drives it through checkpoints. */
+/**
+ * Where the stores of an application live; the runtime drives it through checkpoints.
+ *
+ * @example
+ * ```ts
+ * import { Application, type StateBackend } from "@sa/toolkit";
+ * declare const myBackend: StateBackend;
+ * const app = new Application({ stateBackend: myBackend });
+ * ```
+ */
 export interface StateBackend {
   /** Opens (and, with changelogs, recovers) the store partitions for an assigned partition. */
   assign(topic: string, partition: number): Promise<void>;
@@ -67,7 +112,17 @@ export interface StateBackend {
   clear?(): Promise<void>;
 }
 
-/** What {@link StateBackend.start} receives from the runtime. */
+/**
+ * What {@link StateBackend.start} receives from the runtime.
+ *
+ * @example
+ * ```ts
+ * import type { StateBackendEnv } from "@sa/toolkit";
+ * function storesOf(env: StateBackendEnv, topic: string): string[] {
+ *   return [...(env.stores.get(topic) ?? [])];
+ * }
+ * ```
+ */
 export interface StateBackendEnv {
   /** The run's kafkajs `Kafka` client (typed loosely: this contract does not pin kafkajs). */
   readonly kafka: { admin(): unknown };
