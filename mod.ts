@@ -128,4 +128,4 @@ export {
   type TestAppOptions,
   testDataFrame,
 } from "./lib/stream/testing.ts";
-export type { LogLevel } from "./lib/util/log.ts";
+export type { LogLevel } from "./lib/stream/types.ts";

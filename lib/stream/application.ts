@@ -16,7 +16,7 @@ import type {
   Transaction,
 } from "kafkajs";
 import { Partitioners } from "kafkajs";
-import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
+import { Logger, parseLogLevel } from "../util/log.ts";
 import { Checkpoint, type Position } from "./checkpoint/checkpoint.ts";
 import {
   DataFrameRegistry,
@@ -44,7 +44,7 @@ import { BatchingProducer, encodeMessage, Producer } from "./kafka/producer.ts";
 import { DurableStateBackend } from "./state/durable.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
-import type { MessageHeaders, Sink } from "./types.ts";
+import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
 
 /**
  * Decides what happens to a failed message: return `true` to skip it (its offset is

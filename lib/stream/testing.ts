@@ -9,7 +9,7 @@
  * @module
  */
 
-import { Logger, type LogLevel } from "../util/log.ts";
+import { Logger } from "../util/log.ts";
 import {
   DataFrameRegistry,
   type Emit,
@@ -22,7 +22,7 @@ import { ProcessingError, SerializationError } from "./errors.ts";
 import { MemoryStateBackend } from "./state/memory.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
-import type { MessageHeaders, Row, Sink } from "./types.ts";
+import type { LogLevel, MessageHeaders, Row, Sink } from "./types.ts";
 
 /**
  * Options of {@link TestApp}.

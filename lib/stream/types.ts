@@ -147,3 +147,16 @@ export interface Sink {
   /** Called once when the application stops. */
   close?(): Promise<void> | void;
 }
+
+/**
+ * Log levels of the runtime, lowest first (`SILENT` logs nothing). Lines go to stderr, one
+ * per event, with time, level and component.
+ *
+ * @example
+ * ```ts
+ * import { Application, type LogLevel } from "@sa/toolkit";
+ * const level: LogLevel = "DEBUG";
+ * const app = new Application({ logLevel: level });
+ * ```
+ */
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
