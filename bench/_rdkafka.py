@@ -1,0 +1,124 @@
+"""librdkafka (python3-confluent-kafka) load generator for bench/broker.ts.
+
+Usage:
+  _rdkafka.py produce <bootstrap> <topic> <size> <count> <acks>
+  _rdkafka.py consume <bootstrap> <topic> <count>
+  _rdkafka.py latency <bootstrap> <topic> <size> <rate> <seconds>
+Prints one JSON line: {"msgs", "bytes", "seconds"} or, for latency, {"latencies_ms": [...]}.
+"""
+import json
+import sys
+import time
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+
+mode, bootstrap, topic = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def produce(size, count, acks):
+    errors = []
+
+    def on_error(err):
+        errors.append(str(err))
+
+    p = Producer({
+        "bootstrap.servers": bootstrap,
+        "acks": acks,
+        "linger.ms": 5,
+        "batch.size": 1000000,
+        "batch.num.messages": 100000,
+        "queue.buffering.max.messages": 2000000,
+        "queue.buffering.max.kbytes": 2097151,
+        "compression.type": "none",
+        "error_cb": on_error,
+    })
+    # Warm up: metadata and connection, outside the timed region.
+    p.produce(topic, b"w" * size)
+    p.flush(10)
+    payload = b"x" * size
+    started = time.perf_counter()
+    for _ in range(count):
+        while True:
+            try:
+                p.produce(topic, payload)
+                break
+            except BufferError:
+                p.poll(0.001)
+    left = p.flush(120)
+    seconds = time.perf_counter() - started
+    if left or errors:
+        raise SystemExit("undelivered %d, errors %s" % (left, errors[:3]))
+    print(json.dumps({"msgs": count, "bytes": count * size, "seconds": seconds}))
+
+
+def consume(count):
+    c = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": "bench-unused",
+        "enable.auto.commit": False,
+        "enable.partition.eof": False,
+        "fetch.max.bytes": 52428800,
+        "max.partition.fetch.bytes": 10485760,
+        "queued.max.messages.kbytes": 1048576,
+        "fetch.wait.max.ms": 100,
+    })
+    md = c.list_topics(topic, timeout=10).topics[topic]
+    # Timed from the assignment: includes the first fetch round trip, excludes client start-up.
+    started = time.perf_counter()
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in md.partitions])
+    got = 0
+    nbytes = 0
+    deadline = time.time() + 300
+    while got < count and time.time() < deadline:
+        msgs = c.consume(num_messages=10000, timeout=1.0)
+        for m in msgs:
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise SystemExit("consume error: %s" % m.error())
+            got += 1
+            nbytes += len(m.value())
+    seconds = time.perf_counter() - started
+    c.close()
+    if got < count:
+        raise SystemExit("consumed %d of %d" % (got, count))
+    print(json.dumps({"msgs": got, "bytes": nbytes, "seconds": seconds}))
+
+
+def latency(size, rate, seconds):
+    """Per-message send -> acknowledgement time at a fixed rate, acks=all, no batching delay."""
+    lat = []
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0})
+    p.produce(topic, b"w")
+    p.flush(10)
+    payload = b"l" * size
+    interval = 1.0 / rate
+    start = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        due = start + i * interval
+        while True:
+            now = time.perf_counter()
+            if now >= due:
+                break
+            p.poll(min(due - now, 0.0005))
+        t0 = time.perf_counter()
+
+        def cb(err, msg, t0=t0):
+            if err is not None:
+                raise SystemExit("delivery failed: %s" % err)
+            lat.append((time.perf_counter() - t0) * 1000)
+
+        p.produce(topic, payload, on_delivery=cb)
+        p.poll(0)
+    p.flush(30)
+    print(json.dumps({"latencies_ms": lat}))
+
+
+if mode == "produce":
+    produce(int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+elif mode == "consume":
+    consume(int(sys.argv[4]))
+elif mode == "latency":
+    latency(int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+else:
+    raise SystemExit("unknown mode " + mode)

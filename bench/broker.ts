@@ -1,0 +1,299 @@
+/**
+ * Broker benchmark (`deno task bench:broker`): produce and consume throughput for 100 B and
+ * 1 KB messages with acks=1 and acks=all, with librdkafka (python3-confluent-kafka, batched)
+ * and kafkajs; the disk's sequential write bandwidth (dd with fdatasync) in the same run and
+ * the broker/disk ratio; p99 produce latency with acks=all at 1,000 msgs/s.
+ *
+ * The broker runs as a subprocess (`sa broker`, default settings) so its CPU is its own.
+ * Flags: `--quick` (smaller counts), `--keep` (keep the data dir); env `SA_BENCH_ONLY=kafkajs`
+ * (or `librdkafka`) runs one client's throughput rows.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { Kafka, logLevel } from "kafkajs";
+import { spawnBroker } from "../tests/broker/clients/_process.ts";
+import { clientMissingReason, PYTHON } from "../tests/_clients.ts";
+import { diskWriteBandwidth, mbps, num, percentile, runJson, table } from "./_util.ts";
+
+const quick = Deno.args.includes("--quick");
+const keep = Deno.args.includes("--keep");
+const RDKAFKA = new URL("./_rdkafka.py", import.meta.url).pathname;
+const PARTITIONS = 4;
+
+/** Messages per run, by client and size. */
+const COUNTS: Record<string, Record<number, number>> = {
+  librdkafka: { 100: quick ? 200_000 : 1_000_000, 1024: quick ? 60_000 : 300_000 },
+  kafkajs: { 100: quick ? 50_000 : 200_000, 1024: quick ? 20_000 : 100_000 },
+};
+
+interface Throughput {
+  msgs: number;
+  bytes: number;
+  seconds: number;
+}
+
+interface Row {
+  client: string;
+  size: number;
+  acks: string;
+  produce: Throughput;
+  consume: Throughput;
+}
+
+function kafka(address: string): Kafka {
+  return new Kafka({
+    clientId: "sa-bench",
+    brokers: [address],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  });
+}
+
+async function createTopic(address: string, topic: string): Promise<void> {
+  const admin = kafka(address).admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: PARTITIONS }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+}
+
+async function kafkajsProduce(
+  address: string,
+  topic: string,
+  size: number,
+  count: number,
+  acks: number,
+): Promise<Throughput> {
+  const producer = kafka(address).producer();
+  await producer.connect();
+  const value = Buffer.alloc(size, 120);
+  const perSend = 1000, concurrency = 4;
+  await producer.send({ topic, acks, messages: [{ value }] }); // warm-up, not counted
+  let sent = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (sent < count) {
+      const n = Math.min(perSend, count - sent);
+      sent += n;
+      await producer.send({ topic, acks, messages: Array.from({ length: n }, () => ({ value })) });
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await producer.disconnect();
+  return { msgs: count, bytes: count * size, seconds };
+}
+
+async function kafkajsConsume(address: string, topic: string, count: number): Promise<Throughput> {
+  const consumer = kafka(address).consumer({
+    groupId: `bench-${topic}`,
+    maxWaitTimeInMs: 100,
+    maxBytes: 50 * 1024 * 1024,
+    maxBytesPerPartition: 10 * 1024 * 1024,
+  });
+  let got = 0, bytes = 0, started = 0;
+  // Timed from the group join: includes every fetch, excludes connecting and the rebalance.
+  consumer.on(consumer.events.GROUP_JOIN, () => started = performance.now());
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let done!: () => void;
+  const finished = new Promise<void>((r) => done = r);
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) bytes += m.value?.length ?? 0;
+      got += batch.messages.length;
+      if (got >= count) done();
+      await Promise.resolve();
+    },
+  });
+  const timer = setTimeout(() => done(), 120_000);
+  await finished;
+  clearTimeout(timer);
+  if (got < count) throw new Error(`kafkajs consumed only ${got} of ${count} messages of ${topic}`);
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  return { msgs: got, bytes, seconds };
+}
+
+async function kafkajsLatency(address: string, topic: string, rate: number, seconds: number) {
+  const producer = kafka(address).producer();
+  await producer.connect();
+  const value = Buffer.alloc(100, 108);
+  await producer.send({ topic, acks: -1, messages: [{ value }] });
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const n = rate * seconds;
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    pending.push(
+      producer.send({ topic, acks: -1, messages: [{ value }] }).then(() => {
+        latencies.push(performance.now() - t0);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  await producer.disconnect();
+  return latencies;
+}
+
+function rate(t: Throughput): [string, string] {
+  return [num(t.msgs / t.seconds), num(mbps(t.bytes, t.seconds), 1)];
+}
+
+async function main(): Promise<void> {
+  const missing = await clientMissingReason("confluent-kafka");
+  const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-broker-" });
+  console.log(`# sa broker benchmark${quick ? " (--quick)" : ""}`);
+  console.log(`data dir ${dataDir}; ${navigator.hardwareConcurrency} cores; ${Deno.version.deno}`);
+
+  const disk = await diskWriteBandwidth(dataDir);
+  console.log(
+    `disk sequential write (dd bs=1M count=512 conv=fdatasync): ${num(disk / 1e6, 1)} MB/s`,
+  );
+
+  const broker = await spawnBroker({ dataDir });
+  console.log(`broker pid ${broker.pid} at ${broker.address} (fsync interval, defaults)\n`);
+  const rows: Row[] = [];
+  let rdLatency: number[] = [], jsLatency: number[] = [];
+  try {
+    const only = Deno.env.get("SA_BENCH_ONLY");
+    for (const client of ["librdkafka", "kafkajs"]) {
+      if (only && only !== client) continue;
+      if (client === "librdkafka" && missing) {
+        console.log(`librdkafka rows skipped: ${missing}`);
+        continue;
+      }
+      for (const size of [100, 1024]) {
+        for (const acks of ["1", "all"]) {
+          const topic = `bench-${client}-${size}-acks${acks}`;
+          const count = COUNTS[client][size];
+          await createTopic(broker.address, topic);
+          let produce: Throughput, consume: Throughput;
+          if (client === "librdkafka") {
+            produce = await runJson<Throughput>(PYTHON, [
+              RDKAFKA,
+              "produce",
+              broker.address,
+              topic,
+              String(size),
+              String(count),
+              acks,
+            ]);
+            // +1: the producer's warm-up message.
+            consume = await runJson<Throughput>(PYTHON, [
+              RDKAFKA,
+              "consume",
+              broker.address,
+              topic,
+              String(count + 1),
+            ]);
+          } else {
+            produce = await kafkajsProduce(
+              broker.address,
+              topic,
+              size,
+              count,
+              acks === "all" ? -1 : 1,
+            );
+            consume = await kafkajsConsume(broker.address, topic, count + 1);
+          }
+          const row = { client, size, acks, produce, consume };
+          rows.push(row);
+          console.log(
+            `${client} ${size} B acks=${acks}: produce ${rate(produce).join(" msgs/s, ")} MB/s; ` +
+              `consume ${rate(consume).join(" msgs/s, ")} MB/s`,
+          );
+        }
+      }
+    }
+    await createTopic(broker.address, "bench-latency");
+    if (!missing) {
+      const r = await runJson<{ latencies_ms: number[] }>(PYTHON, [
+        RDKAFKA,
+        "latency",
+        broker.address,
+        "bench-latency",
+        "100",
+        "1000",
+        quick ? "3" : "10",
+      ]);
+      rdLatency = r.latencies_ms;
+    }
+    jsLatency = await kafkajsLatency(broker.address, "bench-latency", 1000, quick ? 3 : 10);
+  } finally {
+    await broker.stop();
+    if (!keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+
+  console.log("\n## Throughput (4 partitions, no compression)\n");
+  console.log(table(
+    [
+      "client",
+      "size",
+      "acks",
+      "messages",
+      "produce msgs/s",
+      "produce MB/s",
+      "broker/disk",
+      "consume msgs/s",
+      "consume MB/s",
+    ],
+    rows.map((r) => [
+      r.client,
+      `${r.size} B`,
+      r.acks,
+      num(r.produce.msgs),
+      ...rate(r.produce),
+      `${num(mbps(r.produce.bytes, r.produce.seconds) / (disk / 1e6), 2)}x`,
+      ...rate(r.consume),
+    ]),
+  ));
+
+  console.log("\n## Produce latency, acks=all, 100 B at 1,000 msgs/s (send -> ack)\n");
+  const latRows = [["librdkafka", rdLatency], ["kafkajs", jsLatency]] as const;
+  console.log(table(
+    ["client", "messages", "p50 ms", "p99 ms", "p99.9 ms", "max ms"],
+    latRows.filter(([, l]) => l.length > 0).map(([name, l]) => [
+      name,
+      num(l.length),
+      num(percentile(l, 50), 2),
+      num(percentile(l, 99), 2),
+      num(percentile(l, 99.9), 2),
+      num(Math.max(...l), 2),
+    ]),
+  ));
+
+  const rd = rows.filter((r) => r.client === "librdkafka");
+  const bestProduce = Math.max(...rd.map((r) => mbps(r.produce.bytes, r.produce.seconds)));
+  const bestConsume = Math.max(...rows.map((r) => mbps(r.consume.bytes, r.consume.seconds)));
+  const p99 = percentile(rdLatency.length ? rdLatency : jsLatency, 99);
+  const targets: [string, boolean, string][] = [
+    [
+      "produce >= 0.5 x disk write bandwidth (batched librdkafka)",
+      bestProduce >= 0.5 * disk / 1e6,
+      `${num(bestProduce, 1)} MB/s = ${num(bestProduce / (disk / 1e6), 2)} x ${
+        num(disk / 1e6, 1)
+      } MB/s`,
+    ],
+    ["consume >= 400 MB/s", bestConsume >= 400, `${num(bestConsume, 1)} MB/s`],
+    [
+      "p99 produce latency < 5 ms (acks=all, 1,000 msgs/s)",
+      p99 < 5,
+      `${num(p99, 2)} ms (${rdLatency.length ? "librdkafka" : "kafkajs"})`,
+    ],
+  ];
+  console.log("\n## Targets\n");
+  for (const [what, ok, figure] of targets) {
+    console.log(`${ok ? "MET    " : "MISSED "} ${what}: ${figure}`);
+  }
+}
+
+if (import.meta.main) await main();
