@@ -16,6 +16,7 @@ const oneOf = (...vals: string[]): Check => (v) => vals.includes(v);
 const bool: Check = (v) => v === "true" || v === "false";
 const ratio: Check = (v) =>
   v.trim() !== "" && !isNaN(Number(v)) && Number(v) >= 0 && Number(v) <= 1;
+const replicas: Check = (v) => /^(\*|[\d:,\s]*)$/.test(v);
 const cleanup: Check = (v) => {
   const parts = v.split(",").map((s) => s.trim()).filter((s) => s !== "");
   return parts.length > 0 && parts.every((p) => p === "delete" || p === "compact");
@@ -50,6 +51,15 @@ export const TOPIC_CONFIGS: ReadonlyMap<string, { default: string; check: Check 
   ["segment.jitter.ms", { default: "0", check: long(0) }],
   ["segment.ms", { default: "604800000", check: long(1) }],
   ["unclean.leader.election.enable", { default: "false", check: bool }],
+  // Valid Kafka topic configs that mean nothing on one node without tiered storage: accepted
+  // (so tools that set them work) and listed, never acted on.
+  ["follower.replication.throttled.replicas", { default: "", check: replicas }],
+  ["leader.replication.throttled.replicas", { default: "", check: replicas }],
+  ["local.retention.bytes", { default: "-2", check: long(-2) }],
+  ["local.retention.ms", { default: "-2", check: long(-2) }],
+  ["message.downconversion.enable", { default: "true", check: bool }],
+  ["message.timestamp.difference.max.ms", { default: "9223372036854775807", check: long(0) }],
+  ["remote.storage.enable", { default: "false", check: bool }],
 ]);
 
 /**
