@@ -50,7 +50,7 @@ Examples:
     const project = await openProject(env.cwd, true);
     const apps = await loadAppsOrFail(project);
     const toolkitDir = str(args, "toolkit")
-      ? join(env.cwd, str(args, "toolkit")!)
+      ? resolve(env.cwd, str(args, "toolkit")!)
       : defaultToolkitDir();
     const denoVersion = str(args, "deno-version") ?? Deno.version.deno;
     if (!/^[A-Za-z0-9._-]+$/.test(denoVersion)) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
 import { loadAppsOrFail, openProject } from "./_project.ts";
@@ -164,7 +164,7 @@ async function view(
   const graph = pipelineGraph(pipeline, declared);
   env.stdout(renderGraphText(graph));
   await Deno.writeTextFile(
-    join(env.cwd, output),
+    resolve(env.cwd, output),
     renderPipelineMarkdown(graph, basename(pipeline.file), direction),
   );
   env.stderr(`Wrote ${output}\n`);

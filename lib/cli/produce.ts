@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
 import { BROKER_HELP, BROKER_OPTION, brokerAddress, kafkaError, kafkaFor } from "./_kafka.ts";
@@ -48,7 +49,7 @@ Examples:
     let input: ReadableStream<Uint8Array>;
     let total: number | undefined;
     if (file && file !== "-") {
-      const path = file.startsWith("/") ? file : `${env.cwd}/${file}`;
+      const path = resolve(env.cwd, file);
       try {
         const f = await Deno.open(path);
         total = (await f.stat()).size;

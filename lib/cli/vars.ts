@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
 import { loadAppsOrFail, openProject } from "./_project.ts";
@@ -61,7 +61,7 @@ Examples:
     let apps = await loadAppsOrFail(project);
     if (appName) apps = [selectApp(apps, appName)];
     if (apps.length === 0) throw new CliError(NO_APPS);
-    const envFile = join(env.cwd, str(args, "env-file") ?? ".env");
+    const envFile = resolve(env.cwd, str(args, "env-file") ?? ".env");
     const existing = await readDotEnv(envFile);
     if (sub === "list") {
       env.stdout(listVariables(apps, existing, env.env));

@@ -217,6 +217,13 @@ topics:
     assert.equal(r.code, 0, r.stderr);
     await assertGolden("pipeline/view.txt", r.stdout);
     await assertGolden("pipeline/view.md", await Deno.readTextFile(join(dir, "pipeline.md")));
+    // -o takes relative or absolute paths.
+    const abs = join(dir, "graph.md");
+    assert.equal(
+      (await runCommand(command, ["view", "-o", abs, "--direction", "TD"], dir)).code,
+      0,
+    );
+    assert.match(await Deno.readTextFile(abs), /flowchart TD/);
     const bad = await runCommand(command, ["view", "--direction", "UP"], dir);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--direction must be LR or TD, not "UP"/);
