@@ -51,3 +51,13 @@ export async function loadAppsOrFail(
   if (problems.length) throw new CliError(problems.map((p) => p.message).join("\n"));
   return apps;
 }
+
+/** Writes a file, turning a failure (missing folder, permissions) into a one-line error. */
+export async function writeTextOrFail(path: string, text: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, text);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/ \(os error \d+\).*$/, "") : err;
+    throw new CliError(`cannot write ${path}: ${reason}`);
+  }
+}

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CliCommand, CliError } from "./_command.ts";
 import { parseCommandArgs, str } from "./_args.ts";
-import { loadAppsOrFail, openProject } from "./_project.ts";
+import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
 import { COMPOSE_DIR, generateCompose } from "../project/compose.ts";
 import { defaultToolkitModule } from "../project/scaffold.ts";
 
@@ -64,7 +64,7 @@ Examples:
     }
     await Deno.mkdir(join(env.cwd, COMPOSE_DIR), { recursive: true });
     for (const [rel, text] of Object.entries(files)) {
-      await Deno.writeTextFile(join(project.dir, rel), text);
+      await writeTextOrFail(join(project.dir, rel), text);
     }
     env.stdout(
       `Wrote ${COMPOSE_DIR}/docker-compose.yml and ${

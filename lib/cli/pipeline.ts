@@ -7,7 +7,7 @@
 import { basename, join, resolve } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
-import { loadAppsOrFail, openProject } from "./_project.ts";
+import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
 import { findApp, loadProjectApps, type ProjectApp } from "../project/apps.ts";
 import { readDotEnv } from "../project/env.ts";
 import { PIPELINE_FILE_NAMES, PipelineError, resolveAppEntry } from "../project/pipeline.ts";
@@ -105,7 +105,7 @@ async function update(
     throw err;
   }
   const name = basename(file);
-  if (result.text !== text || !project.pipeline) await Deno.writeTextFile(file, result.text);
+  if (result.text !== text || !project.pipeline) await writeTextOrFail(file, result.text);
   for (const w of result.warnings) env.stderr(`warning: ${w}\n`);
   const parts: string[] = [];
   if (result.added.length) parts.push(`added ${result.added.join(", ")}`);
@@ -163,7 +163,7 @@ async function view(
   }
   const graph = pipelineGraph(pipeline, declared);
   env.stdout(renderGraphText(graph));
-  await Deno.writeTextFile(
+  await writeTextOrFail(
     resolve(env.cwd, output),
     renderPipelineMarkdown(graph, basename(pipeline.file), direction),
   );

@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
-import { loadAppsOrFail, openProject } from "./_project.ts";
+import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
 import { formatTable } from "./_table.ts";
 import { findApp, type ProjectApp } from "../project/apps.ts";
 import { readDotEnv } from "../project/env.ts";
@@ -68,7 +68,7 @@ Examples:
       return 0;
     }
     const { text, warnings } = renderDotEnv({ apps, existing, reset: flag(args, "reset") });
-    await Deno.writeTextFile(envFile, text);
+    await writeTextOrFail(envFile, text);
     for (const w of warnings) env.stderr(`warning: ${w}\n`);
     const count = apps.reduce((n, a) => n + a.definition.variables.length, 0);
     env.stdout(

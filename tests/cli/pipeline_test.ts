@@ -224,6 +224,12 @@ topics:
       0,
     );
     assert.match(await Deno.readTextFile(abs), /flowchart TD/);
+    const unwritable = await runCommand(command, ["view", "-o", join(dir, "no/such/dir.md")], dir);
+    assert.equal(unwritable.code, 1);
+    assert.match(
+      unwritable.stderr,
+      /^sa pipeline: cannot write .*no\/such\/dir\.md: No such file or directory\n$/,
+    );
     const bad = await runCommand(command, ["view", "--direction", "UP"], dir);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--direction must be LR or TD, not "UP"/);
