@@ -456,12 +456,23 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       if (env.signal.aborted) resolve();
       env.signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    say("stopping: apps first (each commits), then the broker");
+    say("stopping: apps first (each commits), then the broker; Ctrl+C again to force");
     return 0;
   } finally {
     status.state = "stopping";
     publish();
-    await supervisor?.stop();
+    // A second Ctrl+C while the apps commit: terminate them now.
+    const force = () => {
+      say("forced: terminating the apps without a final commit");
+      supervisor?.kill();
+    };
+    const forceSignals: Deno.Signal[] = detached ? [] : ["SIGINT"];
+    for (const sig of forceSignals) Deno.addSignalListener(sig, force);
+    try {
+      await supervisor?.stop();
+    } finally {
+      for (const sig of forceSignals) Deno.removeSignalListener(sig, force);
+    }
     await broker?.close();
     status.state = "stopped";
     if (supervisor) status.deployments = supervisor.statuses();

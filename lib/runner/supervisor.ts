@@ -166,6 +166,16 @@ export class Supervisor {
     await this.settled();
   }
 
+  /** Terminates every app at once, without letting it commit (a second Ctrl+C). */
+  kill(): void {
+    this.#stopping = true;
+    for (const item of this.#items) {
+      clearTimeout(item.timer);
+      item.wake?.();
+      item.sandbox?.kill();
+    }
+  }
+
   #set(item: Supervised, state: DeploymentState, lastError?: string): void {
     item.status = {
       ...item.status,
