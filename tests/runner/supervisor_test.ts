@@ -92,3 +92,21 @@ Deno.test("prefixer: pads names and colours only when asked", () => {
   const coloured = new Prefixer(["replay", "normalize"], true);
   assert.equal(coloured.line("normalize", "y"), "\x1b[35mnormalize |\x1b[0m y");
 });
+
+Deno.test("supervisor: kill() ends an app that ignores its stop signal, at once", async () => {
+  const rec = recorder();
+  const sup = new Supervisor({ ...rec, stopTimeoutMs: 30_000 });
+  await sup.start([spec("stubborn", "stubborn")]);
+  await until(() => rec.lines.includes("stubborn/stdout: ignoring the stop signal"));
+  const stopping = sup.stop();
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  sup.kill();
+  await stopping;
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(sup.statuses()[0].state, "stopped");
+  assert.ok(
+    rec.events.some((e) => e.includes(`app "stubborn" was terminated`)),
+    rec.events.join("\n"),
+  );
+});
