@@ -144,6 +144,7 @@ export function validateBatch(buf: Uint8Array): BatchHeader {
       `invalid compression id ${h.attributes & Attr.compressionMask}`,
     );
   }
+  if ((h.attributes & Attr.compressionMask) === Compression.none) checkRecordFraming(buf, h);
   if (h.producerId >= 0 && h.baseSequence < 0 && !(h.attributes & Attr.control)) {
     throw new KafkaError(
       ErrorCode.INVALID_RECORD,
@@ -151,6 +152,78 @@ export function validateBatch(buf: Uint8Array): BatchHeader {
     );
   }
   return h;
+}
+
+/**
+ * Walks the records of an uncompressed batch without decoding them: every record's length
+ * prefix and fields must fit exactly, offset deltas must run 0..recordCount-1 and the records
+ * must fill the batch. This is what keeps a CRC-valid but malformed batch (or one claiming a
+ * huge record count) out of the log; compressed batches are checked when decoded.
+ */
+export function checkRecordFraming(buf: Uint8Array, h: BatchHeader): void {
+  const end = LOG_OVERHEAD + h.batchLength;
+  let p = Off.records;
+  // Zig-zag varint reader returning the decoded value; advances p. Throws when out of bounds.
+  const varint = (): number => {
+    let u = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (p >= end) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varint runs past the batch`);
+      const b = buf[p++];
+      u += (b & 0x7f) * 2 ** shift;
+      if (!(b & 0x80)) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    }
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varint too long at byte ${p}`);
+  };
+  const skipVarlong = (): void => {
+    for (let i = 0; i < 10; i++) {
+      if (p >= end) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varlong runs past the batch`);
+      if (!(buf[p++] & 0x80)) return;
+    }
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varlong too long at byte ${p}`);
+  };
+  for (let i = 0; i < h.recordCount; i++) {
+    const len = varint();
+    const recEnd = p + len;
+    if (len < 1 || recEnd > end) {
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} length ${len} does not fit`);
+    }
+    p++; // attributes
+    skipVarlong(); // timestampDelta
+    const od = varint();
+    if (od !== i) {
+      throw new KafkaError(ErrorCode.INVALID_RECORD, `record ${i} has offset delta ${od}`);
+    }
+    const kl = varint();
+    if (kl > 0) p += kl;
+    const vl = varint();
+    if (vl > 0) p += vl;
+    const hc = varint();
+    if (hc < 0 || p > recEnd) {
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} fields overrun its length`);
+    }
+    for (let j = 0; j < hc; j++) {
+      const hk = varint();
+      if (hk < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} header ${j} key`);
+      p += hk;
+      const hv = varint();
+      if (hv > 0) p += hv;
+      if (p > recEnd) {
+        throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} headers overrun its length`);
+      }
+    }
+    if (p !== recEnd) {
+      throw new KafkaError(
+        ErrorCode.CORRUPT_MESSAGE,
+        `record ${i} length ${len} mismatches its fields`,
+      );
+    }
+  }
+  if (p !== end) {
+    throw new KafkaError(
+      ErrorCode.CORRUPT_MESSAGE,
+      `${end - p} bytes after the last of ${h.recordCount} records`,
+    );
+  }
 }
 
 /**

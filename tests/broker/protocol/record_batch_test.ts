@@ -80,3 +80,31 @@ Deno.test("record batch: control markers use key 00 00 00 0X and attributes 0x30
   deepStrictEqual([...decodeRecords(commit)[0].key!], [0, 0, 0, 1]);
   strictEqual(controlBatchIsCommit(commit), true);
 });
+
+Deno.test("record batch: CRC-valid batches with malformed records are refused", () => {
+  // Claims 1000 records but carries one: count and lastOffsetDelta agree, CRC is right.
+  const liar = buildBatch([{ key: "k", value: "v" }], { lastOffsetDelta: 999 });
+  new DataView(liar.buffer).setInt32(57, 1000);
+  updateCrc(liar);
+  strictEqual(kafkaErrorOf(() => validateBatch(liar)), "CORRUPT_MESSAGE");
+  // Offset deltas must run 0, 1, 2...
+  const skip = buildBatch([{ key: "a", value: "1" }, { key: "b", value: "2", offsetDelta: 5 }], {
+    lastOffsetDelta: 1,
+  });
+  strictEqual(kafkaErrorOf(() => validateBatch(skip)), "INVALID_RECORD");
+  // A record length that overruns the batch, and trailing garbage after the last record.
+  const good = buildBatch([{ key: "k", value: "v" }]);
+  const overrun = good.slice();
+  overrun[61] = 0x7e; // length varint 63 > bytes left
+  updateCrc(overrun);
+  strictEqual(kafkaErrorOf(() => validateBatch(overrun)), "CORRUPT_MESSAGE");
+  const trailing = new Uint8Array(good.length + 3);
+  trailing.set(good);
+  new DataView(trailing.buffer).setInt32(8, trailing.length - 12);
+  updateCrc(trailing);
+  strictEqual(kafkaErrorOf(() => validateBatch(trailing)), "CORRUPT_MESSAGE");
+  // Headers and null keys/values are fine.
+  validateBatch(buildBatch([
+    { key: null, value: null, headers: [{ key: "h", value: null }, { key: "", value: "x" }] },
+  ]));
+});
