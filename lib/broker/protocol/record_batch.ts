@@ -144,7 +144,7 @@ export function validateBatch(buf: Uint8Array): BatchHeader {
       `invalid compression id ${h.attributes & Attr.compressionMask}`,
     );
   }
-  if ((h.attributes & Attr.compressionMask) === Compression.none) checkRecordFraming(buf, h);
+  checkRecordFraming(buf, h);
   if (h.producerId >= 0 && h.baseSequence < 0 && !(h.attributes & Attr.control)) {
     throw new KafkaError(
       ErrorCode.INVALID_RECORD,
@@ -155,75 +155,82 @@ export function validateBatch(buf: Uint8Array): BatchHeader {
 }
 
 /**
- * Walks the records of an uncompressed batch without decoding them: every record's length
- * prefix and fields must fit exactly, offset deltas must run 0..recordCount-1 and the records
- * must fill the batch. This is what keeps a CRC-valid but malformed batch (or one claiming a
- * huge record count) out of the log; compressed batches are checked when decoded.
+ * Walks the records of a batch (decompressing first if needed) without decoding them: every
+ * record's length prefix and fields must fit exactly, offset deltas must run 0..recordCount-1
+ * and the records must fill the section. This keeps a CRC-valid but malformed batch (or one
+ * claiming a huge record count) out of the log, as Kafka's LogValidator does.
  */
-export function checkRecordFraming(buf: Uint8Array, h: BatchHeader): void {
-  const end = LOG_OVERHEAD + h.batchLength;
-  let p = Off.records;
-  // Zig-zag varint reader returning the decoded value; advances p. Throws when out of bounds.
-  const varint = (): number => {
-    let u = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (p >= end) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varint runs past the batch`);
-      const b = buf[p++];
-      u += (b & 0x7f) * 2 ** shift;
-      if (!(b & 0x80)) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-    }
-    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varint too long at byte ${p}`);
-  };
-  const skipVarlong = (): void => {
-    for (let i = 0; i < 10; i++) {
-      if (p >= end) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varlong runs past the batch`);
-      if (!(buf[p++] & 0x80)) return;
-    }
-    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `varlong too long at byte ${p}`);
-  };
-  for (let i = 0; i < h.recordCount; i++) {
-    const len = varint();
-    const recEnd = p + len;
-    if (len < 1 || recEnd > end) {
-      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} length ${len} does not fit`);
-    }
-    p++; // attributes
-    skipVarlong(); // timestampDelta
-    const od = varint();
-    if (od !== i) {
-      throw new KafkaError(ErrorCode.INVALID_RECORD, `record ${i} has offset delta ${od}`);
-    }
-    const kl = varint();
-    if (kl > 0) p += kl;
-    const vl = varint();
-    if (vl > 0) p += vl;
-    const hc = varint();
-    if (hc < 0 || p > recEnd) {
-      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} fields overrun its length`);
-    }
-    for (let j = 0; j < hc; j++) {
-      const hk = varint();
-      if (hk < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} header ${j} key`);
-      p += hk;
-      const hv = varint();
-      if (hv > 0) p += hv;
-      if (p > recEnd) {
-        throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${i} headers overrun its length`);
+export function checkRecordFraming(batch: Uint8Array, h: BatchHeader): void {
+  const compressed = (h.attributes & Attr.compressionMask) !== Compression.none;
+  const buf = compressed ? recordsSection(batch, h) : batch;
+  const end = compressed ? buf.length : LOG_OVERHEAD + h.batchLength;
+  fb = buf;
+  fEnd = end;
+  fp = compressed ? 0 : Off.records;
+  try {
+    for (let i = 0; i < h.recordCount; i++) {
+      const len = fVarint();
+      const recEnd = fp + len;
+      if (len < 1 || recEnd > end) throw framing(`record ${i} length ${len} does not fit`);
+      fp++; // attributes
+      fSkipVarlong(); // timestampDelta
+      const od = fVarint();
+      if (od !== i) {
+        throw new KafkaError(ErrorCode.INVALID_RECORD, `record ${i} has offset delta ${od}`);
       }
+      const kl = fVarint();
+      if (kl > 0) fp += kl;
+      const vl = fVarint();
+      if (vl > 0) fp += vl;
+      const hc = fVarint();
+      if (hc < 0 || fp > recEnd) throw framing(`record ${i} fields overrun its length`);
+      for (let j = 0; j < hc; j++) {
+        const hk = fVarint();
+        if (hk < 0) throw framing(`record ${i} header ${j} has a null key`);
+        fp += hk;
+        const hv = fVarint();
+        if (hv > 0) fp += hv;
+        if (fp > recEnd) throw framing(`record ${i} headers overrun its length`);
+      }
+      if (fp !== recEnd) throw framing(`record ${i} length ${len} mismatches its fields`);
     }
-    if (p !== recEnd) {
-      throw new KafkaError(
-        ErrorCode.CORRUPT_MESSAGE,
-        `record ${i} length ${len} mismatches its fields`,
-      );
-    }
+    if (fp !== end) throw framing(`${end - fp} bytes after the last of ${h.recordCount} records`);
+  } finally {
+    fb = EMPTY;
   }
-  if (p !== end) {
-    throw new KafkaError(
-      ErrorCode.CORRUPT_MESSAGE,
-      `${end - p} bytes after the last of ${h.recordCount} records`,
-    );
+}
+
+// Module-level cursor for checkRecordFraming: plain variables keep the hot loop fast.
+const EMPTY = new Uint8Array(0);
+let fb: Uint8Array = EMPTY;
+let fp = 0;
+let fEnd = 0;
+
+function framing(msg: string): KafkaError {
+  return new KafkaError(ErrorCode.CORRUPT_MESSAGE, msg);
+}
+
+/** Zig-zag varint at the cursor; one-byte values take the fast path. */
+function fVarint(): number {
+  if (fp >= fEnd) throw framing(`varint runs past the records at byte ${fp}`);
+  const b0 = fb[fp++];
+  if (b0 < 0x80) return (b0 >>> 1) ^ -(b0 & 1);
+  let u = b0 & 0x7f;
+  for (let shift = 7; shift < 35; shift += 7) {
+    if (fp >= fEnd) throw framing(`varint runs past the records at byte ${fp}`);
+    const b = fb[fp++];
+    u += (b & 0x7f) * 2 ** shift;
+    if (!(b & 0x80)) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
+  throw framing(`varint too long at byte ${fp}`);
+}
+
+function fSkipVarlong(): void {
+  for (let i = 0; i < 10; i++) {
+    if (fp >= fEnd) throw framing(`varlong runs past the records at byte ${fp}`);
+    if (!(fb[fp++] & 0x80)) return;
+  }
+  throw framing(`varlong too long at byte ${fp}`);
 }
 
 /**
