@@ -295,15 +295,15 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   const detached = env0.env.SA_UP_DETACHED === "1";
   await Deno.mkdir(paths.logsDir, { recursive: true });
   const upLog = new LogFile(join(paths.logsDir, "up.log"));
-  // In the background, the process's own output goes to .sa/logs/up.log.
-  const env: CliEnv = detached
-    ? {
-      ...env0,
-      stdout: (t) => upLog.line(t.replace(/\n$/, "")),
-      stderr: (t) => upLog.line(t.replace(/\n$/, "")),
-      isTty: false,
-    }
-    : env0;
+  // The process's own output also goes to .sa/logs/up.log (only there in the background),
+  // without colour codes.
+  // deno-lint-ignore no-control-regex -- stripping ANSI colour codes
+  const plain = (t: string) => upLog.line(t.replace(/\x1b\[[0-9;]*m/g, "").replace(/\n$/, ""));
+  const env: CliEnv = detached ? { ...env0, stdout: plain, stderr: plain, isTty: false } : {
+    ...env0,
+    stdout: (t) => (env0.stdout(t), plain(t)),
+    stderr: (t) => (env0.stderr(t), plain(t)),
+  };
   const colour = env.isTty && !env.env.NO_COLOR;
   const runnable = runnableDeployments(pipeline);
   const prefix = new Prefixer(["broker", "sa", ...runnable.map((r) => r.name)], colour);
