@@ -469,7 +469,9 @@ class Runner {
     this.hooks.setStop(stop);
     if (signal?.aborted) return;
     signal?.addEventListener("abort", stop, { once: true });
-    const signals = this.options.handleSignals === false ? [] : addSignalListeners(stop);
+    const signals = this.options.handleSignals === false
+      ? []
+      : addSignalListeners(stop, this.#logger);
 
     const kafka = createKafka(
       this.app.brokerAddress,
@@ -927,12 +929,21 @@ function splitTp(tp: string): [string, number] {
   return [tp.slice(0, i), Number(tp.slice(i + 1))];
 }
 
-function addSignalListeners(handler: () => void): Array<() => void> {
+function addSignalListeners(handler: () => void, logger: Logger): Array<() => void> {
   const removers: Array<() => void> = [];
+  let received = 0;
+  const onSignal = () => {
+    // The first signal stops gracefully; a second one means "now", as Ctrl+C twice does in Quix.
+    if (++received > 1) {
+      logger.warn("second interrupt: exiting without a final checkpoint");
+      Deno.exit(130);
+    }
+    handler();
+  };
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     try {
-      Deno.addSignalListener(sig, handler);
-      removers.push(() => Deno.removeSignalListener(sig, handler));
+      Deno.addSignalListener(sig, onSignal);
+      removers.push(() => Deno.removeSignalListener(sig, onSignal));
     } catch {
       // Workers and some platforms cannot listen to signals; the run signal still works.
     }

@@ -85,3 +85,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "SIGINT stops gracefully: the process exits 0 after committing what it processed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    try {
+      const seed = new Application({
+        brokerAddress: broker.address,
+        logLevel: "SILENT",
+        stateBackend: new MemoryStateBackend(),
+      });
+      const producer = await seed.getProducer();
+      for (let n = 0; n < N; n++) {
+        producer.produce(seed.topic<{ n: number }>("crash-in"), { value: { n } });
+      }
+      await producer.close();
+      const app = spawnApp(broker.address);
+      await waitFor(async () => (await outputCount(broker.address)) >= N / 10, 30000, "output");
+      app.kill("SIGINT");
+      const status = await app.status;
+      assert(status.success, `exit code ${status.code}`);
+      const committed = (await committedOffsets(broker.address, "crash", "crash-in"))[0];
+      const outputs = await outputCount(broker.address);
+      assert(committed > 0 && committed < N, `committed ${committed}`);
+      // Everything committed has its output in the topic (outputs flushed before the commit).
+      assert(outputs >= committed, `${outputs} outputs for ${committed} committed inputs`);
+    } finally {
+      await broker.close();
+    }
+  },
+});
