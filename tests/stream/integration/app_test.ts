@@ -202,3 +202,49 @@ for (const skip of [false, true]) {
     },
   });
 }
+
+Deno.test({
+  name: "onProcessingError returning true skips the message and keeps going",
+  ...opts,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    try {
+      const skipped: string[] = [];
+      const app = new Application({
+        brokerAddress: broker.address,
+        consumerGroup: "lenient",
+        autoOffsetReset: "earliest",
+        commitInterval: 100,
+        logLevel: "SILENT",
+        consumer: fastConsumer,
+        handleSignals: false,
+        onProcessingError: (e, origin) => {
+          skipped.push(`${origin?.topic}[${origin?.partition}]@${origin?.offset}: ${e.message}`);
+          return true;
+        },
+      });
+      const input = app.topic<{ n: number }>("in");
+      app.dataframe(input).apply((v) => {
+        if (v.n === 3) throw new Error("n must not be 3");
+        return v;
+      }).toTopic(app.topic("out"));
+      const producer = await app.getProducer();
+      for (let n = 1; n <= 5; n++) producer.produce(input, { value: { n } });
+      await producer.close();
+      const stop = new AbortController();
+      const running = app.run({ signal: stop.signal });
+      const out = await readTopic(broker.address, "out", 4);
+      stop.abort();
+      await running;
+      assertEquals(out.map((r) => JSON.parse(r.value!).n), [1, 2, 4, 5]);
+      assertEquals(skipped.length, 1);
+      assert(
+        skipped[0].startsWith("in[0]@2: processing in[0]@2 failed: n must not be 3"),
+        skipped[0],
+      );
+      assertEquals((await committedOffsets(broker.address, "lenient", "in"))[0], 5);
+    } finally {
+      await broker.close();
+    }
+  },
+});
