@@ -20,26 +20,39 @@ import { runMaintenance } from "./maintenance.ts";
 
 /** A topic as the API handlers see it. */
 export interface TopicInfo {
+  /** Topic name. */
   name: string;
+  /** Partition count. */
   partitions: number;
+  /** Explicitly set configs only (defaults are in {@link LogManager.describeConfigs}). */
   configs: Record<string, string>;
 }
 
 /** One entry of {@link LogManager.describeConfigs}. */
 export interface ConfigEntry {
+  /** Config key, e.g. `retention.ms`. */
   name: string;
+  /** Effective value (explicit or default). */
   value: string | null;
+  /** Always false: every listed key can be set at creation. */
   readOnly: boolean;
+  /** True when the topic does not set the key. */
   isDefault: boolean;
+  /** Always false: topic configs hold no secrets. */
   sensitive: boolean;
 }
 
 /** Options of {@link LogManager.open}. */
 export interface LogManagerOptions {
+  /** Directory holding `topics.json` and one `<topic>-<partition>/` directory per partition. */
   dataDir: string;
+  /** Partition count for auto-created topics (and CreateTopics with -1). */
   defaultPartitions: number;
+  /** "always": fdatasync before each append returns; "interval": background fdatasync. */
   fsync: "always" | "interval";
+  /** Background fdatasync period in "interval" mode (default 1000 ms). */
   fsyncIntervalMs?: number;
+  /** Parent logger; storage logs as its `log` child. */
   logger: Logger;
   /** How often retention and compaction run (default 30000 ms; 0 disables the timer). */
   maintenanceIntervalMs?: number;
@@ -59,12 +72,16 @@ interface Topic {
 
 /** Owns every partition log under the data dir. */
 export class LogManager {
+  /** The data directory. */
   readonly dataDir: string;
+  /** Partition count used when a topic is created with -1. */
   readonly defaultPartitions: number;
   private readonly opts: LogManagerOptions;
   private readonly logger: Logger;
   private readonly topics = new Map<string, Topic>();
   private fsyncTimer: ReturnType<typeof setInterval> | undefined;
+  /** The background fsync pass in progress; close() waits for it. */
+  private flushing: Promise<void> | null = null;
   private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
@@ -282,17 +299,24 @@ export class LogManager {
     });
   }
 
-  /** fsyncs partitions written since the last call (interval mode). */
-  flushAll(): void {
-    for (const t of this.topics.values()) {
-      for (const log of t.logs) {
+  /**
+   * fsyncs partitions written since the last call (interval mode). The fdatasyncs run off the
+   * event loop: a synchronous one stalls every connection for its duration (3-80 ms each on a
+   * busy disk), which showed in produce p99 latency. A tick is skipped while one is running.
+   */
+  flushAll(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    const logs = [...this.topics.values()].flatMap((t) => t.logs);
+    this.flushing = (async () => {
+      for (const log of logs) {
         try {
-          log.flush();
+          await log.flushAsync();
         } catch (e) {
           this.logger.error(`fsync ${log.label}: ${(e as Error).message}`);
         }
       }
-    }
+    })().finally(() => this.flushing = null);
+    return this.flushing;
   }
 
   /** Runs retention and compaction once over every partition. */
@@ -322,12 +346,12 @@ export class LogManager {
   }
 
   /** Flushes and fsyncs every partition, stops background timers, wakes parked fetches. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.fsyncTimer);
     clearInterval(this.maintenanceTimer);
+    await this.flushing;
     this.closeAll();
-    return Promise.resolve();
   }
 }

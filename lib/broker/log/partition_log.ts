@@ -20,6 +20,7 @@ import {
   validateBatch,
 } from "../protocol/record_batch.ts";
 import type { LogConfig } from "./configs.ts";
+import type { LogManagerOptions } from "./manager.ts";
 import { Flag, flagsFor, Segment } from "./segment.ts";
 import { lastSequence, ProducerStates } from "./producer_state.ts";
 import { writeFileAtomic } from "./topics_store.ts";
@@ -32,7 +33,9 @@ const LOG_START_FILE = "log-start-offset";
 
 /** An aborted transaction range in one partition. */
 export interface AbortedTxn {
+  /** Producer whose transaction was aborted. */
   producerId: number;
+  /** Offset of its first batch in this partition. */
   firstOffset: number;
   /** Offset of the ABORT marker. */
   lastOffset: number;
@@ -40,25 +43,37 @@ export interface AbortedTxn {
 
 /** Result of {@link PartitionLog.read}. */
 export interface ReadResult {
+  /** Whole stored batches, back to back (empty when nothing is readable yet). */
   records: Uint8Array;
+  /** Next offset to be written. */
   highWatermark: number;
+  /** First offset of the earliest open transaction, else the high watermark. */
   lastStableOffset: number;
+  /** First retained offset. */
   logStartOffset: number;
+  /** read_committed only: aborted transactions overlapping the returned range, by firstOffset. */
   abortedTransactions: { producerId: number; firstOffset: number }[];
 }
 
 /** Options shared by every partition of a manager. */
 export interface PartitionOptions {
+  /** See {@link LogManagerOptions}. */
   fsync: "always" | "interval";
+  /** Where truncations and maintenance are logged. */
   logger: Logger;
+  /** The topic's current resolved config (read on every append). */
   config: () => LogConfig;
+  /** Clock for LogAppendTime and markers (tests). */
   now?: () => number;
 }
 
 /** One partition of a topic: a directory of segments. */
 export class PartitionLog {
+  /** Topic name. */
   readonly topic: string;
+  /** Partition index. */
   readonly index: number;
+  /** The partition directory. */
   readonly dir: string;
   /** Segments ordered by base offset; the last one is active. */
   segments: Segment[] = [];
@@ -488,6 +503,13 @@ export class PartitionLog {
     if (this.closed || !this.dirty) return;
     this.dirty = false;
     this.active.sync();
+  }
+
+  /** Like {@link flush} but the fdatasync runs off the event loop (interval mode). */
+  async flushAsync(): Promise<void> {
+    if (this.closed || !this.dirty) return;
+    this.dirty = false;
+    await this.active.syncAsync();
   }
 
   /** Flushes, fsyncs and closes every segment; wakes parked fetches. */

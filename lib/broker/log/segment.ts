@@ -339,6 +339,11 @@ export class Segment {
     this.file.syncDataSync();
   }
 
+  /** fdatasync of the log file on a worker thread, so the event loop keeps serving. */
+  syncAsync(): Promise<void> {
+    return this.file.syncData();
+  }
+
   /** Flushes the index and fsyncs both files (on roll and close). */
   seal(): void {
     this.flushIndex();
