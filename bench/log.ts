@@ -77,6 +77,34 @@ try {
         `${fmt(read / 2 ** 20 / secs)} MB/s`,
     );
   }
+  // Latency of one small append with fdatasync before it returns (acks=all on fsync=always).
+  const always = await LogManager.open({
+    dataDir: dataDir + "/always",
+    defaultPartitions: 1,
+    fsync: "always",
+    logger: new Logger("bench", "WARN"),
+    maintenanceIntervalMs: 0,
+  });
+  try {
+    always.createTopic("lat", 1);
+    const q = always.partition("lat", 0)!;
+    const small = buildBatch([{ key: "k", value }]);
+    const lat: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t = performance.now();
+      q.append(small);
+      lat.push(performance.now() - t);
+    }
+    lat.sort((a, b) => a - b);
+    const pct = (x: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * x))].toFixed(3);
+    console.log(
+      `append  fsync=always ${small.length} B batch latency: p50 ${pct(0.5)} ms, p99 ${
+        pct(0.99)
+      } ms, max ${lat[lat.length - 1].toFixed(3)} ms`,
+    );
+  } finally {
+    await always.close();
+  }
 } finally {
   await logs.close();
   Deno.removeSync(dataDir, { recursive: true });
