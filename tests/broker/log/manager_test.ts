@@ -85,3 +85,31 @@ Deno.test("log manager: waitForAppend wakes on append, times out, and honours ab
   await logs.close();
   Deno.removeSync(dataDir, { recursive: true });
 });
+
+Deno.test("log manager: leftover partition dirs never resurrect data, orphans are reported", async () => {
+  const { logs, dataDir } = await openManager();
+  logs.createTopic("old", 1);
+  logs.partition("old", 0)!.append(batch([["k", "stale"]]));
+  await logs.close();
+  // Simulate a crash after topics.json lost the topic but before its directory was removed.
+  Deno.writeTextFileSync(`${dataDir}/topics.json`, JSON.stringify({ version: 1, topics: {} }));
+  const again = await openManager({ dataDir });
+  strictEqual(
+    again.lines.some((l) => l.includes("old-0: no such topic")),
+    true,
+    again.lines.join("\n"),
+  );
+  again.logs.createTopic("old", 1);
+  strictEqual(again.logs.partition("old", 0)!.highWatermark, 0);
+  await again.logs.close();
+  // A corrupt topics.json is an error naming the file, not a silent empty broker.
+  Deno.writeTextFileSync(`${dataDir}/topics.json`, "{not json");
+  let err = "";
+  try {
+    await openManager({ dataDir });
+  } catch (e) {
+    err = (e as Error).message;
+  }
+  strictEqual(err.includes("topics.json: not valid JSON"), true, err);
+  Deno.removeSync(dataDir, { recursive: true });
+});
