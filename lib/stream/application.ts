@@ -319,7 +319,10 @@ export class Application {
     const admin: Admin = kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, extra.length ? extra : this.#topics.values(), this.logger);
+      const all = new Map<string, Topic>();
+      for (const t of this.#registry.outputs) all.set(t.name, t);
+      for (const t of this.#topics.values()) all.set(t.name, t);
+      await ensureTopics(admin, extra.length ? extra : all.values(), this.logger);
     } finally {
       await admin.disconnect();
     }

@@ -119,6 +119,8 @@ export type TopicFactory = <V = unknown, K = unknown>(
 /** All dataframes of an application (or of a test harness), by input topic. */
 export class DataFrameRegistry {
   readonly streams: Map<string, Stream> = new Map();
+  /** Topics written by `toTopic` (created at start like declared topics). */
+  readonly outputs: Set<Topic> = new Set();
 
   constructor(
     /** Creates (and registers for auto-creation) a topic. */

@@ -468,6 +468,7 @@ export class StreamingDataFrame<T> {
     options: ToTopicOptions<T> = {},
   ): this {
     const keyFn = options.key;
+    this.#registry.outputs.add(topic as Topic);
     return this.#extend((next, rt) => {
       const out = rt.output;
       const tp = topic as Topic;

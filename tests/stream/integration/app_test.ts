@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { Application } from "../../../lib/stream/application.ts";
 import { ProcessingError } from "../../../lib/stream/errors.ts";
+import { Topic } from "../../../lib/stream/topic.ts";
 import {
   committedOffsets,
   fastConsumer,
@@ -29,9 +30,10 @@ Deno.test({
       });
       const input = app.topic<{ n: number }>("numbers", { config: { numPartitions: 2 } });
       const output = app.topic<{ n: number }>("doubled");
-      app.dataframe(input).filter((v) => v.n % 3 !== 0).apply((v) => ({ n: v.n * 2 })).toTopic(
-        output,
-      );
+      const sdf = app.dataframe(input);
+      sdf.filter((v) => v.n % 3 !== 0).apply((v) => ({ n: v.n * 2 })).toTopic(output);
+      // A Topic made without app.topic() is created too, when a dataframe writes to it.
+      sdf.filter((v) => v.n === 1).toTopic(new Topic("direct"));
 
       const producer = await app.getProducer();
       for (let n = 1; n <= 30; n++) producer.produce(input, { key: `k${n % 4}`, value: { n } });
@@ -50,6 +52,7 @@ Deno.test({
       assertEquals(got, want);
       // Keys are kept: each output key matches its input's key.
       for (const r of rows) assertEquals(r.key, `k${(JSON.parse(r.value!).n / 2) % 4}`);
+      assertEquals((await readTopic(broker.address, "direct", 1)).map((r) => r.value), ['{"n":1}']);
       const committed = await committedOffsets(broker.address, "double", "numbers");
       assertEquals((committed[0] ?? 0) + (committed[1] ?? 0), 30);
     } finally {
