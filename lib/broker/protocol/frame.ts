@@ -13,6 +13,9 @@ import { ProtocolError } from "./errors.ts";
 /** Largest accepted frame: 100 MiB, like Kafka's default `socket.request.max.bytes`. */
 export const MAX_FRAME_BYTES = 100 * 1024 * 1024;
 
+/** Frames up to this size are allocated whole as soon as their size is known. */
+export const EAGER_FRAME_BYTES = 16 * 1024 * 1024;
+
 /** Anything frames can be read from (a `Deno.Conn`, or a fake in tests). */
 export interface ByteSource {
   read(p: Uint8Array): Promise<number | null>;
@@ -64,12 +67,19 @@ export class FrameReader {
       this.start += size;
       return frame;
     }
-    // Large frame: copy what is buffered, then read the remainder directly into it.
-    const frame = new Uint8Array(size);
+    // Large frame: copy what is buffered, then read the remainder directly into it. Memory
+    // is committed as bytes arrive (doubling past EAGER_FRAME_BYTES), so a client announcing
+    // 100 MiB frames it never sends cannot make the broker allocate them.
+    let frame = new Uint8Array(Math.min(size, Math.max(EAGER_FRAME_BYTES, 2 * this.buffered)));
     let filled = this.buffered;
     frame.set(this.buf.subarray(this.start, this.end));
     this.start = this.end = 0;
     while (filled < size) {
+      if (filled === frame.length) {
+        const grown = new Uint8Array(Math.min(size, frame.length * 2));
+        grown.set(frame);
+        frame = grown;
+      }
       const n = await this.src.read(frame.subarray(filled));
       if (n === null) {
         throw new ProtocolError(`connection closed inside a frame: got ${filled} of ${size} bytes`);

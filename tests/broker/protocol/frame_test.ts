@@ -66,3 +66,16 @@ Deno.test("FrameReader reports a stream that ends inside a frame", async () => {
     "inside a frame size prefix",
   );
 });
+
+Deno.test("FrameReader assembles a frame larger than the eager allocation size", async () => {
+  const size = 20 * 1024 * 1024 + 3;
+  const bytes = new Uint8Array(4 + size);
+  new DataView(bytes.buffer).setInt32(0, size);
+  for (let i = 4; i < bytes.length; i += 4093) bytes[i] = i & 0xff;
+  bytes[bytes.length - 1] = 0x5a;
+  const reader = new FrameReader(source(bytes, 1 << 20), 32 * 1024 * 1024);
+  const frame = (await reader.next())!;
+  assert.equal(frame.length, size);
+  assert.deepEqual(frame, bytes.subarray(4));
+  assert.equal(await reader.next(), null);
+});
