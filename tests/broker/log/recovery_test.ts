@@ -132,3 +132,22 @@ Deno.test("segments: segment.ms rolls the active segment by age", async () => {
   await logs.close();
   Deno.removeSync(dataDir, { recursive: true });
 });
+
+Deno.test("recovery: leftovers of an interrupted compaction or checkpoint are removed", async () => {
+  const { logs, dataDir } = await openManager();
+  logs.createTopic("left", 1);
+  logs.partition("left", 0)!.append(batch([["a", "1"]]));
+  await logs.close();
+  const dir = join(dataDir, "left-0");
+  Deno.writeTextFileSync(join(dir, `${segmentName(0, "log")}.cleaned`), "half-written");
+  Deno.writeTextFileSync(join(dir, "log-start-offset.tmp"), "9");
+  const again = await openManager({ dataDir });
+  deepStrictEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /cleaned|tmp/.test(n)),
+    [],
+  );
+  strictEqual(again.logs.partition("left", 0)!.highWatermark, 1);
+  strictEqual(again.logs.partition("left", 0)!.logStartOffset, 0);
+  await again.logs.close();
+  Deno.removeSync(dataDir, { recursive: true });
+});
