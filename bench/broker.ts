@@ -6,7 +6,7 @@
  *
  * The broker runs as a subprocess (`sa broker`, default settings) so its CPU is its own.
  * Flags: `--quick` (smaller counts), `--keep` (keep the data dir); env `SA_BENCH_ONLY=kafkajs`
- * (or `librdkafka`) runs one client's throughput rows.
+ * (or `librdkafka`) runs one client's throughput rows, `SA_BENCH_ONLY=latency` none of them.
  *
  * @module
  */
@@ -119,6 +119,38 @@ async function kafkajsConsume(address: string, topic: string, count: number): Pr
   return { msgs: got, bytes, seconds };
 }
 
+/**
+ * librdkafka consume throughput with kcat (no per-message formatting, large fetches). The count
+ * is checked from kcat's "Reached end of topic T [p] at offset N" lines.
+ */
+async function kcatConsume(
+  address: string,
+  topic: string,
+  count: number,
+  size: number,
+): Promise<Throughput> {
+  const started = performance.now();
+  const out = await new Deno.Command("kcat", {
+    args: [
+      ...["-b", address, "-C", "-t", topic, "-o", "beginning", "-e", "-f", ""],
+      ...["-X", "fetch.max.bytes=52428800", "-X", "max.partition.fetch.bytes=10485760"],
+      ...["-X", "queued.max.messages.kbytes=1048576", "-X", "fetch.wait.max.ms=10"],
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - started) / 1000;
+  const err = new TextDecoder().decode(out.stderr);
+  let got = 0;
+  for (const m of err.matchAll(/Reached end of topic \S+ \[\d+\] at offset (\d+)/g)) {
+    got += Number(m[1]);
+  }
+  if (!out.success || got !== count) {
+    throw new Error(`kcat consumed ${got} of ${count} messages of ${topic}:\n${err}`);
+  }
+  return { msgs: got, bytes: got * size, seconds };
+}
+
 async function kafkajsLatency(address: string, topic: string, rate: number, seconds: number) {
   const producer = kafka(address).producer();
   await producer.connect();
@@ -149,7 +181,8 @@ function rate(t: Throughput): [string, string] {
 }
 
 async function main(): Promise<void> {
-  const missing = await clientMissingReason("confluent-kafka");
+  const missing = await clientMissingReason("confluent-kafka") ??
+    await clientMissingReason("kcat");
   const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-broker-" });
   console.log(`# sa broker benchmark${quick ? " (--quick)" : ""}`);
   console.log(`data dir ${dataDir}; ${navigator.hardwareConcurrency} cores; ${Deno.version.deno}`);
@@ -187,14 +220,8 @@ async function main(): Promise<void> {
               String(count),
               acks,
             ]);
-            // +1: the producer's warm-up message.
-            consume = await runJson<Throughput>(PYTHON, [
-              RDKAFKA,
-              "consume",
-              broker.address,
-              topic,
-              String(count + 1),
-            ]);
+            // +1: the producer's warm-up message (same size).
+            consume = await kcatConsume(broker.address, topic, count + 1, size);
           } else {
             produce = await kafkajsProduce(
               broker.address,
@@ -233,7 +260,10 @@ async function main(): Promise<void> {
     if (!keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 
-  console.log("\n## Throughput (4 partitions, no compression)\n");
+  console.log(
+    "\n## Throughput (4 partitions, no compression; librdkafka 2.0.2 = confluent-kafka " +
+      "producer, kcat consumer)\n",
+  );
   console.log(table(
     [
       "client",
