@@ -58,6 +58,8 @@ export interface LogManagerOptions {
   maintenanceIntervalMs?: number;
   /** Clock for tests. */
   now?: () => number;
+  /** Overrides the probe of whether the data dir's file system ignores case (tests). */
+  caseInsensitiveFs?: boolean;
 }
 
 /** Upper bound on partitions per topic: a guard against absurd requests. */
@@ -84,6 +86,8 @@ export class LogManager {
   private flushing: Promise<void> | null = null;
   private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** On case-insensitive file systems (macOS, Windows) "Orders" and "orders" share a directory. */
+  private caseInsensitive = false;
 
   private constructor(opts: LogManagerOptions) {
     this.opts = opts;
@@ -96,6 +100,7 @@ export class LogManager {
   static open(opts: LogManagerOptions): Promise<LogManager> {
     const m = new LogManager(opts);
     Deno.mkdirSync(opts.dataDir, { recursive: true });
+    m.caseInsensitive = opts.caseInsensitiveFs ?? probeCaseInsensitive(opts.dataDir);
     const stored = loadTopics(opts.dataDir);
     try {
       for (const [name, st] of stored) m.openTopic(name, st);
@@ -191,6 +196,17 @@ export class LogManager {
     validateTopicName(name);
     if (this.topics.has(name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+    }
+    if (this.caseInsensitive) {
+      const lower = name.toLowerCase();
+      const clash = [...this.topics.keys()].find((t) => t.toLowerCase() === lower);
+      if (clash !== undefined) {
+        throw new KafkaError(
+          ErrorCode.INVALID_TOPIC_EXCEPTION,
+          `topic ${name} differs from existing topic ${clash} only in case, and ${this.dataDir} ` +
+            `is on a case-insensitive file system where both would share one directory`,
+        );
+      }
     }
     const n = partitions === -1 ? this.defaultPartitions : partitions;
     if (!Number.isInteger(n) || n < 1 || n > MAX_PARTITIONS) {
@@ -353,5 +369,23 @@ export class LogManager {
     clearInterval(this.maintenanceTimer);
     await this.flushing;
     this.closeAll();
+  }
+}
+
+/** Whether `dir` is on a file system that treats names case-insensitively. */
+function probeCaseInsensitive(dir: string): boolean {
+  const probe = join(dir, ".case-probe");
+  try {
+    Deno.writeTextFileSync(probe, "");
+    try {
+      Deno.statSync(join(dir, ".CASE-PROBE"));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      Deno.removeSync(probe);
+    }
+  } catch {
+    return false;
   }
 }

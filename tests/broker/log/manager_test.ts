@@ -113,3 +113,19 @@ Deno.test("log manager: leftover partition dirs never resurrect data, orphans ar
   strictEqual(err.includes("topics.json: not valid JSON"), true, err);
   Deno.removeSync(dataDir, { recursive: true });
 });
+
+Deno.test("log manager: on a case-insensitive file system, names differing only in case are refused", async () => {
+  const ci = await openManager({ caseInsensitiveFs: true });
+  ci.logs.createTopic("Orders", 1);
+  strictEqual(kafkaErrorOf(() => ci.logs.createTopic("orders", 1)), "INVALID_TOPIC_EXCEPTION");
+  await ci.logs.close();
+  Deno.removeSync(ci.dataDir, { recursive: true });
+  // On Linux the probe finds the temp dir case-sensitive: both names are separate topics.
+  if (Deno.build.os !== "linux") return;
+  const cs = await openManager();
+  cs.logs.createTopic("Orders", 1);
+  cs.logs.createTopic("orders", 1);
+  strictEqual(cs.logs.listTopics().length, 2);
+  await cs.logs.close();
+  Deno.removeSync(cs.dataDir, { recursive: true });
+});
