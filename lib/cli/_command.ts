@@ -42,11 +42,40 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * The directory `sa` was invoked from. `deno task` runs tasks in the toolkit's folder and
+ * puts the caller's folder in `INIT_CWD`; it does not overwrite an inherited `INIT_CWD`, so
+ * the variable is trusted only when we really run in the toolkit's folder. A process started
+ * elsewhere (a test, `sa up --detach`, an installed `sa`) acts on its own cwd.
+ */
+export function invocationDir(
+  initCwd = Deno.env.get("INIT_CWD"),
+  cwd = Deno.cwd(),
+  toolkitRoot = toolkitDir(),
+): string {
+  if (!initCwd || toolkitRoot === null) return cwd;
+  return samePath(cwd, toolkitRoot) ? initCwd : cwd;
+}
+
+function toolkitDir(): string | null {
+  const url = new URL("../../", import.meta.url);
+  if (url.protocol !== "file:") return null; // compiled binary: no source tree
+  return decodeURIComponent(url.pathname).replace(/\/$/, "");
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return Deno.realPathSync(a) === Deno.realPathSync(b);
+  } catch {
+    return a === b;
+  }
+}
+
 /** Builds a {@link CliEnv} for the real process. */
 export function processEnv(signal: AbortSignal): CliEnv {
   const enc = new TextEncoder();
   return {
-    cwd: Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    cwd: invocationDir(),
     env: Deno.env.toObject(),
     stdout: (t) => writeAll(Deno.stdout, enc.encode(t)),
     stderr: (t) => writeAll(Deno.stderr, enc.encode(t)),

@@ -22,7 +22,8 @@ async function sa(
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // A stale INIT_CWD from an outer `deno task test` must not leak into the nested task.
+    env: { NO_COLOR: "1", INIT_CWD: cwd },
   }).spawn();
   if (stdin !== undefined) {
     const w = child.stdin.getWriter();
