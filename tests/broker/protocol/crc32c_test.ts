@@ -20,3 +20,19 @@ Deno.test("crc32c: slice-by-8 agrees with bytewise chaining at every split and l
   }
   strictEqual(crc32c(data, 3, 500), crc32c(data.slice(3, 500)));
 });
+
+Deno.test("crc32c: word-at-a-time path agrees at every buffer alignment", () => {
+  const data = new Uint8Array(4096 + 64).map((_, i) => (i * 7919 + 13) & 0xff);
+  const bytewise = (buf: Uint8Array) => {
+    let c = 0;
+    for (let i = 0; i < buf.length; i++) c = crc32cUpdate(c, buf, i, i + 1);
+    return c;
+  };
+  for (let off = 0; off < 8; off++) {
+    for (const len of [15, 16, 17, 33, 4095]) {
+      const view = data.subarray(off, off + len); // byteOffset off: unaligned for off % 4 != 0
+      strictEqual(crc32c(view), bytewise(view), `offset ${off} length ${len}`);
+      strictEqual(crc32c(data, off, off + len), bytewise(view), `range ${off}+${len}`);
+    }
+  }
+});
