@@ -251,3 +251,42 @@ Deno.test({
     }
   },
 });
+
+for (const mode of ["commitInterval: 0", "commitEvery: 2"] as const) {
+  Deno.test({
+    name: `${mode} commits while running, not only at shutdown`,
+    ...opts,
+    async fn() {
+      const broker = await startTestBroker({ logger: silent });
+      try {
+        const app = new Application({
+          brokerAddress: broker.address,
+          consumerGroup: "eager",
+          autoOffsetReset: "earliest",
+          ...(mode === "commitInterval: 0"
+            ? { commitInterval: 0 }
+            : { commitInterval: 60_000, commitEvery: 2 }),
+          logLevel: "SILENT",
+          consumer: fastConsumer,
+          handleSignals: false,
+        });
+        const input = app.topic<{ n: number }>("in");
+        app.dataframe(input).toTopic(app.topic("out"));
+        const producer = await app.getProducer();
+        for (let n = 1; n <= 4; n++) producer.produce(input, { value: { n } });
+        await producer.close();
+        const stop = new AbortController();
+        const running = app.run({ signal: stop.signal });
+        await waitFor(
+          async () => (await committedOffsets(broker.address, "eager", "in"))[0] === 4,
+          10000,
+          "commits before shutdown",
+        );
+        stop.abort();
+        await running;
+      } finally {
+        await broker.close();
+      }
+    },
+  });
+}
