@@ -6,14 +6,14 @@
 import { Kafka, logLevel } from "kafkajs";
 
 /** A kafkajs client for `address` with quiet logs and short retries (tests want fast failures). */
-export function kafkaClient(address: string, clientId = "sa-test"): Kafka {
+export function kafkaClient(address: string, clientId = "sa-test", retries = 8): Kafka {
   return new Kafka({
     clientId,
     brokers: [address],
     logLevel: Deno.env.get("SA_KAFKAJS_LOG") ? logLevel.DEBUG : logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
-    retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 1000 },
+    retry: { retries, initialRetryTime: 50, maxRetryTime: 1000 },
   });
 }
 
