@@ -668,7 +668,16 @@ class Runner {
       this.#logger.info(`partitions revoked: ${revoked.join(", ")}`);
     }
     const added = [...next].filter((tp) => !this.#assigned.has(tp));
-    if (added.length > 0) this.#logger.info(`partitions assigned: ${added.join(", ")}`);
+    if (added.length === 0) return;
+    this.#logger.info(`partitions assigned: ${added.join(", ")}`);
+    // Open (and recover) their stores now, under the mutex, so no batch of theirs runs
+    // before and wall-clock timers see them even before new input arrives.
+    for (const tp of added) {
+      const [topic, partition] = splitTp(tp);
+      if (!this.registry.streams.has(topic)) continue;
+      await this.app.state.assign(topic, partition);
+      this.#assigned.add(tp);
+    }
   }
 
   async #onTick(lastFired: Map<PipelineTimer, number>): Promise<void> {
