@@ -261,3 +261,28 @@ Deno.test("timestampExtractor sets the event time", () => {
   app.push(input, { ts: 7 }, { timestamp: 1 });
   assertEquals(rows[0].timestamp, 7000);
 });
+
+Deno.test("sink gets rows with their origin and is flushed at checkpoints", async () => {
+  const app = new TestApp();
+  const input = app.topic<number>("in");
+  const written: string[] = [];
+  let flushed = 0;
+  let closed = false;
+  app.dataframe(input).filter((n) => n > 0).sink({
+    write: (row, ctx) =>
+      void written.push(
+        `${row.value}/${row.key} from ${ctx.topic}[${ctx.partition}]@${ctx.offset}`,
+      ),
+    flush: () => void flushed++,
+    close: () => void (closed = true),
+  });
+  app.push(input, 5, { key: "k", partition: 1 });
+  app.push(input, -1, { partition: 1 });
+  app.push(input, 6, { partition: 1 });
+  assertEquals(written, ["5/k from in[1]@0", "6/null from in[1]@2"]);
+  assertEquals(flushed, 0);
+  await app.checkpoint();
+  assertEquals(flushed, 1);
+  await app.close();
+  assert(closed);
+});
