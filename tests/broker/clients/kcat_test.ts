@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { testBroker } from "./_broker.ts";
-import { kafkaClient, unique } from "./_kafkajs.ts";
+import { kafkaClient, text, unique, waitFor } from "./_kafkajs.ts";
 import { requireClient } from "../../_clients.ts";
 
 interface Run {
@@ -113,6 +113,33 @@ Deno.test("kcat: -L metadata, -P keyed produce, -C exact read back, -G group con
       offs.forEach((o, i) => assertEquals(o, i, `partition ${p} offsets dense`));
       assert(offs.length > 0, `partition ${p} got no keys`);
     }
+
+    // Cross-client: kafkajs reads exactly what librdkafka (kcat) wrote.
+    const fromJs: Row[] = [];
+    const consumer = kafkaClient(broker.address).consumer({
+      groupId: unique("kcat-kafkajs"),
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          fromJs.push({
+            partition,
+            offset: Number(message.offset),
+            key: text(message.key)!,
+            value: text(message.value)!,
+          });
+          await Promise.resolve();
+        },
+      });
+      await waitFor("kafkajs to read the kcat messages", () => fromJs.length >= N);
+    } finally {
+      await consumer.disconnect();
+    }
+    checkAll(fromJs, "kafkajs after kcat -P");
 
     // -G: a balanced consumer group reads all of it and commits.
     const group = unique("kcat-group");

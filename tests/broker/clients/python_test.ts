@@ -30,7 +30,7 @@ async function runScript(
   }
 }
 
-Deno.test("confluent-kafka: delivery reports, group commit + resume, transactions", async () => {
+Deno.test("confluent-kafka: delivery reports, group resume, transactions, codecs, compacted null keys", async () => {
   const r = await runScript("confluent-kafka", "confluent_check.py");
   if (!r) return;
   assertEquals(r, {
@@ -41,6 +41,8 @@ Deno.test("confluent-kafka: delivery reports, group commit + resume, transaction
     txn_read_committed: 11,
     txn_read_uncommitted: 21,
     txn_offset: 5,
+    codecs: 4,
+    compacted_null_key: "INVALID_RECORD",
   });
 });
 
