@@ -2,6 +2,7 @@
 // lines routed to our Logger, broker address resolution, and topic auto-creation.
 
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import { type Admin, Kafka, type LogEntry, logLevel as KafkaLogLevel } from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import type { Topic } from "../topic.ts";
@@ -20,9 +21,30 @@ export function resolveBrokerAddress(option?: string): string {
   return option ?? readEnv("SA_BROKER") ?? readEnv("Quix__Broker__Address") ?? "localhost:19092";
 }
 
+let warningFilterInstalled = false;
+
+/**
+ * kafkajs schedules `setTimeout(fn, negative)` when its request queue is idle, and the Node
+ * compatibility layer prints a TimeoutNegativeWarning for it: harmless noise, filtered here
+ * (only that warning).
+ */
+function filterKafkajsTimerWarning(): void {
+  if (warningFilterInstalled) return;
+  warningFilterInstalled = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const opt = rest[0] as string | { type?: string } | undefined;
+    const type = typeof opt === "string" ? opt : opt?.type;
+    const name = (warning as { name?: string } | undefined)?.name;
+    if (name === "TimeoutNegativeWarning" || type === "TimeoutNegativeWarning") return;
+    emit(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /** A kafkajs client whose log lines go through `logger` (kafkajs INFO is our DEBUG). */
 export function createKafka(brokerAddress: string, clientId: string, logger: Logger): Kafka {
   const brokers = brokerAddress.split(",").map((s) => s.trim()).filter(Boolean);
+  filterKafkajsTimerWarning();
   const log = logger.child(`${logger.component}:kafkajs`);
   return new Kafka({
     clientId,
