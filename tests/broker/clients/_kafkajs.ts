@@ -10,7 +10,8 @@ export function kafkaClient(address: string, clientId = "sa-test", retries = 8):
   return new Kafka({
     clientId,
     brokers: [address],
-    logLevel: Deno.env.get("SA_KAFKAJS_LOG") ? logLevel.DEBUG : logLevel.NOTHING,
+    // SA_KAFKAJS_LOG=ERROR|WARN|INFO|DEBUG shows kafkajs's own log lines.
+    logLevel: logLevel[Deno.env.get("SA_KAFKAJS_LOG") as keyof typeof logLevel] ?? logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries, initialRetryTime: 50, maxRetryTime: 1000 },

@@ -1,6 +1,7 @@
+import type { EachMessagePayload } from "kafkajs";
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { testBroker } from "./_broker.ts";
-import { kafkaClient, unique } from "./_kafkajs.ts";
+import { kafkaClient, text, unique, waitFor } from "./_kafkajs.ts";
 
 /** The Kafka error name of a kafkajs error (unwrapping retries and aggregates). */
 function errorType(e: unknown): string | undefined {
@@ -101,11 +102,12 @@ Deno.test("kafkajs admin: create, list, describe, grow, delete topics", async ()
   }
 });
 
-Deno.test("kafkajs admin: invalid topic name is refused, data survives DeleteRecords", async () => {
+Deno.test("kafkajs admin: invalid topic name refused; DeleteRecords moves the log start", async () => {
   const broker = await testBroker();
   const kafka = kafkaClient(broker.address);
   const admin = kafka.admin();
   const producer = kafka.producer();
+  let consumer = kafka.consumer({ groupId: "unused" });
   try {
     await admin.connect();
     const bad = await assertRejects(() => admin.createTopics({ topics: [{ topic: "bad name!" }] }));
@@ -117,12 +119,39 @@ Deno.test("kafkajs admin: invalid topic name is refused, data survives DeleteRec
       topic,
       messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}` })),
     });
+    // A group commits offset 2 before the records below 4 are deleted.
+    const groupId = unique("admin-reset");
+    const opts = { groupId, heartbeatInterval: 500, maxWaitTimeInMs: 100 };
+    const got: string[] = [];
+    const collect = async ({ message }: EachMessagePayload) => {
+      got.push(text(message.value)!);
+      await Promise.resolve();
+    };
+    consumer = kafka.consumer(opts);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachMessage: collect });
+    await waitFor("the first messages", () => got.length >= 2);
+    await consumer.commitOffsets([{ topic, partition: 0, offset: "2" }]);
+    await consumer.disconnect();
+
     // kafkajs finds partition leaders from metadata it already holds.
     await admin.fetchTopicMetadata({ topics: [topic] });
     await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "4" }] });
     const [o] = await admin.fetchTopicOffsets(topic);
     assertEquals([o.low, o.high], ["4", "10"]);
+
+    // The committed offset is now below the log start: Fetch answers OFFSET_OUT_OF_RANGE and
+    // the consumer resets to the earliest retained record.
+    got.length = 0;
+    consumer = kafka.consumer(opts);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: collect });
+    await waitFor("6 retained messages", () => got.length >= 6);
+    assertEquals(got, ["m4", "m5", "m6", "m7", "m8", "m9"]);
   } finally {
+    await consumer.disconnect();
     await producer.disconnect();
     await admin.disconnect();
     await broker.close();

@@ -1,3 +1,4 @@
+import { CompressionTypes } from "kafkajs";
 import { assert, assertEquals } from "./_assert.ts";
 import { testBroker } from "./_broker.ts";
 import { kafkaClient, type Received, text, unique, waitFor } from "./_kafkajs.ts";
@@ -148,6 +149,93 @@ Deno.test("kafkajs: a waiting consumer is woken by produce (long poll) and acks=
   } finally {
     await consumer.disconnect();
     await producer.disconnect();
+    await broker.close();
+  }
+});
+
+Deno.test("kafkajs: gzip batches, LogAppendTime topics, ListOffsets by timestamp", async () => {
+  const broker = await testBroker();
+  const kafka = kafkaClient(broker.address);
+  const admin = kafka.admin();
+  const producer = kafka.producer();
+  const consumer = kafka.consumer({
+    groupId: unique("ts-group"),
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 100,
+  });
+  try {
+    const created = unique("create-time");
+    const appended = unique("append-time");
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: created, numPartitions: 1 },
+        {
+          topic: appended,
+          numPartitions: 1,
+          configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }],
+        },
+      ],
+    });
+    await producer.connect();
+    // Client timestamps 1000, 2000, ... in gzip batches of 5.
+    for (let b = 0; b < 4; b++) {
+      await producer.send({
+        topic: created,
+        compression: CompressionTypes.GZIP,
+        messages: Array.from({ length: 5 }, (_, i) => {
+          const n = b * 5 + i;
+          return { value: `gz-${n}`, timestamp: String((n + 1) * 1000) };
+        }),
+      });
+    }
+    const before = Date.now();
+    const [res] = await producer.send({
+      topic: appended,
+      messages: [{ value: "stamped", timestamp: "1000" }],
+    });
+    const after = Date.now();
+    const appendTime = Number(res.logAppendTime);
+    assert(
+      appendTime >= before - 1000 && appendTime <= after + 1000,
+      `logAppendTime ${appendTime}`,
+    );
+
+    // Earliest offset with timestamp >= target, scanning inside (compressed) batches.
+    const at = async (ts: number) =>
+      (await admin.fetchTopicOffsetsByTimestamp(created, ts))[0].offset;
+    assertEquals(await at(1), "0");
+    assertEquals(await at(7000), "6");
+    assertEquals(await at(7500), "7");
+    assertEquals(await at(20_000), "19");
+    // Past the newest record: kafkajs substitutes the high watermark for Kafka's -1.
+    assertEquals(await at(30_000), "20");
+
+    const got: { topic: string; value: string; timestamp: string }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [created, appended], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        got.push({ topic, value: text(message.value)!, timestamp: message.timestamp });
+        await Promise.resolve();
+      },
+    });
+    await waitFor("21 messages", () => got.length >= 21, 20_000);
+    const gz = got.filter((g) => g.topic === created);
+    assertEquals(gz.map((g) => g.value), Array.from({ length: 20 }, (_, i) => `gz-${i}`));
+    assertEquals(
+      gz.map((g) => Number(g.timestamp)),
+      Array.from({ length: 20 }, (_, i) => (i + 1) * 1000),
+    );
+    // LogAppendTime replaces the client's timestamp with the broker's.
+    const stamped = got.find((g) => g.topic === appended)!;
+    assertEquals(stamped.value, "stamped");
+    assertEquals(Number(stamped.timestamp), appendTime);
+  } finally {
+    await consumer.disconnect();
+    await producer.disconnect();
+    await admin.disconnect();
     await broker.close();
   }
 });
