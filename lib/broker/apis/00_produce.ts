@@ -1,5 +1,12 @@
 /**
- * Produce (key 0), v3–7: appends one RecordBatch v2 per partition, exactly as received.
+ * Produce (key 0), v0–7: appends one RecordBatch v2 per partition, exactly as received.
+ *
+ * v0–2 are served although no client we target sends them: librdkafka enables gzip, snappy
+ * and lz4 only when the broker's Produce range includes v0 (`rdkafka_feature.c`), and with
+ * 3–7 it silently produces uncompressed batches. v0–2 requests are read without
+ * `transactional_id` (added in v3); a message set in the old formats (magic 0/1), which Kafka
+ * would convert, is refused per partition with UNSUPPORTED_FOR_MESSAGE_FORMAT (v0–2) or
+ * INVALID_RECORD (v3+, as Kafka does). zstd needs v7 (UNSUPPORTED_COMPRESSION_TYPE below).
  *
  * acks 0 sends no response (and, as Kafka does, a failed acks=0 request closes the connection
  * so the client notices); acks 1 and -1 are the same on a single node. Errors are reported per
@@ -23,6 +30,10 @@ interface PartitionResult {
 /** Bytes before `records` in a RecordBatch v2 header; a shorter batch cannot be valid. */
 const BATCH_HEADER_BYTES = 61;
 const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_COMPRESSION = 0x07;
+const ZSTD = 4;
+/** Position of the magic byte, the same in message sets v0/v1 and RecordBatch v2. */
+const MAGIC_AT = 16;
 
 function failed(index: number, error: ErrorInfo): PartitionResult {
   return { index, error, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
@@ -32,11 +43,11 @@ function failed(index: number, error: ErrorInfo): PartitionResult {
 export const handler: ApiHandler = {
   key: 0,
   name: "Produce",
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 7,
   handle(body, ctx) {
     const v = ctx.header.apiVersion;
-    const transactionalId = body.nullableString();
+    const transactionalId = v >= 3 ? body.nullableString() : null;
     const acks = body.int16();
     body.int32(); // timeout_ms: appends complete synchronously on a single node
     const topics = body.array((r) => ({
@@ -46,7 +57,10 @@ export const handler: ApiHandler = {
 
     const results: { name: string; partitions: PartitionResult[] }[] = [];
     for (const t of topics) {
-      results.push({ name: t.name, partitions: produceTopic(ctx, t, acks, transactionalId) });
+      results.push({
+        name: t.name,
+        partitions: produceTopic(ctx, v, t, acks, transactionalId),
+      });
     }
 
     if (acks === 0) {
@@ -68,17 +82,19 @@ export const handler: ApiHandler = {
     w.array(results, (w, t) => {
       w.string(t.name);
       w.array(t.partitions, (w, p) => {
-        w.int32(p.index).int16(p.error.code).int64(p.baseOffset).int64(p.logAppendTime);
+        w.int32(p.index).int16(p.error.code).int64(p.baseOffset);
+        if (v >= 2) w.int64(p.logAppendTime);
         if (v >= 5) w.int64(p.logStartOffset);
       });
     });
-    w.int32(0); // throttle_time_ms
+    if (v >= 1) w.int32(0); // throttle_time_ms
     return w.finish();
   },
 };
 
 function produceTopic(
   ctx: RequestContext,
+  v: number,
   t: { name: string; partitions: { index: number; records: Uint8Array | null }[] },
   acks: number,
   transactionalId: string | null,
@@ -96,6 +112,19 @@ function produceTopic(
     if (records === null || records.length === 0) {
       return failed(p.index, ErrorCode.INVALID_RECORD);
     }
+    if (records.length > MAGIC_AT && records[MAGIC_AT] < 2) {
+      logReject(
+        ctx,
+        t.name,
+        p.index,
+        `message format v${records[MAGIC_AT]} (magic ${records[MAGIC_AT]}) in a Produce ` +
+          `v${v} request: only RecordBatch v2 is stored, old formats are not converted`,
+      );
+      return failed(
+        p.index,
+        v >= 3 ? ErrorCode.INVALID_RECORD : ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+      );
+    }
     if (records.length < BATCH_HEADER_BYTES) {
       logReject(ctx, t.name, p.index, `batch of ${records.length} bytes is truncated`);
       return failed(p.index, ErrorCode.CORRUPT_MESSAGE);
@@ -107,7 +136,13 @@ function produceTopic(
       logReject(ctx, t.name, p.index, "more than one record batch for one partition");
       return failed(p.index, ErrorCode.INVALID_RECORD);
     }
-    const transactional = (view.getInt16(21) & ATTR_TRANSACTIONAL) !== 0;
+    const attributes = view.getInt16(21);
+    if (v < 7 && (attributes & ATTR_COMPRESSION) === ZSTD) {
+      // Kafka's rule: a client that negotiated < v7 cannot be assumed to read zstd back.
+      logReject(ctx, t.name, p.index, `zstd batch in a Produce v${v} request (needs v7)`);
+      return failed(p.index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    }
+    const transactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
     const producerId = Number(view.getBigInt64(43));
     if (
       transactional &&

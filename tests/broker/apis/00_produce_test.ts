@@ -111,3 +111,81 @@ Deno.test("Produce with auto-creation off: UNKNOWN_TOPIC_OR_PARTITION", async ()
     assertResponse(res, 1, produceResponse(5, "nope", [[0, 3, -1, -1]]));
   }, { autoCreateTopics: false });
 });
+
+/** A v0-2 request body: no transactional_id (added in v3). */
+function produceBodyV0(acks: number, topic: string, parts: [number, Uint8Array][]): number[] {
+  return produceBody(acks, topic, parts).slice(2); // drop the null transactional_id (int16 -1)
+}
+
+Deno.test("Produce v0-v2: no transactional_id; throttle from v1, log_append_time from v2", async () => {
+  await withBroker(async (c) => {
+    for (let v = 0; v <= 2; v++) {
+      const res = await c.roundTrip(
+        request(0, v, 10 + v, produceBodyV0(1, "old", [[0, batch(`v${v}`)]])),
+      );
+      assertResponse(res, 10 + v, [
+        ...arr([[
+          ...str("old"),
+          ...arr([[...i32(0), ...i16(0), ...i64(v), ...(v >= 2 ? i64(-1) : [])]]),
+        ]]),
+        ...(v >= 1 ? i32(0) : []),
+      ]);
+    }
+  });
+});
+
+/** A one-message set in the pre-0.11 format (magic 0 or 1), key null, value "hi". */
+function legacyMessageSet(magic: 0 | 1): Uint8Array {
+  const body = [
+    magic,
+    0, // attributes
+    ...(magic === 1 ? i64(1_700_000_000_000) : []),
+    ...i32(-1), // key
+    ...i32(2),
+    0x68,
+    0x69,
+  ];
+  // The CRC (CRC-32, not -32C) is not checked: the format is refused before that.
+  const message = [...i32(0), ...body];
+  return new Uint8Array([...i64(0), ...i32(message.length), ...message]);
+}
+
+Deno.test("Produce: old message formats are refused per partition, not converted", async () => {
+  await withBroker(async (c) => {
+    for (const magic of [0, 1] as const) {
+      // v0-2: UNSUPPORTED_FOR_MESSAGE_FORMAT (Kafka would convert; we store RecordBatch v2 only).
+      let res = await c.roundTrip(
+        request(0, 2, 20 + magic, produceBodyV0(1, "legacy", [[0, legacyMessageSet(magic)]])),
+      );
+      assertResponse(res, 20 + magic, [
+        ...arr([[...str("legacy"), ...arr([[...i32(0), ...i16(43), ...i64(-1), ...i64(-1)]])]]),
+        ...i32(0),
+      ]);
+      // v3+: INVALID_RECORD, as Kafka answers a v3+ request that is not magic 2.
+      res = await c.roundTrip(
+        request(0, 7, 30 + magic, produceBody(1, "legacy", [[0, legacyMessageSet(magic)]])),
+      );
+      assertResponse(res, 30 + magic, produceResponse(7, "legacy", [[0, 87, -1, -1]]));
+    }
+    // Nothing was stored: the next good batch gets offset 0.
+    const res = await c.roundTrip(
+      request(0, 0, 40, produceBodyV0(1, "legacy", [[0, batch("ok")]])),
+    );
+    assertResponse(res, 40, arr([[...str("legacy"), ...arr([[...i32(0), ...i16(0), ...i64(0)]])]]));
+  });
+});
+
+Deno.test("Produce: zstd batches need v7 (UNSUPPORTED_COMPRESSION_TYPE below)", async () => {
+  await withBroker(async (c) => {
+    const z = batch("zstd", { compression: 4 });
+    let res = await c.roundTrip(request(0, 6, 1, produceBody(1, "z", [[0, z]])));
+    assertResponse(res, 1, produceResponse(6, "z", [[0, 76, -1, -1]]));
+    res = await c.roundTrip(request(0, 2, 2, produceBodyV0(1, "z", [[0, z]])));
+    assertResponse(res, 2, [
+      ...arr([[...str("z"), ...arr([[...i32(0), ...i16(76), ...i64(-1), ...i64(-1)]])]]),
+      ...i32(0),
+    ]);
+    res = await c.roundTrip(request(0, 7, 3, produceBody(1, "z", [[0, z]])));
+    assertResponse(res, 3, produceResponse(7, "z", [[0, 0, 0, 0]]));
+  });
+});
