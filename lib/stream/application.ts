@@ -733,8 +733,10 @@ class Runner {
     };
     let sinceYield = 0;
     let lastYield = performance.now();
+    // isStale() costs a JSON.stringify in kafkajs: checked here and at each yield point below.
+    if (!payload.isRunning() || payload.isStale()) return;
     for (const m of batch.messages) {
-      if (this.#stopping || !payload.isRunning() || payload.isStale()) break;
+      if (this.#stopping) break;
       // A long synchronous run would hold back outputs, heartbeats and commits until the
       // whole batch is done: every ~50 ms, let the producer send and checkpoint if due.
       if (++sinceYield >= 64) {
