@@ -5,7 +5,7 @@
  * the broker/disk ratio; p99 produce latency with acks=all at 1,000 msgs/s.
  *
  * The broker runs as a subprocess (`sa broker`, default settings) so its CPU is its own.
- * Flags: `--quick` (smaller counts), `--keep` (keep the data dir); env `SA_BENCH_ONLY=kafkajs`
+ * Flags: `--quick` (smaller counts), `--runs N` (median of N runs), `--keep` (keep the data dir); env `SA_BENCH_ONLY=kafkajs`
  * (or `librdkafka`) runs one client's throughput rows, `SA_BENCH_ONLY=latency` none of them.
  *
  * @module
@@ -17,6 +17,8 @@ import { clientMissingReason, PYTHON } from "../tests/_clients.ts";
 import { diskWriteBandwidth, mbps, num, percentile, runJson, table } from "./_util.ts";
 
 const quick = Deno.args.includes("--quick");
+/** `--runs N`: repeat each measurement N times and report the median (this machine is shared). */
+const RUNS = Math.max(1, Number(Deno.args[Deno.args.indexOf("--runs") + 1]) || 1);
 const keep = Deno.args.includes("--keep");
 const RDKAFKA = new URL("./_rdkafka.py", import.meta.url).pathname;
 const PARTITIONS = 4;
@@ -176,6 +178,12 @@ async function kafkajsLatency(address: string, topic: string, rate: number, seco
   return latencies;
 }
 
+/** The run with the median throughput. */
+function median(runs: Throughput[]): Throughput {
+  const sorted = [...runs].sort((a, b) => a.bytes / a.seconds - b.bytes / b.seconds);
+  return sorted[(sorted.length - 1) >> 1];
+}
+
 function rate(t: Throughput): [string, string] {
   return [num(t.msgs / t.seconds), num(mbps(t.bytes, t.seconds), 1)];
 }
@@ -187,9 +195,12 @@ async function main(): Promise<void> {
   console.log(`# sa broker benchmark${quick ? " (--quick)" : ""}`);
   console.log(`data dir ${dataDir}; ${navigator.hardwareConcurrency} cores; ${Deno.version.deno}`);
 
-  const disk = await diskWriteBandwidth(dataDir);
+  const disks: number[] = [];
+  for (let r = 0; r < RUNS; r++) disks.push(await diskWriteBandwidth(dataDir));
+  const disk = percentile(disks, 50);
   console.log(
-    `disk sequential write (dd bs=1M count=512 conv=fdatasync): ${num(disk / 1e6, 1)} MB/s`,
+    `disk sequential write (dd bs=1M count=512 conv=fdatasync): ${num(disk / 1e6, 1)} MB/s` +
+      (RUNS > 1 ? ` (median of ${disks.map((d) => num(d / 1e6)).join(", ")})` : ""),
   );
 
   const broker = await spawnBroker({ dataDir });
@@ -206,38 +217,44 @@ async function main(): Promise<void> {
       }
       for (const size of [100, 1024]) {
         for (const acks of ["1", "all"]) {
-          const topic = `bench-${client}-${size}-acks${acks}`;
           const count = COUNTS[client][size];
-          await createTopic(broker.address, topic);
-          let produce: Throughput, consume: Throughput;
-          if (client === "librdkafka") {
-            produce = await runJson<Throughput>(PYTHON, [
-              RDKAFKA,
-              "produce",
-              broker.address,
-              topic,
-              String(size),
-              String(count),
-              acks,
-            ]);
-            // +1: the producer's warm-up message (same size).
-            consume = await kcatConsume(broker.address, topic, count + 1, size);
-          } else {
-            produce = await kafkajsProduce(
-              broker.address,
-              topic,
-              size,
-              count,
-              acks === "all" ? -1 : 1,
+          const produces: Throughput[] = [], consumes: Throughput[] = [];
+          for (let run = 0; run < RUNS; run++) {
+            const topic = `bench-${client}-${size}-acks${acks}-${run}`;
+            await createTopic(broker.address, topic);
+            let produce: Throughput, consume: Throughput;
+            if (client === "librdkafka") {
+              produce = await runJson<Throughput>(PYTHON, [
+                RDKAFKA,
+                "produce",
+                broker.address,
+                topic,
+                String(size),
+                String(count),
+                acks,
+              ]);
+              // +1: the producer's warm-up message (same size).
+              consume = await kcatConsume(broker.address, topic, count + 1, size);
+            } else {
+              produce = await kafkajsProduce(
+                broker.address,
+                topic,
+                size,
+                count,
+                acks === "all" ? -1 : 1,
+              );
+              consume = await kafkajsConsume(broker.address, topic, count + 1);
+            }
+            produces.push(produce);
+            consumes.push(consume);
+            console.log(
+              `${client} ${size} B acks=${acks}: produce ${
+                rate(produce).join(" msgs/s, ")
+              } MB/s; ` +
+                `consume ${rate(consume).join(" msgs/s, ")} MB/s`,
             );
-            consume = await kafkajsConsume(broker.address, topic, count + 1);
           }
-          const row = { client, size, acks, produce, consume };
-          rows.push(row);
-          console.log(
-            `${client} ${size} B acks=${acks}: produce ${rate(produce).join(" msgs/s, ")} MB/s; ` +
-              `consume ${rate(consume).join(" msgs/s, ")} MB/s`,
-          );
+          rows.push({ client, size, acks, produce: median(produces), consume: median(consumes) });
         }
       }
     }
@@ -262,7 +279,7 @@ async function main(): Promise<void> {
 
   console.log(
     "\n## Throughput (4 partitions, no compression; librdkafka 2.0.2 = confluent-kafka " +
-      "producer, kcat consumer)\n",
+      `producer, kcat consumer${RUNS > 1 ? `; median of ${RUNS} runs` : ""})\n`,
   );
   console.log(table(
     [
