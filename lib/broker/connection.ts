@@ -48,7 +48,8 @@ export class Connection {
         const frame = await frames.next();
         if (frame === null) break;
         const response = await this.handle(frame);
-        if (response !== null) this.enqueueWrite(response);
+        if (response instanceof Uint8Array) this.enqueueWrite(response);
+        else if (response !== null) this.enqueueWrite(response.later);
         if (this.pendingWrites >= MAX_PENDING_WRITES) await this.writeChain;
       }
       await this.writeChain;
@@ -86,8 +87,13 @@ export class Connection {
     }
   }
 
-  /** Parses and dispatches one request; returns the response frame or null (no response). */
-  private async handle(frame: Uint8Array): Promise<Uint8Array | null> {
+  /**
+   * Parses and dispatches one request; returns the response frame, null (no response), or,
+   * for a pipelined handler still waiting to answer, the frame to come.
+   */
+  private async handle(
+    frame: Uint8Array,
+  ): Promise<Uint8Array | null | { later: Promise<Uint8Array | null> }> {
     const r = new Reader(frame);
     let header;
     try {
@@ -122,30 +128,55 @@ export class Connection {
       clientAddress: this.clientAddress,
       broker: this.state,
     };
-    let body: Uint8Array | null;
-    try {
-      if (flexible) r.taggedFields();
-      body = await handler.handle(r, ctx);
-    } catch (err) {
+    const fail = (err: unknown): never => {
       if (err instanceof ProtocolError) throw new ProtocolError(`${label}: ${err.message}`);
       if (err instanceof KafkaError) {
         throw new ProtocolError(`${label}: unhandled ${err.message}`);
       }
       throw new Error(`${label}: ${errorText(err)}`, { cause: err });
+    };
+    const encode = (body: Uint8Array | null) =>
+      body === null ? null : encodeResponseFrame(
+        header.correlationId,
+        body,
+        flexible && header.apiKey !== API_VERSIONS_KEY,
+      );
+    let result: ReturnType<typeof handler.handle>;
+    try {
+      if (flexible) r.taggedFields();
+      result = handler.handle(r, ctx);
+    } catch (err) {
+      return fail(err);
     }
-    if (body === null) return null;
-    return encodeResponseFrame(
-      header.correlationId,
-      body,
-      flexible && header.apiKey !== API_VERSIONS_KEY,
-    );
+    if (handler.pipelined && result instanceof Promise) {
+      return { later: result.then(encode, fail) };
+    }
+    try {
+      return encode(await result);
+    } catch (err) {
+      return fail(err);
+    }
   }
 
-  private enqueueWrite(frame: Uint8Array): void {
+  /** Queues a response (or one still being computed) behind the ones before it. */
+  private enqueueWrite(frame: Uint8Array | Promise<Uint8Array | null>): void {
     this.pendingWrites++;
+    // Settled here so a failure cannot be an unhandled rejection while it waits its turn.
+    const ready = Promise.resolve(frame).then(
+      (f) => ({ f, err: undefined }),
+      (err: unknown) => ({ f: null, err }),
+    );
     this.writeChain = this.writeChain.then(async () => {
       try {
-        if (!this.closed) await writeAll(this.conn, frame);
+        const { f, err } = await ready;
+        if (err !== undefined) {
+          if (!this.closed) {
+            this.logger.warn(`closing connection from ${this.clientAddress}: ${errorText(err)}`);
+          }
+          this.close();
+          return;
+        }
+        if (!this.closed && f !== null) await writeAll(this.conn, f);
       } catch (err) {
         if (!this.closed && !isDisconnect(err)) {
           this.logger.warn(`write to ${this.clientAddress} failed: ${errorText(err)}`);

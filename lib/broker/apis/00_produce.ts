@@ -8,6 +8,10 @@
  * would convert, is refused per partition with UNSUPPORTED_FOR_MESSAGE_FORMAT (v0–2) or
  * INVALID_RECORD (v3+, as Kafka does). zstd needs v7 (UNSUPPORTED_COMPRESSION_TYPE below).
  *
+ * With fsync "always", appends are made at once but acknowledged only after a group-commit
+ * fdatasync (off the event loop) covers them; the handler is `pipelined`, so the connection
+ * handles the client's next produce meanwhile and one fdatasync serves many requests.
+ *
  * acks 0 sends no response (and, as Kafka does, a failed acks=0 request closes the connection
  * so the client notices); acks 1 and -1 are the same on a single node. Errors are reported per
  * partition. Unknown topics are auto-created when the broker allows it.
@@ -45,6 +49,7 @@ export const handler: ApiHandler = {
   name: "Produce",
   minVersion: 0,
   maxVersion: 7,
+  pipelined: true,
   handle(body, ctx) {
     const v = ctx.header.apiVersion;
     const transactionalId = v >= 3 ? body.nullableString() : null;
@@ -56,10 +61,11 @@ export const handler: ApiHandler = {
     }));
 
     const results: { name: string; partitions: PartitionResult[] }[] = [];
+    const pending: Promise<void>[] = [];
     for (const t of topics) {
       results.push({
         name: t.name,
-        partitions: produceTopic(ctx, v, t, acks, transactionalId),
+        partitions: produceTopic(ctx, v, t, acks, transactionalId, pending),
       });
     }
 
@@ -77,20 +83,28 @@ export const handler: ApiHandler = {
       }
       return null;
     }
-
-    const w = new Writer(64 + results.length * 64);
-    w.array(results, (w, t) => {
-      w.string(t.name);
-      w.array(t.partitions, (w, p) => {
-        w.int32(p.index).int16(p.error.code).int64(p.baseOffset);
-        if (v >= 2) w.int64(p.logAppendTime);
-        if (v >= 5) w.int64(p.logStartOffset);
-      });
-    });
-    if (v >= 1) w.int32(0); // throttle_time_ms
-    return w.finish();
+    if (pending.length > 0) return Promise.all(pending).then(() => encode(v, results));
+    return encode(v, results);
   },
 };
+
+/** The response body for the version. */
+function encode(
+  v: number,
+  results: { name: string; partitions: PartitionResult[] }[],
+): Uint8Array {
+  const w = new Writer(64 + results.length * 64);
+  w.array(results, (w, t) => {
+    w.string(t.name);
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.index).int16(p.error.code).int64(p.baseOffset);
+      if (v >= 2) w.int64(p.logAppendTime);
+      if (v >= 5) w.int64(p.logStartOffset);
+    });
+  });
+  if (v >= 1) w.int32(0); // throttle_time_ms
+  return w.finish();
+}
 
 function produceTopic(
   ctx: RequestContext,
@@ -98,6 +112,7 @@ function produceTopic(
   t: { name: string; partitions: { index: number; records: Uint8Array | null }[] },
   acks: number,
   transactionalId: string | null,
+  pending: Promise<void>[],
 ): PartitionResult[] {
   const broker = ctx.broker;
   if (acks !== 0 && acks !== 1 && acks !== -1) {
@@ -165,14 +180,27 @@ function produceTopic(
       return failed(p.index, ErrorCode.INVALID_TXN_STATE);
     }
     try {
-      const res = log.append(records);
-      return {
+      const res = log.append(records, true);
+      const result: PartitionResult = {
         index: p.index,
         error: ErrorCode.NONE,
         baseOffset: res.baseOffset,
         logAppendTime: res.logAppendTime,
         logStartOffset: res.logStartOffset,
       };
+      if (!log.isDurable) {
+        // fsync "always": acknowledge once a group-commit fdatasync covers the batch.
+        pending.push(
+          log.durable().catch((err) => {
+            broker.logger.error(
+              `produce from ${ctx.clientAddress} to ${t.name}-${p.index} at offset ` +
+                `${res.baseOffset} not durable: ${err instanceof Error ? err.message : err}`,
+            );
+            Object.assign(result, failed(p.index, ErrorCode.KAFKA_STORAGE_ERROR));
+          }),
+        );
+      }
+      return result;
     } catch (err) {
       if (err instanceof KafkaError) {
         logReject(ctx, t.name, p.index, err.message);

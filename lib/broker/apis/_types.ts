@@ -35,6 +35,12 @@ export interface ApiHandler {
   readonly maxVersion: number;
   /** First flexible (KIP-482) version, or undefined when no served version is flexible. */
   readonly flexibleFrom?: number;
+  /**
+   * When true, `handle` makes all its effects before returning, and a promise it returns only
+   * waits to answer (Produce waiting for a group-commit fdatasync): the connection then reads
+   * and handles the next request meanwhile, and still answers in request order.
+   */
+  readonly pipelined?: boolean;
   handle(
     body: Reader,
     ctx: RequestContext,

@@ -20,7 +20,6 @@ import {
   validateBatch,
 } from "../protocol/record_batch.ts";
 import type { LogConfig } from "./configs.ts";
-import type { LogManagerOptions } from "./manager.ts";
 import { Flag, flagsFor, Segment } from "./segment.ts";
 import { lastSequence, ProducerStates } from "./producer_state.ts";
 import { writeFileAtomic } from "./topics_store.ts";
@@ -57,7 +56,7 @@ export interface ReadResult {
 
 /** Options shared by every partition of a manager. */
 export interface PartitionOptions {
-  /** See {@link LogManagerOptions}. */
+  /** As `LogManagerOptions.fsync` (manager.ts). */
   fsync: "always" | "interval";
   /** Where truncations and maintenance are logged. */
   logger: Logger;
@@ -90,6 +89,14 @@ export class PartitionLog {
   /** Appended since the last background fsync. */
   dirty = false;
   private closed = false;
+  /**
+   * Offset below which everything is on disk in fsync "always" mode (equal to `next` in
+   * "interval" mode). Deferred appends (see {@link append}) sit between it and `next` until the
+   * group-commit fdatasync in {@link durable} covers them; readers never see past it.
+   */
+  private durableNext = 0;
+  /** The group-commit fdatasync in flight, if any. */
+  private syncing: Promise<void> | null = null;
 
   private constructor(topic: string, index: number, dir: string, opts: PartitionOptions) {
     this.topic = topic;
@@ -130,6 +137,7 @@ export class PartitionLog {
     }
     if (p.segments.length === 0) p.segments.push(Segment.create(dir, storedStart));
     p.next = p.active.nextOffset;
+    p.durableNext = p.next;
     // The checkpoint is written before any segment is deleted, so it is authoritative; offsets
     // between it and the first batch are compaction gaps that reads skip.
     p.start = Math.min(storedStart, p.next);
@@ -188,13 +196,20 @@ export class PartitionLog {
   get logStartOffset(): number {
     return this.start;
   }
-  /** Next offset to be written. */
+  /**
+   * Next offset readers may see: the log end, except in fsync "always" mode, where appends
+   * still waiting for their group-commit fdatasync are not yet visible.
+   */
   get highWatermark(): number {
-    return this.next;
+    return this.durableNext;
+  }
+  /** Whether every append so far is durable (nothing for {@link durable} to wait for). */
+  get isDurable(): boolean {
+    return this.durableNext >= this.next;
   }
   /** First offset of the earliest ongoing transaction, else the high watermark. */
   get lastStableOffset(): number {
-    let lso = this.next;
+    let lso = this.durableNext;
     for (const first of this.ongoing.values()) if (first < lso) lso = first;
     return lso;
   }
@@ -218,8 +233,15 @@ export class PartitionLog {
   /**
    * Appends one RecordBatch v2 as received (the bytes are copied once). See the contract in
    * `broker-contracts.md`: validation, idempotence, offset assignment, LogAppendTime.
+   *
+   * In fsync "always" mode the batch is durable when this returns, unless `deferSync` is set:
+   * then the caller must await {@link durable} before acknowledging, and readers only see the
+   * batch once that fdatasync is done. Deferring lets one fdatasync cover many appends.
    */
-  append(batch: Uint8Array): { baseOffset: number; logAppendTime: number; logStartOffset: number } {
+  append(
+    batch: Uint8Array,
+    deferSync = false,
+  ): { baseOffset: number; logAppendTime: number; logStartOffset: number } {
     this.ensureOpen();
     const cfg = this.opts.config();
     if (batch.length > cfg.maxMessageBytes) {
@@ -279,7 +301,7 @@ export class PartitionLog {
       h.attributes |= Attr.logAppendTime;
     }
     h.baseOffset = base;
-    this.write(stored, h, h.attributes & (Attr.transactional | Attr.control), cfg);
+    this.write(stored, h, h.attributes & (Attr.transactional | Attr.control), cfg, deferSync);
     if (h.producerId >= 0) {
       this.producers.record(h.producerId, h.producerEpoch, firstSeq, lastSeq, base);
       if (transactional && !this.ongoing.has(h.producerId)) this.ongoing.set(h.producerId, base);
@@ -288,7 +310,13 @@ export class PartitionLog {
     return { baseOffset: base, logAppendTime, logStartOffset: this.start };
   }
 
-  private write(stored: Uint8Array, h: BatchHeader, flags: number, cfg: LogConfig): void {
+  private write(
+    stored: Uint8Array,
+    h: BatchHeader,
+    flags: number,
+    cfg: LogConfig,
+    deferSync = false,
+  ): void {
     const a = this.active;
     if (
       a.size > 0 &&
@@ -296,14 +324,56 @@ export class PartitionLog {
     ) this.roll();
     this.active.append(stored, h, flags);
     this.next = h.baseOffset + h.lastOffsetDelta + 1;
-    if (this.opts.fsync === "always") this.active.sync();
-    else this.dirty = true;
+    if (this.opts.fsync === "interval") {
+      this.dirty = true;
+      this.durableNext = this.next;
+    } else if (!deferSync) {
+      this.active.sync();
+      this.durableNext = this.next;
+    }
+  }
+
+  /**
+   * Resolves once every append made so far is on disk (fsync "always" group commit). The
+   * fdatasync runs off the event loop; appends made while it runs wait for the next one, so
+   * one fdatasync covers every append queued behind it. Rejects with KAFKA_STORAGE_ERROR when
+   * the fdatasync fails.
+   */
+  async durable(): Promise<void> {
+    const target = this.next;
+    while (this.durableNext < target) {
+      if (this.syncing) {
+        await this.syncing;
+        continue;
+      }
+      const upTo = this.next;
+      const seg = this.active;
+      this.syncing = seg.syncAsync().then(
+        () => this.markDurable(upTo),
+        (e) => {
+          // A roll or close sealed (fdatasync'ed) the segment meanwhile: the data is durable.
+          if (seg !== this.active || this.closed) return this.markDurable(upTo);
+          throw new KafkaError(
+            ErrorCode.KAFKA_STORAGE_ERROR,
+            `fdatasync of ${seg.logPath}: ${e instanceof Error ? e.message : e}`,
+          );
+        },
+      ).finally(() => this.syncing = null);
+      await this.syncing;
+    }
+  }
+
+  private markDurable(upTo: number): void {
+    if (upTo <= this.durableNext) return;
+    this.durableNext = upTo;
+    this.wake();
   }
 
   /** Closes the active segment (index flushed, fsynced) and starts a new one at the HWM. */
   roll(): void {
     if (this.active.count === 0) return;
     this.active.seal();
+    this.durableNext = this.next;
     this.segments.push(Segment.create(this.dir, this.next));
   }
 
@@ -326,10 +396,10 @@ export class PartitionLog {
       );
     }
     const lso = this.lastStableOffset;
-    const limit = isolation === 1 ? lso : this.next;
+    const limit = isolation === 1 ? lso : this.durableNext;
     const result: ReadResult = {
       records: new Uint8Array(0),
-      highWatermark: this.next,
+      highWatermark: this.durableNext,
       lastStableOffset: lso,
       logStartOffset: this.start,
       abortedTransactions: [],
@@ -410,7 +480,7 @@ export class PartitionLog {
   /** Moves the log start forward (-1 = HWM), deleting whole segments below it. */
   deleteRecords(beforeOffset: number): number {
     this.ensureOpen();
-    const target = beforeOffset === -1 ? this.next : beforeOffset;
+    const target = beforeOffset === -1 ? this.durableNext : beforeOffset;
     if (target < 0 || target > this.next) {
       throw new KafkaError(
         ErrorCode.OFFSET_OUT_OF_RANGE,

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { batch, openManager, rows } from "./_util.ts";
+import { ErrorCode, KafkaError } from "../../../lib/broker/protocol/errors.ts";
+import { startTestBroker } from "../_harness.ts";
+import { arr, bytes, i16, i32, request, str, WireClient } from "../apis/_wire.ts";
+
+Deno.test("fsync=always group commit: deferred appends are invisible until one fdatasync covers them", async () => {
+  const { logs, dataDir } = await openManager({ fsync: "always" });
+  try {
+    logs.createTopic("g", 1);
+    const log = logs.partition("g", 0)!;
+    const seg = log.segments.at(-1)!;
+    let syncs = 0;
+    const real = seg.syncAsync.bind(seg);
+    seg.syncAsync = () => (syncs++, real());
+    for (const v of ["a", "b", "c"]) log.append(batch([["k", v]]), true);
+    assert.equal(log.isDurable, false);
+    // Readers see only durable data: nothing yet.
+    assert.equal(log.highWatermark, 0);
+    assert.equal(log.read(0, 1 << 20, 0).records.length, 0);
+    // Three waiters, one fdatasync.
+    await Promise.all([log.durable(), log.durable(), log.durable()]);
+    assert.equal(syncs, 1);
+    assert.equal(log.highWatermark, 3);
+    assert.deepEqual(rows(log.read(0, 1 << 20, 0).records).map((r) => r[2]), ["a", "b", "c"]);
+    // An append while a sync is in flight waits for the next one.
+    log.append(batch([["k", "d"]]), true);
+    const first = log.durable();
+    log.append(batch([["k", "e"]]), true);
+    await Promise.all([first, log.durable()]);
+    assert.equal(syncs, 3);
+    assert.equal(log.highWatermark, 5);
+    // A plain append is durable on return, as before.
+    log.append(batch([["k", "f"]]));
+    assert.equal(log.isDurable, true);
+    assert.equal(log.highWatermark, 6);
+  } finally {
+    await logs.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("fsync=always group commit: a failing fdatasync rejects with KAFKA_STORAGE_ERROR", async () => {
+  const { logs, dataDir } = await openManager({ fsync: "always" });
+  try {
+    logs.createTopic("f", 1);
+    const log = logs.partition("f", 0)!;
+    log.append(batch([["k", "kept"]]));
+    log.segments.at(-1)!.syncAsync = () => Promise.reject(new Error("EIO (injected)"));
+    log.append(batch([["k", "unsynced"]]), true);
+    let err: unknown;
+    await log.durable().catch((e) => err = e);
+    assert.ok(err instanceof KafkaError && err.info === ErrorCode.KAFKA_STORAGE_ERROR, String(err));
+    assert.match((err as Error).message, /fdatasync of .*\.log: EIO \(injected\)/);
+    assert.equal(log.highWatermark, 1, "the unsynced batch is never shown to readers");
+  } finally {
+    await logs.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("fsync=always: pipelined produces on one connection are answered in order", async () => {
+  const b = await startTestBroker({ fsync: "always" });
+  const c = await WireClient.connect(b.port);
+  try {
+    const body = (v: string) => [
+      ...str(null),
+      ...i16(-1),
+      ...i32(5000),
+      ...arr([[...str("p"), ...arr([[...i32(0), ...bytes(batch([["k", v]]))]])]]),
+    ];
+    await c.roundTrip(request(0, 7, 0, body("first"))); // auto-creates the topic
+    for (let i = 1; i <= 20; i++) await c.send(request(0, 7, i, body(`m${i}`)));
+    for (let i = 1; i <= 20; i++) {
+      const res = (await c.receive())!;
+      const v = new DataView(res.buffer, res.byteOffset);
+      assert.equal(v.getInt32(0), i, "correlation id order");
+      // topics[1] name "p" partitions[1]: index, error, base offset
+      const at = 4 + 4 + 2 + 1 + 4;
+      assert.equal(v.getInt32(at), 0);
+      assert.equal(v.getInt16(at + 4), 0);
+      assert.equal(Number(v.getBigInt64(at + 6)), i);
+    }
+  } finally {
+    c.close();
+    await b.close();
+  }
+});
