@@ -15,14 +15,19 @@
  * 3. `sa up` on a copy of this repo's project: time to ready, and the process's RSS (broker
  *    and every app worker live in that one process) after it ran for a while.
  *
- * Usage: deno task bench:pipeline [--messages N] [--latency-seconds S]
+ * Usage: deno task bench:pipeline [--messages N] [--rounds R] [--latency-seconds S]
  *          [--only throughput|latency|up] [--broker host:port (instead of the embedded one)]
+ *
+ * Throughput runs R interleaved rounds (runtime, kafkajs, python, runtime, ...) and reports
+ * the median and the range of each rate and of the per-round ratios. Environment:
+ * `BENCH_CONTENDERS=runtime,kafkajs` runs only those; `BENCH_CPU_PROF_DIR=dir` writes a V8
+ * CPU profile of each JS contender run there (`--cpu-prof`).
  *
  * @module
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel } from "kafkajs";
 import { Application } from "../mod.ts";
 import { normalize, type SensorMessage } from "../apps/normalize.ts";
 import { AppSandbox } from "../lib/runner/sandbox.ts";
@@ -39,6 +44,7 @@ function arg(name: string, fallback: number): number {
 }
 const MESSAGES = arg("messages", 50_000);
 const LATENCY_SECONDS = arg("latency-seconds", 10);
+const ROUNDS = arg("rounds", 5);
 const ONLY = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : "";
 const runs = (part: string) => ONLY === "" || ONLY === part;
 
@@ -137,39 +143,33 @@ function rowsFor(lines: string[]): number {
  * assigned: start-up and joins are not counted) until the output topic holds every row.
  */
 async function measureOutput(
-  address: string,
+  admin: Admin,
   group: string,
   topic: string,
   target: number,
   timeoutMs = 300_000,
 ): Promise<{ rowsPerSec: number; seconds: number }> {
-  const admin = kafka(address).admin();
-  await admin.connect();
-  try {
-    const end = Date.now() + timeoutMs;
-    let t0 = 0;
-    for (;;) {
-      if (t0 === 0) {
-        const { groups } = await admin.describeGroups([group]);
-        if (groups[0]?.state === "Stable") t0 = performance.now();
-      }
-      let high = 0;
-      try {
-        const offs = await admin.fetchTopicOffsets(topic);
-        high = offs.reduce((s, o) => s + Number(o.high), 0);
-      } catch { /* topic not created yet */ }
-      if (high > 0 && t0 === 0) {
-        throw new Error(`${group}: rows appeared before the group was seen Stable`);
-      }
-      if (high >= target) {
-        const seconds = (performance.now() - t0) / 1000;
-        return { rowsPerSec: target / seconds, seconds };
-      }
-      if (Date.now() > end) throw new Error(`${topic}: only ${high} of ${target} rows`);
-      await sleep(5);
+  const end = Date.now() + timeoutMs;
+  let t0 = 0;
+  for (;;) {
+    if (t0 === 0) {
+      const { groups } = await admin.describeGroups([group]);
+      if (groups[0]?.state === "Stable") t0 = performance.now();
     }
-  } finally {
-    await admin.disconnect();
+    let high = 0;
+    try {
+      const offs = await admin.fetchTopicOffsets(topic);
+      high = offs.reduce((s, o) => s + Number(o.high), 0);
+    } catch { /* topic not created yet */ }
+    if (high > 0 && t0 === 0) {
+      throw new Error(`${group}: rows appeared before the group was seen Stable`);
+    }
+    if (high >= target) {
+      const seconds = (performance.now() - t0) / 1000;
+      return { rowsPerSec: target / seconds, seconds };
+    }
+    if (Date.now() > end) throw new Error(`${topic}: only ${high} of ${target} rows`);
+    await sleep(5);
   }
 }
 
@@ -302,6 +302,69 @@ while True:
     c.commit(asynchronous=False)
 `;
 
+/** Median, min and max of a non-empty list. */
+function spread(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const CONTENDERS = [
+  { name: "sa runtime (normalize)", kind: "runtime" },
+  { name: "kafkajs loop", kind: "kafkajs" },
+  { name: "python confluent-kafka loop", kind: "python" },
+] as const;
+type Kind = typeof CONTENDERS[number]["kind"];
+
+/**
+ * One timed run of a contender in its own process (so the measuring loop here is never
+ * starved by the work it measures), with a fresh group and output topic.
+ */
+async function runContender(
+  address: string,
+  kind: Kind,
+  round: number,
+  expected: number,
+  pyScript: string,
+): Promise<{ rowsPerSec: number; seconds: number }> {
+  const group = `bench-${kind}-${crypto.randomUUID()}`;
+  const out = `bench-out-${kind}-${round}`;
+  const prof = Deno.env.get("BENCH_CPU_PROF_DIR");
+  // The admin connects and the output topic exists before the contender starts: its group
+  // turning Stable is then seen at once, whichever contender starts faster, and no one pays
+  // for auto-creating the topic on its first produce.
+  const admin = kafka(address).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: out, numPartitions: 1 }], waitForLeaders: true });
+  const proc = kind === "python"
+    ? spawn(PYTHON, [pyScript, address, group, "bench-in", out])
+    : spawn(Deno.execPath(), [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      ...(prof
+        ? ["--cpu-prof", `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${kind}-${round}.cpuprofile`]
+        : []),
+      fileURLToPath(import.meta.url),
+      "--contender",
+      kind,
+      address,
+      group,
+      "bench-in",
+      out,
+    ]);
+  try {
+    return await measureOutput(admin, group, out, expected);
+  } catch (err) {
+    throw new Error(`${kind} (round ${round}) failed: ${(err as Error).message}\n${proc.err()}`);
+  } finally {
+    // SIGTERM lets a profiled contender write its profile; Python is simply killed.
+    await proc.stop(kind === "python" ? "SIGKILL" : "SIGTERM");
+    await admin.disconnect();
+  }
+}
+
 async function throughput(address: string) {
   const lines = await demoLines();
   const input: string[] = [];
@@ -319,71 +382,69 @@ async function throughput(address: string) {
   }
   await producer.disconnect();
   console.error(`preloaded ${num(MESSAGES)} messages (${num(expected)} rows expected)`);
-  const results: Record<string, { rowsPerSec: number; seconds: number }> = {};
-
-  // Each JS contender runs in its own process, like the Python one, so the measuring loop
-  // here is never starved by the work it measures.
-  for (const [name, kind] of [["sa runtime (normalize)", "runtime"], ["kafkajs loop", "kafkajs"]]) {
-    const group = `bench-${kind}-${crypto.randomUUID()}`;
-    const out = `bench-out-${kind}`;
-    const proc = spawn(Deno.execPath(), [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      fileURLToPath(import.meta.url),
-      "--contender",
-      kind,
-      address,
-      group,
-      "bench-in",
-      out,
-    ]);
-    try {
-      await proc.waitFor(/^ready$/m);
-      results[name] = await measureOutput(address, group, out, expected);
-    } catch (err) {
-      console.error(`${name} failed: ${(err as Error).message}\n${proc.err()}`);
-    } finally {
-      await proc.stop("SIGTERM");
-    }
-  }
-  {
-    const script = await Deno.makeTempFile({ suffix: ".py" });
-    await Deno.writeTextFile(script, PY_LOOP);
-    const group = `bench-python-${crypto.randomUUID()}`;
-    const py = spawn(PYTHON, [script, address, group, "bench-in", "bench-out-python"]);
-    try {
-      await py.waitFor(/ready/);
-      results["python confluent-kafka loop"] = await measureOutput(
-        address,
-        group,
-        "bench-out-python",
-        expected,
+  const pyScript = await Deno.makeTempFile({ suffix: ".py" });
+  await Deno.writeTextFile(pyScript, PY_LOOP);
+  const only = (Deno.env.get("BENCH_CONTENDERS") ?? "").split(",").filter(Boolean);
+  const contenders = CONTENDERS.filter((c) => only.length === 0 || only.includes(c.kind));
+  // Interleaved rounds (runtime, loop, python, runtime, ...): the machine is shared, so a
+  // load spike hits every contender alike instead of one of them.
+  const rates = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]));
+  const ratios = { kafkajs: [] as number[], python: [] as number[] };
+  const loads: string[] = [];
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const got: Partial<Record<Kind, number>> = {};
+      for (const c of contenders) {
+        try {
+          const r = await runContender(address, c.kind, round, expected, pyScript);
+          got[c.kind] = r.rowsPerSec;
+          rates.get(c.kind)!.push(r.rowsPerSec);
+        } catch (err) {
+          console.error((err as Error).message);
+        }
+      }
+      if (got.runtime && got.kafkajs) ratios.kafkajs.push(got.runtime / got.kafkajs);
+      if (got.runtime && got.python) ratios.python.push(got.runtime / got.python);
+      const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "")).split(" ")[0];
+      loads.push(load);
+      console.error(
+        `round ${round}/${ROUNDS}: ` +
+          contenders.map((c) => `${c.kind} ${num((got[c.kind] ?? NaN) * MESSAGES / expected)}`)
+            .join(", ") +
+          ` msgs/s (load ${load})`,
       );
-    } catch (err) {
-      console.error(`python loop failed: ${(err as Error).message}\n${py.err()}`);
-    } finally {
-      await py.stop("SIGKILL");
-      await Deno.remove(script);
     }
+  } finally {
+    await Deno.remove(pyScript);
   }
   const inPerRow = MESSAGES / expected;
-  console.log(`\n== normalize throughput, ${num(MESSAGES)} messages → ${num(expected)} rows`);
-  console.log(table(
-    ["contender", "msgs/s in", "rows/s out", "seconds"],
-    Object.entries(results).map(([name, r]) => [
-      name,
-      num(r.rowsPerSec * inPerRow),
-      num(r.rowsPerSec),
-      num(r.seconds, 2),
-    ]),
-  ));
-  const rt = results["sa runtime (normalize)"].rowsPerSec;
-  const kj = results["kafkajs loop"]?.rowsPerSec;
-  const py = results["python confluent-kafka loop"]?.rowsPerSec;
   console.log(
-    `runtime / kafkajs loop = ${kj ? (rt / kj).toFixed(2) : "-"}x (target >= 0.9x); ` +
-      `runtime / python loop = ${py ? (rt / py).toFixed(2) : "-"}x (target >= 3x)`,
+    `\n== normalize throughput, ${num(MESSAGES)} messages → ${num(expected)} rows, ` +
+      `${ROUNDS} interleaved rounds (median [min–max])`,
+  );
+  const cell = (v: number[], f = 1) => {
+    if (v.length === 0) return "-";
+    const s = spread(v.map((x) => x * f));
+    return `${num(s.median)} [${num(s.min)}–${num(s.max)}]`;
+  };
+  console.log(table(
+    ["contender", "msgs/s in", "rows/s out", "rounds"],
+    contenders.map((c) => {
+      const v = rates.get(c.kind)!;
+      return [c.name, cell(v, inPerRow), cell(v), String(v.length)];
+    }),
+  ));
+  const ratio = (v: number[]) => {
+    if (v.length === 0) return "-";
+    const s = spread(v);
+    return `${s.median.toFixed(2)}x [${s.min.toFixed(2)}–${s.max.toFixed(2)}]`;
+  };
+  console.log(
+    `runtime / kafkajs loop = ${ratio(ratios.kafkajs)} (target >= 0.9x); ` +
+      `runtime / python loop = ${ratio(ratios.python)} (target >= 3x); ` +
+      `per-round ratios, host load average ${
+        loads.join(" ")
+      } on ${navigator.hardwareConcurrency} cores`,
   );
 }
 
