@@ -180,7 +180,8 @@ function produceTopic(
       return failed(p.index, ErrorCode.INVALID_TXN_STATE);
     }
     try {
-      const res = log.append(records, true);
+      // The request frame is this handler's alone: no copy.
+      const res = log.append(records, { deferSync: true, owned: true });
       const result: PartitionResult = {
         index: p.index,
         error: ErrorCode.NONE,

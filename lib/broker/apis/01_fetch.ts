@@ -33,10 +33,13 @@ interface PartitionData {
   lastStableOffset: number;
   logStartOffset: number;
   aborted: { producerId: number; firstOffset: number }[] | null;
-  records: Uint8Array;
+  /** Bytes of records to serve. */
+  size: number;
+  /** Reads them into the response (synchronously, before the log can change). */
+  copyTo: (out: Uint8Array) => void;
 }
 
-const EMPTY = new Uint8Array(0);
+const NOTHING = (): void => {};
 
 /** The Fetch handler. */
 export const handler: ApiHandler = {
@@ -117,10 +120,10 @@ function collect(
       const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
       if (bytes > 0 && budget <= 0) return empty(p.partition, log, isolation);
       try {
-        const res = log.read(p.fetchOffset, Math.max(budget, 1), isolation);
+        const res = log.locate(p.fetchOffset, Math.max(budget, 1), isolation);
         // Past the first non-empty partition a batch larger than what is left is dropped.
-        if (bytes > 0 && res.records.length > budget) return empty(p.partition, log, isolation);
-        bytes += res.records.length;
+        if (bytes > 0 && res.size > budget) return empty(p.partition, log, isolation);
+        bytes += res.size;
         return {
           partition: p.partition,
           error: ErrorCode.NONE,
@@ -128,7 +131,8 @@ function collect(
           lastStableOffset: res.lastStableOffset,
           logStartOffset: res.logStartOffset,
           aborted: isolation === 1 ? res.abortedTransactions : null,
-          records: res.records,
+          size: res.size,
+          copyTo: res.copyTo,
         };
       } catch (err) {
         anyError = true;
@@ -159,7 +163,8 @@ function failed(partition: number, error: ErrorInfo): PartitionData {
     lastStableOffset: -1,
     logStartOffset: -1,
     aborted: null,
-    records: EMPTY,
+    size: 0,
+    copyTo: NOTHING,
   };
 }
 
@@ -171,7 +176,8 @@ function empty(partition: number, log: PartitionLog, isolation: 0 | 1): Partitio
     lastStableOffset: log.lastStableOffset,
     logStartOffset: log.logStartOffset,
     aborted: isolation === 1 ? [] : null,
-    records: EMPTY,
+    size: 0,
+    copyTo: NOTHING,
   };
 }
 
@@ -179,7 +185,7 @@ const textEncoder = new TextEncoder();
 
 /**
  * Encodes the response into one exactly-sized buffer with header room (no copy when sent);
- * record bytes are copied once, from the log's read into the response.
+ * record bytes are read from the segment files straight into it.
  */
 function encode(
   v: number,
@@ -192,7 +198,7 @@ function encode(
   topics.forEach((t, i) => {
     size += 2 + names[i].length + 4;
     for (const p of t.partitions) {
-      size += perPartition + p.records.length + (p.aborted ? p.aborted.length * 16 : 0);
+      size += perPartition + p.size + (p.aborted ? p.aborted.length * 16 : 0);
     }
   });
   const out = allocateResponseBody(size);
@@ -237,9 +243,9 @@ function encode(
         at += 4;
       }
       // Empty bytes, never null: librdkafka treats a null record set as malformed.
-      view.setInt32(at, p.records.length);
-      out.set(p.records, at + 4);
-      at += 4 + p.records.length;
+      view.setInt32(at, p.size);
+      p.copyTo(out.subarray(at + 4, at + 4 + p.size));
+      at += 4 + p.size;
     }
   });
   if (at !== size) throw new Error(`fetch response size mismatch: wrote ${at} of ${size} bytes`);

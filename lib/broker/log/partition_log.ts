@@ -54,6 +54,30 @@ export interface ReadResult {
   abortedTransactions: { producerId: number; firstOffset: number }[];
 }
 
+/**
+ * Result of {@link PartitionLog.locate}: like {@link ReadResult}, with the batches not read yet
+ * (`size` bytes; `copyTo` reads them into a caller's buffer, before the log changes again).
+ */
+export interface ReadPlan extends Omit<ReadResult, "records"> {
+  /** Bytes of whole batches to serve (0 when nothing is readable yet). */
+  size: number;
+  /** Reads the planned bytes into `out` (exactly `size` bytes long). */
+  copyTo(out: Uint8Array): void;
+}
+
+const NOTHING = (): void => {};
+
+/** Options of {@link PartitionLog.append}. */
+export interface AppendOptions {
+  /**
+   * fsync "always": return before the fdatasync; the caller awaits
+   * {@link PartitionLog.durable} before acknowledging.
+   */
+  deferSync?: boolean;
+  /** The caller gives the bytes up: base offset etc. are patched in place, no copy is made. */
+  owned?: boolean;
+}
+
 /** Options shared by every partition of a manager. */
 export interface PartitionOptions {
   /** As `LogManagerOptions.fsync` (manager.ts). */
@@ -231,8 +255,9 @@ export class PartitionLog {
   }
 
   /**
-   * Appends one RecordBatch v2 as received (the bytes are copied once). See the contract in
-   * `broker-contracts.md`: validation, idempotence, offset assignment, LogAppendTime.
+   * Appends one RecordBatch v2 as received (the bytes are copied once, unless `owned`). See the
+   * contract in `broker-contracts.md`: validation, idempotence, offset assignment,
+   * LogAppendTime.
    *
    * In fsync "always" mode the batch is durable when this returns, unless `deferSync` is set:
    * then the caller must await {@link durable} before acknowledging, and readers only see the
@@ -240,8 +265,9 @@ export class PartitionLog {
    */
   append(
     batch: Uint8Array,
-    deferSync = false,
+    opts: AppendOptions = {},
   ): { baseOffset: number; logAppendTime: number; logStartOffset: number } {
+    const deferSync = opts.deferSync ?? false;
     this.ensureOpen();
     const cfg = this.opts.config();
     if (batch.length > cfg.maxMessageBytes) {
@@ -289,7 +315,9 @@ export class PartitionLog {
       const dup = this.producers.check(h.producerId, h.producerEpoch, firstSeq, lastSeq, where);
       if (dup >= 0) return { baseOffset: dup, logAppendTime: -1, logStartOffset: this.start };
     }
-    const stored = batch.slice();
+    // The header fields patched below live outside the CRC; the bytes are written out at once
+    // and not kept, so a caller that owns them (a Produce request frame) needs no copy.
+    const stored = opts.owned ? batch : batch.slice();
     const base = this.next;
     setBaseOffset(stored, base);
     setPartitionLeaderEpoch(stored, LEADER_EPOCH);
@@ -388,6 +416,17 @@ export class PartitionLog {
    * many as fit in `maxBytes`, never crossing the HWM (or the LSO with isolation 1).
    */
   read(fetchOffset: number, maxBytes: number, isolation: 0 | 1): ReadResult {
+    const { size, copyTo, ...rest } = this.locate(fetchOffset, maxBytes, isolation);
+    const records = new Uint8Array(size);
+    copyTo(records);
+    return { records, ...rest };
+  }
+
+  /**
+   * {@link read} without reading: where the batches are, so a Fetch can read them straight
+   * into its response buffer (one copy from the page cache, no intermediate buffer).
+   */
+  locate(fetchOffset: number, maxBytes: number, isolation: 0 | 1): ReadPlan {
     this.ensureOpen();
     if (fetchOffset < this.start || fetchOffset > this.next) {
       throw new KafkaError(
@@ -397,8 +436,9 @@ export class PartitionLog {
     }
     const lso = this.lastStableOffset;
     const limit = isolation === 1 ? lso : this.durableNext;
-    const result: ReadResult = {
-      records: new Uint8Array(0),
+    const result: ReadPlan = {
+      size: 0,
+      copyTo: NOTHING,
       highWatermark: this.durableNext,
       lastStableOffset: lso,
       logStartOffset: this.start,
@@ -426,7 +466,9 @@ export class PartitionLog {
         total += sz;
         j++;
       }
-      result.records = s.read(s.posAt(i), total);
+      const pos = s.posAt(i);
+      result.size = total;
+      result.copyTo = (out) => s.readInto(pos, out);
       const end = s.lastAt(j - 1) + 1;
       if (isolation === 1) {
         // Sorted by marker offset: skip the ones that ended before fetchOffset.

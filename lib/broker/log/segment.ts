@@ -297,6 +297,13 @@ export class Segment {
   /** Reads `len` bytes at `pos` from the log file. */
   read(pos: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
+    this.readInto(pos, out);
+    return out;
+  }
+
+  /** Fills `out` with the log file's bytes from `pos` (Fetch reads into its response). */
+  readInto(pos: number, out: Uint8Array): void {
+    const len = out.length;
     this.file.seekSync(pos, Deno.SeekMode.Start);
     let got = 0;
     while (got < len) {
@@ -309,7 +316,6 @@ export class Segment {
       }
       got += n;
     }
-    return out;
   }
 
   /** Writes index entries not yet in the index file. */

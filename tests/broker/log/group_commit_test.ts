@@ -13,7 +13,7 @@ Deno.test("fsync=always group commit: deferred appends are invisible until one f
     let syncs = 0;
     const real = seg.syncAsync.bind(seg);
     seg.syncAsync = () => (syncs++, real());
-    for (const v of ["a", "b", "c"]) log.append(batch([["k", v]]), true);
+    for (const v of ["a", "b", "c"]) log.append(batch([["k", v]]), { deferSync: true });
     assert.equal(log.isDurable, false);
     // Readers see only durable data: nothing yet.
     assert.equal(log.highWatermark, 0);
@@ -24,9 +24,9 @@ Deno.test("fsync=always group commit: deferred appends are invisible until one f
     assert.equal(log.highWatermark, 3);
     assert.deepEqual(rows(log.read(0, 1 << 20, 0).records).map((r) => r[2]), ["a", "b", "c"]);
     // An append while a sync is in flight waits for the next one.
-    log.append(batch([["k", "d"]]), true);
+    log.append(batch([["k", "d"]]), { deferSync: true });
     const first = log.durable();
-    log.append(batch([["k", "e"]]), true);
+    log.append(batch([["k", "e"]]), { deferSync: true });
     await Promise.all([first, log.durable()]);
     assert.equal(syncs, 3);
     assert.equal(log.highWatermark, 5);
@@ -47,7 +47,7 @@ Deno.test("fsync=always group commit: a failing fdatasync rejects with KAFKA_STO
     const log = logs.partition("f", 0)!;
     log.append(batch([["k", "kept"]]));
     log.segments.at(-1)!.syncAsync = () => Promise.reject(new Error("EIO (injected)"));
-    log.append(batch([["k", "unsynced"]]), true);
+    log.append(batch([["k", "unsynced"]]), { deferSync: true });
     let err: unknown;
     await log.durable().catch((e) => err = e);
     assert.ok(err instanceof KafkaError && err.info === ErrorCode.KAFKA_STORAGE_ERROR, String(err));
@@ -84,5 +84,29 @@ Deno.test("fsync=always: pipelined produces on one connection are answered in or
   } finally {
     c.close();
     await b.close();
+  }
+});
+
+Deno.test("append copies the caller's batch unless it is owned; locate reads into a caller's buffer", async () => {
+  const { logs, dataDir } = await openManager();
+  try {
+    logs.createTopic("o", 1);
+    const log = logs.partition("o", 0)!;
+    const first = batch([["k", "a"]]);
+    const before = first.slice();
+    log.append(first);
+    assert.deepEqual(first, before, "a borrowed batch is left as it was");
+    const second = batch([["k", "b"]]);
+    log.append(second, { owned: true });
+    // Owned: the base offset (1) was patched in place instead of in a copy.
+    assert.equal(Number(new DataView(second.buffer).getBigInt64(0)), 1);
+    const plan = log.locate(0, 1 << 20, 0);
+    const out = new Uint8Array(plan.size);
+    plan.copyTo(out);
+    assert.deepEqual(rows(out).map((r) => [r[0], r[2]]), [[0, "a"], [1, "b"]]);
+    assert.deepEqual(out, log.read(0, 1 << 20, 0).records);
+  } finally {
+    await logs.close();
+    Deno.removeSync(dataDir, { recursive: true });
   }
 });
