@@ -1,8 +1,7 @@
-"""librdkafka (python3-confluent-kafka) load generator for bench/broker.ts.
+"""librdkafka (python3-confluent-kafka) load generator for bench/broker.ts (consume uses kcat).
 
 Usage:
   _rdkafka.py produce <bootstrap> <topic> <size> <count> <acks>
-  _rdkafka.py consume <bootstrap> <topic> <count>
   _rdkafka.py latency <bootstrap> <topic> <size> <rate> <seconds>
 Prints one JSON line: {"msgs", "bytes", "seconds"} or, for latency, {"latencies_ms": [...]}.
 """
@@ -10,7 +9,7 @@ import json
 import sys
 import time
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Producer
 
 mode, bootstrap, topic = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -51,40 +50,6 @@ def produce(size, count, acks):
     print(json.dumps({"msgs": count, "bytes": count * size, "seconds": seconds}))
 
 
-def consume(count):
-    c = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": "bench-unused",
-        "enable.auto.commit": False,
-        "enable.partition.eof": False,
-        "fetch.max.bytes": 52428800,
-        "max.partition.fetch.bytes": 10485760,
-        "queued.max.messages.kbytes": 1048576,
-        "fetch.wait.max.ms": 100,
-    })
-    md = c.list_topics(topic, timeout=10).topics[topic]
-    # Timed from the assignment: includes the first fetch round trip, excludes client start-up.
-    started = time.perf_counter()
-    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in md.partitions])
-    got = 0
-    nbytes = 0
-    deadline = time.time() + 300
-    while got < count and time.time() < deadline:
-        msgs = c.consume(num_messages=10000, timeout=1.0)
-        for m in msgs:
-            if m.error():
-                if m.error().code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise SystemExit("consume error: %s" % m.error())
-            got += 1
-            nbytes += len(m.value())
-    seconds = time.perf_counter() - started
-    c.close()
-    if got < count:
-        raise SystemExit("consumed %d of %d" % (got, count))
-    print(json.dumps({"msgs": got, "bytes": nbytes, "seconds": seconds}))
-
-
 def latency(size, rate, seconds):
     """Per-message send -> acknowledgement time at a fixed rate, acks=all, no batching delay."""
     lat = []
@@ -116,8 +81,6 @@ def latency(size, rate, seconds):
 
 if mode == "produce":
     produce(int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
-elif mode == "consume":
-    consume(int(sys.argv[4]))
 elif mode == "latency":
     latency(int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
 else:
