@@ -1,6 +1,7 @@
 /**
  * kill -9 the broker process during an acks=all produce load; after a restart on the same data
- * dir every acknowledged message is present, in order, exactly once.
+ * dir every acknowledged message is present, in order, exactly once. Also: `sa broker` stops
+ * cleanly (exit 0) on SIGINT/SIGTERM.
  */
 import { Kafka, logLevel } from "kafkajs";
 import { assert, assertEquals } from "./clients/_assert.ts";
@@ -21,9 +22,15 @@ function client(address: string): Kafka {
   });
 }
 
-Deno.test("durability: kill -9 mid acks=all load loses no acknowledged message", async () => {
+for (const fsync of ["interval", "always"] as const) {
+  Deno.test(`durability (fsync ${fsync}): kill -9 mid acks=all load loses no acked message`, () =>
+    killDuringLoad(fsync));
+}
+
+async function killDuringLoad(fsync: "interval" | "always"): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "sa-durability-" });
-  let broker = await spawnBroker({ dataDir });
+  const args = ["--fsync", fsync];
+  let broker = await spawnBroker({ dataDir, args });
   const topic = unique("durable");
   const acked: number[][] = Array.from({ length: PARTITIONS }, () => []);
   const attempted = new Set<number>();
@@ -80,7 +87,7 @@ Deno.test("durability: kill -9 mid acks=all load loses no acknowledged message",
       await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
     }
 
-    broker = await spawnBroker({ dataDir });
+    broker = await spawnBroker({ dataDir, args });
     const kafka = client(broker.address);
     const admin = kafka.admin();
     const consumer = kafka.consumer({
@@ -150,7 +157,7 @@ Deno.test("durability: kill -9 mid acks=all load loses no acknowledged message",
       await producer.disconnect();
       assertEquals(Number(r.baseOffset), Number(ends.find((o) => o.partition === 0)!.high));
       console.log(
-        `durability: ${ackedTotal} acknowledged, ${storedTotal} stored after kill -9 ` +
+        `durability (fsync ${fsync}): ${ackedTotal} acknowledged, ${storedTotal} stored after kill -9 ` +
           `(${storedTotal - ackedTotal} unacknowledged but written)`,
       );
     } finally {
@@ -158,7 +165,38 @@ Deno.test("durability: kill -9 mid acks=all load loses no acknowledged message",
       await admin.disconnect();
     }
   } finally {
-    await broker.stop("SIGTERM");
+    const status = await broker.stop("SIGTERM");
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    assertEquals(status.code, 0, `broker did not stop cleanly on SIGTERM:\n${broker.output()}`);
   }
-});
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`sa broker stops cleanly on ${signal} and keeps its data`, async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "sa-signal-" });
+    try {
+      let broker = await spawnBroker({ dataDir });
+      const topic = unique("signal");
+      const producer = client(broker.address).producer();
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ value: "kept" }] });
+      await producer.disconnect();
+      const status = await broker.stop(signal);
+      assertEquals(status.code, 0, broker.output());
+      assert(broker.output().includes("broker stopped"), broker.output());
+
+      broker = await spawnBroker({ dataDir });
+      const admin = client(broker.address).admin();
+      try {
+        await admin.connect();
+        const [o] = await admin.fetchTopicOffsets(topic);
+        assertEquals(o.high, "1");
+      } finally {
+        await admin.disconnect();
+        await broker.stop("SIGTERM");
+      }
+    } finally {
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  });
+}
