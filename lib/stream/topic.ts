@@ -12,6 +12,7 @@ import {
   resolveSerializer,
   type SerializationContext,
   type Serializer,
+  stringFormat,
 } from "./serializers.ts";
 import type { MessageHeaders } from "./types.ts";
 
@@ -102,6 +103,14 @@ export class Topic<V = unknown, K = unknown> {
   readonly #keyDes: Deserializer<K>;
   readonly #valueCtx: SerializationContext;
   readonly #keyCtx: SerializationContext;
+  // Messages of a partition usually share one key (a device, a file name): with the pure
+  // built-in string format, the last key's decoding/encoding is reused instead of redone.
+  readonly #memoKeyDes: boolean;
+  readonly #memoKeySer: boolean;
+  #lastKeyBytes: Uint8Array | null = null;
+  #lastKeyText = "";
+  #lastSerKey: string | null = null;
+  #lastSerBytes: Uint8Array | null = null;
 
   /** Creates a topic handle; formats are validated now so typos fail early. */
   constructor(name: string, options: TopicOptions<V, K> = {}) {
@@ -123,6 +132,8 @@ export class Topic<V = unknown, K = unknown> {
     this.#keyDes = resolveDeserializer(options.keyDeserializer ?? "string") as Deserializer<K>;
     this.#valueCtx = { topic: name, field: "value" };
     this.#keyCtx = { topic: name, field: "key" };
+    this.#memoKeyDes = (this.#keyDes as unknown) === stringFormat;
+    this.#memoKeySer = (this.#keySer as unknown) === stringFormat;
   }
 
   /** Encodes a value; `null`/`undefined` become a null payload (tombstone). */
@@ -132,7 +143,16 @@ export class Topic<V = unknown, K = unknown> {
 
   /** Encodes a key; `null`/`undefined` mean "no key". */
   serializeKey(key: K | null | undefined): Uint8Array | null {
-    return key == null ? null : this.#keySer.serialize(key, this.#keyCtx);
+    if (key == null) return null;
+    if (this.#memoKeySer && typeof key === "string") {
+      // The same bytes object may go into many messages: producers only read it.
+      if (key === this.#lastSerKey) return this.#lastSerBytes;
+      const bytes = this.#keySer.serialize(key, this.#keyCtx);
+      this.#lastSerKey = key;
+      this.#lastSerBytes = bytes;
+      return bytes;
+    }
+    return this.#keySer.serialize(key, this.#keyCtx);
   }
 
   /** Decodes a value; a null payload stays `null`. */
@@ -142,6 +162,22 @@ export class Topic<V = unknown, K = unknown> {
 
   /** Decodes a key; a missing key stays `null`. */
   deserializeKey(bytes: Uint8Array | null): K | null {
-    return bytes === null ? null : this.#keyDes.deserialize(bytes, this.#keyCtx);
+    if (bytes === null) return null;
+    if (this.#memoKeyDes && bytes.length <= 64) {
+      const last = this.#lastKeyBytes;
+      if (last !== null && sameBytes(last, bytes)) return this.#lastKeyText as K;
+      const text = this.#keyDes.deserialize(bytes, this.#keyCtx) as string;
+      // A copy (Buffer#slice would be a view): the memo must not change with its source.
+      this.#lastKeyBytes = new Uint8Array(bytes);
+      this.#lastKeyText = text;
+      return text as K;
+    }
+    return this.#keyDes.deserialize(bytes, this.#keyCtx);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -286,3 +286,23 @@ Deno.test("sink gets rows with their origin and is flushed at checkpoints", asyn
   await app.close();
   assert(closed);
 });
+
+Deno.test("project keeps a present-but-undefined column; contains checks every column", () => {
+  const projected = testDataFrame<{ a?: number; b: number }, { a?: number }>(
+    (sdf) => sdf.project(["a"]),
+    [{ value: { a: undefined, b: 1 } }, { value: { a: 2, b: 3 } }],
+  );
+  assertEquals(projected.map((r) => Object.keys(r.value)), [["a"], ["a"]]);
+  assertEquals(projected[1].value, { a: 2 });
+  type AB = { a?: number; b?: number | null };
+  const kept = testDataFrame<AB, AB>(
+    (sdf) => sdf.contains("a", "b") as unknown as StreamingDataFrame<AB>,
+    [
+      { value: { a: 1, b: 2 } },
+      { value: { a: 1 } },
+      { value: { a: 1, b: null } },
+      { value: { b: 2 } },
+    ],
+  );
+  assertEquals(kept.map((r) => r.value), [{ a: 1, b: 2 }]);
+});

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { Buffer } from "node:buffer";
 import { Topic } from "../../lib/stream/topic.ts";
 import { ConfigurationError } from "../../lib/stream/errors.ts";
 
@@ -37,4 +38,31 @@ Deno.test("custom formats and bad format names", () => {
   );
   assert(e.message.includes('"yaml"') && e.message.includes("json"), e.message);
   assertThrows(() => new Topic("bad name"), TypeError, "invalid topic name");
+});
+
+Deno.test("string keys: repeated keys decode and encode the same, a reused buffer is not trusted", () => {
+  const t = new Topic("t");
+  const buf = Buffer.from("device-1");
+  assertEquals(t.deserializeKey(buf), "device-1");
+  // The consumer may reuse memory: same buffer, new bytes, must give the new key.
+  buf.write("device-2");
+  assertEquals(t.deserializeKey(buf), "device-2");
+  assertEquals(t.deserializeKey(Buffer.from("device-2")), "device-2");
+  assertEquals(t.deserializeKey(Buffer.from("device-22")), "device-22");
+  assertEquals(t.deserializeKey(Buffer.from("")), "");
+  assertEquals(t.deserializeKey(null), null);
+  const long = "k".repeat(100);
+  assertEquals(t.deserializeKey(Buffer.from(long)), long);
+  assertEquals(new TextDecoder().decode(t.serializeKey("é1")!), "é1");
+  assertEquals(new TextDecoder().decode(t.serializeKey("é1")!), "é1");
+  assertEquals(new TextDecoder().decode(t.serializeKey("é2")!), "é2");
+  assertEquals(new TextDecoder().decode(t.serializeKey(7)!), "7");
+  assertEquals(t.serializeKey(null), null);
+  // A custom key format is called for every message (it may not be pure).
+  let calls = 0;
+  const c = new Topic<unknown, string>("c", {
+    keyDeserializer: { deserialize: (b) => `${++calls}:${new TextDecoder().decode(b)}` },
+  });
+  assertEquals(c.deserializeKey(Buffer.from("a")), "1:a");
+  assertEquals(c.deserializeKey(Buffer.from("a")), "2:a");
 });

@@ -380,10 +380,13 @@ export class StreamingDataFrame<T> {
   contains<C extends string>(
     ...columns: C[]
   ): StreamingDataFrame<T & { [P in C]-?: P extends keyof T ? NonNullable<T[P]> : unknown }> {
+    const cols = [...columns];
+    const n = cols.length;
     return this.#derive((next) => (v, k, t, h) => {
       if (v === null || typeof v !== "object") return;
       const o = v as Record<string, unknown>;
-      for (const c of columns) if (o[c] == null) return;
+      // Indexed loops: no iterator object per row (hot path).
+      for (let i = 0; i < n; i++) if (o[cols[i]] == null) return;
       next(v, k, t, h);
     });
   }
@@ -391,12 +394,17 @@ export class StreamingDataFrame<T> {
   /** A new object value with only `columns` (Quix's `sdf[["a", "b"]]`); a missing column fails. */
   project<C extends keyof T & string>(columns: readonly C[]): StreamingDataFrame<Pick<T, C>> {
     const cols = [...columns];
+    const n = cols.length;
     return this.#derive((next) => (v, k, t, h) => {
       const o = asObject(v, "project");
       const out: Record<string, unknown> = {};
-      for (const c of cols) {
-        if (!(c in o)) throw new ColumnError(`project: column "${c}" does not exist`);
-        out[c] = o[c];
+      for (let i = 0; i < n; i++) {
+        const c = cols[i];
+        const x = o[c];
+        if (x === undefined && !(c in o)) {
+          throw new ColumnError(`project: column "${c}" does not exist`);
+        }
+        out[c] = x;
       }
       next(out, k, t, h);
     });
