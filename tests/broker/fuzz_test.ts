@@ -1,7 +1,7 @@
 /**
  * Fuzz: ≥ 10,000 random and mutated frames over many connections against a running broker,
  * while a well-behaved kafkajs producer and consumer keep working. The seed is printed;
- * `SA_FUZZ_SEED=<n>` replays a run.
+ * `SA_FUZZ_SEED=<n>` replays a run, `SA_FUZZ_FRAMES=<n>` sends more frames.
  */
 import { assert, assertEquals } from "./clients/_assert.ts";
 import { testBroker } from "./clients/_broker.ts";
@@ -16,7 +16,8 @@ import {
   writeAll,
 } from "./clients/_wire.ts";
 
-const FRAMES = 10_000;
+/** At least 10,000; `SA_FUZZ_FRAMES=<n>` runs a longer hunt. */
+const FRAMES = Math.max(10_000, Number(Deno.env.get("SA_FUZZ_FRAMES") ?? 0));
 const CONCURRENCY = 8;
 const PROBE_CORRELATION = 0x7ead;
 
@@ -95,15 +96,26 @@ type Mutator = (body: Uint8Array, r: () => number) => Uint8Array;
 
 const int = (r: () => number, n: number) => Math.floor(r() * n);
 
+/**
+ * A position to mutate: mostly inside the payload, past the request header (api key, version,
+ * correlation id, client id), so the request reaches the handler's parser.
+ */
+function pick(b: Uint8Array, r: () => number, width: number): number {
+  const clientIdLen = b.length >= 10 ? Math.max(0, new DataView(b.buffer).getInt16(8)) : 0;
+  const payload = 10 + clientIdLen;
+  const from = r() < 0.85 && payload + width <= b.length ? payload : 0;
+  return from + int(r, Math.max(1, b.length - width - from + 1));
+}
+
 const MUTATORS: [string, Mutator][] = [
   ["flip bytes", (b, r) => {
     const out = b.slice();
     for (let i = 0, n = 1 + int(r, 8); i < n && out.length; i++) {
-      out[int(r, out.length)] ^= 1 + int(r, 255);
+      out[pick(out, r, 1)] ^= 1 + int(r, 255);
     }
     return out;
   }],
-  ["truncate", (b, r) => b.slice(0, int(r, b.length))],
+  ["truncate", (b, r) => b.slice(0, pick(b, r, 0))],
   ["api key", (b, r) => {
     const out = b.slice();
     new DataView(out.buffer).setInt16(0, int(r, 80) - 5);
@@ -116,17 +128,16 @@ const MUTATORS: [string, Mutator][] = [
   }],
   ["huge count", (b, r) => {
     const out = b.slice();
-    if (out.length < 8) return out;
-    const at = 8 + int(r, Math.max(1, out.length - 11));
+    if (out.length < 4) return out;
     const vals = [0x7fffffff, -1, -2, 0x80000000 | 0, 1_000_000, 65_536];
-    new DataView(out.buffer).setInt32(Math.min(at, out.length - 4), vals[int(r, vals.length)]);
+    new DataView(out.buffer).setInt32(pick(out, r, 4), vals[int(r, vals.length)]);
     return out;
   }],
   ["string length", (b, r) => {
     const out = b.slice();
-    if (out.length < 4) return out;
+    if (out.length < 2) return out;
     const vals = [0x7fff, -1, -2, 0x8000 | 0, 1000];
-    new DataView(out.buffer).setInt16(int(r, out.length - 1), vals[int(r, vals.length)]);
+    new DataView(out.buffer).setInt16(pick(out, r, 2), vals[int(r, vals.length)]);
     return out;
   }],
   ["random bytes", (_b, r) => {
