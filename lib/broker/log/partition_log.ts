@@ -400,7 +400,16 @@ export class PartitionLog {
   /** Closes the active segment (index flushed, fsynced) and starts a new one at the HWM. */
   roll(): void {
     if (this.active.count === 0) return;
-    this.active.seal();
+    const old = this.active;
+    if (this.opts.fsync === "always") old.seal();
+    else {
+      old.sealAsync().catch((e) => {
+        // close() or compaction closed the file meanwhile (they sync or rewrite it).
+        if (!this.closed && this.segments.includes(old)) {
+          this.opts.logger.error(`fdatasync of ${old.logPath} on roll: ${(e as Error).message}`);
+        }
+      });
+    }
     this.durableNext = this.next;
     this.segments.push(Segment.create(this.dir, this.next));
   }
@@ -630,7 +639,8 @@ export class PartitionLog {
     this.closed = true;
     for (const s of this.segments) {
       try {
-        if (s === this.active) s.seal();
+        // The active segment, and rolled ones whose background seal has not finished.
+        if (s === this.active || s.sealing) s.seal();
       } finally {
         s.close();
       }

@@ -362,6 +362,37 @@ export class Segment {
         f.close();
       }
     }
+    this.sealing = null;
+  }
+
+  /** The background {@link sealAsync} in progress, if any. */
+  sealing: Promise<void> | null = null;
+
+  /**
+   * {@link seal} with both fdatasyncs on a worker thread (a roll in fsync "interval" mode: a
+   * 64 MiB segment can hold a second of unsynced writes, and a blocking fdatasync of them
+   * stalls every connection). The index is written at once; a crash before the fdatasyncs
+   * finish is handled by recovery (an index that disagrees with the log is rebuilt).
+   */
+  sealAsync(): Promise<void> {
+    this.flushIndex();
+    const indexed = this.count > 0;
+    const done = (async () => {
+      await this.file.syncData();
+      if (!indexed) return;
+      const f = await Deno.open(this.indexPath, { write: true });
+      try {
+        await f.syncData();
+      } finally {
+        f.close();
+      }
+    })();
+    // Never rejects (the caller handles `done`'s failure); cleared once settled.
+    const tracked: Promise<void> = done.then(() => {}, () => {}).finally(() => {
+      if (this.sealing === tracked) this.sealing = null;
+    });
+    this.sealing = tracked;
+    return done;
   }
 
   close(): void {

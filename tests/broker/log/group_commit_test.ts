@@ -110,3 +110,33 @@ Deno.test("append copies the caller's batch unless it is owned; locate reads int
     Deno.removeSync(dataDir, { recursive: true });
   }
 });
+
+Deno.test("fsync=interval: a roll seals the old segment in the background; close seals what is still pending", async () => {
+  const { logs, dataDir } = await openManager({ fsync: "interval" });
+  logs.createTopic("r", 1, { "segment.bytes": "200" });
+  const log = logs.partition("r", 0)!;
+  for (let i = 0; i < 6; i++) log.append(batch([["k", `value-${i}`.repeat(10)]]));
+  assert.ok(log.segments.length > 2, `rolled: ${log.segments.length} segments`);
+  // The first rolled segments seal on a worker thread; the newest rolled one may still be.
+  const rolled = log.segments.slice(0, -1);
+  assert.ok(rolled.some((s) => s.sealing !== null), "some seal runs in the background");
+  await Promise.all(rolled.map((s) => s.sealing));
+  assert.ok(rolled.every((s) => s.sealing === null));
+  // Roll again and close at once: close() seals what is still pending, synchronously.
+  log.append(batch([["k", "last".repeat(60)]]));
+  await logs.close();
+  const again = await openManager({ dataDir, fsync: "interval" });
+  try {
+    let n = 0;
+    for (let off = 0; off < 7;) {
+      const got = rows(again.logs.partition("r", 0)!.read(off, 1 << 20, 0).records);
+      n += got.length;
+      off = got.at(-1)![0] + 1;
+    }
+    assert.equal(n, 7);
+    assert.equal(again.lines.filter((l) => /truncat/i.test(l)).length, 0, again.lines.join("\n"));
+  } finally {
+    await again.logs.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+});
