@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./clients/_assert.ts";
 import { testBroker } from "./clients/_broker.ts";
 import { kafkaClient, text, unique, waitFor } from "./clients/_kafkajs.ts";
+import { clientMissingReason } from "../_clients.ts";
 import {
   type CapturedRequest,
   frame,
@@ -40,8 +41,14 @@ async function captureRequests(port: number): Promise<CapturedRequest[]> {
   const admin = kafka.admin();
   const producer = kafka.producer();
   const idem = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const tx = kafka.producer({
+    transactionalId: unique("fuzz-tx"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  const captureGroup = unique("fuzz-capture");
   const consumer = kafka.consumer({
-    groupId: unique("fuzz-capture"),
+    groupId: captureGroup,
     heartbeatInterval: 200,
     maxWaitTimeInMs: 50,
   });
@@ -76,7 +83,29 @@ async function captureRequests(port: number): Promise<CapturedRequest[]> {
     await admin.fetchOffsets({ groupId: unique("fuzz-none"), topics: [topic] });
     await admin.listGroups();
     await admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - 60_000);
+    await admin.describeGroups([captureGroup]);
+    // Transactions: InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn.
+    await tx.connect();
+    for (const commit of [true, false]) {
+      const t = await tx.transaction();
+      await t.send({ topic, messages: [{ key: "t", value: String(commit) }] });
+      await t.sendOffsets({
+        consumerGroupId: unique("fuzz-txg"),
+        topics: [{ topic, partitions: [{ partition: 0, offset: "1" }] }],
+      });
+      await (commit ? t.commit() : t.abort());
+    }
+    await consumer.disconnect();
+    await admin.deleteGroups([captureGroup]);
+    await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 1, offset: "1" }] });
+    // librdkafka's handshake (ApiVersions v3, Metadata v4) when kcat is installed.
+    if ((await clientMissingReason("kcat")) === null) {
+      await new Deno.Command("kcat", { args: ["-b", proxy.address, "-L"], stdout: "null" })
+        .output();
+    }
   } finally {
+    await tx.disconnect();
     await consumer.disconnect();
     await idem.disconnect();
     await producer.disconnect();
