@@ -6,6 +6,7 @@
 import { Reader, Writer } from "../../broker/protocol/codec.ts";
 import {
   Attr,
+  type BatchHeader,
   decodeRecords,
   LOG_OVERHEAD,
   readBatchHeader,
@@ -130,17 +131,23 @@ export async function* fetchRange(
 ): AsyncGenerator<ChangelogRecord[]> {
   const leader = await leaderOf(bootstrap, topic, partition);
   const c = await Connection.open(leader);
-  try {
-    let offset = from;
-    let empty = 0;
-    while (offset < to) {
-      const r = await c.request(1, 4, (w) => {
-        w.int32(-1).int32(100).int32(1).int32(maxBytes).int8(0);
-        w.array([topic], (w, t) => {
-          w.string(t);
-          w.array([partition], (w, p) => w.int32(p).int64(offset).int32(maxBytes));
-        });
+  const fetchAt = (at: number) =>
+    c.request(1, 4, (w) => {
+      w.int32(-1).int32(100).int32(1).int32(maxBytes).int8(0);
+      w.array([topic], (w, t) => {
+        w.string(t);
+        w.array([partition], (w, p) => w.int32(p).int64(at).int32(maxBytes));
       });
+    });
+  let offset = from;
+  // The next fetch is sent before the current response is decoded, so the broker reads
+  // while this side decodes and the caller applies.
+  let pending: Promise<Reader> | null = offset < to ? fetchAt(offset) : null;
+  try {
+    let empty = 0;
+    while (pending) {
+      const r: Reader = await pending;
+      pending = null;
       r.int32(); // throttle
       let records: Uint8Array | null = null;
       for (const t of r.array((r) => r)) {
@@ -164,12 +171,14 @@ export async function* fetchRange(
         if (++empty > 50) {
           throw new Error(`fetch ${topic}[${partition}]: no data at offset ${offset} (< ${to})`);
         }
+        pending = fetchAt(offset);
         continue;
       }
       empty = 0;
-      const out: ChangelogRecord[] = [];
+      // First pass: complete batches at or after `offset`, and where the next fetch starts.
+      const batches: { batch: Uint8Array; h: BatchHeader }[] = [];
+      const start = offset;
       let at = 0;
-      let progressed = false;
       while (at + LOG_OVERHEAD <= buf.length) {
         const len = new DataView(buf.buffer, buf.byteOffset + at + 8, 4).getInt32(0);
         const end = at + LOG_OVERHEAD + len;
@@ -178,25 +187,89 @@ export async function* fetchRange(
         const h = readBatchHeader(batch);
         const last = h.baseOffset + h.lastOffsetDelta;
         if (last >= offset) {
-          if ((h.attributes & Attr.control) === 0) {
-            for (const rec of decodeRecords(batch, h)) {
-              if (rec.offset < offset || rec.offset >= to || rec.key === null) continue;
-              const headers: Record<string, string> = {};
-              for (const hd of rec.headers) headers[hd.key] = hd.value ? dec.decode(hd.value) : "";
-              out.push({ offset: rec.offset, key: rec.key, value: rec.value, headers });
-            }
-          }
+          batches.push({ batch, h });
           offset = last + 1;
-          progressed = true;
         }
         at = end;
       }
-      if (!progressed && at === 0) {
+      if (!batches.length && at === 0) {
         throw new Error(`fetch ${topic}[${partition}]: a batch larger than ${maxBytes} bytes`);
+      }
+      if (offset < to) pending = fetchAt(offset);
+      const out: ChangelogRecord[] = [];
+      for (const { batch, h } of batches) {
+        if ((h.attributes & Attr.control) !== 0) continue;
+        if ((h.attributes & Attr.compressionMask) === 0) {
+          decodePlain(batch, h.baseOffset, h.recordCount, start, to, out);
+          continue;
+        }
+        for (const rec of decodeRecords(batch, h)) {
+          if (rec.offset < start || rec.offset >= to || rec.key === null) continue;
+          const headers: Record<string, string> = {};
+          for (const hd of rec.headers) headers[hd.key] = hd.value ? dec.decode(hd.value) : "";
+          out.push({ offset: rec.offset, key: rec.key, value: rec.value, headers });
+        }
       }
       if (out.length) yield out;
     }
   } finally {
+    (pending as Promise<Reader> | null)?.catch(() => {});
     c.close();
+  }
+}
+
+/**
+ * Decodes the records of an uncompressed batch (the hot path of recovery): like
+ * `decodeRecords`, without per-record allocations beyond the record itself.
+ */
+function decodePlain(
+  batch: Uint8Array,
+  baseOffset: number,
+  count: number,
+  from: number,
+  to: number,
+  out: ChangelogRecord[],
+): void {
+  let pos = 61; // records start after the fixed batch header
+  const varint = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= batch.length) throw new Error("truncated record batch");
+      const b = batch[pos++];
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+      if (shift > 63) throw new Error("varint too long");
+    }
+    // zigzag
+    return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  };
+  for (let i = 0; i < count; i++) {
+    const len = varint();
+    const end = pos + len;
+    if (len < 0 || end > batch.length) throw new Error(`record ${i}: bad length ${len}`);
+    pos++; // attributes
+    varint(); // timestamp delta
+    const offset = baseOffset + varint();
+    const kl = varint();
+    const key = kl < 0 ? null : batch.subarray(pos, pos + kl);
+    if (kl > 0) pos += kl;
+    const vl = varint();
+    const value = vl < 0 ? null : batch.slice(pos, pos + vl);
+    if (vl > 0) pos += vl;
+    const hc = varint();
+    const headers: Record<string, string> = {};
+    for (let j = 0; j < hc; j++) {
+      const hkl = varint();
+      const hk = dec.decode(batch.subarray(pos, pos + hkl));
+      pos += hkl;
+      const hvl = varint();
+      headers[hk] = hvl < 0 ? "" : dec.decode(batch.subarray(pos, pos + hvl));
+      if (hvl > 0) pos += hvl;
+    }
+    if (pos !== end) throw new Error(`record ${i}: length ${len} mismatches its fields`);
+    if (offset < from || offset >= to || key === null) continue;
+    out.push({ offset, key: key.slice(), value, headers });
   }
 }

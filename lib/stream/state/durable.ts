@@ -23,6 +23,7 @@ import {
 import type { Change, DurableStoreFactory, DurableStorePartition } from "./durable_store.ts";
 import { SqliteStorePartition } from "./sqlite_store.ts";
 import { KafkaChangelog } from "./kafka_changelog.ts";
+import { bytesKey } from "./_bytes.ts";
 import type { StateBackend, StateBackendEnv } from "./types.ts";
 import type { Admin, Producer } from "kafkajs";
 
@@ -202,30 +203,37 @@ export class DurableStateBackend implements StateBackend {
       `Recovery started for ${label}: ${total} records (offsets ${from}..${high - 1})`,
     );
     const t0 = performance.now();
-    const batchSize = this.#opts.recoveryBatch ?? 10_000;
-    let batch: Change[] = [];
+    const batchSize = this.#opts.recoveryBatch ?? 50_000;
+    // Last change per key within a batch: a changelog between compactions repeats keys.
+    let batch = new Map<string, Change>();
     let done = 0;
     let skipped = 0;
     let lastOffset = from - 1;
     let lastLog = t0;
+    let lastHeader: string | undefined;
+    let lastAt: number | undefined;
     for await (const records of io.read(cl, o.partition, from, high)) {
       for (const r of records) {
         lastOffset = r.offset;
         done++;
         const processed = r.headers[PROCESSED_OFFSETS_HEADER];
         if (processed !== undefined) {
-          const offsets = JSON.parse(processed) as Record<string, number>;
-          const at = offsets[o.topic];
+          // One checkpoint's records share the header: parse each distinct one once.
+          if (processed !== lastHeader) {
+            lastHeader = processed;
+            lastAt = (JSON.parse(processed) as Record<string, number>)[o.topic];
+          }
+          const at = lastAt;
           if (at !== undefined && at >= committed) {
             skipped++;
             continue;
           }
         }
-        batch.push({ key: r.key, value: r.value });
+        batch.set(bytesKey(r.key), { key: r.key, value: r.value });
       }
-      if (batch.length >= batchSize) {
-        o.store.applyRecovered(batch, lastOffset);
-        batch = [];
+      if (batch.size >= batchSize) {
+        o.store.applyRecovered([...batch.values()], lastOffset);
+        batch = new Map();
       }
       const now = performance.now();
       if (now - lastLog > 1000) {
@@ -233,7 +241,7 @@ export class DurableStateBackend implements StateBackend {
         this.#log.info(`Recovery progress for ${label}: ${done} / ${total}`);
       }
     }
-    o.store.applyRecovered(batch, lastOffset);
+    o.store.applyRecovered([...batch.values()], lastOffset);
     const ms = performance.now() - t0;
     this.recovery.records += done;
     this.recovery.skipped += skipped;

@@ -30,6 +30,9 @@ export interface KafkaChangelogOptions {
   replicationFactor?: number;
 }
 
+const CHUNK_BYTES = 512 * 1024;
+const CHUNK_MESSAGES = 5000;
+
 const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /** Changelog I/O against a Kafka-compatible cluster. */
@@ -69,23 +72,36 @@ export class KafkaChangelog implements ChangelogIO {
   }
 
   async send(topic: string, partition: number, messages: ChangelogMessage[]): Promise<number> {
-    const meta = await this.opts.produce(
-      topic,
-      messages.map((m) => ({
+    // One produce request must stay under the broker's max message size (1 MiB by default):
+    // send in chunks of at most ~512 KiB, in order.
+    let last = -1;
+    let chunk: Message[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (!chunk.length) return;
+      const meta = await this.opts.produce(topic, chunk);
+      for (const r of meta) {
+        if (r.partition !== partition) continue;
+        // kafkajs reports the batch's base offset: the chunk's last is base + length - 1.
+        const base = Number(r.baseOffset ?? r.offset ?? -1);
+        if (base >= 0) last = Math.max(last, base + chunk.length - 1);
+      }
+      chunk = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const size = m.key.length + (m.value?.length ?? 0) + 64;
+      if (bytes + size > CHUNK_BYTES || chunk.length >= CHUNK_MESSAGES) await flush();
+      chunk.push({
         partition,
         key: toBuffer(m.key),
         value: m.value === null ? null : toBuffer(m.value),
         headers: m.headers as IHeaders,
-      })),
-    );
-    let last = -1;
-    for (const r of meta) {
-      if (r.partition !== partition) continue;
-      // kafkajs reports the batch's base offset; a single send may be split in batches.
-      const base = Number(r.baseOffset ?? r.offset ?? -1);
-      last = Math.max(last, base);
+      });
+      bytes += size;
     }
-    return last < 0 ? last : last + messages.length - 1;
+    await flush();
+    return last;
   }
 
   async watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {

@@ -1,15 +1,17 @@
 /**
  * Durable store partition on `node:sqlite`: one database per (store, topic, partition), a
  * `WITHOUT ROWID` key-value table whose BLOB keys sort as unsigned bytes (so `scan` is a range
- * query), and writes buffered in memory until the checkpoint flushes them in one transaction
- * together with the changelog offset. WAL mode survives process crashes; a torn or corrupted
+ * query), and writes buffered until the checkpoint flushes them in one transaction together
+ * with the changelog offset: reads of pending keys come from memory; before a range scan the
+ * pending changes are written into an open, uncommitted sqlite transaction (so the query sees
+ * them) that the flush commits and a discard rolls back. WAL mode survives process crashes; a torn or corrupted
  * file fails to open and the backend rebuilds it from the changelog.
  *
  * @module
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { bytesKey, compareBytes } from "./_bytes.ts";
+import { bytesKey } from "./_bytes.ts";
 import type { Change, DurableStorePartition } from "./durable_store.ts";
 
 /** File name of the database inside a store partition directory. */
@@ -23,7 +25,11 @@ export class SqliteStorePartition implements DurableStorePartition {
   readonly #del: StatementSync;
   readonly #range: StatementSync;
   readonly #setMeta: StatementSync;
+  /** Changes since the last flush (what the changelog gets), by key. */
   #pending = new Map<string, Change>();
+  /** Pending changes not yet written into the open sqlite transaction. */
+  readonly #dirty = new Map<string, Change>();
+  #inTxn = false;
   #changelogOffset: number;
 
   /** Opens (creating) `<dir>/state.sqlite`; throws if the file is not a usable database. */
@@ -63,46 +69,39 @@ export class SqliteStorePartition implements DurableStorePartition {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#pending.set(bytesKey(key), { key: key.slice(), value });
+    const k = bytesKey(key);
+    const c = { key: key.slice(), value };
+    this.#pending.set(k, c);
+    this.#dirty.set(k, c);
   }
 
   delete(key: Uint8Array): void {
-    this.#pending.set(bytesKey(key), { key: key.slice(), value: null });
+    const k = bytesKey(key);
+    const c = { key: key.slice(), value: null };
+    this.#pending.set(k, c);
+    this.#dirty.set(k, c);
   }
 
   *scan(from: Uint8Array, to: Uint8Array): Iterable<[Uint8Array, Uint8Array]> {
+    // Pending changes are written into the open (uncommitted) sqlite transaction before a
+    // range query, so the query sees them; the commit happens at the checkpoint's flush.
+    this.#sync();
     const rows = this.#range.all(from, to) as { k: Uint8Array; v: Uint8Array }[];
-    if (this.#pending.size === 0) {
-      for (const r of rows) yield [r.k, r.v];
-      return;
+    for (const r of rows) yield [r.k, r.v];
+  }
+
+  /** Applies not-yet-applied pending changes inside the open transaction. */
+  #sync(): void {
+    if (this.#dirty.size === 0) return;
+    if (!this.#inTxn) {
+      this.#db.exec("BEGIN");
+      this.#inTxn = true;
     }
-    const lo = bytesKey(from);
-    const hi = bytesKey(to);
-    const overlay: Change[] = [];
-    for (const [k, c] of this.#pending) if (k >= lo && k < hi) overlay.push(c);
-    if (overlay.length === 0) {
-      for (const r of rows) yield [r.k, r.v];
-      return;
+    for (const c of this.#dirty.values()) {
+      if (c.value === null) this.#del.run(c.key);
+      else this.#put.run(c.key, c.value);
     }
-    overlay.sort((a, b) => compareBytes(a.key, b.key));
-    // Merge two sorted lists; pending entries win.
-    let i = 0;
-    let j = 0;
-    while (i < rows.length || j < overlay.length) {
-      const c = i < rows.length && j < overlay.length
-        ? compareBytes(rows[i].k, overlay[j].key)
-        : i < rows.length
-        ? -1
-        : 1;
-      if (c < 0) {
-        yield [rows[i].k, rows[i].v];
-        i++;
-      } else {
-        if (overlay[j].value !== null) yield [overlay[j].key, overlay[j].value!];
-        if (c === 0) i++;
-        j++;
-      }
-    }
+    this.#dirty.clear();
   }
 
   pending(): Iterable<Change> {
@@ -118,38 +117,56 @@ export class SqliteStorePartition implements DurableStorePartition {
   }
 
   flush(changelogOffset?: number): void {
-    if (this.#pending.size === 0 && changelogOffset === undefined) return;
-    this.#write(this.#pending.values(), changelogOffset);
+    if (this.#pending.size === 0 && changelogOffset === undefined && !this.#inTxn) return;
+    try {
+      this.#sync();
+      if (!this.#inTxn) {
+        this.#db.exec("BEGIN");
+        this.#inTxn = true;
+      }
+      if (changelogOffset !== undefined) this.#setMeta.run(changelogOffset);
+      this.#db.exec("COMMIT");
+      this.#inTxn = false;
+    } catch (e) {
+      this.discard();
+      throw e;
+    }
+    if (changelogOffset !== undefined) this.#changelogOffset = changelogOffset;
     this.#pending = new Map();
   }
 
   discard(): void {
+    if (this.#inTxn) {
+      this.#db.exec("ROLLBACK");
+      this.#inTxn = false;
+    }
     this.#pending = new Map();
+    this.#dirty.clear();
   }
 
   applyRecovered(changes: Change[], changelogOffset: number): void {
-    this.#write(changes, changelogOffset);
-  }
-
-  #write(changes: Iterable<Change>, changelogOffset?: number): void {
+    if (this.#pending.size || this.#inTxn) {
+      throw new Error(`state store ${this.dir}: recovery with uncommitted changes pending`);
+    }
     this.#db.exec("BEGIN");
     try {
       for (const c of changes) {
         if (c.value === null) this.#del.run(c.key);
         else this.#put.run(c.key, c.value);
       }
-      if (changelogOffset !== undefined) {
-        this.#setMeta.run(changelogOffset);
-      }
+      this.#setMeta.run(changelogOffset);
       this.#db.exec("COMMIT");
     } catch (e) {
       this.#db.exec("ROLLBACK");
       throw e;
     }
-    if (changelogOffset !== undefined) this.#changelogOffset = changelogOffset;
+    this.#changelogOffset = changelogOffset;
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    if (this.#inTxn) this.#db.exec("ROLLBACK");
+    this.#inTxn = false;
+    this.#db.close();
   }
 }

@@ -82,11 +82,26 @@ export class TimeWindow extends WindowProcessor {
       touched = true;
       if (this.spec.aggregate) updated.push(this.spec.results(state, start, end));
     }
+    let metaChanged = false;
     if (touched && latest !== meta.latest) {
       meta.latest = latest;
-      this.writeMeta(store, prefix, meta);
+      metaChanged = true;
     }
-    return { updated, expired: this.#expire(store, prefix, maxExpiredStart) };
+    // meta.mark: the smallest start a not-yet-expired window can have (a lower bound), so the
+    // store is only scanned when some window may actually close.
+    let expired: WindowResult[] = [];
+    if (maxExpiredStart >= meta.mark) {
+      expired = this.#expire(store, prefix, maxExpiredStart);
+      const next = maxExpiredStart < 0
+        ? 0
+        : maxExpiredStart - (maxExpiredStart % this.stepMs) + this.stepMs;
+      if (next !== meta.mark) {
+        meta.mark = next;
+        metaChanged = true;
+      }
+    }
+    if (metaChanged) this.writeMeta(store, prefix, meta);
+    return { updated, expired };
   }
 
   /** Emits and deletes the key's windows with `start <= maxStart`, oldest first. */
