@@ -85,6 +85,8 @@ export class LogManager {
   /** The background fsync pass in progress; close() waits for it. */
   private flushing: Promise<void> | null = null;
   private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
+  /** The background maintenance pass running, if any (passes never overlap; close waits). */
+  private maintaining: Promise<void> | null = null;
   private closed = false;
   /** On case-insensitive file systems (macOS, Windows) "Orders" and "orders" share a directory. */
   private caseInsensitive = false;
@@ -114,7 +116,7 @@ export class LogManager {
       m.fsyncTimer = setInterval(() => m.flushAll(), every);
     }
     const maint = opts.maintenanceIntervalMs ?? 30000;
-    if (maint > 0) m.maintenanceTimer = setInterval(() => m.runMaintenance(), maint);
+    if (maint > 0) m.maintenanceTimer = setInterval(() => m.maintainInBackground(), maint);
     m.logger.info(
       `opened ${opts.dataDir}: ${stored.size} topic(s), ${
         [...m.topics.values()].reduce((n, t) => n + t.logs.length, 0)
@@ -335,6 +337,32 @@ export class LogManager {
     return this.flushing;
   }
 
+  /**
+   * {@link runMaintenance} for the timer: one partition at a time with a turn of the event
+   * loop between them, so requests are served in between instead of after the whole pass.
+   */
+  maintainInBackground(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.maintaining ??= this.maintenancePass().finally(() => this.maintaining = null);
+    return this.maintaining;
+  }
+
+  private async maintenancePass(): Promise<void> {
+    const now = this.opts.now?.() ?? Date.now();
+    for (const t of [...this.topics.values()]) {
+      for (const log of [...t.logs]) {
+        await new Promise((r) => setTimeout(r, 0));
+        // Closed, or the topic was deleted or re-created while we yielded.
+        if (this.closed || this.topics.get(t.name)?.logs[log.index] !== log) continue;
+        try {
+          runMaintenance(log, this.topics.get(t.name)!.config, now, this.logger);
+        } catch (e) {
+          this.logger.error(`maintenance of ${log.label}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
   /** Runs retention and compaction once over every partition. */
   runMaintenance(now: number = this.opts.now?.() ?? Date.now()): void {
     if (this.closed) return;
@@ -367,6 +395,7 @@ export class LogManager {
     this.closed = true;
     clearInterval(this.fsyncTimer);
     clearInterval(this.maintenanceTimer);
+    await this.maintaining;
     await this.flushing;
     this.closeAll();
   }
