@@ -5,10 +5,12 @@ import { type ClientName, PYTHON, requireClient } from "../../_clients.ts";
 
 /** Runs one check script against a fresh broker and returns its JSON summary. */
 async function runScript(
-  client: ClientName,
+  clients: ClientName | ClientName[],
   script: string,
 ): Promise<Record<string, unknown> | null> {
-  if (!(await requireClient(client))) return null;
+  for (const client of [clients].flat()) {
+    if (!(await requireClient(client))) return null;
+  }
   const broker = await testBroker();
   try {
     const child = new Deno.Command(PYTHON, {
@@ -50,4 +52,10 @@ Deno.test("kafka-python: admin create/list/delete, producer, group consumer", as
   const r = await runScript("kafka-python", "kafka_python_check.py");
   if (!r) return;
   assertEquals(r, { admin: "create/list/delete", produced: 300, consumed: 300, resumed_extra: 0 });
+});
+
+Deno.test("mixed group: librdkafka and kafka-python members split, consume once, rebalance", async () => {
+  const r = await runScript(["confluent-kafka", "kafka-python"], "mixed_group_check.py");
+  if (!r) return;
+  assertEquals(r, { split: [2, 2], consumed: 100, after_leave: [0, 1, 2, 3] });
 });
