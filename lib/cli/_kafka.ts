@@ -10,6 +10,7 @@ import { type Admin, Kafka, logLevel } from "kafkajs";
 import { type CliEnv, CliError } from "./_command.ts";
 import { readDotEnv } from "../project/env.ts";
 import { LOCAL_BROKER } from "../templates/project.ts";
+import { filterKafkajsTimerWarning } from "../stream/kafka/_kafka.ts";
 
 /** Shared `--broker` option declaration. */
 export const BROKER_OPTION = { broker: { type: "string" as const, short: "b" } };
@@ -36,6 +37,7 @@ export async function brokerAddress(option: string | undefined, env: CliEnv): Pr
 
 /** A kafkajs client that gives up quickly: an inspection command should not hang. */
 export function kafkaFor(address: string): Kafka {
+  filterKafkajsTimerWarning();
   return new Kafka({
     clientId: "sa-cli",
     brokers: address.split(",").map((s) => s.trim()),

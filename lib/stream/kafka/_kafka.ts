@@ -28,7 +28,7 @@ let warningFilterInstalled = false;
  * compatibility layer prints a TimeoutNegativeWarning for it: harmless noise, filtered here
  * (only that warning).
  */
-function filterKafkajsTimerWarning(): void {
+export function filterKafkajsTimerWarning(): void {
   if (warningFilterInstalled) return;
   warningFilterInstalled = true;
   const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
