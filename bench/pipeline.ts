@@ -138,6 +138,28 @@ function rowsFor(lines: string[]): number {
   return n;
 }
 
+/** A contender's run: output rate, wall time, and the CPU time its process used meanwhile. */
+interface Measured {
+  rowsPerSec: number;
+  seconds: number;
+  cpu: number;
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from /proc (NaN elsewhere).
+ * Unlike rates, CPU per message barely moves when other jobs load the machine.
+ */
+async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100/s on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * Times a contender: from the moment its consumer group is Stable (joined, partitions
  * assigned: start-up and joins are not counted) until the output topic holds every row.
@@ -147,14 +169,19 @@ async function measureOutput(
   group: string,
   topic: string,
   target: number,
+  pid: number,
   timeoutMs = 300_000,
-): Promise<{ rowsPerSec: number; seconds: number }> {
+): Promise<Measured> {
   const end = Date.now() + timeoutMs;
   let t0 = 0;
+  let cpu0 = 0;
   for (;;) {
     if (t0 === 0) {
       const { groups } = await admin.describeGroups([group]);
-      if (groups[0]?.state === "Stable") t0 = performance.now();
+      if (groups[0]?.state === "Stable") {
+        t0 = performance.now();
+        cpu0 = await cpuSeconds(pid);
+      }
     }
     let high = 0;
     try {
@@ -166,7 +193,7 @@ async function measureOutput(
     }
     if (high >= target) {
       const seconds = (performance.now() - t0) / 1000;
-      return { rowsPerSec: target / seconds, seconds };
+      return { rowsPerSec: target / seconds, seconds, cpu: (await cpuSeconds(pid)) - cpu0 };
     }
     if (Date.now() > end) throw new Error(`${topic}: only ${high} of ${target} rows`);
     await sleep(5);
@@ -327,7 +354,7 @@ async function runContender(
   round: number,
   expected: number,
   pyScript: string,
-): Promise<{ rowsPerSec: number; seconds: number }> {
+): Promise<Measured> {
   const group = `bench-${kind}-${crypto.randomUUID()}`;
   const out = `bench-out-${kind}-${round}`;
   const prof = Deno.env.get("BENCH_CPU_PROF_DIR");
@@ -355,7 +382,7 @@ async function runContender(
       out,
     ]);
   try {
-    return await measureOutput(admin, group, out, expected);
+    return await measureOutput(admin, group, out, expected, proc.child.pid);
   } catch (err) {
     throw new Error(`${kind} (round ${round}) failed: ${(err as Error).message}\n${proc.err()}`);
   } finally {
@@ -389,29 +416,40 @@ async function throughput(address: string) {
   // Interleaved rounds (runtime, loop, python, runtime, ...): the machine is shared, so a
   // load spike hits every contender alike instead of one of them.
   const rates = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]));
+  // CPU ms per 1,000 input messages, per contender.
+  const cpus = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]));
   const ratios = { kafkajs: [] as number[], python: [] as number[] };
+  const cpuRatios = { kafkajs: [] as number[], python: [] as number[] };
   const loads: string[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      const got: Partial<Record<Kind, number>> = {};
+      const got: Partial<Record<Kind, Measured>> = {};
       for (const c of contenders) {
         try {
           const r = await runContender(address, c.kind, round, expected, pyScript);
-          got[c.kind] = r.rowsPerSec;
+          got[c.kind] = r;
           rates.get(c.kind)!.push(r.rowsPerSec);
+          if (Number.isFinite(r.cpu)) cpus.get(c.kind)!.push(r.cpu / MESSAGES * 1e6);
         } catch (err) {
           console.error((err as Error).message);
         }
       }
-      if (got.runtime && got.kafkajs) ratios.kafkajs.push(got.runtime / got.kafkajs);
-      if (got.runtime && got.python) ratios.python.push(got.runtime / got.python);
+      for (const other of ["kafkajs", "python"] as const) {
+        const rt = got.runtime, o = got[other];
+        if (!rt || !o) continue;
+        ratios[other].push(rt.rowsPerSec / o.rowsPerSec);
+        if (rt.cpu > 0 && o.cpu > 0) cpuRatios[other].push(o.cpu / rt.cpu);
+      }
       const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "")).split(" ")[0];
       loads.push(load);
       console.error(
         `round ${round}/${ROUNDS}: ` +
-          contenders.map((c) => `${c.kind} ${num((got[c.kind] ?? NaN) * MESSAGES / expected)}`)
-            .join(", ") +
-          ` msgs/s (load ${load})`,
+          contenders.map((c) => {
+            const r = got[c.kind];
+            return `${c.kind} ${num((r?.rowsPerSec ?? NaN) * MESSAGES / expected)} msgs/s ` +
+              `(${num((r?.cpu ?? NaN) / MESSAGES * 1e6)} CPU ms/1k)`;
+          }).join(", ") +
+          ` (load ${load})`,
       );
     }
   } finally {
@@ -428,10 +466,10 @@ async function throughput(address: string) {
     return `${num(s.median)} [${num(s.min)}–${num(s.max)}]`;
   };
   console.log(table(
-    ["contender", "msgs/s in", "rows/s out", "rounds"],
+    ["contender", "msgs/s in", "rows/s out", "CPU ms per 1k msgs", "rounds"],
     contenders.map((c) => {
       const v = rates.get(c.kind)!;
-      return [c.name, cell(v, inPerRow), cell(v), String(v.length)];
+      return [c.name, cell(v, inPerRow), cell(v), cell(cpus.get(c.kind)!), String(v.length)];
     }),
   ));
   const ratio = (v: number[]) => {
@@ -441,10 +479,12 @@ async function throughput(address: string) {
   };
   console.log(
     `runtime / kafkajs loop = ${ratio(ratios.kafkajs)} (target >= 0.9x); ` +
-      `runtime / python loop = ${ratio(ratios.python)} (target >= 3x); ` +
-      `per-round ratios, host load average ${
-        loads.join(" ")
-      } on ${navigator.hardwareConcurrency} cores`,
+      `runtime / python loop = ${ratio(ratios.python)} (target >= 3x)\n` +
+      `CPU efficiency (their CPU per message / the runtime's): kafkajs loop ${
+        ratio(cpuRatios.kafkajs)
+      }, python loop ${ratio(cpuRatios.python)}\n` +
+      `per-round ratios; host load average ${loads.join(" ")} on ` +
+      `${navigator.hardwareConcurrency} cores`,
   );
 }
 
