@@ -119,6 +119,12 @@ export class PartitionLog {
    * group-commit fdatasync in {@link durable} covers them; readers never see past it.
    */
   private durableNext = 0;
+  /**
+   * Transactions closed by a marker that is not durable yet: producerId → [first offset,
+   * marker offset]. They hold the LSO back until the marker is on disk, so read_committed
+   * readers never see a commit that a crash could undo.
+   */
+  private readonly closing = new Map<number, [number, number]>();
   /** The group-commit fdatasync in flight, if any. */
   private syncing: Promise<void> | null = null;
 
@@ -234,6 +240,7 @@ export class PartitionLog {
   /** First offset of the earliest ongoing transaction, else the high watermark. */
   get lastStableOffset(): number {
     let lso = this.durableNext;
+    for (const [first] of this.closing.values()) if (first < lso) lso = first;
     for (const first of this.ongoing.values()) if (first < lso) lso = first;
     return lso;
   }
@@ -357,7 +364,7 @@ export class PartitionLog {
       this.durableNext = this.next;
     } else if (!deferSync) {
       this.active.sync();
-      this.durableNext = this.next;
+      this.markDurable(this.next);
     }
   }
 
@@ -394,6 +401,7 @@ export class PartitionLog {
   private markDurable(upTo: number): void {
     if (upTo <= this.durableNext) return;
     this.durableNext = upTo;
+    for (const [pid, [, marker]] of this.closing) if (marker < upTo) this.closing.delete(pid);
     this.wake();
   }
 
@@ -410,7 +418,7 @@ export class PartitionLog {
         }
       });
     }
-    this.durableNext = this.next;
+    this.markDurable(this.next);
     this.segments.push(Segment.create(this.dir, this.next));
   }
 
@@ -552,8 +560,16 @@ export class PartitionLog {
     this.pruneAborted();
   }
 
-  /** Writes a COMMIT/ABORT marker for the producer and closes its transaction here. */
-  appendControl(producerId: number, producerEpoch: number, commit: boolean): number {
+  /**
+   * Writes a COMMIT/ABORT marker for the producer and closes its transaction here. With
+   * `deferSync` (fsync "always"), await {@link durable} before reporting the transaction done.
+   */
+  appendControl(
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+    deferSync = false,
+  ): number {
     this.ensureOpen();
     const known = this.producers.epochOf(producerId);
     if (known !== undefined && producerEpoch < known) {
@@ -572,8 +588,12 @@ export class PartitionLog {
     });
     setPartitionLeaderEpoch(stored, LEADER_EPOCH);
     const h = readBatchHeader(stored);
-    this.write(stored, h, flagsFor(h, stored), this.opts.config());
+    this.write(stored, h, flagsFor(h, stored), this.opts.config(), deferSync);
+    const first = this.ongoing.get(producerId);
     this.closeTxn(producerId, producerEpoch, base, !commit);
+    if (first !== undefined && base >= this.durableNext) {
+      this.closing.set(producerId, [first, base]);
+    }
     this.wake();
     return base;
   }

@@ -37,8 +37,18 @@ export type TxnState =
 
 /** The slice of a partition log the coordinator needs (B2's `PartitionLog` fits). */
 export interface TxnPartitionLog {
-  appendControl(producerId: number, producerEpoch: number, commit: boolean): number;
+  /** With `deferSync`, the marker is durable once {@link durable} resolves. */
+  appendControl(
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+    deferSync?: boolean,
+  ): number;
   hasOngoingTxn(producerId: number): boolean;
+  /** False while deferred appends await their fdatasync (fsync "always"). */
+  readonly isDurable?: boolean;
+  /** Resolves once every append so far is on disk. */
+  durable?(): Promise<void>;
 }
 
 /** The slice of the log manager the coordinator needs (B2's `LogManager` fits). */
@@ -469,6 +479,9 @@ export class TransactionCoordinator {
 
   async #complete(txn: Txn, commit: boolean): Promise<void> {
     let markers = 0;
+    // fsync "always": markers in all partitions share group-commit fdatasyncs off the event
+    // loop instead of one blocking fdatasync each.
+    const syncs: Promise<void>[] = [];
     for (const k of txn.partitions) {
       const [topic, partition] = unkey(k);
       const log = this.#logs.partition(topic, partition);
@@ -480,8 +493,18 @@ export class TransactionCoordinator {
       }
       if (!log.hasOngoingTxn(txn.producerId)) continue;
       try {
-        log.appendControl(txn.producerId, txn.epoch, commit);
+        log.appendControl(txn.producerId, txn.epoch, commit, true);
         markers++;
+        if (log.durable && log.isDurable === false) {
+          syncs.push(
+            log.durable().catch((e: unknown) => {
+              this.#logger.error(
+                `transaction ${txn.id}: ${commit ? "commit" : "abort"} marker for ` +
+                  `${topic}/${partition} not durable: ${(e as Error).message}`,
+              );
+            }),
+          );
+        }
       } catch (e) {
         // One failing partition must not leave the others without their marker.
         this.#logger.error(
@@ -491,6 +514,7 @@ export class TransactionCoordinator {
         );
       }
     }
+    await Promise.all(syncs);
     if (commit && txn.offsets) {
       for (const [g, entries] of Object.entries(txn.offsets)) {
         await this.#groups.applyTxnOffsets(g, entries);

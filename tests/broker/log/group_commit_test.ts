@@ -140,3 +140,31 @@ Deno.test("fsync=interval: a roll seals the old segment in the background; close
     Deno.removeSync(dataDir, { recursive: true });
   }
 });
+
+Deno.test("fsync=always: a deferred transaction marker is visible (and the LSO moves) once durable", async () => {
+  const { logs, dataDir } = await openManager({ fsync: "always" });
+  try {
+    logs.createTopic("t", 1);
+    const log = logs.partition("t", 0)!;
+    log.append(batch([["k", "in-txn"]], {
+      producerId: 9,
+      producerEpoch: 0,
+      baseSequence: 0,
+      transactional: true,
+    }));
+    assert.equal(log.lastStableOffset, 0);
+    assert.equal(log.appendControl(9, 0, true, true), 1);
+    assert.equal(log.hasOngoingTxn(9), false);
+    assert.equal(log.highWatermark, 1, "the marker is not visible before its fdatasync");
+    // Nor is the commit: a crash now would lose the marker and reopen the transaction.
+    assert.equal(log.lastStableOffset, 0);
+    assert.equal(log.read(0, 1 << 20, 1).records.length, 0);
+    await log.durable();
+    assert.equal(log.highWatermark, 2);
+    assert.equal(log.lastStableOffset, 2);
+    assert.equal(rows(log.read(0, 1 << 20, 1).records)[0][2], "in-txn");
+  } finally {
+    await logs.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+});
