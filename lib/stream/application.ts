@@ -422,6 +422,8 @@ class Runner {
   #fatal: Error | null = null;
   #wake!: () => void;
   #commitWarned = false;
+  /** The batch being processed while the next one is fetched (see #pipelined). */
+  #processing: Promise<void> = Promise.resolve();
   readonly #eos: boolean;
   /** Exactly-once: the open transaction of the current checkpoint. */
   #tx: Transaction | null = null;
@@ -537,7 +539,9 @@ class Runner {
         // An error here (a failed checkpoint) is fatal: handing it to kafkajs would retry the
         // batch past offsets already resolved.
         eachBatch: (payload) =>
-          this.#mutex.lock(() => this.#eachBatch(payload)).catch((e) => this.#fail(e)),
+          this.#eos
+            ? this.#mutex.lock(() => this.#eachBatch(payload, false)).catch((e) => this.#fail(e))
+            : this.#pipelined(payload),
       });
       this.#logger.info(
         `running: group ${this.app.consumerGroup}, topics ${
@@ -703,7 +707,25 @@ class Runner {
     if (this.#checkpoint.due(now)) await this.#commit("interval");
   }
 
-  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+  /**
+   * At-least-once: a batch is processed while kafkajs fetches the next one (kafkajs fetches
+   * again only once eachBatch returns). eachBatch waits for the previous batch, resolves this
+   * one up front (that only moves kafkajs' fetch position: offsets are committed by
+   * checkpoints, from positions recorded after processing) and returns, so at most one batch
+   * is processed while the next is fetched.
+   */
+  async #pipelined(payload: EachBatchPayload): Promise<void> {
+    await this.#processing;
+    const messages = payload.batch.messages;
+    if (this.#stopping || messages.length === 0) return;
+    payload.resolveOffset(messages[messages.length - 1].offset);
+    // After a macrotask, so kafkajs sends the next fetch request before processing starts.
+    this.#processing = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => this.#mutex.lock(() => this.#eachBatch(payload, true)))
+      .catch((e) => this.#fail(e));
+  }
+
+  async #eachBatch(payload: EachBatchPayload, resolved: boolean): Promise<void> {
     const { batch } = payload;
     if (this.#stopping || batch.messages.length === 0) return;
     const topicName = batch.topic;
@@ -728,7 +750,8 @@ class Runner {
     const record = () => {
       if (count === 0) return;
       checkpoint.record(topicName, partition, last, count);
-      payload.resolveOffset(String(last));
+      // Resolving an earlier offset than the pipeline did would move the fetch back.
+      if (!resolved) payload.resolveOffset(String(last));
       count = 0;
     };
     let sinceYield = 0;
