@@ -27,7 +27,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import type { Buffer } from "node:buffer";
 import { Application } from "../mod.ts";
 import { normalize, type SensorMessage } from "../apps/normalize.ts";
 import { AppSandbox } from "../lib/runner/sandbox.ts";
@@ -200,9 +201,21 @@ async function measureOutput(
   }
 }
 
-// The transform the baselines do by hand: exactly normalize's steps.
-function transformMessage(value: string, out: string[]): void {
-  const msg = JSON.parse(value) as SensorMessage;
+/** Checkpoint period of every contender: the runtime's default commitInterval. */
+const COMMIT_INTERVAL_MS = 5000;
+
+/** One output row of the hand-written loop, as kafkajs takes it. */
+interface OutRow {
+  key: Buffer | null;
+  value: string;
+  timestamp: string;
+}
+
+// The transform the baselines do by hand: exactly normalize's steps (expand, transpose, keep
+// rows with accelerometer-x, project, total, keep > 50), keeping the message's key and
+// timestamp on its rows as the runtime does.
+function transformMessage(m: KafkaMessage, out: OutRow[]): void {
+  const msg = JSON.parse(m.value!.toString()) as SensorMessage;
   for (const item of msg.payload) {
     const row: Record<string, number | string> = { time: item.time };
     for (const [k, v] of Object.entries(item.values)) row[`${item.name}-${k}`] = v;
@@ -212,13 +225,17 @@ function transformMessage(value: string, out: string[]): void {
     const z = row["accelerometer-z"] as number;
     const total = Math.abs(x) + Math.abs(y) + Math.abs(z);
     if (total > 50) {
-      out.push(JSON.stringify({
-        time: row.time,
-        "accelerometer-x": x,
-        "accelerometer-y": y,
-        "accelerometer-z": z,
-        "accelerometer-total": total,
-      }));
+      out.push({
+        key: m.key,
+        value: JSON.stringify({
+          time: row.time,
+          "accelerometer-x": x,
+          "accelerometer-y": y,
+          "accelerometer-z": z,
+          "accelerometer-total": total,
+        }),
+        timestamp: m.timestamp,
+      });
     }
   }
 }
@@ -235,6 +252,7 @@ async function runtimeContender(
     brokerAddress: address,
     consumerGroup: group,
     autoOffsetReset: "earliest",
+    commitInterval: COMMIT_INTERVAL_MS,
     handleSignals: false,
     logLevel: "WARN",
   });
@@ -242,7 +260,10 @@ async function runtimeContender(
   await app.run({ signal });
 }
 
-/** Hand-written kafkajs loop: eachBatch → transform → one sendBatch (acks all) → commit. */
+/**
+ * Hand-written kafkajs loop: eachBatch → transform → one send (acks all, awaited) → commit
+ * when the checkpoint period is over (and at the end), as the runtime does.
+ */
 async function kafkajsLoop(
   address: string,
   group: string,
@@ -260,73 +281,88 @@ async function kafkajsLoop(
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: input, fromBeginning: true });
+  const processed = new Map<number, string>();
+  let lastCommit = Date.now();
+  const commit = async () => {
+    if (processed.size === 0) return;
+    const offsets = [...processed].map(([partition, offset]) => ({
+      topic: input,
+      partition,
+      offset,
+    }));
+    processed.clear();
+    lastCommit = Date.now();
+    await consumer.commitOffsets(offsets);
+  };
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      const rows: string[] = [];
-      for (const m of batch.messages) transformMessage(m.value!.toString(), rows);
-      const key = batch.messages[0]?.key ?? null;
-      if (rows.length) {
-        await producer.send({
-          topic: output,
-          acks: -1,
-          messages: rows.map((value) => ({ key, value })),
-        });
-      }
+      const rows: OutRow[] = [];
+      for (const m of batch.messages) transformMessage(m, rows);
+      if (rows.length) await producer.send({ topic: output, acks: -1, messages: rows });
       const last = batch.messages[batch.messages.length - 1];
       if (last) {
         resolveOffset(last.offset);
-        await consumer.commitOffsets([{
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: (BigInt(last.offset) + 1n).toString(),
-        }]);
+        processed.set(batch.partition, (BigInt(last.offset) + 1n).toString());
       }
+      if (Date.now() - lastCommit >= COMMIT_INTERVAL_MS) await commit();
       await heartbeat();
     },
   });
   await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+  await consumer.stop();
+  await commit();
   await consumer.disconnect();
   await producer.disconnect();
 }
 
+// The same loop with confluent-kafka: same steps, compact JSON like JSON.stringify, key and
+// timestamp kept, acks all (idempotent), flush + commit every COMMIT_INTERVAL_MS.
 const PY_LOOP = `
-import json, sys
-from confluent_kafka import Consumer, Producer, TopicPartition
+import json, sys, time
+from confluent_kafka import Consumer, Producer
 address, group, input_topic, output_topic = sys.argv[1:5]
+commit_interval = ${COMMIT_INTERVAL_MS / 1000}
 c = Consumer({"bootstrap.servers": address, "group.id": group,
               "auto.offset.reset": "earliest", "enable.auto.commit": False,
               "fetch.max.bytes": 52428800, "max.partition.fetch.bytes": 4194304})
 p = Producer({"bootstrap.servers": address, "enable.idempotence": True, "linger.ms": 5})
 c.subscribe([input_topic])
 print("ready", flush=True)
+last_commit = time.monotonic()
+pending = False
 while True:
     msgs = c.consume(num_messages=1000, timeout=0.5)
-    if not msgs:
-        continue
     for m in msgs:
         if m.error():
             continue
+        pending = True
+        key = m.key()
+        ts = m.timestamp()[1]
         msg = json.loads(m.value())
         for item in msg["payload"]:
             row = {"time": item["time"]}
             for k, v in item["values"].items():
                 row[item["name"] + "-" + k] = v
-            if "accelerometer-x" not in row:
+            if row.get("accelerometer-x") is None:
                 continue
             r = {k: row[k] for k in ("time", "accelerometer-x", "accelerometer-y", "accelerometer-z")}
             r["accelerometer-total"] = abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) + abs(r["accelerometer-z"])
             if r["accelerometer-total"] > 50:
+                value = json.dumps(r, separators=(",", ":")).encode()
                 while True:
                     try:
-                        p.produce(output_topic, json.dumps(r).encode(), key=m.key())
+                        p.produce(output_topic, value, key=key, timestamp=ts)
                         break
                     except BufferError:
                         p.poll(0.01)
-        p.poll(0)
-    p.flush()
-    c.commit(asynchronous=False)
+    p.poll(0)
+    if pending and time.monotonic() - last_commit >= commit_interval:
+        p.flush()
+        c.commit(asynchronous=False)
+        pending = False
+        last_commit = time.monotonic()
 `;
 
 /** Median, min and max of a non-empty list. */
