@@ -84,7 +84,11 @@ export class Checkpoint {
     this.#positions = new Map();
     this.#processed = 0;
     this.#openedAt = Date.now();
-    if (committed) {
+    if (!committed) {
+      // The group moves on from the last committed offsets (kafkajs refetches from them after
+      // the rebalance), so state must too: keeping these changes would count them twice.
+      p.state.discard?.();
+    } else {
       await p.state.flush(new Map(positions.map((x) => [`${x.topic}:${x.partition}`, x.offset])));
       if (positions.length) {
         logger.debug(

@@ -125,6 +125,11 @@ export class MemoryStateBackend implements StateBackend {
     return Promise.resolve();
   }
 
+  /** Drops every store's pending changes (a refused checkpoint). */
+  discard(): void {
+    for (const store of this.#stores.values()) store.discard();
+  }
+
   close(): Promise<void> {
     this.#stores.clear();
     this.#assigned.clear();

@@ -108,6 +108,11 @@ export interface StateBackend {
    * compiled, before any assignment (durable backends create their changelog topics here).
    */
   start?(env: StateBackendEnv): Promise<void>;
+  /**
+   * Optional: drops every pending (uncheckpointed) change, when a checkpoint's offset commit
+   * was refused and its input will be reprocessed.
+   */
+  discard?(): void;
   /** Optional: deletes all local state (`app.clearState()`); only while not running. */
   clear?(): Promise<void>;
 }
