@@ -36,6 +36,7 @@ import {
   type UpStatus,
   writeStatusSync,
 } from "../runner/project_state.ts";
+import { InterruptTracker } from "../util/signals.ts";
 
 const HELP = `sa up [options]
 
@@ -461,8 +462,12 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   } finally {
     status.state = "stopping";
     publish();
-    // A second Ctrl+C while the apps commit: terminate them now.
+    // A second Ctrl+C while the apps commit: terminate them now. The first keystroke's
+    // echoes (the signal also arrives through deno task/npx) must not count as that press.
+    const interrupts = new InterruptTracker();
+    interrupts.markFirst();
     const force = () => {
+      if (interrupts.hit() === "echo") return;
       say("forced: terminating the apps without a final commit");
       supervisor?.kill();
     };

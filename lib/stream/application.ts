@@ -45,6 +45,7 @@ import { DurableStateBackend } from "./state/durable.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
+import { InterruptTracker } from "../util/signals.ts";
 
 /**
  * Decides what happens to a failed message: return `true` to skip it (its offset is
@@ -968,10 +969,13 @@ function splitTp(tp: string): [string, number] {
 
 function addSignalListeners(handler: () => void, logger: Logger): Array<() => void> {
   const removers: Array<() => void> = [];
-  let received = 0;
+  const interrupts = new InterruptTracker();
   const onSignal = () => {
-    // The first signal stops gracefully; a second one means "now", as Ctrl+C twice does in Quix.
-    if (++received > 1) {
+    // The first signal stops gracefully; a second press means "now", as Ctrl+C twice does in
+    // Quix. Echoes of the first keystroke (forwarded by deno task/npx) are not a second press.
+    const kind = interrupts.hit();
+    if (kind === "echo") return;
+    if (kind === "repeat") {
       logger.warn("second interrupt: exiting without a final checkpoint");
       Deno.exit(130);
     }

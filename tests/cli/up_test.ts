@@ -47,9 +47,14 @@ Deno.test("sa up: shows normalized rows within 15 s, then stops cleanly on Ctrl+
         "normalize",
       ]);
     } finally {
+      // A terminal Ctrl+C reaches sa twice (the process group, then deno task forwarding it):
+      // the echo must not turn the graceful stop into a forced one.
+      Deno.kill(proc.pid, "SIGINT");
+      await new Promise((r) => setTimeout(r, 30));
       const st = await proc.kill("SIGINT");
       assert.equal(st.code, 0, proc.stderr());
     }
+    assert.doesNotMatch(proc.stderr(), /forced/);
     assert.match(proc.stderr(), /stopping: apps first/);
     assert.match(proc.stderr(), /sa +\| stopped/);
     await assert.rejects(Deno.stat(join(dir, ".sa/sa.pid")), Deno.errors.NotFound);
