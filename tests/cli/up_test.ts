@@ -10,7 +10,19 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** A copy of this repo's episode-1 project (sa.yaml, apps) with a deno.json like `sa init`'s. */
 async function copyProject(dir: string): Promise<void> {
   await Deno.mkdir(join(dir, "apps"));
-  for (const f of ["apps/replay.ts", "apps/normalize.ts", "apps/demo_stream.json", "sa.yaml"]) {
+  for (
+    const f of [
+      "apps/replay.ts",
+      "apps/normalize.ts",
+      "apps/demo_stream.json",
+      "sa.yaml",
+      // Episode 2/3 deployments (declared Stopped; compose still builds them).
+      "apps/odometer.ts",
+      "apps/windows.ts",
+      "apps/normalize_windowed.ts",
+      "apps/downsampling.ts",
+    ]
+  ) {
     await Deno.copyFile(join(ROOT, f), join(dir, f));
   }
   const repo = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
