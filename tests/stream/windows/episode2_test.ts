@@ -2,7 +2,8 @@
 // dataframe harness, against expectations computed here in batch form (no windows engine).
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { TestApp } from "../../../lib/stream/testing.ts";
-import type { SensorMessage } from "../../../apps/normalize.ts";
+import type { AccelerometerRow, SensorMessage } from "../../../apps/normalize.ts";
+import { windows } from "../../../apps/windows.ts";
 import { normalizeWindowed } from "../../../apps/normalize_windowed.ts";
 import { downsample, G } from "../../../apps/downsampling.ts";
 import { haversine, odometer } from "../../../apps/odometer.ts";
@@ -144,4 +145,33 @@ Deno.test("episode 2: the odometer's running total equals the summed steps", () 
   }
   assert(got.length > 10);
   assertEquals(got[got.length - 1].total, total);
+});
+
+Deno.test("episode 2: the windows app's tumbling mean, custom reduce and hopping mean", () => {
+  const app = new TestApp();
+  const input = app.topic<AccelerometerRow>("table-data");
+  const rows = windows(app.dataframe(input)).map((sdf) => app.collect(sdf));
+  const at = (s: number, total: number): AccelerometerRow => ({
+    time: s * 1e9,
+    "accelerometer-x": 0,
+    "accelerometer-y": 0,
+    "accelerometer-z": 0,
+    "accelerometer-total": total,
+  });
+  for (const [s, total] of [[1, 60], [4, 80], [7, 70], [12, 90], [31, 50]]) {
+    app.push(input, at(s, total), { key: KEY });
+  }
+  const [mean, reduce, hopping] = rows.map((r) => r.map((x) => x.value));
+  assertEquals(mean, [
+    { window: "tumbling-mean", start: 0, end: 10_000, value: 70 },
+    { window: "tumbling-mean", start: 10_000, end: 20_000, value: 90 },
+  ]);
+  assertEquals(reduce[0], {
+    window: "tumbling-reduce",
+    start: 0,
+    end: 10_000,
+    value: { min: 60, max: 80, count: 3 },
+  });
+  // Hopping 10 s / 5 s: [0,10) {60,80,70}, [5,15) {70,90}, [10,20) {90}; 31 closes them all.
+  assertEquals(hopping.map((w) => [w.start, w.value]), [[0, 70], [5000, 80], [10_000, 90]]);
 });
