@@ -262,14 +262,28 @@ function decodePlain(
     const headers: Record<string, string> = {};
     for (let j = 0; j < hc; j++) {
       const hkl = varint();
-      const hk = dec.decode(batch.subarray(pos, pos + hkl));
+      const hk = text(batch, pos, hkl);
       pos += hkl;
       const hvl = varint();
-      headers[hk] = hvl < 0 ? "" : dec.decode(batch.subarray(pos, pos + hvl));
+      headers[hk] = hvl < 0 ? "" : text(batch, pos, hvl);
       if (hvl > 0) pos += hvl;
     }
     if (pos !== end) throw new Error(`record ${i}: length ${len} mismatches its fields`);
     if (offset < from || offset >= to || key === null) continue;
     out.push({ offset, key: key.slice(), value, headers });
   }
+}
+
+/** UTF-8 text; short ASCII (header names, offsets JSON) without a TextDecoder call. */
+function text(buf: Uint8Array, at: number, len: number): string {
+  if (len <= 128) {
+    let out = "";
+    for (let i = at; i < at + len; i++) {
+      const b = buf[i];
+      if (b >= 0x80) return dec.decode(buf.subarray(at, at + len));
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  return dec.decode(buf.subarray(at, at + len));
 }
