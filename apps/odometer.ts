@@ -86,6 +86,13 @@ export default defineApp({
       required: true,
     },
     {
+      name: "commit_interval",
+      inputType: "FreeText",
+      description: "Checkpoint interval in ms (default 5000)",
+      defaultValue: "5000",
+      required: false,
+    },
+    {
       name: "processing_guarantee",
       inputType: "FreeText",
       description: '"at-least-once" (default) or "exactly-once"',
@@ -97,6 +104,7 @@ export default defineApp({
     const app = new Application({
       consumerGroup: "odometer",
       autoOffsetReset: "earliest",
+      commitInterval: Number(vars.commit_interval ?? 5000),
       processingGuarantee: vars.processing_guarantee === "exactly-once"
         ? "exactly-once"
         : "at-least-once",
