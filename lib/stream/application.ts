@@ -423,8 +423,6 @@ class Runner {
   #fatal: Error | null = null;
   #wake!: () => void;
   #commitWarned = false;
-  /** The batch being processed while the next one is fetched (see #pipelined). */
-  #processing: Promise<void> = Promise.resolve();
   readonly #eos: boolean;
   /** Exactly-once: the open transaction of the current checkpoint. */
   #tx: Transaction | null = null;
@@ -540,9 +538,7 @@ class Runner {
         // An error here (a failed checkpoint) is fatal: handing it to kafkajs would retry the
         // batch past offsets already resolved.
         eachBatch: (payload) =>
-          this.#eos
-            ? this.#mutex.lock(() => this.#eachBatch(payload, false)).catch((e) => this.#fail(e))
-            : this.#pipelined(payload),
+          this.#mutex.lock(() => this.#eachBatch(payload)).catch((e) => this.#fail(e)),
       });
       this.#logger.info(
         `running: group ${this.app.consumerGroup}, topics ${
@@ -708,25 +704,7 @@ class Runner {
     if (this.#checkpoint.due(now)) await this.#commit("interval");
   }
 
-  /**
-   * At-least-once: a batch is processed while kafkajs fetches the next one (kafkajs fetches
-   * again only once eachBatch returns). eachBatch waits for the previous batch, resolves this
-   * one up front (that only moves kafkajs' fetch position: offsets are committed by
-   * checkpoints, from positions recorded after processing) and returns, so at most one batch
-   * is processed while the next is fetched.
-   */
-  async #pipelined(payload: EachBatchPayload): Promise<void> {
-    await this.#processing;
-    const messages = payload.batch.messages;
-    if (this.#stopping || messages.length === 0) return;
-    payload.resolveOffset(messages[messages.length - 1].offset);
-    // After a macrotask, so kafkajs sends the next fetch request before processing starts.
-    this.#processing = new Promise((resolve) => setTimeout(resolve, 0))
-      .then(() => this.#mutex.lock(() => this.#eachBatch(payload, true)))
-      .catch((e) => this.#fail(e));
-  }
-
-  async #eachBatch(payload: EachBatchPayload, resolved: boolean): Promise<void> {
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (this.#stopping || batch.messages.length === 0) return;
     const topicName = batch.topic;
@@ -751,8 +729,7 @@ class Runner {
     const record = () => {
       if (count === 0) return;
       checkpoint.record(topicName, partition, last, count);
-      // Resolving an earlier offset than the pipeline did would move the fetch back.
-      if (!resolved) payload.resolveOffset(String(last));
+      payload.resolveOffset(String(last));
       count = 0;
     };
     let sinceYield = 0;
