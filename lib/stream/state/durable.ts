@@ -161,15 +161,42 @@ export class DurableStateBackend implements StateBackend {
     try {
       return this.#factory(dir);
     } catch (e) {
+      if (
+        e instanceof Deno.errors.PermissionDenied || /permission|access denied/i.test(String(e))
+      ) {
+        throw new Error(
+          `state store ${storeName} ${topic}[${partition}]: cannot write ${dir} (${
+            (e as Error).message
+          }); set the app's stateDir to a writable folder (sa run and sa up grant .sa/state/<name>)`,
+          { cause: e },
+        );
+      }
       const how = this.#changelog ? "rebuilding it from the changelog" : "starting it empty";
       this.#log.warn(
         `state store ${storeName} ${topic}[${partition}] is unusable (${
           (e as Error).message
         }); ${how}`,
       );
-      Deno.removeSync(dir, { recursive: true });
-      return this.#factory(dir);
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch (r) {
+        if (!(r instanceof Deno.errors.NotFound)) {
+          throw this.#unusable(storeName, topic, partition, dir, r);
+        }
+      }
+      try {
+        return this.#factory(dir);
+      } catch (again) {
+        throw this.#unusable(storeName, topic, partition, dir, again);
+      }
     }
+  }
+
+  #unusable(store: string, topic: string, partition: number, dir: string, e: unknown): Error {
+    return new Error(
+      `state store ${store} ${topic}[${partition}]: cannot open ${dir}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 
   async assign(topic: string, partition: number): Promise<void> {

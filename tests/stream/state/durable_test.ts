@@ -193,3 +193,25 @@ Deno.test("stores of unassigned partitions are refused; clear() removes the grou
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("an unwritable state dir is a clear error naming the store and the folder", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeFileSync(`${dir}/g`, new Uint8Array([1])); // a file where the group dir should be
+    const be = new DurableStateBackend({ stateDir: dir, group: "g", logger: quiet().logger });
+    be.registerStore("in", "default");
+    await be.assign("in", 0).then(
+      () => {
+        throw new Error("expected a failure");
+      },
+      (e: Error) =>
+        assert(
+          /^state store default in\[0\]: cannot open .*\/g\/default\/in\/0/.test(e.message),
+          e.message,
+        ),
+    );
+    await be.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
