@@ -11,7 +11,24 @@ import { ConfigurationError } from "../errors.ts";
 import type { FormatName } from "../serializers.ts";
 import { StreamingDataFrame } from "./dataframe.ts";
 
-/** Options of {@link groupBy}. */
+/**
+ * Options of `sdf.groupBy(by, options)`.
+ *
+ * @example Re-key readings by device prefix, with string keys on the repartition topic
+ * ```ts
+ * import { TestApp } from "@sa/toolkit";
+ *
+ * const app = new TestApp({ consumerGroup: "fleet" });
+ * const input = app.topic<{ deviceId: string; kwh: number }>("meter-readings");
+ * const byPrefix = app.dataframe(input).groupBy((r) => r.deviceId.slice(0, 3), {
+ *   name: "site", // the topic is repartition__fleet--meter-readings--site
+ *   keySerializer: "string",
+ * });
+ * const rows = app.collect(byPrefix);
+ * app.push(input, { deviceId: "ber-0042", kwh: 1.5 }, { key: "ber-0042" });
+ * console.log(rows[0].key); // "ber"
+ * ```
+ */
 export interface GroupByOptions {
   /** Names the repartition topic; required when grouping by a function. */
   name?: string;

@@ -28,7 +28,23 @@ import { WindowStep } from "./step.ts";
 import { TimeWindow } from "./time_window.ts";
 import type { OnLate, WindowOptions, WindowProcessor } from "./window.ts";
 
-/** Options every window accepts. */
+/**
+ * Options every window accepts (the last argument of `sdf.tumblingWindow(...)` and friends).
+ *
+ * @example Two tumbling windows of one size on one stream, told apart by name
+ * ```ts
+ * import { Count, Last, Max, TestApp } from "@sa/toolkit";
+ *
+ * const app = new TestApp();
+ * const sdf = app.dataframe(app.topic<{ g: number; lat: number }>("gps"));
+ * const peaks = sdf.tumblingWindow("10s", 0, { name: "peaks" })
+ *   .agg({ gMax: Max("g"), n: Count() }).final();
+ * const positions = sdf.tumblingWindow("10s", 0, {
+ *   name: "positions",
+ *   onLate: (late) => late.lateByMs > 60_000, // only warn about records over a minute late
+ * }).agg({ lat: Last("lat") }).final();
+ * ```
+ */
 export interface WindowConfig {
   /** Prefix of the store name; needed to define two windows of one kind on one stream. */
   name?: string;
@@ -36,13 +52,44 @@ export interface WindowConfig {
   onLate?: OnLate;
 }
 
-/** Options of {@link Window.final}. */
+/**
+ * Options of {@link Window.final}.
+ *
+ * @example Close a device's window after 30 s without records, not only on event time
+ * ```ts
+ * import { TestApp } from "@sa/toolkit";
+ *
+ * const app = new TestApp();
+ * const sdf = app.dataframe(app.topic<number>("heartbeats"));
+ * sdf.tumblingWindow("1m").count().final({ closeAfterIdle: "30s" }).print();
+ * ```
+ */
 export interface FinalOptions {
   /** Also close a key's windows after this much wall-clock time without records for it. */
   closeAfterIdle?: Duration;
 }
 
-/** A single-aggregation result: `{ start, end, value }`. */
+/**
+ * A single-aggregation result (`.sum()`, `.mean()`, `.collect()`, ...): `{ start, end, value }`.
+ *
+ * @example Averages per 10 s, turned into a report row
+ * ```ts
+ * import { TestApp, type ValueWindow } from "@sa/toolkit";
+ *
+ * const app = new TestApp();
+ * const input = app.topic<number>("temperatures");
+ * const report = app.dataframe(input).tumblingWindow("10s").mean().final()
+ *   .apply((w: ValueWindow<number | null>) => ({
+ *     from: new Date(w.start).toISOString(),
+ *     mean: w.value,
+ *   }));
+ * const rows = app.collect(report);
+ * app.push(input, 20, { key: "room-1", timestamp: 1_000 });
+ * app.push(input, 22, { key: "room-1", timestamp: 4_000 });
+ * app.push(input, 25, { key: "room-1", timestamp: 10_000 }); // closes [0, 10s)
+ * console.log(rows[0].value); // { from: "1970-01-01T00:00:00.000Z", mean: 21 }
+ * ```
+ */
 export interface ValueWindow<V> {
   /** Window start, ms since the epoch (inclusive). */
   start: number;
@@ -52,19 +99,70 @@ export interface ValueWindow<V> {
   value: V;
 }
 
-/** The result type of one aggregation. */
+/**
+ * The result type of one aggregation.
+ *
+ * @example
+ * ```ts
+ * import { type AggResultOf, Collect, Mean, Sum } from "@sa/toolkit";
+ *
+ * const mean = Mean("g");
+ * const gMean: AggResultOf<typeof mean> = null; // number | null: null for an empty window
+ * const total: AggResultOf<ReturnType<typeof Sum>> = 42; // number
+ * const items: AggResultOf<ReturnType<typeof Collect>> = [1, 2]; // unknown[]
+ * ```
+ */
 export type AggResultOf<A> = A extends Aggregator<infer _S, infer R> ? R
   : A extends Collector<infer R> ? R
   : never;
 
-/** A multi-aggregation result: one column per aggregation, plus `start` and `end`. */
+/**
+ * A multi-aggregation result (`.agg({...})`): one column per aggregation, plus `start` and
+ * `end`.
+ *
+ * @example Typing a function that formats the rows of an `agg` window
+ * ```ts
+ * import { type AggWindow, Count, Max, TestApp } from "@sa/toolkit";
+ *
+ * const aggs = { peak: Max("g"), n: Count() };
+ * const describe = (w: AggWindow<typeof aggs>) =>
+ *   `${new Date(w.start).toISOString()}: ${w.n} readings, peak ${w.peak}`;
+ *
+ * const app = new TestApp();
+ * const input = app.topic<{ g: number }>("g-force");
+ * const lines = app.collect(
+ *   app.dataframe(input).tumblingWindow("10s").agg(aggs).final().apply(describe),
+ * );
+ * app.push(input, { g: 1.2 }, { key: "phone", timestamp: 1_000 });
+ * app.push(input, { g: 3.4 }, { key: "phone", timestamp: 2_000 });
+ * app.push(input, { g: 1.0 }, { key: "phone", timestamp: 10_000 }); // closes [0, 10s)
+ * console.log(lines[0].value); // "1970-01-01T00:00:00.000Z: 2 readings, peak 3.4"
+ * ```
+ */
 export type AggWindow<A extends Record<string, WindowAggregation>> =
   & { [K in keyof A]: AggResultOf<A[K]> }
   & { start: number; end: number };
 
 type Make = (name: string, spec: AggSpec, options: WindowOptions) => WindowProcessor;
 
-/** A window with its aggregation chosen: call `current()` or `final()`. */
+/**
+ * A window with its aggregation chosen: call `current()` (a row per update) or `final()` (a
+ * row per closed window).
+ *
+ * @example Request counts over the last 5 s, updated on every request
+ * ```ts
+ * import { TestApp, type ValueWindow, type Window } from "@sa/toolkit";
+ *
+ * const app = new TestApp();
+ * const input = app.topic<{ path: string }>("requests");
+ * const window: Window<ValueWindow<number>> = app.dataframe(input).slidingWindow("5s").count();
+ * console.log(window.storeName); // "sliding_window_5000_count"
+ * const rows = app.collect(window.current());
+ * app.push(input, { path: "/" }, { key: "client-1", timestamp: 1_000 });
+ * app.push(input, { path: "/login" }, { key: "client-1", timestamp: 3_000 });
+ * console.log(rows.map((r) => r.value.value)); // [1, 2]
+ * ```
+ */
 export class Window<R> {
   readonly #sdf: StreamingDataFrame<unknown>;
   readonly #processor: WindowProcessor;
@@ -98,7 +196,31 @@ export class Window<R> {
   }
 }
 
-/** A window definition waiting for its aggregation. */
+/**
+ * A window definition waiting for its aggregation: `sum`, `count`, `mean`, `min`, `max`,
+ * `reduce`, `collect`, or several at once with `agg`.
+ *
+ * @example Hopping 10 s windows every 5 s, two aggregations of one definition
+ * ```ts
+ * import { TestApp, type WindowDefinition } from "@sa/toolkit";
+ *
+ * const app = new TestApp();
+ * const input = app.topic<number>("speeds");
+ * const windows: WindowDefinition<number> = app.dataframe(input).hoppingWindow("10s", "5s");
+ * const maxima = app.collect(windows.max().final());
+ * const ranges = app.collect(
+ *   windows.reduce<{ lo: number; hi: number }>(
+ *     (acc, v) => ({ lo: Math.min(acc.lo, v), hi: Math.max(acc.hi, v) }),
+ *     (v) => ({ lo: v, hi: v }),
+ *   ).final(),
+ * );
+ * app.push(input, 40, { key: "car-1", timestamp: 6_000 });
+ * app.push(input, 55, { key: "car-1", timestamp: 8_000 });
+ * app.push(input, 50, { key: "car-1", timestamp: 12_000 }); // closes [0, 10s)
+ * console.log(maxima[0].value); // { start: 0, end: 10000, value: 55 }
+ * console.log(ranges[0].value); // { start: 0, end: 10000, value: { lo: 40, hi: 55 } }
+ * ```
+ */
 export class WindowDefinition<T> {
   readonly #sdf: StreamingDataFrame<T>;
   readonly #baseName: string;

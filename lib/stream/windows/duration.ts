@@ -5,7 +5,20 @@
  * @module
  */
 
-/** A duration in milliseconds, or a string like `"10s"`, `"500ms"`, `"1m"`, `"2h"`, `"1d"`. */
+/**
+ * A duration in milliseconds, or a string like `"10s"`, `"500ms"`, `"1m"`, `"2h"`, `"1d"`
+ * (decimals allowed: `"1.5s"`). Invalid strings throw a `RangeError` naming the parameter.
+ *
+ * @example A 1.5 s window with a 500 ms grace period
+ * ```ts
+ * import { type Duration, TestApp } from "@sa/toolkit";
+ *
+ * const size: Duration = "1.5s"; // same as 1500
+ * const grace: Duration = 500; // ms
+ * const app = new TestApp();
+ * app.dataframe(app.topic<number>("values")).tumblingWindow(size, grace).sum().final();
+ * ```
+ */
 export type Duration = number | string;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -18,7 +18,30 @@ export interface WindowContext {
   readonly store: StorePartition;
 }
 
-/** What `onLate` receives about a record that arrived for an already closed window. */
+/**
+ * What `onLate` receives about a record that arrived for an already closed window.
+ *
+ * @example Describing a late record
+ * ```ts
+ * import { type LateRecord, TestApp } from "@sa/toolkit";
+ *
+ * const describe = (l: LateRecord) =>
+ *   `${l.topic}[${l.partition}]@${l.offset} key=${l.key}: ${l.lateByMs} ms late for ` +
+ *   `[${l.start}, ${l.end}) of ${l.storeName}`;
+ *
+ * const app = new TestApp();
+ * const input = app.topic<number>("temperatures");
+ * const lateLines: string[] = [];
+ * app.dataframe(input)
+ *   .tumblingWindow("10s", 0, { onLate: (l) => void lateLines.push(describe(l)) })
+ *   .mean().final();
+ * app.push(input, 20, { key: "room-1", timestamp: 1_000 });
+ * app.push(input, 21, { key: "room-1", timestamp: 12_000 }); // closes [0, 10s)
+ * app.push(input, 19, { key: "room-1", timestamp: 4_000 }); // late
+ * console.log(lateLines[0]);
+ * // "temperatures[0]@2 key=room-1: 8000 ms late for [0, 10000) of tumbling_window_10000_mean"
+ * ```
+ */
 export interface LateRecord {
   /** The record's value. */
   value: unknown;
@@ -45,6 +68,25 @@ export interface LateRecord {
 /**
  * Called for each late record (once per closed window it falls into). Return `false` to
  * suppress the warning (e.g. after sending it to a dead-letter topic), as Quix's `on_late`.
+ *
+ * @example Count late records and keep them out of the log
+ * ```ts
+ * import { type OnLate, TestApp } from "@sa/toolkit";
+ *
+ * let lateCount = 0;
+ * const onLate: OnLate = () => {
+ *   lateCount++;
+ *   return false; // no warning
+ * };
+ *
+ * const app = new TestApp();
+ * const input = app.topic<number>("temperatures");
+ * app.dataframe(input).tumblingWindow("10s", "2s", { onLate }).max().final();
+ * app.push(input, 20, { key: "room-1", timestamp: 1_000 });
+ * app.push(input, 21, { key: "room-1", timestamp: 13_000 }); // closes [0, 10s) (2 s grace)
+ * app.push(input, 19, { key: "room-1", timestamp: 9_000 }); // late
+ * console.log(lateCount); // 1
+ * ```
  */
 export type OnLate = (late: LateRecord) => boolean | void;
 
