@@ -30,18 +30,34 @@ class Connection {
     return new Connection(conn, address);
   }
 
+  /** The next `n` bytes; a large response is read straight into its own buffer (no re-copies). */
   async #readExactly(n: number): Promise<Uint8Array> {
-    while (this.#buf.length < n) {
-      const chunk = new Uint8Array(Math.max(65536, n - this.#buf.length));
-      const got = await this.conn.read(chunk);
-      if (got === null) throw new Error(`${this.address}: connection closed by the broker`);
-      const merged = new Uint8Array(this.#buf.length + got);
-      merged.set(this.#buf);
-      merged.set(chunk.subarray(0, got), this.#buf.length);
-      this.#buf = merged;
+    if (this.#buf.length >= n) {
+      const out = this.#buf.subarray(0, n);
+      this.#buf = this.#buf.subarray(n);
+      return out;
     }
-    const out = this.#buf.subarray(0, n);
-    this.#buf = this.#buf.subarray(n);
+    if (n <= 65536) {
+      while (this.#buf.length < n) {
+        const chunk = new Uint8Array(65536);
+        const got = await this.conn.read(chunk);
+        if (got === null) throw new Error(`${this.address}: connection closed by the broker`);
+        const merged = new Uint8Array(this.#buf.length + got);
+        merged.set(this.#buf);
+        merged.set(chunk.subarray(0, got), this.#buf.length);
+        this.#buf = merged;
+      }
+      return this.#readExactly(n);
+    }
+    const out = new Uint8Array(n);
+    out.set(this.#buf);
+    let filled = this.#buf.length;
+    this.#buf = new Uint8Array(0);
+    while (filled < n) {
+      const got = await this.conn.read(out.subarray(filled));
+      if (got === null) throw new Error(`${this.address}: connection closed by the broker`);
+      filled += got;
+    }
     return out;
   }
 
@@ -57,8 +73,9 @@ class Connection {
       let off = n;
       while (off < frame.length) off += await this.conn.write(frame.subarray(off));
     });
-    const size = new DataView((await this.#readExactly(4)).slice().buffer).getInt32(0);
-    const payload = (await this.#readExactly(size)).slice();
+    const head = await this.#readExactly(4);
+    const size = new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
+    const payload = await this.#readExactly(size);
     const r = new Reader(payload);
     const got = r.int32();
     if (got !== id) throw new Error(`${this.address}: correlation id ${got}, expected ${id}`);
@@ -120,7 +137,11 @@ async function leaderOf(bootstrap: string[], topic: string, partition: number): 
   throw lastError;
 }
 
-/** Reads `topic[partition]` over `[from, to)` in batches, skipping control records. */
+/**
+ * Reads `topic[partition]` over `[from, to)` in batches, skipping control records. Keys and
+ * values are views into the fetch response, and records with identical header bytes share
+ * one headers object: treat them as read-only.
+ */
 export async function* fetchRange(
   bootstrap: string[],
   topic: string,
@@ -140,6 +161,7 @@ export async function* fetchRange(
       });
     });
   let offset = from;
+  const headerCache: HeaderCache = { buf: new Uint8Array(0), start: 0, end: -1, headers: {} };
   // The next fetch is sent before the current response is decoded, so the broker reads
   // while this side decodes and the caller applies.
   let pending: Promise<Reader> | null = offset < to ? fetchAt(offset) : null;
@@ -200,7 +222,7 @@ export async function* fetchRange(
       for (const { batch, h } of batches) {
         if ((h.attributes & Attr.control) !== 0) continue;
         if ((h.attributes & Attr.compressionMask) === 0) {
-          decodePlain(batch, h.baseOffset, h.recordCount, start, to, out);
+          decodePlain(batch, h.baseOffset, h.recordCount, start, to, out, headerCache);
           continue;
         }
         for (const rec of decodeRecords(batch, h)) {
@@ -219,8 +241,20 @@ export async function* fetchRange(
 }
 
 /**
+ * The header section of the last decoded record, and its decoded object: consecutive records
+ * of one checkpoint carry byte-identical headers, so they share one (read-only) object.
+ */
+interface HeaderCache {
+  buf: Uint8Array;
+  start: number;
+  end: number;
+  headers: Record<string, string>;
+}
+
+/**
  * Decodes the records of an uncompressed batch (the hot path of recovery): like
- * `decodeRecords`, without per-record allocations beyond the record itself.
+ * `decodeRecords`, with keys and values as views into the fetch response (no copies) and
+ * headers decoded once per run of identical header bytes.
  */
 function decodePlain(
   batch: Uint8Array,
@@ -229,9 +263,16 @@ function decodePlain(
   from: number,
   to: number,
   out: ChangelogRecord[],
+  cache: HeaderCache,
 ): void {
   let pos = 61; // records start after the fixed batch header
   const varint = (): number => {
+    const b0 = batch[pos];
+    if (b0 < 0x80) {
+      // One byte: the common case (lengths, deltas of small batches).
+      pos++;
+      return (b0 & 1) === 0 ? b0 >>> 1 : -((b0 + 1) >>> 1);
+    }
     let result = 0;
     let shift = 0;
     for (;;) {
@@ -246,6 +287,7 @@ function decodePlain(
     return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
   };
   for (let i = 0; i < count; i++) {
+    if (pos >= batch.length) throw new Error("truncated record batch");
     const len = varint();
     const end = pos + len;
     if (len < 0 || end > batch.length) throw new Error(`record ${i}: bad length ${len}`);
@@ -256,22 +298,44 @@ function decodePlain(
     const key = kl < 0 ? null : batch.subarray(pos, pos + kl);
     if (kl > 0) pos += kl;
     const vl = varint();
-    const value = vl < 0 ? null : batch.slice(pos, pos + vl);
+    const value = vl < 0 ? null : batch.subarray(pos, pos + vl);
     if (vl > 0) pos += vl;
-    const hc = varint();
-    const headers: Record<string, string> = {};
-    for (let j = 0; j < hc; j++) {
-      const hkl = varint();
-      const hk = text(batch, pos, hkl);
-      pos += hkl;
-      const hvl = varint();
-      headers[hk] = hvl < 0 ? "" : text(batch, pos, hvl);
-      if (hvl > 0) pos += hvl;
+    if (pos > end) throw new Error(`record ${i}: length ${len} mismatches its fields`);
+    const hStart = pos;
+    let headers: Record<string, string>;
+    if (sameBytes(batch, hStart, end, cache)) {
+      headers = cache.headers;
+      pos = end;
+    } else {
+      const hc = varint();
+      headers = {};
+      for (let j = 0; j < hc; j++) {
+        const hkl = varint();
+        const hk = text(batch, pos, hkl);
+        pos += hkl;
+        const hvl = varint();
+        headers[hk] = hvl < 0 ? "" : text(batch, pos, hvl);
+        if (hvl > 0) pos += hvl;
+      }
+      if (pos !== end) throw new Error(`record ${i}: length ${len} mismatches its fields`);
+      cache.buf = batch;
+      cache.start = hStart;
+      cache.end = end;
+      cache.headers = headers;
     }
-    if (pos !== end) throw new Error(`record ${i}: length ${len} mismatches its fields`);
     if (offset < from || offset >= to || key === null) continue;
-    out.push({ offset, key: key.slice(), value, headers });
+    out.push({ offset, key, value, headers });
   }
+}
+
+/** Whether `buf[start, end)` equals the cached header section. */
+function sameBytes(buf: Uint8Array, start: number, end: number, cache: HeaderCache): boolean {
+  const n = end - start;
+  if (n !== cache.end - cache.start) return false;
+  const other = cache.buf;
+  const at = cache.start - start;
+  for (let i = start; i < end; i++) if (buf[i] !== other[i + at]) return false;
+  return true;
 }
 
 /** UTF-8 text; short ASCII (header names, offsets JSON) without a TextDecoder call. */

@@ -237,26 +237,30 @@ export class DurableStateBackend implements StateBackend {
     let skipped = 0;
     let lastOffset = from - 1;
     let lastLog = t0;
+    let lastHeaders: Record<string, string> | undefined;
     let lastHeader: string | undefined;
     let lastAt: number | undefined;
     for await (const records of io.read(cl, o.partition, from, high)) {
       for (const r of records) {
         lastOffset = r.offset;
         done++;
-        const processed = r.headers[PROCESSED_OFFSETS_HEADER];
-        if (processed !== undefined) {
-          // One checkpoint's records share the header: parse each distinct one once.
+        // One checkpoint's records share the header (the fetch reader even shares the
+        // object): parse each distinct one once.
+        if (r.headers !== lastHeaders) {
+          lastHeaders = r.headers;
+          const processed = r.headers[PROCESSED_OFFSETS_HEADER];
           if (processed !== lastHeader) {
             lastHeader = processed;
-            lastAt = (JSON.parse(processed) as Record<string, number>)[o.topic];
-          }
-          const at = lastAt;
-          if (at !== undefined && at >= committed) {
-            skipped++;
-            continue;
+            lastAt = processed === undefined
+              ? undefined
+              : (JSON.parse(processed) as Record<string, number>)[o.topic];
           }
         }
-        batch.set(bytesKey(r.key), { key: r.key, value: r.value });
+        if (lastAt !== undefined && lastAt >= committed) {
+          skipped++;
+          continue;
+        }
+        batch.set(bytesKey(r.key), r);
       }
       if (batch.size >= batchSize) {
         o.store.applyRecovered([...batch.values()], lastOffset);
