@@ -96,7 +96,8 @@ export interface KeyMeta {
   latest: number;
   /** Largest window end closed by wall-clock idle closing (-Infinity: none). */
   closedEnd: number;
-  /** Kind-specific progress marker (sliding: last emitted window end). */
+  /** Kind-specific progress marker (sliding: start of the last closed window; tumbling and
+   * hopping: lower bound of the start of any window still open). */
   mark: number;
   /** Arrival counter, to fold records in processing order (sliding, session). */
   seq: number;
