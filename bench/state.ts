@@ -8,14 +8,15 @@
  * 2. windowed aggregation: 1 s tumbling window, agg({sum, count}).final() → toTopic, durable
  *    sqlite store, changelog on, checkpoint every 5 s (at-least-once);
  * 3. the same with exactly-once (one transaction per checkpoint);
- * 4. recovery: a store rebuilt from a changelog of R records (fetch + local apply), records/s;
+ * 4. recovery: a store rebuilt from a changelog of R records (fetch + local apply), records/s,
+ *    the records headed like an app's checkpoints (`__processed_tp_offsets__`, committed);
  * 5. the two local store backends (sqlite vs append-only log + in-memory map): batched
  *    writes, point reads, a range scan and reopening, to pick the default by the numbers.
  *
  * Throughput is measured inside the app, from its first processed message to its N-th, so
  * group joins and start-up are not counted.
  *
- * Usage: deno task bench:state [--messages N] [--recovery-records R] [--only apps|recovery|stores]
+ * Usage: deno task bench:state [--messages N] [--recovery-records R] [--recovery-keys K] [--only apps|recovery|stores]
  *
  * @module
  */
@@ -25,7 +26,11 @@ import { Kafka, logLevel } from "kafkajs";
 import { Application, Count, Sum } from "../mod.ts";
 import { DurableStateBackend } from "../lib/stream/state/durable.ts";
 import { KafkaChangelog } from "../lib/stream/state/kafka_changelog.ts";
-import { changelogTopicName } from "../lib/stream/state/changelog.ts";
+import {
+  changelogTopicName,
+  COLUMN_FAMILY_HEADER,
+  PROCESSED_OFFSETS_HEADER,
+} from "../lib/stream/state/changelog.ts";
 import { SqliteStorePartition } from "../lib/stream/state/sqlite_store.ts";
 import { LogStorePartition } from "../lib/stream/state/log_store.ts";
 import type { DurableStorePartition } from "../lib/stream/state/durable_store.ts";
@@ -41,6 +46,8 @@ function arg(name: string, fallback: number): number {
 }
 const MESSAGES = arg("messages", 200_000);
 const RECOVERY_RECORDS = arg("recovery-records", 300_000);
+/** Distinct changelog keys (default: every key written twice). */
+const RECOVERY_KEYS = arg("recovery-keys", Math.max(1, Math.floor(RECOVERY_RECORDS / 2)));
 const ONLY = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : "";
 const runs = (part: string) => ONLY === "" || ONLY === part;
 const KEYS = 100;
@@ -167,18 +174,30 @@ async function measureRecovery(address: string, stateDir: string) {
   const topic = changelogTopicName(group, source, "default");
   await changelog.ensureTopic(topic, 1);
   const enc = new TextEncoder();
-  const keys = Math.max(1, Math.floor(RECOVERY_RECORDS / 2)); // every key written twice
-  for (let i = 0; i < RECOVERY_RECORDS; i += 10_000) {
+  const keys = RECOVERY_KEYS;
+  // As an app writes them: each chunk of 10,000 is one checkpoint's changes, headed with the
+  // input offset it processed up to; the group committed past all of them (nothing skipped).
+  let checkpoints = 0;
+  for (let i = 0; i < RECOVERY_RECORDS; i += 10_000, checkpoints++) {
     const batch = [];
+    const headers = {
+      [COLUMN_FAMILY_HEADER]: "default",
+      [PROCESSED_OFFSETS_HEADER]: JSON.stringify({ [source]: checkpoints }),
+    };
     for (let j = i; j < Math.min(RECOVERY_RECORDS, i + 10_000); j++) {
       batch.push({
         key: enc.encode(`key-${j % keys}`),
         value: enc.encode(JSON.stringify([j])),
-        headers: { __column_family__: "default" },
+        headers,
       });
     }
     await changelog.send(topic, 0, batch);
   }
+  await admin.setOffsets({
+    groupId: group,
+    topic: source,
+    partitions: [{ partition: 0, offset: String(checkpoints) }],
+  });
   const backend = new DurableStateBackend({
     stateDir,
     group,
@@ -191,11 +210,19 @@ async function measureRecovery(address: string, stateDir: string) {
   await backend.assign(source, 0);
   const seconds = (performance.now() - t0) / 1000;
   const st = backend.store("default", source, 0);
-  const check = st.get(enc.encode(`key-${keys - 1}`));
+  // The last write of key k is the largest j < R with j % keys === k.
+  const lastKey = (RECOVERY_RECORDS - 1) % keys;
+  const check = st.get(enc.encode(`key-${lastKey}`));
   await backend.close();
   await producer.disconnect();
   await admin.disconnect();
-  if (!check) throw new Error("recovery lost the last key");
+  const got = check && new TextDecoder().decode(check);
+  if (got !== JSON.stringify([RECOVERY_RECORDS - 1])) {
+    throw new Error(`recovery: key-${lastKey} is ${got}, expected [${RECOVERY_RECORDS - 1}]`);
+  }
+  if (backend.recovery.skipped !== 0 || backend.recovery.records !== RECOVERY_RECORDS) {
+    throw new Error(`recovery: ${JSON.stringify(backend.recovery)} of ${RECOVERY_RECORDS} records`);
+  }
   return { records: backend.recovery.records, seconds, rate: backend.recovery.records / seconds };
 }
 
