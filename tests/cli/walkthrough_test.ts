@@ -1,5 +1,5 @@
 /**
- * The README's episode-1 walkthrough (docs/readme/tooling.md), step by step with the code the
+ * The README's episode-1 walkthrough, step by step with the code the
  * document shows: init → apps create → write normalize → vars export → pipeline update →
  * run both deployments against the embedded broker → sa consume shows the expected rows.
  */
@@ -18,13 +18,13 @@ import { withBroker } from "./_broker.ts";
 import { kafkaFor } from "../../lib/cli/_kafka.ts";
 import { type Captured, runCommand, withTempDir } from "./_helpers.ts";
 
-const DOC = new URL("../../docs/readme/tooling.md", import.meta.url);
+const DOC = new URL("../../README.md", import.meta.url);
 
 /** The TypeScript block of the walkthrough: the normalize app the reader writes. */
 async function documentedNormalize(): Promise<string> {
   const text = await Deno.readTextFile(DOC);
   const m = /```ts\n(import \{ Application, defineApp \}[\s\S]*?)```/.exec(text);
-  assert(m, "docs/readme/tooling.md has no normalize code block");
+  assert(m, "README.md has no normalize code block");
   return m[1];
 }
 

@@ -4,7 +4,7 @@
  * commit marker holding the changelog offset). Opening replays the log and ignores a torn
  * last batch. Reads never touch disk, but opening costs a full replay, memory holds every
  * key, and range scans sort the matching keys. `bench/state.ts` measures both; sqlite is the
- * default (see docs/readme/episode2.md for the figures).
+ * default (see the README's episode-2 section for the figures).
  *
  * @module
  */
