@@ -15,6 +15,10 @@ import { Kafka, logLevel } from "kafkajs";
 import { spawnBroker } from "../tests/broker/clients/_process.ts";
 import { clientMissingReason, PYTHON } from "../tests/_clients.ts";
 import { diskWriteBandwidth, mbps, num, percentile, runJson, table } from "./_util.ts";
+import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
+
+// kafkajs' idle timers would print a Node TimeoutNegativeWarning into the figures.
+filterKafkajsTimerWarning();
 
 const quick = Deno.args.includes("--quick");
 /** `--runs N`: repeat each measurement N times and report the median (this machine is shared). */

@@ -13,6 +13,10 @@ import { GroupCoordinator } from "../lib/broker/groups/coordinator.ts";
 import { startBroker } from "../lib/broker/mod.ts";
 import { Logger } from "../lib/util/log.ts";
 import { num, percentile, table } from "./_util.ts";
+import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
+
+// kafkajs' idle timers would print a Node TimeoutNegativeWarning into the figures.
+filterKafkajsTimerWarning();
 
 const quiet = new Logger("bench", "SILENT");
 

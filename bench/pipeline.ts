@@ -364,6 +364,10 @@ while True:
         pending = False
         last_commit = time.monotonic()
 `;
+import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
+
+// kafkajs' idle timers would print a Node TimeoutNegativeWarning into the figures.
+filterKafkajsTimerWarning();
 
 /** Median, min and max of a non-empty list. */
 function spread(values: number[]): { median: number; min: number; max: number } {

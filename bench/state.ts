@@ -36,6 +36,10 @@ import { LogStorePartition } from "../lib/stream/state/log_store.ts";
 import type { DurableStorePartition } from "../lib/stream/state/durable_store.ts";
 import { Logger } from "../lib/util/log.ts";
 import { num, table } from "./_util.ts";
+import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
+
+// kafkajs' idle timers would print a Node TimeoutNegativeWarning into the figures.
+filterKafkajsTimerWarning();
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "cli.ts");
