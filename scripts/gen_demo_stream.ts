@@ -1,3 +1,4 @@
+import { mulberry32 as prng } from "../lib/util/prng.ts";
 /**
  * Generates `apps/demo_stream.json`: a synthetic phone-sensor session in the course's format,
  * one JSON object per line: `{messageId, sessionId, deviceId, payload: [{name, time, values}]}`.
@@ -39,18 +40,6 @@ export interface DemoMessage {
   sessionId: string;
   deviceId: string;
   payload: SensorReading[];
-}
-
-/** mulberry32: small, fast, good enough for synthetic data, and identical on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function uuid(rand: () => number): string {

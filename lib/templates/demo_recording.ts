@@ -1,3 +1,4 @@
+import { mulberry32 as prng } from "../util/prng.ts";
 /**
  * A small synthetic phone-sensor recording for the `replay` template, generated
  * deterministically (no file is read): JSON lines in the course's format,
@@ -6,18 +7,6 @@
  *
  * @module
  */
-
-/** Deterministic PRNG (mulberry32) so the recording is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 

@@ -16,23 +16,12 @@ import {
   roundTrip,
   writeAll,
 } from "./clients/_wire.ts";
+import { mulberry32 as rng } from "../../lib/util/prng.ts";
 
 /** At least 10,000; `SA_FUZZ_FRAMES=<n>` runs a longer hunt. */
 const FRAMES = Math.max(10_000, Number(Deno.env.get("SA_FUZZ_FRAMES") ?? 0));
 const CONCURRENCY = 8;
 const PROBE_CORRELATION = 0x7ead;
-
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Records real client traffic (admin, producers, a group consumer) through a proxy. */
 async function captureRequests(port: number): Promise<CapturedRequest[]> {

@@ -2,21 +2,11 @@ import assert from "node:assert/strict";
 import { GroupCoordinator } from "../../../lib/broker/groups/coordinator.ts";
 import { ManualTimers } from "../../../lib/broker/groups/timers.ts";
 import { Logger } from "../../../lib/util/log.ts";
+import { mulberry32 as rng } from "../../../lib/util/prng.ts";
 
 const PARTITIONS = 12;
 const SESSION = 3000;
 const HEARTBEAT = 500;
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const enc = (ps: number[]) => new TextEncoder().encode(ps.join(","));
 const dec = (b: Uint8Array) => {

@@ -1,17 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { batch, openManager, readAll } from "./_util.ts";
 import type { LogManager } from "../../../lib/broker/log/manager.ts";
-
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from "../../../lib/util/prng.ts";
 
 Deno.test("model: random appends, reads, rolls, deleteRecords, retention and reopen match a simple model", async () => {
   for (const seed of [1, 2, 3]) {
