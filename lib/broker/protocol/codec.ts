@@ -58,12 +58,6 @@ export class Reader {
     this.pos += 4;
     return v;
   }
-  uint32(): number {
-    this.need(4, "uint32");
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
   /** int64 as a number; throws if it is not a safe integer. */
   int64(): number {
     this.need(8, "int64");
@@ -74,16 +68,6 @@ export class Reader {
       throw new ProtocolError(`int64 ${v} at byte ${this.pos - 8} is out of the supported range`);
     }
     return n;
-  }
-  /** int64 as a bigint, for values that may exceed 2^53 (e.g. opaque ids). */
-  int64n(): bigint {
-    this.need(8, "int64");
-    const v = this.view.getBigInt64(this.pos);
-    this.pos += 8;
-    return v;
-  }
-  uuid(): Uint8Array {
-    return this.raw(16);
   }
   /** A view of the next n bytes (no copy). */
   raw(n: number): Uint8Array {
@@ -150,10 +134,6 @@ export class Reader {
     if (n < 0) throw new ProtocolError(`null compact string at byte ${this.pos}`);
     return this.utf8(n);
   }
-  compactNullableString(): string | null {
-    const n = this.uvarint() - 1;
-    return n < 0 ? null : this.utf8(n);
-  }
   bytes(): Uint8Array {
     const n = this.int32();
     if (n < 0) throw new ProtocolError(`null bytes at byte ${this.pos - 4}`);
@@ -161,15 +141,6 @@ export class Reader {
   }
   nullableBytes(): Uint8Array | null {
     const n = this.int32();
-    return n < 0 ? null : this.raw(n);
-  }
-  compactBytes(): Uint8Array {
-    const n = this.uvarint() - 1;
-    if (n < 0) throw new ProtocolError(`null compact bytes at byte ${this.pos}`);
-    return this.raw(n);
-  }
-  compactNullableBytes(): Uint8Array | null {
-    const n = this.uvarint() - 1;
     return n < 0 ? null : this.raw(n);
   }
 
@@ -255,12 +226,6 @@ export class Writer {
     this.pos += 4;
     return this;
   }
-  uint32(v: number): this {
-    this.ensure(4);
-    this.view.setUint32(this.pos, v);
-    this.pos += 4;
-    return this;
-  }
   int64(v: number | bigint): this {
     this.ensure(8);
     this.view.setBigInt64(this.pos, typeof v === "bigint" ? v : BigInt(v));
@@ -307,20 +272,11 @@ export class Writer {
     const b = textEncoder.encode(s);
     return this.uvarint(b.length + 1).raw(b);
   }
-  compactNullableString(s: string | null | undefined): this {
-    return s == null ? this.uvarint(0) : this.compactString(s);
-  }
   bytes(b: Uint8Array): this {
     return this.int32(b.length).raw(b);
   }
   nullableBytes(b: Uint8Array | null | undefined): this {
     return b == null ? this.int32(-1) : this.bytes(b);
-  }
-  compactBytes(b: Uint8Array): this {
-    return this.uvarint(b.length + 1).raw(b);
-  }
-  compactNullableBytes(b: Uint8Array | null | undefined): this {
-    return b == null ? this.uvarint(0) : this.compactBytes(b);
   }
   array<T>(items: readonly T[], item: (w: Writer, v: T) => void): this {
     this.int32(items.length);

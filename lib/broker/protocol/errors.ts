@@ -84,15 +84,6 @@ export const ErrorCode = Object.freeze({
 /** Name of one error in {@link ErrorCode}. */
 export type ErrorName = keyof typeof ErrorCode;
 
-const byCode = new Map<number, ErrorInfo>(
-  Object.values(ErrorCode).map((info) => [info.code, info]),
-);
-
-/** Looks up an error by its wire code; unknown codes map to UNKNOWN_SERVER_ERROR. */
-export function errorByCode(code: number): ErrorInfo {
-  return byCode.get(code) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-}
-
 /**
  * An error that maps to a Kafka error code in a response. Handlers throw it; the API layer
  * turns it into the per-partition or per-request error code.
