@@ -42,32 +42,7 @@ async function project(): Promise<string> {
 
 function spawnOdometer(dir: string, address: string, extraEnv: Record<string, string> = {}) {
   const logTo = Deno.env.get("SA_TEST_LOG");
-  if (logTo) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        join(ROOT, "cli.ts"),
-        "run",
-        "apps/odometer.ts",
-        "--broker",
-        address,
-        "--no-check",
-      ],
-      cwd: dir,
-      env: { commit_interval: "150", SA_LOG_LEVEL: "DEBUG", ...extraEnv },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const file = Deno.openSync(`${logTo}/${dir.split("/").pop()}-${Date.now()}.log`, {
-      create: true,
-      write: true,
-    });
-    child.stderr.pipeTo(file.writable).catch(() => {});
-    return child;
-  }
-  return new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
@@ -80,10 +55,22 @@ function spawnOdometer(dir: string, address: string, extraEnv: Record<string, st
       "--no-check",
     ],
     cwd: dir,
-    env: { commit_interval: "150", ...extraEnv },
+    env: {
+      commit_interval: "150",
+      ...(logTo ? { SA_LOG_LEVEL: "DEBUG" } : {}),
+      ...extraEnv,
+    },
     stdout: "null",
-    stderr: "null",
+    stderr: logTo ? "piped" : "null",
   }).spawn();
+  if (logTo) {
+    const file = Deno.openSync(`${logTo}/${dir.split("/").pop()}-${Date.now()}.log`, {
+      create: true,
+      write: true,
+    });
+    child.stderr.pipeTo(file.writable).catch(() => {});
+  }
+  return child;
 }
 
 /**
