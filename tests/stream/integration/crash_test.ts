@@ -34,6 +34,20 @@ function spawnApp(address: string): Deno.ChildProcess {
   }).spawn();
 }
 
+/** Produces the N input rows `{n}` to `crash-in`. */
+async function seedInput(address: string): Promise<void> {
+  const seed = new Application({
+    brokerAddress: address,
+    logLevel: "SILENT",
+    stateBackend: new MemoryStateBackend(),
+  });
+  const producer = await seed.getProducer();
+  for (let n = 0; n < N; n++) {
+    producer.produce(seed.topic<{ n: number }>("crash-in"), { value: { n } });
+  }
+  await producer.close();
+}
+
 Deno.test({
   name: "kill -9 mid-stream, restart: every output row is present (at-least-once)",
   sanitizeOps: false,
@@ -41,16 +55,7 @@ Deno.test({
   async fn() {
     const broker = await startTestBroker({ logger: silent });
     try {
-      const seed = new Application({
-        brokerAddress: broker.address,
-        logLevel: "SILENT",
-        stateBackend: new MemoryStateBackend(),
-      });
-      const producer = await seed.getProducer();
-      for (let n = 0; n < N; n++) {
-        producer.produce(seed.topic<{ n: number }>("crash-in"), { value: { n } });
-      }
-      await producer.close();
+      await seedInput(broker.address);
 
       const first = spawnApp(broker.address);
       await waitFor(
@@ -97,16 +102,7 @@ Deno.test({
   async fn() {
     const broker = await startTestBroker({ logger: silent });
     try {
-      const seed = new Application({
-        brokerAddress: broker.address,
-        logLevel: "SILENT",
-        stateBackend: new MemoryStateBackend(),
-      });
-      const producer = await seed.getProducer();
-      for (let n = 0; n < N; n++) {
-        producer.produce(seed.topic<{ n: number }>("crash-in"), { value: { n } });
-      }
-      await producer.close();
+      await seedInput(broker.address);
       const app = spawnApp(broker.address);
       await waitFor(async () => (await outputCount(broker.address)) >= N / 10, 30000, "output");
       app.kill("SIGINT");
