@@ -12,6 +12,7 @@ import { Writer } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { OffsetEntry } from "../groups/coordinator.ts";
 import type { ApiHandler } from "./_types.ts";
+import { readOffsetTopics } from "./_offset_topics.ts";
 
 /** The OffsetCommit handler. */
 export const handler: ApiHandler = {
@@ -25,18 +26,7 @@ export const handler: ApiHandler = {
     const generationId = body.int32();
     const memberId = body.string();
     if (v <= 4) body.int64(); // retention_time_ms
-    const topics = body.array((r) => {
-      const name = r.string();
-      return {
-        name,
-        partitions: r.array((r): OffsetEntry => ({
-          topic: name,
-          partition: r.int32(),
-          offset: r.int64(),
-          metadata: r.nullableString(),
-        })),
-      };
-    });
+    const topics = readOffsetTopics(body);
     const { logs, groups } = ctx.broker;
     const codes = new Map<OffsetEntry, number>();
     const valid: OffsetEntry[] = [];

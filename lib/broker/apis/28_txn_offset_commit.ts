@@ -5,8 +5,8 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
-import type { OffsetEntry } from "../groups/coordinator.ts";
 import type { ApiHandler } from "./_types.ts";
+import { readOffsetTopics } from "./_offset_topics.ts";
 
 /** The TxnOffsetCommit handler. */
 export const handler: ApiHandler = {
@@ -19,18 +19,7 @@ export const handler: ApiHandler = {
     const groupId = body.string();
     const producerId = body.int64();
     const epoch = body.int16();
-    const topics = body.array((r) => {
-      const name = r.string();
-      return {
-        name,
-        partitions: r.array((r): OffsetEntry => ({
-          topic: name,
-          partition: r.int32(),
-          offset: r.int64(),
-          metadata: r.nullableString(),
-        })),
-      };
-    });
+    const topics = readOffsetTopics(body);
     const entries = topics.flatMap((t) => t.partitions);
     const codes = ctx.broker.txns.txnOffsetCommit(
       transactionalId,
