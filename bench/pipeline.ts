@@ -215,7 +215,15 @@ interface OutRow {
 // rows with accelerometer-x, project, total, keep > 50), keeping the message's key and
 // timestamp on its rows as the runtime does.
 function transformMessage(m: KafkaMessage, out: OutRow[]): void {
-  const msg = JSON.parse(m.value!.toString()) as SensorMessage;
+  normalizeValue(
+    m.value!.toString(),
+    (value) => out.push({ key: m.key, value, timestamp: m.timestamp }),
+  );
+}
+
+/** normalize's work on one raw message's text: each output row's JSON goes to `emit`. */
+function normalizeValue(text: string, emit: (json: string) => void): void {
+  const msg = JSON.parse(text) as SensorMessage;
   for (const item of msg.payload) {
     const row: Record<string, number | string> = { time: item.time };
     for (const [k, v] of Object.entries(item.values)) row[`${item.name}-${k}`] = v;
@@ -225,17 +233,13 @@ function transformMessage(m: KafkaMessage, out: OutRow[]): void {
     const z = row["accelerometer-z"] as number;
     const total = Math.abs(x) + Math.abs(y) + Math.abs(z);
     if (total > 50) {
-      out.push({
-        key: m.key,
-        value: JSON.stringify({
-          time: row.time,
-          "accelerometer-x": x,
-          "accelerometer-y": y,
-          "accelerometer-z": z,
-          "accelerometer-total": total,
-        }),
-        timestamp: m.timestamp,
-      });
+      emit(JSON.stringify({
+        time: row.time,
+        "accelerometer-x": x,
+        "accelerometer-y": y,
+        "accelerometer-z": z,
+        "accelerometer-total": total,
+      }));
     }
   }
 }
@@ -364,6 +368,85 @@ while True:
         pending = False
         last_commit = time.monotonic()
 `;
+// normalize's work alone in Python, from the raw bytes in memory: json.loads, the same
+// transposition/filter/total as PY_LOOP, json.dumps of each row. Best of N passes.
+const PY_FLOOR = `
+import json, sys, time
+lines = open(sys.argv[1], "rb").read().split(b"\\n")
+lines = [l for l in lines if l.strip()]
+best = None
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    n = 0
+    for raw in lines:
+        msg = json.loads(raw)
+        for item in msg["payload"]:
+            row = {"time": item["time"]}
+            for k, v in item["values"].items():
+                row[item["name"] + "-" + k] = v
+            if row.get("accelerometer-x") is None:
+                continue
+            r = {k: row[k] for k in ("time", "accelerometer-x", "accelerometer-y", "accelerometer-z")}
+            r["accelerometer-total"] = abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) + abs(r["accelerometer-z"])
+            if r["accelerometer-total"] > 50:
+                json.dumps(r, separators=(",", ":")).encode()
+                n += 1
+    dt = time.perf_counter() - t0
+    best = dt if best is None else min(best, dt)
+print(json.dumps({"seconds": best, "rows": n}))
+`;
+
+/**
+ * The floor: normalize's work with no Kafka client and no broker (decode, JSON.parse,
+ * transpose, filter, total, JSON.stringify per row), from the raw bytes in memory, in JS and
+ * in Python. Best of `passes` passes, each in its own process. No client can make the runtime
+ * faster than the JS figure, which bounds the runtime / Python-loop ratio.
+ */
+async function workFloor(input: string[], passes = 5): Promise<{ js: number; python: number }> {
+  const file = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const py = await Deno.makeTempFile({ suffix: ".py" });
+  try {
+    await Deno.writeTextFile(file, input.join("\n"));
+    await Deno.writeTextFile(py, PY_FLOOR);
+    const jsOut = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fileURLToPath(import.meta.url), "--floor", file, String(passes)],
+      stderr: "inherit",
+    }).output();
+    const pyOut = await new Deno.Command(PYTHON, { args: [py, file, String(passes)] }).output();
+    if (!jsOut.success || !pyOut.success) {
+      throw new Error(`floor run failed: ${new TextDecoder().decode(pyOut.stderr)}`);
+    }
+    const js = JSON.parse(new TextDecoder().decode(jsOut.stdout)).seconds as number;
+    const python = JSON.parse(new TextDecoder().decode(pyOut.stdout)).seconds as number;
+    return { js: input.length / js, python: input.length / python };
+  } finally {
+    await Deno.remove(file);
+    await Deno.remove(py);
+  }
+}
+
+/** `--floor <file> <passes>`: the JS half of {@link workFloor}, in a fresh process. */
+async function floorMain(): Promise<void> {
+  const i = Deno.args.indexOf("--floor");
+  const text = await Deno.readFile(Deno.args[i + 1]);
+  const raw: Uint8Array[] = [];
+  for (let s = 0, e = 0; s < text.length; s = e + 1) {
+    e = text.indexOf(10, s);
+    if (e < 0) e = text.length;
+    raw.push(text.subarray(s, e));
+  }
+  const decoder = new TextDecoder();
+  let best = Infinity;
+  for (let p = 0; p < Number(Deno.args[i + 2]); p++) {
+    const t0 = performance.now();
+    let rows = 0;
+    for (const bytes of raw) normalizeValue(decoder.decode(bytes), () => rows++);
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  console.log(JSON.stringify({ seconds: best }));
+  Deno.exit(0);
+}
+
 import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
 
 // kafkajs' idle timers would print a Node TimeoutNegativeWarning into the figures.
@@ -526,6 +609,16 @@ async function throughput(address: string) {
       `per-round ratios; host load average ${loads.join(" ")} on ` +
       `${navigator.hardwareConcurrency} cores`,
   );
+  const floor = await workFloor(input);
+  const py = rates.get("python") ?? [];
+  const pyLoop = py.length ? spread(py).median * inPerRow : NaN;
+  console.log(
+    `\n== the work alone, no Kafka (decode, parse, normalize, stringify; best of 5 passes)\n` +
+      `JS ${num(floor.js)} msgs/s (${(1e6 / floor.js).toFixed(1)} µs/msg); ` +
+      `Python ${num(floor.python)} msgs/s (${(1e6 / floor.python).toFixed(1)} µs/msg)\n` +
+      `ceiling with a free client and a free broker: runtime / python loop <= ` +
+      `${(floor.js / pyLoop).toFixed(2)}x (JS floor / python loop median)`,
+  );
 }
 
 async function latency(address: string) {
@@ -671,6 +764,7 @@ async function contenderMain(): Promise<void> {
 }
 
 if (Deno.args.includes("--contender")) await contenderMain();
+if (Deno.args.includes("--floor")) await floorMain();
 
 const external = Deno.args.includes("--broker")
   ? Deno.args[Deno.args.indexOf("--broker") + 1]
