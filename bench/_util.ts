@@ -59,6 +59,22 @@ export async function diskWriteBandwidth(dir: string, mib = 512): Promise<number
   return m ? Number(m[1]) / Number(m[2]) : (mib * 1024 * 1024) / seconds;
 }
 
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat
+ * (NaN where there is no /proc). Unlike rates, CPU per unit of work barely moves when other
+ * jobs load the machine.
+ */
+export async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100/s on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Runs a command that prints one JSON object as its last stdout line; throws with its stderr. */
 export async function runJson<T>(cmd: string, args: string[], timeoutMs = 600_000): Promise<T> {
   const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).spawn();

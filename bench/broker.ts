@@ -14,7 +14,7 @@ import { Buffer } from "node:buffer";
 import { Kafka, logLevel } from "kafkajs";
 import { spawnBroker } from "../tests/broker/clients/_process.ts";
 import { clientMissingReason, PYTHON } from "../tests/_clients.ts";
-import { diskWriteBandwidth, mbps, num, percentile, runJson, table } from "./_util.ts";
+import { cpuSeconds, diskWriteBandwidth, mbps, num, percentile, runJson, table } from "./_util.ts";
 import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
 
 // kafkajs' idle timers would print a Node TimeoutNegativeWarning into the figures.
@@ -37,6 +37,10 @@ interface Throughput {
   msgs: number;
   bytes: number;
   seconds: number;
+  /** CPU seconds the producing client used (all threads), when it reports them. */
+  cpu?: number;
+  /** CPU seconds the broker process used meanwhile. */
+  brokerCpu?: number;
 }
 
 interface Row {
@@ -250,6 +254,7 @@ async function main(): Promise<void> {
             const topic = `bench-${client}-${size}-acks${acks}-${run}`;
             await createTopic(broker.address, topic);
             let produce: Throughput, consume: Throughput;
+            const brokerCpu0 = await cpuSeconds(broker.pid);
             if (client === "librdkafka") {
               produce = await runJson<Throughput>(PYTHON, [
                 RDKAFKA,
@@ -272,6 +277,7 @@ async function main(): Promise<void> {
               );
               consume = await kafkajsConsume(broker.address, topic, count + 1);
             }
+            produce.brokerCpu = (await cpuSeconds(broker.pid)) - brokerCpu0;
             produces.push(produce);
             consumes.push(consume);
             await deleteTopic(broker.address, topic); // bounds disk use and dirty pages
@@ -318,6 +324,32 @@ async function main(): Promise<void> {
     ]),
   ));
 
+  // Client and broker share this machine's cores, so the produce rate is bounded by their
+  // summed CPU per MB; the broker's own cost per MB is what a dedicated core would sustain.
+  const cpuRows = rows.filter((r) => r.produce.cpu !== undefined && r.produce.brokerCpu);
+  if (cpuRows.length) {
+    console.log("\n## Produce CPU cost (CPU ms per MB produced; librdkafka)\n");
+    console.log(table(
+      ["size", "acks", "broker ms/MB", "client ms/MB", "broker MB/s per core", "2-core ceiling"],
+      cpuRows.map((r) => {
+        const mb = r.produce.bytes / 1e6;
+        const b = r.produce.brokerCpu! * 1000 / mb, c = r.produce.cpu! * 1000 / mb;
+        const cores = navigator.hardwareConcurrency;
+        return [
+          `${r.size} B`,
+          r.acks,
+          num(b, 2),
+          num(c, 2),
+          num(1000 / b),
+          `${num(cores * 1000 / (b + c))} MB/s`,
+        ];
+      }),
+    ));
+    console.log(
+      "(2-core ceiling: the rate at which broker and client together would use every core)",
+    );
+  }
+
   console.log("\n## Produce latency, acks=all, 100 B at 1,000 msgs/s (send -> ack)\n");
   const latRows = [["librdkafka", rdLatency], ["kafkajs", jsLatency]] as const;
   console.log(table(
@@ -354,6 +386,16 @@ async function main(): Promise<void> {
   console.log("\n## Targets\n");
   for (const [what, ok, figure] of targets) {
     console.log(`${ok ? "MET    " : "MISSED "} ${what}: ${figure}`);
+  }
+  const costs = rd.filter((r) => r.produce.brokerCpu && r.size === 1024)
+    .map((r) => r.produce.brokerCpu! * 1000 / (r.produce.bytes / 1e6));
+  if (costs.length) {
+    const perCore = 1000 / Math.min(...costs);
+    console.log(
+      `context: the broker spends ${num(Math.min(...costs), 2)} CPU ms per MB of 1 KB ` +
+        `messages, i.e. ${num(perCore)} MB/s per dedicated core = ` +
+        `${num(perCore / (disk / 1e6), 2)} x disk; here the client shares the same cores.`,
+    );
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { mbps, num, percentile, runJson, table } from "./_util.ts";
+import { cpuSeconds, mbps, num, percentile, runJson, table } from "./_util.ts";
 import { clientMissingReason, PYTHON } from "../tests/_clients.ts";
 
 const RDKAFKA = new URL("./_rdkafka.py", import.meta.url).pathname;
@@ -78,12 +78,6 @@ async function spawn(root: string, dataDir: string, fsync: string): Promise<Brok
       await child.status;
     },
   };
-}
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
 
 async function kcatConsume(address: string, topic: string): Promise<number> {
@@ -172,13 +166,13 @@ async function main(): Promise<void> {
             const key = `${t.name}\t${mode}`;
             latency.set(key, [...(latency.get(key) ?? []), r.latencies_ms]);
             if (flags.throughput && mode === "interval") {
-              const c0 = cpuSeconds(b.pid);
+              const c0 = await cpuSeconds(b.pid);
               const p = await runJson<{ bytes: number; seconds: number }>(PYTHON, [
                 ...[RDKAFKA, "produce", b.address, "tput", "1024", String(count), "1"],
               ]);
-              const c1 = cpuSeconds(b.pid);
+              const c1 = await cpuSeconds(b.pid);
               const consumeSeconds = await kcatConsume(b.address, "tput");
-              const c2 = cpuSeconds(b.pid);
+              const c2 = await cpuSeconds(b.pid);
               const gb = p.bytes / 1e9;
               tput.set(t.name, [...(tput.get(t.name) ?? []), {
                 produce: mbps(p.bytes, p.seconds),

@@ -33,7 +33,7 @@ import { Application } from "../mod.ts";
 import { normalize, type SensorMessage } from "../apps/normalize.ts";
 import { AppSandbox } from "../lib/runner/sandbox.ts";
 import { sandboxGrant } from "../lib/runner/permissions.ts";
-import { num, percentile, table } from "./_util.ts";
+import { cpuSeconds, num, percentile, table } from "./_util.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "cli.ts");
@@ -144,21 +144,6 @@ interface Measured {
   rowsPerSec: number;
   seconds: number;
   cpu: number;
-}
-
-/**
- * CPU seconds (user + system, all threads) a process has used, from /proc (NaN elsewhere).
- * Unlike rates, CPU per message barely moves when other jobs load the machine.
- */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100/s on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /**
