@@ -306,10 +306,30 @@ async function kafkajsLoop(
   await producer.disconnect();
 }
 
-// The same loop with confluent-kafka: same steps, compact JSON like JSON.stringify, key and
-// timestamp kept, acks all (idempotent), flush + commit every COMMIT_INTERVAL_MS.
-const PY_LOOP = `
-import json, sys, time
+// normalize's work on one raw message in Python, shared by the loop and the floor: the same
+// steps as transformMessage, compact JSON like JSON.stringify.
+const PY_NORMALIZE = `
+import json
+def normalize(raw):
+    out = []
+    msg = json.loads(raw)
+    for item in msg["payload"]:
+        row = {"time": item["time"]}
+        for k, v in item["values"].items():
+            row[item["name"] + "-" + k] = v
+        if row.get("accelerometer-x") is None:
+            continue
+        r = {k: row[k] for k in ("time", "accelerometer-x", "accelerometer-y", "accelerometer-z")}
+        r["accelerometer-total"] = abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) + abs(r["accelerometer-z"])
+        if r["accelerometer-total"] > 50:
+            out.append(json.dumps(r, separators=(",", ":")).encode())
+    return out
+`;
+
+// The same loop as kafkajsLoop with confluent-kafka: PY_NORMALIZE's steps, key and timestamp
+// kept, acks all (idempotent), flush + commit every COMMIT_INTERVAL_MS.
+const PY_LOOP = `${PY_NORMALIZE}
+import sys, time
 from confluent_kafka import Consumer, Producer
 address, group, input_topic, output_topic = sys.argv[1:5]
 commit_interval = ${COMMIT_INTERVAL_MS / 1000}
@@ -329,23 +349,13 @@ while True:
         pending = True
         key = m.key()
         ts = m.timestamp()[1]
-        msg = json.loads(m.value())
-        for item in msg["payload"]:
-            row = {"time": item["time"]}
-            for k, v in item["values"].items():
-                row[item["name"] + "-" + k] = v
-            if row.get("accelerometer-x") is None:
-                continue
-            r = {k: row[k] for k in ("time", "accelerometer-x", "accelerometer-y", "accelerometer-z")}
-            r["accelerometer-total"] = abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) + abs(r["accelerometer-z"])
-            if r["accelerometer-total"] > 50:
-                value = json.dumps(r, separators=(",", ":")).encode()
-                while True:
-                    try:
-                        p.produce(output_topic, value, key=key, timestamp=ts)
-                        break
-                    except BufferError:
-                        p.poll(0.01)
+        for value in normalize(m.value()):
+            while True:
+                try:
+                    p.produce(output_topic, value, key=key, timestamp=ts)
+                    break
+                except BufferError:
+                    p.poll(0.01)
     p.poll(0)
     if pending and time.monotonic() - last_commit >= commit_interval:
         p.flush()
@@ -353,10 +363,10 @@ while True:
         pending = False
         last_commit = time.monotonic()
 `;
-// normalize's work alone in Python, from the raw bytes in memory: json.loads, the same
-// transposition/filter/total as PY_LOOP, json.dumps of each row. Best of N passes.
-const PY_FLOOR = `
-import json, sys, time
+// normalize's work alone in Python (PY_NORMALIZE), from the raw bytes in memory. Best of N
+// passes.
+const PY_FLOOR = `${PY_NORMALIZE}
+import sys, time
 lines = open(sys.argv[1], "rb").read().split(b"\\n")
 lines = [l for l in lines if l.strip()]
 best = None
@@ -364,18 +374,7 @@ for _ in range(int(sys.argv[2])):
     t0 = time.perf_counter()
     n = 0
     for raw in lines:
-        msg = json.loads(raw)
-        for item in msg["payload"]:
-            row = {"time": item["time"]}
-            for k, v in item["values"].items():
-                row[item["name"] + "-" + k] = v
-            if row.get("accelerometer-x") is None:
-                continue
-            r = {k: row[k] for k in ("time", "accelerometer-x", "accelerometer-y", "accelerometer-z")}
-            r["accelerometer-total"] = abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) + abs(r["accelerometer-z"])
-            if r["accelerometer-total"] > 50:
-                json.dumps(r, separators=(",", ":")).encode()
-                n += 1
+        n += len(normalize(raw))
     dt = time.perf_counter() - t0
     best = dt if best is None else min(best, dt)
 print(json.dumps({"seconds": best, "rows": n}))
