@@ -99,6 +99,9 @@ function spawn(
   };
 }
 
+/** The broker subprocess, for its CPU figures (-1, read as NaN, with an external broker). */
+let brokerPid = -1;
+
 async function startBrokerProcess(dataDir: string) {
   const p = spawn(Deno.execPath(), [
     "run",
@@ -113,6 +116,7 @@ async function startBrokerProcess(dataDir: string) {
     "info",
   ]);
   const m = await p.waitFor(/listening on (127\.0\.0\.1:\d+)/);
+  brokerPid = p.child.pid;
   return { address: m[1], stop: () => p.stop() };
 }
 
@@ -144,6 +148,8 @@ interface Measured {
   rowsPerSec: number;
   seconds: number;
   cpu: number;
+  /** CPU seconds the broker process used meanwhile (NaN with an external broker). */
+  brokerCpu: number;
 }
 
 /**
@@ -160,13 +166,14 @@ async function measureOutput(
 ): Promise<Measured> {
   const end = Date.now() + timeoutMs;
   let t0 = 0;
-  let cpu0 = 0;
+  let cpu0 = 0, brokerCpu0 = 0;
   for (;;) {
     if (t0 === 0) {
       const { groups } = await admin.describeGroups([group]);
       if (groups[0]?.state === "Stable") {
         t0 = performance.now();
         cpu0 = await cpuSeconds(pid);
+        brokerCpu0 = await cpuSeconds(brokerPid);
       }
     }
     let high = 0;
@@ -179,7 +186,12 @@ async function measureOutput(
     }
     if (high >= target) {
       const seconds = (performance.now() - t0) / 1000;
-      return { rowsPerSec: target / seconds, seconds, cpu: (await cpuSeconds(pid)) - cpu0 };
+      return {
+        rowsPerSec: target / seconds,
+        seconds,
+        cpu: (await cpuSeconds(pid)) - cpu0,
+        brokerCpu: (await cpuSeconds(brokerPid)) - brokerCpu0,
+      };
     }
     if (Date.now() > end) throw new Error(`${topic}: only ${high} of ${target} rows`);
     await sleep(5);
@@ -525,6 +537,7 @@ async function throughput(address: string) {
   const rates = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]));
   // CPU ms per 1,000 input messages, per contender.
   const cpus = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]));
+  const brokerCpus = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]));
   const ratios = { kafkajs: [] as number[], python: [] as number[] };
   const cpuRatios = { kafkajs: [] as number[], python: [] as number[] };
   const loads: string[] = [];
@@ -537,6 +550,9 @@ async function throughput(address: string) {
           got[c.kind] = r;
           rates.get(c.kind)!.push(r.rowsPerSec);
           if (Number.isFinite(r.cpu)) cpus.get(c.kind)!.push(r.cpu / MESSAGES * 1e6);
+          if (Number.isFinite(r.brokerCpu)) {
+            brokerCpus.get(c.kind)!.push(r.brokerCpu / MESSAGES * 1e6);
+          }
         } catch (err) {
           console.error((err as Error).message);
         }
@@ -573,10 +589,17 @@ async function throughput(address: string) {
     return `${num(s.median)} [${num(s.min)}–${num(s.max)}]`;
   };
   console.log(table(
-    ["contender", "msgs/s in", "rows/s out", "CPU ms per 1k msgs", "rounds"],
+    ["contender", "msgs/s in", "rows/s out", "CPU ms per 1k msgs", "broker CPU ms/1k", "rounds"],
     contenders.map((c) => {
       const v = rates.get(c.kind)!;
-      return [c.name, cell(v, inPerRow), cell(v), cell(cpus.get(c.kind)!), String(v.length)];
+      return [
+        c.name,
+        cell(v, inPerRow),
+        cell(v),
+        cell(cpus.get(c.kind)!),
+        cell(brokerCpus.get(c.kind)!),
+        String(v.length),
+      ];
     }),
   ));
   const ratio = (v: number[]) => {
