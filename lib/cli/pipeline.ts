@@ -10,7 +10,7 @@ import { flag, parseCommandArgs, str } from "./_args.ts";
 import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
 import { findApp, loadProjectApps, type ProjectApp } from "../project/apps.ts";
 import { readDotEnv } from "../project/env.ts";
-import { PIPELINE_FILE_NAMES, PipelineError, resolveAppEntry } from "../project/pipeline.ts";
+import { PIPELINE_FILE_NAMES, PipelineError, resolveApplication } from "../project/pipeline.ts";
 import { UndeclaredVariableError, updatePipelineText } from "../project/pipeline_edit.ts";
 import {
   pipelineGraph,
@@ -123,20 +123,7 @@ async function loadExplicit(
   project: Awaited<ReturnType<typeof openProject>>,
 ): Promise<ProjectApp> {
   const application = path.replace(/^\.\//, "");
-  const entry = resolveAppEntry(
-    project.pipeline ??
-      { file: join(dir, "sa.yaml"), dir, version: "1.0", deployments: [], topics: [] },
-    {
-      name: application,
-      application,
-      deploymentType: "Service",
-      replicas: 1,
-      disabled: false,
-      desiredStatus: "Running",
-      variables: [],
-      allowNet: [],
-    },
-  );
+  const entry = resolveApplication(project.pipeline?.dir ?? dir, application);
   const { apps, problems } = await loadProjectApps([{ application, entry }]);
   if (problems.length) throw new CliError(problems.map((p) => p.message).join("\n"));
   return apps[0];

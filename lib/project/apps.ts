@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { basename, extname, join, relative, resolve } from "node:path";
 import type { AppDefinition } from "../stream/define_app.ts";
 import { AppModuleError, loadAppDefinition } from "./manifest.ts";
-import { type Deployment, type Pipeline, resolveAppEntry } from "./pipeline.ts";
+import { type Deployment, type Pipeline, resolveAppEntry, resolveApplication } from "./pipeline.ts";
 import { checkDeploymentVariables } from "./variables.ts";
 
 /** Where apps are looked for, relative to the project directory. */
@@ -64,19 +64,7 @@ export async function discoverApps(dir: string, pipeline?: Pipeline | null): Pro
       const hasApp = ["main.ts", "app.yaml", "app.yml"].some((f) => existsSync(join(path, f)));
       if (!hasApp) continue;
       const application = relative(root, path);
-      const entry = resolveAppEntry(
-        { file: join(root, "sa.yaml"), dir: root, version: "1.0", deployments: [], topics: [] },
-        {
-          name: e.name,
-          application,
-          deploymentType: "Service",
-          replicas: 1,
-          disabled: false,
-          desiredStatus: "Running",
-          variables: [],
-          allowNet: [],
-        },
-      );
+      const entry = resolveApplication(root, application);
       if (!seen.has(entry)) found.push({ application, entry });
     }
   }

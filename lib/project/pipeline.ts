@@ -310,7 +310,15 @@ function parseTopic(ctx: Ctx, node: Node): TopicDecl {
  * the pipeline directory, or a folder: its `app.yaml` `runEntryPoint`, else `main.ts`.
  */
 export function resolveAppEntry(pipeline: Pipeline, d: Deployment): string {
-  const path = isAbsolute(d.application) ? d.application : join(pipeline.dir, d.application);
+  return resolveApplication(pipeline.dir, d.application);
+}
+
+/**
+ * The absolute module path of an `application:` value relative to `dir`, with or without a
+ * deployment for it: what {@link resolveAppEntry} does for a deployment.
+ */
+export function resolveApplication(dir: string, application: string): string {
+  const path = isAbsolute(application) ? application : join(dir, application);
   if (/\.(m?[jt]sx?)$/.test(path)) return path;
   let isDir = false;
   try {

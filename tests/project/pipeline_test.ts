@@ -6,6 +6,7 @@ import {
   parsePipeline,
   PipelineError,
   resolveAppEntry,
+  resolveApplication,
 } from "../../lib/project/pipeline.ts";
 
 const SAMPLE = `# course pipeline
@@ -188,6 +189,13 @@ Deno.test("resolveAppEntry: module path, folder main.ts, app.yaml runEntryPoint"
     assert.deepEqual(resolveAppEntry(p, p.deployments[0]), join(dir, "apps/a.ts"));
     assert.deepEqual(resolveAppEntry(p, p.deployments[1]), join(dir, "plain/main.ts"));
     assert.deepEqual(resolveAppEntry(p, p.deployments[2]), join(dir, "quixy/app.ts"));
+    // The same without a deployment (apps found in apps/ or named on the command line).
+    assert.deepEqual(resolveApplication(dir, "plain"), join(dir, "plain/main.ts"));
+    assert.deepEqual(resolveApplication(dir, "quixy"), join(dir, "quixy/app.ts"));
+    assert.deepEqual(
+      resolveApplication("/elsewhere", join(dir, "quixy")),
+      join(dir, "quixy/app.ts"),
+    );
     await Deno.writeTextFile(join(dir, "quixy", "app.yaml"), "runEntryPoint: [x]\n");
     assert.throws(() => resolveAppEntry(p, p.deployments[2]), /app\.yaml:1:16/);
   } finally {
