@@ -10,14 +10,8 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
-import {
-  type Deployment,
-  findPipelineFile,
-  loadPipeline,
-  type Pipeline,
-  PipelineError,
-  resolveAppEntry,
-} from "../project/pipeline.ts";
+import { type Deployment, type Pipeline, resolveAppEntry } from "../project/pipeline.ts";
+import { openProject } from "./_project.ts";
 import { readDotEnv } from "../project/env.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
@@ -109,16 +103,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     throw err;
   }
 
-  let pipeline: Pipeline | null = null;
-  const pipelineFile = await findPipelineFile(env.cwd);
-  if (pipelineFile) {
-    try {
-      pipeline = await loadPipeline(pipelineFile);
-    } catch (err) {
-      if (err instanceof PipelineError) throw new CliError(err.message);
-      throw err;
-    }
-  }
+  const { pipeline } = await openProject(env.cwd);
   const deployment = findDeployment(pipeline, entry, str(p, "name"));
   const dotenv = await readDotEnv(join(env.cwd, ".env"));
   const broker = pickBroker(str(p, "broker"), env.env, dotenv);

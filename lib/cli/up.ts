@@ -14,13 +14,11 @@ import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import {
   type Deployment,
-  findPipelineFile,
-  loadPipeline,
   type Pipeline,
-  PipelineError,
   resolveAppEntry,
   type TopicDecl,
 } from "../project/pipeline.ts";
+import { openProject } from "./_project.ts";
 import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
@@ -110,18 +108,13 @@ function parse(argv: string[]): UpOptions {
 }
 
 async function openPipeline(cwd: string): Promise<Pipeline> {
-  const file = await findPipelineFile(cwd);
-  if (!file) {
+  const { pipeline } = await openProject(cwd);
+  if (!pipeline) {
     throw new CliError(
       `no sa.yaml (or quix.yaml) in ${cwd}; create one with \`sa init\` and \`sa pipeline update\``,
     );
   }
-  try {
-    return await loadPipeline(file);
-  } catch (err) {
-    if (err instanceof PipelineError) throw new CliError(err.message);
-    throw err;
-  }
+  return pipeline;
 }
 
 /** Topic configs from a pipeline topic declaration. */
