@@ -7,6 +7,7 @@
  */
 import { Writer } from "../protocol/codec.ts";
 import type { ApiHandler } from "./_types.ts";
+import { readTxnProducer } from "./_txn.ts";
 
 /** The AddPartitionsToTxn handler. */
 export const handler: ApiHandler = {
@@ -15,9 +16,7 @@ export const handler: ApiHandler = {
   minVersion: 0,
   maxVersion: 1,
   async handle(body, ctx) {
-    const transactionalId = body.string();
-    const producerId = body.int64();
-    const epoch = body.int16();
+    const { transactionalId, producerId, epoch } = readTxnProducer(body);
     const topics = body.array((r) => ({
       topic: r.string(),
       partitions: r.array((r) => r.int32()),

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
 import type { ApiHandler } from "./_types.ts";
+import { errorOnlyResponse, readTxnProducer } from "./_txn.ts";
 
 /** The EndTxn handler. */
 export const handler: ApiHandler = {
@@ -14,11 +14,9 @@ export const handler: ApiHandler = {
   minVersion: 0,
   maxVersion: 1,
   async handle(body, ctx) {
-    const transactionalId = body.string();
-    const producerId = body.int64();
-    const epoch = body.int16();
+    const { transactionalId, producerId, epoch } = readTxnProducer(body);
     const committed = body.bool();
     const error = await ctx.broker.txns.endTxn(transactionalId, producerId, epoch, committed);
-    return new Writer(8).int32(0).int16(error).finish();
+    return errorOnlyResponse(error);
   },
 };
