@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Kafka, logLevel, type Producer } from "kafkajs";
+import { Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
 import { startBroker } from "../../lib/broker/mod.ts";
 import { Logger } from "../../lib/util/log.ts";
 
@@ -68,32 +68,48 @@ export async function produceLines(
 }
 
 /** Reads `topic` from the beginning until `count` messages arrived (or times out). */
-export async function consumeN(
+export function consumeN(
   address: string,
   topic: string,
   count: number,
   timeoutMs = 30_000,
 ): Promise<Array<{ key: string | null; value: string }>> {
+  return consumeWhile(
+    address,
+    topic,
+    (message) => ({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? "" }),
+    (out) => out.length >= count,
+    timeoutMs,
+    (n) => `only ${n} of ${count} messages on ${topic}`,
+  );
+}
+
+/**
+ * Reads `topic` from the beginning with a fresh group, mapping each message with `item`,
+ * until `done(items)` holds; rejects with `timeoutText(items.length)` after `timeoutMs`.
+ */
+async function consumeWhile<T>(
+  address: string,
+  topic: string,
+  item: (message: KafkaMessage) => T,
+  done: (items: T[]) => boolean,
+  timeoutMs: number,
+  timeoutText: (received: number) => string,
+): Promise<T[]> {
   const consumer = kafka(address).consumer({
     groupId: `r2-check-${crypto.randomUUID()}`,
     maxWaitTimeInMs: 100,
   });
-  const out: Array<{ key: string | null; value: string }> = [];
+  const items: T[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${out.length} of ${count} messages on ${topic}`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => reject(new Error(timeoutText(items.length))), timeoutMs);
       consumer.run({
         eachMessage: ({ message }) => {
-          out.push({
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? "",
-          });
-          if (out.length >= count) {
+          items.push(item(message));
+          if (done(items)) {
             clearTimeout(timer);
             resolve();
           }
@@ -104,7 +120,7 @@ export async function consumeN(
   } finally {
     await consumer.disconnect();
   }
-  return out;
+  return items;
 }
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -173,38 +189,18 @@ export function spawnSa(args: string[], cwd: string, env: Record<string, string>
 }
 
 /** Reads `topic` from the beginning until `done(values)` holds (or times out). */
-export async function consumeUntil(
+export function consumeUntil(
   address: string,
   topic: string,
   done: (values: string[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<string[]> {
-  const consumer = kafka(address).consumer({
-    groupId: `r2-check-${crypto.randomUUID()}`,
-    maxWaitTimeInMs: 100,
-  });
-  const values: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`condition not met after ${values.length} messages on ${topic}`)),
-        timeoutMs,
-      );
-      consumer.run({
-        eachMessage: ({ message }) => {
-          values.push(message.value?.toString() ?? "");
-          if (done(values)) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      }).catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
+  return consumeWhile(
+    address,
+    topic,
+    (message) => message.value?.toString() ?? "",
+    done,
+    timeoutMs,
+    (n) => `condition not met after ${n} messages on ${topic}`,
+  );
 }
