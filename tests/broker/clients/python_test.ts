@@ -15,6 +15,8 @@ async function runScript(
   try {
     const child = new Deno.Command(PYTHON, {
       args: [new URL(`./py/${script}`, import.meta.url).pathname, broker.address, unique("py")],
+      // The scripts import their sibling _check.py: no __pycache__ left in the tree.
+      env: { PYTHONDONTWRITEBYTECODE: "1" },
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -4,28 +4,18 @@ Usage: /usr/bin/python3 confluent_check.py <bootstrap> <name-prefix>
 Prints one JSON object with the figures checked; exits 1 with a message on the first mismatch.
 """
 import json
-import sys
 import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-BOOTSTRAP, PREFIX = sys.argv[1], sys.argv[2]
+from _check import BOOTSTRAP, PREFIX, check, fail
+
 TOPIC = PREFIX + "-data"
 TXN_TOPIC = PREFIX + "-txn"
 SOURCE = PREFIX + "-source"
 N = 300
 results = {}
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 def consumer(group, **extra):
@@ -161,16 +151,20 @@ plain = Producer({"bootstrap.servers": BOOTSTRAP})
 plain.produce(TXN_TOPIC, value=b"end")
 check(plain.flush(10) == 0, "plain producer did not deliver")
 
-rc = consumer(PREFIX + "-rc", **{"isolation.level": "read_committed"})
-rc.subscribe([TXN_TOPIC])
-rc_vals = [m[3].decode() for m in drain(rc, until=b"end")]
-rc.close()
+
+def read_txn_topic(group, isolation):
+    """The values of TXN_TOPIC up to "end", read by a fresh group at this isolation level."""
+    c = consumer(group, **{"isolation.level": isolation})
+    c.subscribe([TXN_TOPIC])
+    values = [m[3].decode() for m in drain(c, until=b"end")]
+    c.close()
+    return values
+
+
+rc_vals = read_txn_topic(PREFIX + "-rc", "read_committed")
 check(rc_vals == ["c%d" % i for i in range(10)] + ["end"],
       "read_committed saw %s" % rc_vals)
-ru = consumer(PREFIX + "-ru", **{"isolation.level": "read_uncommitted"})
-ru.subscribe([TXN_TOPIC])
-ru_vals = [m[3].decode() for m in drain(ru, until=b"end")]
-ru.close()
+ru_vals = read_txn_topic(PREFIX + "-ru", "read_uncommitted")
 check(ru_vals == ["c%d" % i for i in range(10)] + ["a%d" % i for i in range(10)] + ["end"],
       "read_uncommitted saw %s" % ru_vals)
 src = meta_consumer.committed([TopicPartition(SOURCE, 0)], timeout=10)

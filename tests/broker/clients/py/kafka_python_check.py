@@ -4,27 +4,17 @@ Usage: /usr/bin/python3 kafka_python_check.py <bootstrap> <name-prefix>
 Prints one JSON object with the figures checked; exits 1 with a message on the first mismatch.
 """
 import json
-import sys
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
-BOOTSTRAP, PREFIX = sys.argv[1], sys.argv[2]
+from _check import BOOTSTRAP, PREFIX, check, fail
+
 TOPIC = PREFIX + "-data"
 DOOMED = PREFIX + "-doomed"
 N = 300
 results = {}
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 # --- admin ------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ Usage: /usr/bin/python3 mixed_group_check.py <bootstrap> <name-prefix>
 Prints one JSON object; exits 1 with a message on the first mismatch.
 """
 import json
-import sys
 import threading
 import time
 
@@ -14,16 +13,12 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer
 
-BOOTSTRAP, PREFIX = sys.argv[1], sys.argv[2]
+from _check import BOOTSTRAP, PREFIX, fail
+
 TOPIC = PREFIX + "-mixed"
 GROUP = PREFIX + "-mixed-group"
 ALL = [0, 1, 2, 3]
 N = 100
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # kept alive until the futures resolve
