@@ -119,3 +119,25 @@ export async function writeApp(
   );
   return file;
 }
+
+/**
+ * The two-app project the pipeline and vars tests share: replay (output with a description,
+ * speed) and normalize (input, output, a required secret token), under apps/.
+ */
+export async function writeReplayNormalize(dir: string): Promise<void> {
+  await writeApp(dir, "apps/replay.ts", "replay", [
+    {
+      name: "output",
+      inputType: "OutputTopic",
+      defaultValue: "raw-data",
+      required: true,
+      description: "Where to write",
+    },
+    { name: "speed", inputType: "FreeText", defaultValue: "1" },
+  ]);
+  await writeApp(dir, "apps/normalize.ts", "normalize", [
+    { name: "input", inputType: "InputTopic", defaultValue: "raw-data", required: true },
+    { name: "output", inputType: "OutputTopic", defaultValue: "table-data", required: true },
+    { name: "token", inputType: "Secret", required: true },
+  ]);
+}

@@ -2,25 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { command } from "../../lib/cli/pipeline.ts";
 import { loadPipeline } from "../../lib/project/pipeline.ts";
-import { assertGolden, runCommand, withTempDir, writeApp } from "./_helpers.ts";
-
-async function apps(dir: string): Promise<void> {
-  await writeApp(dir, "apps/replay.ts", "replay", [
-    {
-      name: "output",
-      inputType: "OutputTopic",
-      defaultValue: "raw-data",
-      required: true,
-      description: "Where to write",
-    },
-    { name: "speed", inputType: "FreeText", defaultValue: "1" },
-  ]);
-  await writeApp(dir, "apps/normalize.ts", "normalize", [
-    { name: "input", inputType: "InputTopic", defaultValue: "raw-data", required: true },
-    { name: "output", inputType: "OutputTopic", defaultValue: "table-data", required: true },
-    { name: "token", inputType: "Secret", required: true },
-  ]);
-}
+import { assertGolden, runCommand, withTempDir, writeReplayNormalize } from "./_helpers.ts";
 
 const COMMENTED = `# My pipeline. Keep this comment!
 metadata:
@@ -45,7 +27,7 @@ topics:
 
 Deno.test("sa pipeline update keeps comments and formatting, adds apps and topics", async () => {
   await withTempDir(async (dir) => {
-    await apps(dir);
+    await writeReplayNormalize(dir);
     await Deno.writeTextFile(join(dir, "sa.yaml"), COMMENTED);
     await Deno.writeTextFile(join(dir, ".env"), "speed=5\n");
     const r = await runCommand(command, ["update"], dir);
@@ -113,7 +95,7 @@ topics:
   ];
   for (const original of styles) {
     await withTempDir(async (dir) => {
-      await apps(dir);
+      await writeReplayNormalize(dir);
       await Deno.writeTextFile(join(dir, "sa.yaml"), original);
       const r = await runCommand(command, ["update", "replay"], dir);
       assert.equal(r.code, 0, r.stderr);
@@ -133,7 +115,7 @@ topics:
 
 Deno.test("sa pipeline update creates sa.yaml when missing and fills an init-style file", async () => {
   await withTempDir(async (dir) => {
-    await apps(dir);
+    await writeReplayNormalize(dir);
     const r = await runCommand(command, ["update", "replay"], dir);
     assert.equal(r.code, 0, r.stderr);
     const text = await Deno.readTextFile(join(dir, "sa.yaml"));
@@ -147,7 +129,7 @@ Deno.test("sa pipeline update creates sa.yaml when missing and fills an init-sty
 
 Deno.test("sa pipeline update: undeclared variables fail unless --prune; nothing written", async () => {
   await withTempDir(async (dir) => {
-    await apps(dir);
+    await writeReplayNormalize(dir);
     const original =
       "deployments:\n  - name: replay\n    application: apps/replay.ts\n    variables:\n      - name: sped\n        value: 3\n";
     await Deno.writeTextFile(join(dir, "sa.yaml"), original);
@@ -168,7 +150,7 @@ Deno.test("sa pipeline update: undeclared variables fail unless --prune; nothing
 
 Deno.test("sa pipeline update: invalid YAML, missing app, unknown subcommand", async () => {
   await withTempDir(async (dir) => {
-    await apps(dir);
+    await writeReplayNormalize(dir);
     await Deno.writeTextFile(
       join(dir, "sa.yaml"),
       "deployments:\n  - name: a\n    application: [\n",
@@ -193,7 +175,7 @@ Deno.test("sa pipeline update: invalid YAML, missing app, unknown subcommand", a
 
 Deno.test("sa pipeline view draws apps and topics and writes mermaid (golden)", async () => {
   await withTempDir(async (dir) => {
-    await apps(dir);
+    await writeReplayNormalize(dir);
     await Deno.writeTextFile(
       join(dir, "sa.yaml"),
       `deployments:

@@ -2,29 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { command } from "../../lib/cli/vars.ts";
 import { readDotEnv } from "../../lib/project/env.ts";
-import { runCommand, withTempDir, writeApp } from "./_helpers.ts";
-
-async function project(dir: string): Promise<void> {
-  await writeApp(dir, "apps/replay.ts", "replay", [
-    {
-      name: "output",
-      inputType: "OutputTopic",
-      defaultValue: "raw-data",
-      required: true,
-      description: "Where to write",
-    },
-    { name: "speed", inputType: "FreeText", defaultValue: "1" },
-  ]);
-  await writeApp(dir, "apps/normalize.ts", "normalize", [
-    { name: "input", inputType: "InputTopic", defaultValue: "raw-data", required: true },
-    { name: "output", inputType: "OutputTopic", defaultValue: "table-data", required: true },
-    { name: "token", inputType: "Secret", required: true },
-  ]);
-}
+import { runCommand, withTempDir, writeReplayNormalize } from "./_helpers.ts";
 
 Deno.test("sa vars export writes grouped, commented variables and the broker settings", async () => {
   await withTempDir(async (dir) => {
-    await project(dir);
+    await writeReplayNormalize(dir);
     const r = await runCommand(command, ["export"], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "Wrote 5 variable(s) of 2 app(s) to .env\n");
@@ -60,7 +42,7 @@ Deno.test("sa vars export writes grouped, commented variables and the broker set
 
 Deno.test("sa vars export keeps edited values and untracked keys unless --reset", async () => {
   await withTempDir(async (dir) => {
-    await project(dir);
+    await writeReplayNormalize(dir);
     await Deno.writeTextFile(
       join(dir, ".env"),
       "SA_BROKER=remote:9092\ninput=my-topic\nspeed=0\nEXTRA='a b'\n",
@@ -83,7 +65,7 @@ Deno.test("sa vars export keeps edited values and untracked keys unless --reset"
 
 Deno.test("sa vars export uses the pipeline deployment's values", async () => {
   await withTempDir(async (dir) => {
-    await project(dir);
+    await writeReplayNormalize(dir);
     await Deno.writeTextFile(
       join(dir, "sa.yaml"),
       "deployments:\n  - name: norm\n    application: apps/normalize.ts\n    variables:\n      - {name: output, value: clean}\n",
@@ -96,7 +78,7 @@ Deno.test("sa vars export uses the pipeline deployment's values", async () => {
 
 Deno.test("sa vars list shows values and their sources, masking secrets", async () => {
   await withTempDir(async (dir) => {
-    await project(dir);
+    await writeReplayNormalize(dir);
     await Deno.writeTextFile(join(dir, ".env"), "input=from-dotenv\ntoken=hush\n");
     const r = await runCommand(command, ["list", "normalize"], dir, { output: "from-env" });
     assert.equal(r.code, 0, r.stderr);
@@ -115,7 +97,7 @@ Deno.test("sa vars: error paths name the cause", async () => {
     let r = await runCommand(command, ["export"], dir);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no apps found/);
-    await project(dir);
+    await writeReplayNormalize(dir);
     r = await runCommand(command, ["export", "nope"], dir);
     assert.match(
       r.stderr,
