@@ -141,12 +141,7 @@ export class RecordingProxy {
           const corr = new DataView(body.buffer, body.byteOffset).getInt32(0);
           const req = inflight.get(corr);
           inflight.delete(corr);
-          if (req?.key === 3) {
-            body = rewriteMetadataPort(body, req.version, this.targetPort, this.port);
-          }
-          if (req?.key === 10) {
-            body = rewriteCoordinatorPort(body, req.version, this.targetPort, this.port);
-          }
+          if (req) body = rewriteBrokerPort(body, req, this.targetPort, this.port);
           await writeAll(client, frame(body));
         }
       } catch { /* connection torn down */ }
@@ -171,50 +166,55 @@ export class RecordingProxy {
   }
 }
 
-/**
- * Replaces the broker port in a Metadata response's broker list so clients keep talking to
- * the proxy. Layout (v0–6): [corr][throttle v3+][brokers: count, {node i32, host str, port i32,
- * rack str? v1+}]...
- */
-function rewriteMetadataPort(
-  body: Uint8Array,
-  version: number,
-  from: number,
-  to: number,
-): Uint8Array {
-  const out = body.slice();
-  const dv = new DataView(out.buffer);
-  let p = 4 + (version >= 3 ? 4 : 0);
-  const n = dv.getInt32(p);
-  p += 4;
-  for (let i = 0; i < n; i++) {
-    p += 4; // node id
-    const hostLen = dv.getInt16(p);
-    p += 2 + Math.max(0, hostLen);
-    if (dv.getInt32(p) === from) dv.setInt32(p, to);
-    p += 4;
-    if (version >= 1) {
-      const rackLen = dv.getInt16(p);
-      p += 2 + Math.max(0, rackLen);
-    }
-  }
-  return out;
+/** The offset just past the (nullable) int16-length string at `p`. */
+function skipString(dv: DataView, p: number): number {
+  return p + 2 + Math.max(0, dv.getInt16(p));
 }
 
-/** Same for FindCoordinator v0–2: [corr][throttle v1+][error i16][message str? v1+][node][host][port]. */
-function rewriteCoordinatorPort(
+/**
+ * Where a response carries broker ports: Metadata v0–6 [corr][throttle v3+][brokers: count,
+ * {node i32, host str, port i32, rack str? v1+}]..., FindCoordinator v0–2 [corr][throttle v1+]
+ * [error i16][message str? v1+][node][host][port]; none for any other api.
+ */
+function brokerPortOffsets(dv: DataView, key: number, version: number): number[] {
+  if (key === 3) {
+    const at: number[] = [];
+    let p = 4 + (version >= 3 ? 4 : 0);
+    const n = dv.getInt32(p);
+    p += 4;
+    for (let i = 0; i < n; i++) {
+      p = skipString(dv, p + 4); // node id, host
+      at.push(p);
+      p += 4;
+      if (version >= 1) p = skipString(dv, p); // rack
+    }
+    return at;
+  }
+  if (key === 10) {
+    let p = 4 + (version >= 1 ? 4 : 0) + 2;
+    if (version >= 1) p = skipString(dv, p); // error message
+    p = skipString(dv, p + 4); // node id, host
+    return p + 4 <= dv.byteLength ? [p] : [];
+  }
+  return [];
+}
+
+/** Replaces broker port `from` with `to` in a response (a copy), so clients keep using the proxy. */
+function rewriteBrokerPort(
   body: Uint8Array,
-  version: number,
+  req: { key: number; version: number },
   from: number,
   to: number,
 ): Uint8Array {
+  const at = brokerPortOffsets(
+    new DataView(body.buffer, body.byteOffset, body.byteLength),
+    req.key,
+    req.version,
+  );
+  if (at.length === 0) return body;
   const out = body.slice();
   const dv = new DataView(out.buffer);
-  let p = 4 + (version >= 1 ? 4 : 0) + 2;
-  if (version >= 1) p += 2 + Math.max(0, dv.getInt16(p));
-  p += 4;
-  p += 2 + Math.max(0, dv.getInt16(p));
-  if (p + 4 <= out.length && dv.getInt32(p) === from) dv.setInt32(p, to);
+  for (const p of at) if (dv.getInt32(p) === from) dv.setInt32(p, to);
   return out;
 }
 
@@ -222,8 +222,8 @@ function rewriteCoordinatorPort(
 export function locateProduceBatch(body: Uint8Array): { start: number; length: number } {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let p = 8;
-  p += 2 + Math.max(0, dv.getInt16(p)); // client id
-  p += 2 + Math.max(0, dv.getInt16(p)); // transactional id
+  p = skipString(dv, p); // client id
+  p = skipString(dv, p); // transactional id
   p += 2 + 4; // acks, timeout
   if (dv.getInt32(p) !== 1) throw new Error("expected one topic");
   p += 4;
