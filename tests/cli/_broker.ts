@@ -3,22 +3,14 @@
  *
  * @module
  */
-import { startBroker } from "../../lib/broker/mod.ts";
-import { Logger } from "../../lib/util/log.ts";
+import { tempBroker } from "../apps/_helpers.ts";
 
-/** Starts a quiet broker on a free port with a temp data dir; `close` removes it. */
+/** Runs `fn` against a quiet broker on a free port with a temp data dir, removed afterwards. */
 export async function withBroker<T>(fn: (address: string) => Promise<T>): Promise<T> {
-  const dataDir = await Deno.makeTempDir({ prefix: "sa_t_broker_" });
-  const broker = await startBroker({
-    host: "127.0.0.1",
-    port: 0,
-    dataDir,
-    logger: new Logger("broker", "ERROR"),
-  });
+  const broker = await tempBroker();
   try {
     return await fn(broker.address);
   } finally {
     await broker.close();
-    await Deno.remove(dataDir, { recursive: true });
   }
 }
