@@ -12,6 +12,7 @@ import type {
   EachBatchPayload,
   KafkaMessage,
   Producer as KafkaProducer,
+  ProducerBatch,
   ProducerRecord,
   Transaction,
 } from "kafkajs";
@@ -41,7 +42,8 @@ import {
   toBuffer,
 } from "./kafka/_kafka.ts";
 import { BatchingProducer, encodeMessage, Producer } from "./kafka/producer.ts";
-import { DurableStateBackend } from "./state/durable.ts";
+import { DurableStateBackend, groupStateDir } from "./state/durable.ts";
+import { claimInstanceId } from "./kafka/_instance_id.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
@@ -212,6 +214,8 @@ export class Application {
   readonly #registry: DataFrameRegistry;
   readonly #commitInterval: number;
   readonly #commitEvery: number;
+  /** Where exactly-once keeps the instance id (undefined: a fresh id per run). */
+  readonly #instanceDir: string | undefined;
   #running = false;
   #stop: (() => void) | null = null;
 
@@ -244,11 +248,17 @@ export class Application {
         `processingGuarantee must be "at-least-once" or "exactly-once", got "${options.processingGuarantee}"`,
       );
     }
+    const givenStateDir = options.stateDir ?? readEnv("SA_STATE_DIR") ??
+      readEnv("Quix__Deployment__State__Path");
+    const stateDir = givenStateDir ?? "state";
+    // A custom backend without a state dir keeps nothing on disk, not even the instance id.
+    this.#instanceDir = options.stateBackend && givenStateDir === undefined
+      ? undefined
+      : groupStateDir(stateDir, this.consumerGroup);
     // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
-    // unless a dataframe declares a store.
+    // unless a dataframe declares a store (or the app is exactly-once: its instance id).
     this.state = options.stateBackend ?? new DurableStateBackend({
-      stateDir: options.stateDir ?? readEnv("SA_STATE_DIR") ??
-        readEnv("Quix__Deployment__State__Path") ?? "state",
+      stateDir,
       group: this.consumerGroup,
       useChangelogTopics: options.useChangelogTopics,
       logger: this.logger,
@@ -302,17 +312,40 @@ export class Application {
     this.#stop?.();
   }
 
-  #kafkaProducer(kafka: ReturnType<typeof createKafka>, transactional = false): KafkaProducer {
+  #kafkaProducer(kafka: ReturnType<typeof createKafka>, transactionalId?: string): KafkaProducer {
+    const transactional = transactionalId !== undefined;
     const idempotent = transactional || (this.#options.idempotentProducer ?? true);
     return kafka.producer({
       idempotent,
       maxInFlightRequests: idempotent ? 1 : undefined,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
-      // A fresh id per run, as Quix does: the run's checkpoints are its transactions.
-      transactionalId: transactional ? `${this.consumerGroup}-${crypto.randomUUID()}` : undefined,
+      transactionalId,
       transactionTimeout: transactional ? Math.max(60_000, this.#commitInterval * 3) : undefined,
     });
+  }
+
+  /**
+   * Exactly-once: the transactional id of this instance, stable across restarts on the same
+   * state dir (see `kafka/_instance_id.ts`: the restart fences the killed run and aborts its
+   * open transaction at once, as Kafka Streams' EOS v2 does, instead of read_committed readers
+   * waiting for the transaction timeout). Without a usable state dir: a fresh id per run.
+   */
+  #transactionalId(): { id: string; release(): void } {
+    const fresh = () => ({ id: `${this.consumerGroup}-${crypto.randomUUID()}`, release() {} });
+    if (this.#instanceDir === undefined) return fresh();
+    try {
+      const lease = claimInstanceId(this.#instanceDir);
+      this.logger.debug(`instance id ${lease.id} (${lease.path})`);
+      return { id: `${this.consumerGroup}-${lease.id}`, release: () => lease.release() };
+    } catch (e) {
+      this.logger.warn(
+        `cannot keep an instance id in ${this.#instanceDir} (${(e as Error).message}): using ` +
+          "a fresh transactional id, so after a crash read_committed readers may wait up to " +
+          "the transaction timeout for the killed run's open transaction",
+      );
+      return fresh();
+    }
   }
 
   async #ensureTopics(kafka: ReturnType<typeof createKafka>, extra: Topic[] = []): Promise<void> {
@@ -361,16 +394,19 @@ export class Application {
       );
     }
     this.#running = true;
+    const txnId = this.#options.processingGuarantee === "exactly-once"
+      ? this.#transactionalId()
+      : undefined;
     try {
       await new Runner(this, this.#options, this.#registry, this.#topics, {
         commitInterval: this.#commitInterval,
         commitEvery: this.#commitEvery,
-        kafkaProducer: (kafka) =>
-          this.#kafkaProducer(kafka, this.#options.processingGuarantee === "exactly-once"),
+        kafkaProducer: (kafka) => this.#kafkaProducer(kafka, txnId?.id),
         ensureTopics: (kafka) => this.#ensureTopics(kafka),
         setStop: (fn) => (this.#stop = fn),
       }).run(options.signal);
     } finally {
+      txnId?.release();
       this.#running = false;
       this.#stop = null;
     }
@@ -441,12 +477,29 @@ class Runner {
     this.#eos = options.processingGuarantee === "exactly-once";
   }
 
+  /** Exactly-once: the transaction being opened (callers racing to open one share it). */
+  #txOpening: Promise<void> | null = null;
+
   /** Exactly-once: opens the checkpoint's transaction; every produce goes through it. */
-  async #beginTx(): Promise<void> {
-    if (!this.#eos || this.#tx) return;
-    this.#tx = await this.#kafkaProducer.transaction();
-    this.#producer.sender = this.#tx;
+  #beginTx(): Promise<void> {
+    if (!this.#eos || this.#tx) return Promise.resolve();
+    return this.#txOpening ??= this.#kafkaProducer.transaction().then((tx) => {
+      this.#tx = tx;
+      this.#producer.sender = tx;
+    }).finally(() => this.#txOpening = null);
   }
+
+  /**
+   * Exactly-once: the producer's sender between transactions. Rows produced after a checkpoint
+   * committed (the rest of a batch, say) open the next transaction before they are sent: sent
+   * by the plain producer, they would be visible at once and repeated after a crash.
+   */
+  readonly #txSender = {
+    sendBatch: async (batch: ProducerBatch) => {
+      await this.#beginTx();
+      return this.#tx!.sendBatch(batch);
+    },
+  };
 
   /** Exactly-once: aborts the open transaction (its outputs are never seen by read_committed consumers). */
   async #abortTx(): Promise<void> {
@@ -455,7 +508,7 @@ class Runner {
     // Let in-flight sends finish first, so none lands after the abort marker.
     await this.#producer.flush().catch(() => {});
     this.#tx = null;
-    this.#producer.sender = this.#kafkaProducer;
+    this.#producer.sender = this.#txSender;
     await tx.abort().catch((e: Error) =>
       this.#logger.warn(`aborting the transaction failed: ${e.message}`)
     );
@@ -509,8 +562,15 @@ class Runner {
         );
       });
       await connectOrExplain(producer.connect(), this.app.brokerAddress);
+      if (this.#eos) {
+        // InitProducerId with this instance's id fences its previous run (killed, say) and
+        // aborts that run's open transaction now, before joining the group: read_committed
+        // readers of the outputs are unblocked at once. An empty transaction sends nothing else.
+        await (await producer.transaction()).abort();
+      }
       this.#kafkaProducer = producer;
       this.#producer = new BatchingProducer(producer, this.#logger);
+      if (this.#eos) this.#producer.sender = this.#txSender;
       this.#compiled = this.registry.compile(this.#runtime());
       await this.app.state.start?.({
         kafka,
@@ -913,7 +973,7 @@ class Runner {
       }
       await current.commit();
       this.#tx = null;
-      this.#producer.sender = this.#kafkaProducer;
+      this.#producer.sender = this.#txSender;
     } catch (e) {
       await this.#abortTx();
       throw new StreamError(`committing the transaction failed: ${(e as Error).message}`, {

@@ -62,6 +62,11 @@ export interface RecoveryStats {
 
 const sanitize = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
 
+/** `<stateDir>/<group>`: where a consumer group's local state (and instance ids) live. */
+export function groupStateDir(stateDir: string, group: string): string {
+  return `${stateDir}/${sanitize(group)}`;
+}
+
 /** A {@link StateBackend} with durable local stores and changelog-based recovery. */
 export class DurableStateBackend implements StateBackend {
   readonly #opts: DurableStateBackendOptions;
@@ -87,7 +92,7 @@ export class DurableStateBackend implements StateBackend {
 
   /** The group's state directory. */
   get groupDir(): string {
-    return `${this.#opts.stateDir}/${sanitize(this.#opts.group)}`;
+    return groupStateDir(this.#opts.stateDir, this.#opts.group);
   }
 
   /** Declares a store of a source topic; call before the first assignment. */

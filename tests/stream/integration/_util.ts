@@ -22,12 +22,16 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
-/** Reads `topic` from the beginning until `count` records arrived (or `timeoutMs` passed). */
+/**
+ * Reads `topic` from the beginning until `count` records arrived (or `timeoutMs` passed), as a
+ * read_committed consumer unless `readUncommitted`.
+ */
 export async function readTopic(
   address: string,
   topic: string,
   count: number,
   timeoutMs = 15000,
+  readUncommitted = false,
 ): Promise<ReadRecord[]> {
   const kafka = new Kafka({ brokers: [address], clientId: "reader", logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
@@ -35,6 +39,7 @@ export async function readTopic(
     maxWaitTimeInMs: 100,
     sessionTimeout: 6000,
     heartbeatInterval: 500,
+    readUncommitted,
   });
   const out: ReadRecord[] = [];
   await consumer.connect();

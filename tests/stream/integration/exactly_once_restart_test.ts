@@ -1,0 +1,107 @@
+// Exactly-once across a kill -9: the restarted app reuses its instance's transactional id, so
+// InitProducerId fences the killed run and aborts its open transaction at once. With a fresh
+// id per run, read_committed readers would see nothing past the killed run's open transaction
+// until the broker timed it out (60 s).
+import { assert, assertEquals } from "../_assert.ts";
+import { Application } from "../../../lib/stream/application.ts";
+import { MemoryStateBackend } from "../../../lib/stream/state/memory.ts";
+import { committedOffsets, readTopic, silent, startTestBroker, waitFor } from "./_util.ts";
+
+const N = 3000;
+const fixture = new URL("./fixtures/eos_crash_app.ts", import.meta.url).pathname;
+
+function spawnApp(address: string, stateDir: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      new URL("../../../deno.json", import.meta.url).pathname,
+      fixture,
+      address,
+      stateDir,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test({
+  name:
+    "exactly-once killed mid-transaction: the restart fences it, read_committed sees every row once within 15 s",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    const stateDir = await Deno.makeTempDir({ prefix: "sa_eos_restart_" });
+    try {
+      const seed = new Application({
+        brokerAddress: broker.address,
+        logLevel: "SILENT",
+        stateBackend: new MemoryStateBackend(),
+      });
+      const producer = await seed.getProducer();
+      for (let n = 0; n < N; n++) producer.produce(seed.topic("eos-in"), { value: { n } });
+      await producer.close();
+
+      const first = spawnApp(broker.address, stateDir);
+      // Checkpoints commit every second: 400 ms after one, the next transaction holds ~200 rows.
+      let seen = 0;
+      await waitFor(
+        async () => {
+          const committed = (await committedOffsets(broker.address, "eos-crash", "eos-in"))[0];
+          if (seen > 0 && committed > seen) return true;
+          seen = committed;
+          return false;
+        },
+        60_000,
+        "the first run to commit two checkpoints",
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      first.kill("SIGKILL");
+      assert(!(await first.status).success, "the first run was killed");
+      const committed = (await committedOffsets(broker.address, "eos-crash", "eos-in"))[0];
+      assert(committed < N, `killed too late: ${committed} rows committed`);
+      // Rows of the killed run's open transaction are in the log but not readable.
+      const all = (await readTopic(broker.address, "eos-out", N, 1500, true)).length;
+      const visible = (await readTopic(broker.address, "eos-out", all, 1500)).length;
+      assert(visible < all, `no open transaction at the kill (${visible} of ${all} rows)`);
+
+      const restartedAt = Date.now();
+      const second = spawnApp(broker.address, stateDir);
+      try {
+        const rows = await readTopic(broker.address, "eos-out", N, 15_000);
+        const took = Date.now() - restartedAt;
+        assertEquals(
+          rows.length,
+          N,
+          `${rows.length} of ${N} rows readable ${took} ms after the restart`,
+        );
+        await waitFor(
+          async () => (await committedOffsets(broker.address, "eos-crash", "eos-in"))[0] === N,
+          15_000,
+          "the restarted app to commit all input",
+        );
+      } finally {
+        second.kill("SIGTERM");
+        await second.status;
+      }
+      // Nothing more arrives: each row once, none lost.
+      const rows = await readTopic(broker.address, "eos-out", N + 1, 1500);
+      const times = new Map<number, number>();
+      for (const r of rows) {
+        const n = JSON.parse(r.value!).n as number;
+        times.set(n, (times.get(n) ?? 0) + 1);
+      }
+      const repeated = [...times].filter(([, c]) => c > 1).map(([n]) => n);
+      const lost = Array.from({ length: N }, (_, n) => n).filter((n) => !times.has(n));
+      assertEquals(
+        { rows: rows.length, repeated: repeated.slice(0, 10), lost: lost.slice(0, 10) },
+        { rows: N, repeated: [], lost: [] },
+      );
+    } finally {
+      await broker.close();
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
