@@ -20,13 +20,28 @@ export const BROKER_HELP =
   "  -b, --broker ADDR  broker host:port (default: SA_BROKER, Quix__Broker__Address, .env, localhost:19092)";
 
 /**
- * The broker address: `--broker`, else `SA_BROKER` / `Quix__Broker__Address` from the
- * environment, else from the project's `.env`, else localhost:19092.
+ * Which broker to use, and where the address came from (for messages): `--broker`, else
+ * `SA_BROKER` / `Quix__Broker__Address` from the environment, else from the project's `.env`,
+ * else localhost:19092. An empty value counts as unset.
  */
+export function pickBroker(
+  flagValue: string | undefined,
+  processEnv: Readonly<Record<string, string>>,
+  dotenv: Record<string, string>,
+): { address: string; source: string } {
+  if (flagValue) return { address: flagValue, source: "--broker" };
+  for (const [vars, where] of [[processEnv, "environment"], [dotenv, ".env"]] as const) {
+    for (const name of ["SA_BROKER", "Quix__Broker__Address"]) {
+      if (vars[name]) return { address: vars[name], source: `${name} in the ${where}` };
+    }
+  }
+  return { address: LOCAL_BROKER, source: "the default" };
+}
+
+/** The broker address as {@link pickBroker} finds it (with the project's `.env`), checked. */
 export async function brokerAddress(option: string | undefined, env: CliEnv): Promise<string> {
   const dotenv = await readDotEnv(join(env.cwd, ".env"));
-  const address = option ?? env.env.SA_BROKER ?? env.env.Quix__Broker__Address ??
-    dotenv.SA_BROKER ?? dotenv.Quix__Broker__Address ?? LOCAL_BROKER;
+  const { address } = pickBroker(option, env.env, dotenv);
   for (const part of address.split(",")) {
     if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(part.trim())) {
       throw new CliError(`invalid broker address "${address}": expected host:port`, 2);

@@ -15,6 +15,7 @@ import { openProject } from "./_project.ts";
 import { readDotEnv } from "../project/env.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
+import { pickBroker } from "./_kafka.ts";
 import { sandboxGrant } from "../runner/permissions.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { saPaths } from "../runner/project_state.ts";
@@ -42,24 +43,6 @@ Examples:
   sa run apps/replay.ts --broker localhost:19092
   output=my-topic sa run apps/replay.ts
 `;
-
-/** The default broker when nothing else names one. */
-export const DEFAULT_BROKER = "localhost:19092";
-
-/** Where the broker address came from, for messages. */
-export function pickBroker(
-  flagValue: string | undefined,
-  processEnv: Readonly<Record<string, string>>,
-  dotenv: Record<string, string>,
-): { address: string; source: string } {
-  if (flagValue) return { address: flagValue, source: "--broker" };
-  for (const [vars, where] of [[processEnv, "environment"], [dotenv, ".env"]] as const) {
-    for (const name of ["SA_BROKER", "Quix__Broker__Address"]) {
-      if (vars[name]) return { address: vars[name], source: `${name} in the ${where}` };
-    }
-  }
-  return { address: DEFAULT_BROKER, source: "the default" };
-}
 
 /** The advice printed when the broker cannot be reached. */
 export function brokerAdvice(source: string): string {
