@@ -16,7 +16,7 @@ import { readDotEnv } from "../project/env.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker } from "./_kafka.ts";
-import { sandboxGrant } from "../runner/permissions.ts";
+import { appRuntimeEnv, sandboxGrant } from "../runner/permissions.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { saPaths } from "../runner/project_state.ts";
 
@@ -147,12 +147,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     `sa run: ${sandbox.definition.name} (${relative(env.cwd, entry) || entry}) on broker ` +
       `${broker.address}${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
-  sandbox.start(resolved.values, {
-    SA_BROKER: broker.address,
-    Quix__Broker__Address: broker.address,
-    SA_STATE_DIR: stateDir,
-    Quix__Deployment__State__Path: stateDir,
-  });
+  sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir));
   const onAbort = () => void sandbox.stop(15_000);
   env.signal.addEventListener("abort", onAbort, { once: true });
   try {

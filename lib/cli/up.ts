@@ -22,7 +22,7 @@ import { openProject } from "./_project.ts";
 import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
-import { sandboxGrant, toolkitRoot } from "../runner/permissions.ts";
+import { appRuntimeEnv, sandboxGrant, toolkitRoot } from "../runner/permissions.ts";
 import { ConfigError, type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
 import { Prefixer } from "../runner/prefix.ts";
 import {
@@ -406,12 +406,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           }
           return {
             vars: r.values,
-            env: {
-              SA_BROKER: address,
-              Quix__Broker__Address: address,
-              SA_STATE_DIR: stateDir,
-              Quix__Deployment__State__Path: stateDir,
-            },
+            env: appRuntimeEnv(address, stateDir),
           };
         },
       };

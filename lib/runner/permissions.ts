@@ -30,6 +30,19 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
 ];
 
+/**
+ * The runtime environment `sa run` and `sa up` give an app: its broker and its state folder,
+ * under both the sa and the Quix names (all in {@link RUNTIME_ENV_NAMES}).
+ */
+export function appRuntimeEnv(broker: string, stateDir: string): Record<string, string> {
+  return {
+    SA_BROKER: broker,
+    Quix__Broker__Address: broker,
+    SA_STATE_DIR: stateDir,
+    Quix__Deployment__State__Path: stateDir,
+  };
+}
+
 /** What a sandbox is allowed, in terms the error messages can repeat to the user. */
 export interface SandboxGrant {
   /** `host:port` entries. */

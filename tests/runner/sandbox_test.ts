@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { AppSandbox, SandboxError } from "../../lib/runner/sandbox.ts";
-import { parseDenial, sandboxGrant } from "../../lib/runner/permissions.ts";
+import { appRuntimeEnv, parseDenial, sandboxGrant } from "../../lib/runner/permissions.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}/app.ts`, import.meta.url));
@@ -150,4 +150,16 @@ Deno.test("sandboxGrant: broker localhost aliases, allowNet, app folder and tool
   assert.ok(g.read.some((p) => p.endsWith("/lib")));
   assert.deepEqual(g.write, ["/p/.sa/state/x"]);
   assert.ok(g.env.includes("input") && g.env.includes("SA_BROKER"));
+});
+
+Deno.test("appRuntimeEnv: broker and state folder under the sa and Quix names, all granted", () => {
+  const env = appRuntimeEnv("127.0.0.1:9092", "/p/.sa/state/normalize");
+  assert.deepEqual(env, {
+    SA_BROKER: "127.0.0.1:9092",
+    Quix__Broker__Address: "127.0.0.1:9092",
+    SA_STATE_DIR: "/p/.sa/state/normalize",
+    Quix__Deployment__State__Path: "/p/.sa/state/normalize",
+  });
+  const granted = sandboxGrant({ entry: "/p/apps/normalize.ts", brokers: [] }).env;
+  for (const name of Object.keys(env)) assert(granted.includes(name), `${name} not granted`);
 });
