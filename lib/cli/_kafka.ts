@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { type CliEnv, CliError } from "./_command.ts";
 import { readDotEnv } from "../project/env.ts";
+import { BROKER_KEYS } from "../project/dotenv_export.ts";
 import { LOCAL_BROKER } from "../templates/project.ts";
 import { filterKafkajsTimerWarning } from "../stream/kafka/_kafka.ts";
 
@@ -31,7 +32,7 @@ export function pickBroker(
 ): { address: string; source: string } {
   if (flagValue) return { address: flagValue, source: "--broker" };
   for (const [vars, where] of [[processEnv, "environment"], [dotenv, ".env"]] as const) {
-    for (const name of ["SA_BROKER", "Quix__Broker__Address"]) {
+    for (const name of BROKER_KEYS) {
       if (vars[name]) return { address: vars[name], source: `${name} in the ${where}` };
     }
   }
