@@ -1,20 +1,7 @@
 import assert from "node:assert/strict";
 import { command } from "../../lib/cli/broker.ts";
-import type { CliEnv } from "../../lib/cli/_command.ts";
 import { CliError } from "../../lib/cli/_command.ts";
-
-function fakeEnv(cwd: string, signal: AbortSignal) {
-  const err: string[] = [];
-  const env: CliEnv = {
-    cwd,
-    env: {},
-    stdout: () => {},
-    stderr: (t) => void err.push(t),
-    isTty: false,
-    signal,
-  };
-  return { env, err };
-}
+import { captureEnv } from "./_helpers.ts";
 
 async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
@@ -29,7 +16,8 @@ async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
 Deno.test("sa broker: relative data dir, listening line, serves, stops on abort", async () => {
   const cwd = await Deno.makeTempDir();
   const ctrl = new AbortController();
-  const { env, err } = fakeEnv(cwd, ctrl.signal);
+  const env = captureEnv(cwd, {}, ctrl.signal);
+  const err = env.err;
   const run = command.run(["--port", "0", "--data-dir", "data", "--partitions", "3"], env);
   const port = await waitFor(() => {
     const m = err.join("").match(/listening on 127\.0\.0\.1:(\d+)/);
@@ -56,7 +44,8 @@ Deno.test("sa broker: relative data dir, listening line, serves, stops on abort"
 Deno.test("sa broker warns when bound to a non-loopback address", async () => {
   const cwd = await Deno.makeTempDir();
   const ctrl = new AbortController();
-  const { env, err } = fakeEnv(cwd, ctrl.signal);
+  const env = captureEnv(cwd, {}, ctrl.signal);
+  const err = env.err;
   const run = command.run(["--host", "0.0.0.0", "--port", "0", "--data-dir", cwd], env);
   await waitFor(() => err.join("").includes("listening on") || undefined);
   ctrl.abort();
@@ -66,7 +55,7 @@ Deno.test("sa broker warns when bound to a non-loopback address", async () => {
 });
 
 Deno.test("sa broker rejects bad options with a usage error", async () => {
-  const { env } = fakeEnv("/tmp", new AbortController().signal);
+  const env = captureEnv("/tmp");
   for (
     const [argv, text] of [
       [["--fsync", "sometimes"], '--fsync must be "always" or "interval", not "sometimes"'],
@@ -87,7 +76,7 @@ Deno.test("sa broker reports a port already in use", async () => {
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const cwd = await Deno.makeTempDir();
   try {
-    const { env } = fakeEnv(cwd, new AbortController().signal);
+    const env = captureEnv(cwd);
     await assert.rejects(
       () => command.run(["--port", String(busy.addr.port), "--data-dir", cwd], env),
       (e: unknown) => e instanceof CliError && e.message.includes("is already in use"),
@@ -129,12 +118,11 @@ Deno.test("sa broker as a process stops cleanly on SIGTERM", async () => {
 Deno.test("sa broker refuses a data dir another broker is using", async () => {
   const cwd = await Deno.makeTempDir();
   const ctrl = new AbortController();
-  const first = fakeEnv(cwd, ctrl.signal);
-  const run = command.run(["--port", "0", "--data-dir", cwd], first.env);
+  const first = captureEnv(cwd, {}, ctrl.signal);
+  const run = command.run(["--port", "0", "--data-dir", cwd], first);
   await waitFor(() => first.err.join("").includes("listening on") || undefined);
-  const second = fakeEnv(cwd, new AbortController().signal);
   await assert.rejects(
-    () => command.run(["--port", "0", "--data-dir", cwd], second.env),
+    () => command.run(["--port", "0", "--data-dir", cwd], captureEnv(cwd)),
     (e: unknown) =>
       e instanceof CliError && e.message.includes("already used by another running broker"),
   );

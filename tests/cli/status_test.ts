@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { command as down } from "../../lib/cli/down.ts";
 import { command as status } from "../../lib/cli/status.ts";
 import { command as logs } from "../../lib/cli/logs.ts";
-import { runCommand, withTempDir } from "./_helpers.ts";
+import { captureEnv, runCommand, withTempDir } from "./_helpers.ts";
 
 /** A pid that is not running: a child that already exited. */
 async function deadPid(): Promise<number> {
@@ -63,15 +63,9 @@ Deno.test("sa logs -f follows appended lines until stopped", async () => {
     const file = join(dir, ".sa/logs/app.log");
     await Deno.writeTextFile(file, "first\n");
     const ctl = new AbortController();
-    const out: string[] = [];
-    const running = logs.run(["app", "-f"], {
-      cwd: dir,
-      env: {},
-      stdout: (t) => void out.push(t),
-      stderr: () => {},
-      isTty: false,
-      signal: ctl.signal,
-    });
+    const env = captureEnv(dir, {}, ctl.signal);
+    const out = env.out;
+    const running = logs.run(["app", "-f"], env);
     await new Promise((r) => setTimeout(r, 100));
     await Deno.writeTextFile(file, "second\n", { append: true });
     const end = Date.now() + 5000;
