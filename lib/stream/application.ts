@@ -724,6 +724,7 @@ class Runner {
         const [topic, partition] = splitTp(tp);
         this.#assigned.delete(tp);
         this.#checkpoint.drop(topic, partition);
+        this.#ctx.forgetPartition(topic, partition);
         await this.app.state.revoke(topic, partition);
       }
       this.#logger.info(`partitions revoked: ${revoked.join(", ")}`);
@@ -904,6 +905,11 @@ class Runner {
   }
 
   async #commit(reason: string): Promise<void> {
+    // Expired state goes with this checkpoint: its deletes reach the changelog as tombstones.
+    const expired = this.#ctx.purgeExpired();
+    if (expired > 0) {
+      this.#logger.debug(`checkpoint (${reason}): ${expired} expired state cells deleted`);
+    }
     const onProducerError = this.options.onProducerError;
     await this.#checkpoint.commit({
       sinks: this.#sinks,

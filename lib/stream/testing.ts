@@ -288,9 +288,10 @@ export class TestApp {
     this.#drain();
   }
 
-  /** Runs a checkpoint: flushes sinks, then the state backend. */
+  /** Runs a checkpoint: deletes expired state, flushes sinks, then the state backend. */
   async checkpoint(): Promise<void> {
     this.#compile();
+    this.#ctx.purgeExpired();
     for (const s of this.#sinks) await s.flush();
     await this.state.prepareCheckpoint();
     await this.state.flush(new Map([...this.#offsets]));

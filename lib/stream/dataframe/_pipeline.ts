@@ -35,7 +35,8 @@ export class ExecContext implements StepContext {
   /** Event time and key of the row at the current step (for state scoping and TTLs). */
   timestamp = 0;
   currentKey: unknown = null;
-  readonly #states = new WeakMap<StorePartition, KeyedState>();
+  /** Keyed states by store partition, with the "topic:partition" they belong to. */
+  readonly #states = new Map<StorePartition, { state: KeyedState; tp: string }>();
 
   constructor(readonly backend: StateBackend) {}
 
@@ -45,13 +46,32 @@ export class ExecContext implements StepContext {
 
   state(name = "default"): State {
     const store = this.store(name);
-    let st = this.#states.get(store);
-    if (!st) {
-      st = new KeyedState(store);
-      this.#states.set(store, st);
+    let entry = this.#states.get(store);
+    if (!entry) {
+      entry = { state: new KeyedState(store), tp: `${this.topic}:${this.partition}` };
+      this.#states.set(store, entry);
     }
+    const st = entry.state;
     st.now = this.timestamp;
+    if (this.timestamp > st.latest) st.latest = this.timestamp;
     return st.setMessageKey(this.currentKey);
+  }
+
+  /**
+   * Deletes the state cells whose TTL expired by their partition's latest event time; the
+   * runtime calls it before each checkpoint, so the deletes reach the changelog with it.
+   * Returns how many cells were deleted.
+   */
+  purgeExpired(): number {
+    let n = 0;
+    for (const { state } of this.#states.values()) n += state.purgeExpired();
+    return n;
+  }
+
+  /** Forgets the states of a revoked partition (its stores are closed). */
+  forgetPartition(topic: string, partition: number): void {
+    const tp = `${topic}:${partition}`;
+    for (const [store, entry] of this.#states) if (entry.tp === tp) this.#states.delete(store);
   }
 }
 
