@@ -23,7 +23,11 @@
  * ```
  */
 export interface StateSetOptions {
-  /** Event-time time-to-live: the entry expires `ttlMs` after the current message's timestamp. */
+  /**
+   * Event-time time-to-live: the entry expires `ttlMs` after the current message's timestamp
+   * (`Infinity`: never). Expired entries are deleted (locally and, as tombstones, from the
+   * changelog) when read, and at the checkpoint after the partition's event time passes them.
+   */
   ttlMs?: number;
 }
 
