@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { command } from "../../lib/cli/broker.ts";
 import { CliError } from "../../lib/cli/_command.ts";
-import { captureEnv } from "./_helpers.ts";
+import { captureEnv, withTempDir } from "./_helpers.ts";
 
 async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
@@ -14,44 +14,44 @@ async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
 }
 
 Deno.test("sa broker: relative data dir, listening line, serves, stops on abort", async () => {
-  const cwd = await Deno.makeTempDir();
-  const ctrl = new AbortController();
-  const env = captureEnv(cwd, {}, ctrl.signal);
-  const err = env.err;
-  const run = command.run(["--port", "0", "--data-dir", "data", "--partitions", "3"], env);
-  const port = await waitFor(() => {
-    const m = err.join("").match(/listening on 127\.0\.0\.1:(\d+)/);
-    return m ? Number(m[1]) : undefined;
+  await withTempDir(async (cwd) => {
+    const ctrl = new AbortController();
+    const env = captureEnv(cwd, {}, ctrl.signal);
+    const err = env.err;
+    const run = command.run(["--port", "0", "--data-dir", "data", "--partitions", "3"], env);
+    const port = await waitFor(() => {
+      const m = err.join("").match(/listening on 127\.0\.0\.1:(\d+)/);
+      return m ? Number(m[1]) : undefined;
+    });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    // ApiVersions v0 request, correlation 1, no client id.
+    await conn.write(new Uint8Array([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff]));
+    const buf = new Uint8Array(8);
+    assert.equal(await conn.read(buf), 8);
+    assert.deepEqual([...buf.subarray(4)], [0, 0, 0, 1]);
+    conn.close();
+    await waitFor(() => err.join("").includes("closed: client closed") || undefined);
+    ctrl.abort();
+    assert.equal(await run, 0);
+    const out = err.join("");
+    assert.match(out, /connection opened from 127\.0\.0\.1:\d+/);
+    assert.match(out, /broker stopped/);
+    assert.doesNotMatch(out, /no authentication/);
+    assert.ok((await Deno.stat(`${cwd}/data/meta.json`)).isFile);
   });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  // ApiVersions v0 request, correlation 1, no client id.
-  await conn.write(new Uint8Array([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff]));
-  const buf = new Uint8Array(8);
-  assert.equal(await conn.read(buf), 8);
-  assert.deepEqual([...buf.subarray(4)], [0, 0, 0, 1]);
-  conn.close();
-  await waitFor(() => err.join("").includes("closed: client closed") || undefined);
-  ctrl.abort();
-  assert.equal(await run, 0);
-  const out = err.join("");
-  assert.match(out, /connection opened from 127\.0\.0\.1:\d+/);
-  assert.match(out, /broker stopped/);
-  assert.doesNotMatch(out, /no authentication/);
-  assert.ok((await Deno.stat(`${cwd}/data/meta.json`)).isFile);
-  await Deno.remove(cwd, { recursive: true });
 });
 
 Deno.test("sa broker warns when bound to a non-loopback address", async () => {
-  const cwd = await Deno.makeTempDir();
-  const ctrl = new AbortController();
-  const env = captureEnv(cwd, {}, ctrl.signal);
-  const err = env.err;
-  const run = command.run(["--host", "0.0.0.0", "--port", "0", "--data-dir", cwd], env);
-  await waitFor(() => err.join("").includes("listening on") || undefined);
-  ctrl.abort();
-  assert.equal(await run, 0);
-  assert.match(err.join(""), /WARN .*no authentication/);
-  await Deno.remove(cwd, { recursive: true });
+  await withTempDir(async (cwd) => {
+    const ctrl = new AbortController();
+    const env = captureEnv(cwd, {}, ctrl.signal);
+    const err = env.err;
+    const run = command.run(["--host", "0.0.0.0", "--port", "0", "--data-dir", cwd], env);
+    await waitFor(() => err.join("").includes("listening on") || undefined);
+    ctrl.abort();
+    assert.equal(await run, 0);
+    assert.match(err.join(""), /WARN .*no authentication/);
+  });
 });
 
 Deno.test("sa broker rejects bad options with a usage error", async () => {
@@ -74,59 +74,58 @@ Deno.test("sa broker rejects bad options with a usage error", async () => {
 
 Deno.test("sa broker reports a port already in use", async () => {
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const cwd = await Deno.makeTempDir();
   try {
-    const env = captureEnv(cwd);
-    await assert.rejects(
-      () => command.run(["--port", String(busy.addr.port), "--data-dir", cwd], env),
-      (e: unknown) => e instanceof CliError && e.message.includes("is already in use"),
-    );
+    await withTempDir(async (cwd) => {
+      await assert.rejects(
+        () => command.run(["--port", String(busy.addr.port), "--data-dir", cwd], captureEnv(cwd)),
+        (e: unknown) => e instanceof CliError && e.message.includes("is already in use"),
+      );
+    });
   } finally {
     busy.close();
-    await Deno.remove(cwd, { recursive: true });
   }
 });
 
 Deno.test("sa broker as a process stops cleanly on SIGTERM", async () => {
-  const cwd = await Deno.makeTempDir();
-  const cli = new URL("../../cli.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "broker", "--port", "0", "--data-dir", cwd],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  assert.match(text, /listening on/);
-  child.kill("SIGTERM");
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  const status = await child.status;
-  assert.equal(status.code, 0, text);
-  assert.match(text, /broker stopped/);
-  await Deno.remove(cwd, { recursive: true });
+  await withTempDir(async (cwd) => {
+    const cli = new URL("../../cli.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, "broker", "--port", "0", "--data-dir", cwd],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    assert.match(text, /listening on/);
+    child.kill("SIGTERM");
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const status = await child.status;
+    assert.equal(status.code, 0, text);
+    assert.match(text, /broker stopped/);
+  });
 });
 
 Deno.test("sa broker refuses a data dir another broker is using", async () => {
-  const cwd = await Deno.makeTempDir();
-  const ctrl = new AbortController();
-  const first = captureEnv(cwd, {}, ctrl.signal);
-  const run = command.run(["--port", "0", "--data-dir", cwd], first);
-  await waitFor(() => first.err.join("").includes("listening on") || undefined);
-  await assert.rejects(
-    () => command.run(["--port", "0", "--data-dir", cwd], captureEnv(cwd)),
-    (e: unknown) =>
-      e instanceof CliError && e.message.includes("already used by another running broker"),
-  );
-  ctrl.abort();
-  assert.equal(await run, 0);
-  await Deno.remove(cwd, { recursive: true });
+  await withTempDir(async (cwd) => {
+    const ctrl = new AbortController();
+    const first = captureEnv(cwd, {}, ctrl.signal);
+    const run = command.run(["--port", "0", "--data-dir", cwd], first);
+    await waitFor(() => first.err.join("").includes("listening on") || undefined);
+    await assert.rejects(
+      () => command.run(["--port", "0", "--data-dir", cwd], captureEnv(cwd)),
+      (e: unknown) =>
+        e instanceof CliError && e.message.includes("already used by another running broker"),
+    );
+    ctrl.abort();
+    assert.equal(await run, 0);
+  });
 });

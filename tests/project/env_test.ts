@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseDotEnv, readDotEnv } from "../../lib/project/env.ts";
+import { withTempDir } from "../cli/_helpers.ts";
 
 Deno.test("readDotEnv returns {} for a missing file and parses comments and quotes", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     assert.deepEqual(await readDotEnv(join(dir, ".env")), {});
     await Deno.writeTextFile(
       join(dir, ".env"),
@@ -16,9 +16,7 @@ Deno.test("readDotEnv returns {} for a missing file and parses comments and quot
       note: "a b",
       empty: "",
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("parseDotEnv keeps values containing = and #", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { AppModuleError, loadAppDefinition } from "../../lib/project/manifest.ts";
+import { withTempDir } from "../cli/_helpers.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/apps/${name}`, import.meta.url));
@@ -14,8 +15,7 @@ Deno.test("loadAppDefinition returns the defineApp default export", async () => 
 
 Deno.test("loadAppDefinition names the file for each failure", async () => {
   // Written at run time: a module with a bad import in the tree would fail `deno check tests/`.
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const broken = join(dir, "broken.ts");
     await Deno.writeTextFile(broken, 'import { x } from "./nope.ts";\nexport default x;\n');
     const cases = [
@@ -31,7 +31,5 @@ Deno.test("loadAppDefinition names the file for each failure", async () => {
         return true;
       });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

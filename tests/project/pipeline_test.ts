@@ -8,6 +8,7 @@ import {
   resolveAppEntry,
   resolveApplication,
 } from "../../lib/project/pipeline.ts";
+import { withTempDir } from "../cli/_helpers.ts";
 
 const SAMPLE = `# course pipeline
 metadata:
@@ -160,8 +161,7 @@ Deno.test("schema errors point at the offending node", () => {
 });
 
 Deno.test("findPipelineFile prefers sa.yaml over quix.yaml; loadPipeline reads it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     assert.deepEqual(await findPipelineFile(dir), null);
     await Deno.writeTextFile(join(dir, "quix.yaml"), "deployments: []\n");
     assert.deepEqual(await findPipelineFile(dir), join(dir, "quix.yaml"));
@@ -171,14 +171,11 @@ Deno.test("findPipelineFile prefers sa.yaml over quix.yaml; loadPipeline reads i
     const p = await loadPipeline(file!);
     assert.deepEqual(p.dir, dir);
     await assert.rejects(() => loadPipeline(join(dir, "nope.yaml")), /pipeline file not found/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("resolveAppEntry: module path, folder main.ts, app.yaml runEntryPoint", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await Deno.mkdir(join(dir, "plain"));
     await Deno.mkdir(join(dir, "quixy"));
     await Deno.writeTextFile(join(dir, "quixy", "app.yaml"), "name: q\nrunEntryPoint: app.ts\n");
@@ -198,14 +195,11 @@ Deno.test("resolveAppEntry: module path, folder main.ts, app.yaml runEntryPoint"
     );
     await Deno.writeTextFile(join(dir, "quixy", "app.yaml"), "runEntryPoint: [x]\n");
     assert.throws(() => resolveAppEntry(p, p.deployments[2]), /app\.yaml:1:16/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a Quix quix.yaml (cloud keys, folder apps with app.yaml) loads", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await Deno.mkdir(join(dir, "csv data source"));
     await Deno.writeTextFile(
       join(dir, "csv data source", "app.yaml"),
@@ -268,7 +262,5 @@ topics:
       retentionBytes: 52428800,
       cleanupPolicy: "delete",
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
