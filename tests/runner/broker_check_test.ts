@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { startBroker } from "../../lib/broker/mod.ts";
-import { Logger } from "../../lib/util/log.ts";
 import {
   BrokerUnreachableError,
   checkBroker,
   createTopics,
 } from "../../lib/runner/broker_check.ts";
+import { withBroker } from "../cli/_broker.ts";
 
 Deno.test("checkBroker: a refused connection is reported with the address", async () => {
   // Bind then close a listener to get a port nobody listens on.
@@ -40,12 +39,10 @@ Deno.test("checkBroker: a silent server times out", async () => {
 });
 
 Deno.test("checkBroker and createTopics against the embedded broker", async () => {
-  const dataDir = await Deno.makeTempDir();
-  const broker = await startBroker({ port: 0, dataDir, logger: new Logger("broker", "WARN") });
-  try {
-    const { brokers } = await checkBroker(broker.address);
-    assert.deepEqual(brokers, [broker.address]);
-    const first = await createTopics(broker.address, [
+  await withBroker(async (address) => {
+    const { brokers } = await checkBroker(address);
+    assert.deepEqual(brokers, [address]);
+    const first = await createTopics(address, [
       {
         name: "raw-data",
         partitions: 2,
@@ -54,12 +51,9 @@ Deno.test("checkBroker and createTopics against the embedded broker", async () =
       },
     ]);
     assert.deepEqual(first, { "raw-data": "created" });
-    const again = await createTopics(broker.address, [
+    const again = await createTopics(address, [
       { name: "raw-data", partitions: 2, replicationFactor: 1 },
     ]);
     assert.deepEqual(again, { "raw-data": "exists" });
-  } finally {
-    await broker.close();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  });
 });
