@@ -13,16 +13,39 @@ function includes(text: string, part: string): void {
   );
 }
 
+/**
+ * Loads fixtures/<dir>/app.ts as app `name`, granted only a broker nobody listens on (and
+ * `allowNet`); `onOutput` captures its output (without it, output is not captured).
+ */
+function load(
+  dir: string,
+  name: string,
+  onOutput?: (stream: "stdout" | "stderr", text: string) => void,
+  allowNet?: string[],
+): Promise<AppSandbox> {
+  const entry = fixture(dir);
+  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"], allowNet });
+  return AppSandbox.load({ name, entry, grant, onOutput });
+}
+
+/** The SandboxError that loading fixtures/<dir>/app.ts fails with. */
+async function loadError(dir: string): Promise<SandboxError> {
+  const err = await load(dir, "x").then(
+    () => assert.fail("expected the load to fail"),
+    (e) => e,
+  );
+  assert.ok(err instanceof SandboxError);
+  return err;
+}
+
 function collect() {
   const out: string[] = [];
   return { out, onOutput: (_s: "stdout" | "stderr", text: string) => void out.push(text) };
 }
 
 Deno.test("sandbox: loads an app, reports its variables, runs it with its own env view", async () => {
-  const entry = fixture("echo");
   const { out, onOutput } = collect();
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const app = await AppSandbox.load({ name: "echo", entry, grant, onOutput });
+  const app = await load("echo", "echo", onOutput);
   assert.deepEqual(app.definition.name, "echo");
   assert.deepEqual(app.definition.variables.map((v) => v.name), ["greeting"]);
   app.start({ greeting: "hi" }, { SA_BROKER: "127.0.0.1:9" });
@@ -33,9 +56,7 @@ Deno.test("sandbox: loads an app, reports its variables, runs it with its own en
 });
 
 Deno.test("sandbox: reading outside the app folder fails naming the read permission", async () => {
-  const entry = fixture("outside_read");
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const app = await AppSandbox.load({ name: "reader", entry, grant, onOutput: () => {} });
+  const app = await load("outside_read", "reader", () => {});
   app.start({ path: "/etc/hostname" });
   const exit = await app.done;
   assert.ok(exit.kind === "failed");
@@ -45,9 +66,7 @@ Deno.test("sandbox: reading outside the app folder fails naming the read permiss
 });
 
 Deno.test("sandbox: fetching a host that is not declared fails naming the net permission", async () => {
-  const entry = fixture("fetcher");
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const app = await AppSandbox.load({ name: "fetcher", entry, grant, onOutput: () => {} });
+  const app = await load("fetcher", "fetcher", () => {});
   app.start({ url: "http://example.com:8080/" });
   const exit = await app.done;
   assert.ok(exit.kind === "failed");
@@ -63,10 +82,8 @@ Deno.test("sandbox: a host declared in allowNet is reachable", async () => {
   );
   try {
     const addr = `127.0.0.1:${server.addr.port}`;
-    const entry = fixture("fetcher");
     const { out, onOutput } = collect();
-    const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"], allowNet: [addr] });
-    const app = await AppSandbox.load({ name: "fetcher", entry, grant, onOutput });
+    const app = await load("fetcher", "fetcher", onOutput, [addr]);
     app.start({ url: `http://${addr}/` });
     assert.deepEqual(await app.done, { kind: "exited" });
     assert.deepEqual(out.join(""), "pong\n");
@@ -76,33 +93,19 @@ Deno.test("sandbox: a host declared in allowNet is reachable", async () => {
 });
 
 Deno.test("sandbox: a module that is not an app is rejected with the file name", async () => {
-  const entry = fixture("not_app");
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const err = await AppSandbox.load({ name: "x", entry, grant }).then(
-    () => assert.fail("expected the load to fail"),
-    (e) => e,
-  );
-  assert.ok(err instanceof SandboxError);
-  includes(err.message, entry);
+  const err = await loadError("not_app");
+  includes(err.message, fixture("not_app"));
   includes(err.message, "not an app");
 });
 
 Deno.test("sandbox: a missing module is reported with its path", async () => {
-  const entry = fixture("does_not_exist");
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const err = await AppSandbox.load({ name: "x", entry, grant }).then(
-    () => assert.fail("expected the load to fail"),
-    (e) => e,
-  );
-  assert.ok(err instanceof SandboxError);
+  const err = await loadError("does_not_exist");
   includes(err.message, "does_not_exist/app.ts");
 });
 
 Deno.test("sandbox: stop aborts the app's signal and waits for it to return", async () => {
-  const entry = fixture("forever");
   const { out, onOutput } = collect();
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const app = await AppSandbox.load({ name: "forever", entry, grant, onOutput });
+  const app = await load("forever", "forever", onOutput);
   app.start({});
   while (!out.join("").includes("running")) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(await app.stop(5000), { kind: "exited" });
@@ -110,9 +113,7 @@ Deno.test("sandbox: stop aborts the app's signal and waits for it to return", as
 });
 
 Deno.test("sandbox: an app that throws is reported as failed with its message", async () => {
-  const entry = fixture("crash");
-  const grant = sandboxGrant({ entry, brokers: ["127.0.0.1:9"] });
-  const app = await AppSandbox.load({ name: "crash", entry, grant, onOutput: () => {} });
+  const app = await load("crash", "crash", () => {});
   app.start({});
   const exit = await app.done;
   assert.ok(exit.kind === "failed");
