@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Kafka, logLevel } from "kafkajs";
+import { type ConsumerConfig, Kafka, logLevel } from "kafkajs";
 
 /** A kafkajs client for `address` with quiet logs and short retries (tests want fast failures). */
 export function kafkaClient(address: string, clientId = "sa-test", retries = 8): Kafka {
@@ -50,4 +50,23 @@ export interface Received {
   offset: number;
   key: string | null;
   value: string | null;
+}
+
+/**
+ * An admin, a producer and a consumer (not yet connected) on one client for `address`;
+ * disposing the result (`await using`) disconnects all three.
+ */
+export function kafkaClients(address: string, consumer: ConsumerConfig) {
+  const kafka = kafkaClient(address);
+  const clients = {
+    admin: kafka.admin(),
+    producer: kafka.producer(),
+    consumer: kafka.consumer(consumer),
+    async [Symbol.asyncDispose](): Promise<void> {
+      await clients.consumer.disconnect();
+      await clients.producer.disconnect();
+      await clients.admin.disconnect();
+    },
+  };
+  return clients;
 }

@@ -1,7 +1,7 @@
 import { CompressionTypes } from "kafkajs";
 import { assert, assertEquals } from "./_assert.ts";
 import { testBroker } from "./_broker.ts";
-import { kafkaClient, type Received, text, unique, waitFor } from "./_kafkajs.ts";
+import { kafkaClient, kafkaClients, type Received, text, unique, waitFor } from "./_kafkajs.ts";
 
 const N = 10_000;
 const KEYS = 97;
@@ -13,16 +13,14 @@ function valueOf(i: number): string {
 
 Deno.test("kafkajs: produce and consume 10,000 keyed messages over 3 partitions", async () => {
   const broker = await testBroker();
-  const kafka = kafkaClient(broker.address);
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  const consumer = kafka.consumer({
-    groupId: unique("pc-group"),
-    sessionTimeout: 10_000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 200,
-  });
   try {
+    await using clients = kafkaClients(broker.address, {
+      groupId: unique("pc-group"),
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 200,
+    });
+    const { admin, producer, consumer } = clients;
     await admin.connect();
     const topic = unique("keyed");
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
@@ -104,9 +102,6 @@ Deno.test("kafkajs: produce and consume 10,000 keyed messages over 3 partitions"
     const total = offsets.reduce((s, o) => s + Number(o.high), 0);
     assertEquals(total, N);
   } finally {
-    await consumer.disconnect();
-    await producer.disconnect();
-    await admin.disconnect();
     await broker.close();
   }
 });
@@ -155,15 +150,13 @@ Deno.test("kafkajs: a waiting consumer is woken by produce (long poll) and acks=
 
 Deno.test("kafkajs: gzip batches, LogAppendTime topics, ListOffsets by timestamp", async () => {
   const broker = await testBroker();
-  const kafka = kafkaClient(broker.address);
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  const consumer = kafka.consumer({
-    groupId: unique("ts-group"),
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-  });
   try {
+    await using clients = kafkaClients(broker.address, {
+      groupId: unique("ts-group"),
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+    });
+    const { admin, producer, consumer } = clients;
     const created = unique("create-time");
     const appended = unique("append-time");
     await admin.connect();
@@ -233,9 +226,6 @@ Deno.test("kafkajs: gzip batches, LogAppendTime topics, ListOffsets by timestamp
     assertEquals(stamped.value, "stamped");
     assertEquals(Number(stamped.timestamp), appendTime);
   } finally {
-    await consumer.disconnect();
-    await producer.disconnect();
-    await admin.disconnect();
     await broker.close();
   }
 });

@@ -1,24 +1,10 @@
 import { assertEquals } from "./_assert.ts";
 import { testBroker } from "./_broker.ts";
-import { kafkaClient, text, unique, waitFor } from "./_kafkajs.ts";
+import { kafkaClients, text, unique, waitFor } from "./_kafkajs.ts";
 
-/** The admin, producer and group member each half of the test uses; disposing disconnects them. */
-function clients(address: string, groupId: string) {
-  const kafka = kafkaClient(address);
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  const consumer = kafka.consumer({ groupId, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
-  return {
-    admin,
-    producer,
-    consumer,
-    async [Symbol.asyncDispose](): Promise<void> {
-      await consumer.disconnect();
-      await producer.disconnect();
-      await admin.disconnect();
-    },
-  };
-}
+/** The admin, producer and group member each half of the test uses. */
+const clients = (address: string, groupId: string) =>
+  kafkaClients(address, { groupId, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
 
 Deno.test("kafkajs: topics, data and committed offsets survive a broker restart", async () => {
   const broker = await testBroker();
