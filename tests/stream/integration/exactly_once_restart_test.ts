@@ -5,7 +5,14 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { Application } from "../../../lib/stream/application.ts";
 import { MemoryStateBackend } from "../../../lib/stream/state/memory.ts";
-import { committedOffsets, readTopic, silent, startTestBroker, waitFor } from "./_util.ts";
+import {
+  committedOffsets,
+  fastConsumer,
+  readTopic,
+  silent,
+  startTestBroker,
+  waitFor,
+} from "./_util.ts";
 
 const N = 3000;
 const fixture = new URL("./fixtures/eos_crash_app.ts", import.meta.url).pathname;
@@ -99,6 +106,87 @@ Deno.test({
         { rows: rows.length, repeated: repeated.slice(0, 10), lost: lost.slice(0, 10) },
         { rows: N, repeated: [], lost: [] },
       );
+    } finally {
+      await broker.close();
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "exactly-once replicas sharing a state dir get their own ids and never fence each other",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    const stateDir = await Deno.makeTempDir({ prefix: "sa_eos_pair_" });
+    try {
+      const seen = new Set<string>();
+      const replica = (name: string) => {
+        const app = new Application({
+          brokerAddress: broker.address,
+          consumerGroup: "pair",
+          autoOffsetReset: "earliest",
+          processingGuarantee: "exactly-once",
+          stateDir,
+          commitInterval: 100,
+          logLevel: "SILENT",
+          consumer: fastConsumer,
+          handleSignals: false,
+          clientId: name,
+        });
+        const input = app.topic<{ n: number }>("pair-in", { config: { numPartitions: 2 } });
+        app.dataframe(input).update((v) => void seen.add(`${name}:${v.n}`))
+          .toTopic(app.topic("pair-out"));
+        return app;
+      };
+      const a = replica("a");
+      const b = replica("b");
+      const producer = await a.getProducer();
+      let n = 0;
+      const produce = async (count: number) => {
+        for (const end = n + count; n < end; n++) {
+          producer.produce(a.topic("pair-in"), { key: `k${n}`, value: { n } });
+        }
+        await producer.flush();
+      };
+      const stopA = new AbortController();
+      const stopB = new AbortController();
+      // A fenced replica fails its next transaction, and its run rejects.
+      const failed = (e: Error) => e;
+      const runA = a.run({ signal: stopA.signal }).then(() => null, failed);
+      const runB = b.run({ signal: stopB.signal }).then(() => null, failed);
+      try {
+        // Both process (and commit transactions) at the same time.
+        await waitFor(
+          async () => {
+            await produce(10);
+            const names = new Set([...seen].map((s) => s[0]));
+            return names.has("a") && names.has("b") && n >= 100;
+          },
+          30_000,
+          "both replicas to process rows",
+        );
+        await waitFor(
+          async () => {
+            const c = await committedOffsets(broker.address, "pair", "pair-in");
+            return (c[0] ?? 0) + (c[1] ?? 0) === n;
+          },
+          20_000,
+          "both replicas to commit every row",
+        );
+      } finally {
+        stopA.abort();
+        stopB.abort();
+        const errors = await Promise.all([runA, runB]);
+        await producer.close();
+        assertEquals(errors.map((e) => e?.message ?? null), [null, null]);
+      }
+      const ids = [...Deno.readDirSync(`${stateDir}/pair`)].map((e) => e.name).sort();
+      assertEquals(ids, ["instance-id", "instance-id.1"]);
+      const rows = await readTopic(broker.address, "pair-out", n + 1, 1500);
+      const values = rows.map((r) => JSON.parse(r.value!).n as number).sort((x, y) => x - y);
+      assertEquals(values, Array.from({ length: n }, (_, i) => i));
     } finally {
       await broker.close();
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});
