@@ -3,7 +3,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { Application } from "../../../lib/stream/application.ts";
 import { ProcessingError } from "../../../lib/stream/errors.ts";
 import { MemoryStateBackend } from "../../../lib/stream/state/memory.ts";
-import { fastConsumer, readTopic, silent, startTestBroker } from "./_util.ts";
+import { committedOffsets, fastConsumer, readTopic, silent, startTestBroker } from "./_util.ts";
 
 function makeApp(address: string, failAt: number | null, commitInterval: number): Application {
   const app = new Application({
@@ -63,6 +63,48 @@ Deno.test({
       assert(high >= 17, `expected the aborted rows in the log too, high watermark ${high}`);
       // Nothing more arrives for read_committed readers.
       assertEquals((await readTopic(broker.address, "out", 11, 1500)).length, 10);
+    } finally {
+      await broker.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "exactly-once: rows after a checkpoint inside a batch go into the next transaction",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    try {
+      const app = new Application({
+        brokerAddress: broker.address,
+        consumerGroup: "eos-batch",
+        autoOffsetReset: "earliest",
+        processingGuarantee: "exactly-once",
+        commitInterval: 50,
+        logLevel: "SILENT",
+        consumer: fastConsumer,
+        handleSignals: false,
+        stateBackend: new MemoryStateBackend(),
+      });
+      const input = app.topic<{ n: number }>("batch-in");
+      app.dataframe(input).apply((v) => {
+        if (v.n === 450) throw new Error("fail at 450");
+        const until = performance.now() + 1;
+        while (performance.now() < until) { /* slow enough to checkpoint mid-batch */ }
+        return { n: v.n };
+      }).toTopic(app.topic("batch-out"));
+      const producer = await app.getProducer();
+      for (let n = 0; n < 500; n++) producer.produce(input, { value: { n } });
+      await producer.close();
+      // One fetch holds all 500 rows; checkpoints commit every ~50 ms inside it; the failure
+      // aborts the open transaction. Read_committed readers must see exactly the committed rows.
+      await assertRejects(() => app.run(), ProcessingError, "batch-in[0]@450");
+      const committed = (await committedOffsets(broker.address, "eos-batch", "batch-in"))[0];
+      assert(committed > 0 && committed < 450, `committed ${committed}`);
+      const rows = await readTopic(broker.address, "batch-out", 500, 1500);
+      const values = rows.map((r) => JSON.parse(r.value!).n);
+      assertEquals(values, Array.from({ length: committed }, (_, n) => n));
     } finally {
       await broker.close();
     }
