@@ -251,8 +251,11 @@ export class Application {
     const givenStateDir = options.stateDir ?? readEnv("SA_STATE_DIR") ??
       readEnv("Quix__Deployment__State__Path");
     const stateDir = givenStateDir ?? "state";
-    // A custom backend without a state dir keeps nothing on disk, not even the instance id.
-    this.#instanceDir = options.stateBackend && givenStateDir === undefined
+    // The instance id lives with the state: a custom durable backend's group dir; any other
+    // custom backend without a state dir keeps nothing on disk, not even the instance id.
+    this.#instanceDir = options.stateBackend instanceof DurableStateBackend
+      ? options.stateBackend.groupDir
+      : options.stateBackend && givenStateDir === undefined
       ? undefined
       : groupStateDir(stateDir, this.consumerGroup);
     // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
@@ -566,7 +569,12 @@ class Runner {
         // InitProducerId with this instance's id fences its previous run (killed, say) and
         // aborts that run's open transaction now, before joining the group: read_committed
         // readers of the outputs are unblocked at once. An empty transaction sends nothing else.
-        await (await producer.transaction()).abort();
+        await producer.transaction().then((tx) => tx.abort()).catch((e) => {
+          throw new StreamError(
+            `exactly-once: initializing the transactional producer failed: ${(e as Error).message}`,
+            { cause: e },
+          );
+        });
       }
       this.#kafkaProducer = producer;
       this.#producer = new BatchingProducer(producer, this.#logger);
