@@ -8,6 +8,7 @@ import { flag, parseCommandArgs } from "./_args.ts";
 import { checkBroker } from "../runner/broker_check.ts";
 import { isAlive, readPid, readStatus, saPaths } from "../runner/project_state.ts";
 import { projectDir } from "./down.ts";
+import { formatTable } from "./_table.ts";
 
 const HELP = `sa status [options]
 
@@ -23,12 +24,6 @@ Examples:
   sa status
   sa status --json
 `;
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") +
-    "\n";
-}
 
 function ago(iso: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -79,7 +74,7 @@ async function status(argv: string[], env: CliEnv): Promise<number> {
         st.broker.embedded ? "(embedded)" : "(external)"
       } ${reach}\n\n`,
   );
-  const rows = [["DEPLOYMENT", "STATE", "RESTARTS", "SINCE", "LAST ERROR"]];
+  const rows: string[][] = [];
   for (const d of st.deployments) {
     rows.push([
       d.name,
@@ -89,7 +84,7 @@ async function status(argv: string[], env: CliEnv): Promise<number> {
       (d.lastError ?? "").split("\n")[0],
     ]);
   }
-  env.stdout(table(rows));
+  env.stdout(formatTable(["DEPLOYMENT", "STATE", "RESTARTS", "SINCE", "LAST ERROR"], rows));
   return 0;
 }
 

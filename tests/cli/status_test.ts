@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { command as down } from "../../lib/cli/down.ts";
 import { command as status } from "../../lib/cli/status.ts";
 import { command as logs } from "../../lib/cli/logs.ts";
+import { saPaths, writeStatusSync } from "../../lib/runner/project_state.ts";
 import { captureEnv, runCommand, withTempDir } from "./_helpers.ts";
 
 /** A pid that is not running: a child that already exited. */
@@ -75,5 +76,36 @@ Deno.test("sa logs -f follows appended lines until stopped", async () => {
     ctl.abort();
     assert.equal(await running, 0);
     assert.equal(out.join(""), "first\nsecond\n");
+  });
+});
+
+Deno.test("sa status prints one aligned row per deployment, restarts right-aligned", async () => {
+  await withTempDir(async (dir) => {
+    const paths = saPaths(dir);
+    await Deno.mkdir(join(dir, ".sa"), { recursive: true });
+    // This test process stands in for a running `sa up`; no broker address: nothing to probe.
+    await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`);
+    const now = new Date().toISOString();
+    writeStatusSync(paths, {
+      pid: Deno.pid,
+      pipeline: join(dir, "sa.yaml"),
+      broker: { address: "", embedded: true },
+      startedAt: now,
+      detached: true,
+      state: "running",
+      deployments: [
+        { name: "replay", state: "running", restarts: 0, since: now },
+        { name: "normalize", state: "backoff", restarts: 12, since: now, lastError: "boom\nstack" },
+      ],
+    });
+    const s = await runCommand(status, [], dir);
+    assert.equal(s.code, 0);
+    const table = s.stdout.slice(s.stdout.indexOf("DEPLOYMENT"));
+    assert.equal(
+      table,
+      "DEPLOYMENT  STATE    RESTARTS  SINCE  LAST ERROR\n" +
+        "replay      running         0  0s\n" +
+        "normalize   backoff        12  0s     boom\n",
+    );
   });
 });
