@@ -17,6 +17,11 @@
 /** Name of slot 0 in the group's state dir; slot n > 0 is `instance-id.<n>`. */
 export const INSTANCE_ID_FILE = "instance-id";
 
+/** True for the name of a slot file (`instance-id`, `instance-id.<n>`). */
+export function isInstanceIdFile(name: string): boolean {
+  return name === INSTANCE_ID_FILE || /^instance-id\.[1-9][0-9]*$/.test(name);
+}
+
 /** Slots tried before giving up (one per replica sharing a state dir). */
 const MAX_SLOTS = 256;
 

@@ -25,6 +25,7 @@ import { SqliteStorePartition } from "./sqlite_store.ts";
 import { KafkaChangelog } from "./kafka_changelog.ts";
 import type { StateBackend, StateBackendEnv } from "./types.ts";
 import type { Admin, Producer } from "kafkajs";
+import { isInstanceIdFile } from "../kafka/_instance_id.ts";
 
 /** Options of {@link DurableStateBackend}. */
 export interface DurableStateBackendOptions {
@@ -382,11 +383,28 @@ export class DurableStateBackend implements StateBackend {
     }
   }
 
-  /** Deletes all local state of the group (`app.clearState()`); stores must be closed. */
+  /**
+   * Deletes all local state of the group (`app.clearState()`); stores must be closed. The
+   * exactly-once instance ids stay: they are the instances' identity, not state (a restart
+   * after a crash must still fence the crashed run).
+   */
   async clear(): Promise<void> {
     if (this.#open.size) throw new Error("state: clearState() while partitions are assigned");
-    await Deno.remove(this.groupDir, { recursive: true }).catch((e) => {
+    const notFound = (e: unknown) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    };
+    let kept = false;
+    try {
+      for await (const entry of Deno.readDir(this.groupDir)) {
+        if (entry.isFile && isInstanceIdFile(entry.name)) kept = true;
+        else {await Deno.remove(`${this.groupDir}/${entry.name}`, { recursive: true }).catch(
+            notFound,
+          );}
+      }
+    } catch (e) {
+      notFound(e);
+      return;
+    }
+    if (!kept) await Deno.remove(this.groupDir).catch(notFound);
   }
 }
