@@ -12,6 +12,7 @@ import { flag, parseCommandArgs, str } from "./_args.ts";
 import { BROKER_HELP, BROKER_OPTION, brokerAddress, withAdmin } from "./_kafka.ts";
 import { ACTIVE_STATES, describeGroups } from "./_groups.ts";
 import { saPaths } from "../runner/project_state.ts";
+import { clearGroupDir } from "../stream/state/durable.ts";
 
 /** Where to move the offsets. */
 export type ResetTarget = { kind: "earliest" } | { kind: "latest" } | { kind: "time"; ms: number };
@@ -157,7 +158,8 @@ async function clearState(group: string, stateDir: string | undefined, dry: bool
       continue;
     }
     found++;
-    if (!dry) await Deno.remove(dir, { recursive: true });
+    // Instance ids stay (exactly-once fencing after a crash); everything else goes.
+    if (!dry) await clearGroupDir(dir);
     env.stdout(`${dry ? "would delete" : "deleted"} state ${dir}\n`);
   }
   if (!found) {

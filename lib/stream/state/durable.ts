@@ -390,21 +390,28 @@ export class DurableStateBackend implements StateBackend {
    */
   async clear(): Promise<void> {
     if (this.#open.size) throw new Error("state: clearState() while partitions are assigned");
-    const notFound = (e: unknown) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    };
-    let kept = false;
-    try {
-      for await (const entry of Deno.readDir(this.groupDir)) {
-        if (entry.isFile && isInstanceIdFile(entry.name)) kept = true;
-        else {await Deno.remove(`${this.groupDir}/${entry.name}`, { recursive: true }).catch(
-            notFound,
-          );}
-      }
-    } catch (e) {
-      notFound(e);
-      return;
-    }
-    if (!kept) await Deno.remove(this.groupDir).catch(notFound);
+    await clearGroupDir(this.groupDir);
   }
+}
+
+/**
+ * Deletes a consumer group's local state dir (`clearState()`, `sa reset --clear-state`) except
+ * the exactly-once instance ids: they are the instances' identity, not state, and a restart
+ * after a crash must still fence the crashed run. Nothing to delete is not an error.
+ */
+export async function clearGroupDir(groupDir: string): Promise<void> {
+  const notFound = (e: unknown) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  };
+  let kept = false;
+  try {
+    for await (const entry of Deno.readDir(groupDir)) {
+      if (entry.isFile && isInstanceIdFile(entry.name)) kept = true;
+      else await Deno.remove(`${groupDir}/${entry.name}`, { recursive: true }).catch(notFound);
+    }
+  } catch (e) {
+    notFound(e);
+    return;
+  }
+  if (!kept) await Deno.remove(groupDir).catch(notFound);
 }
