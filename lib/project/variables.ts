@@ -72,7 +72,8 @@ export function deploymentValue(d: Deployment, name: string): string | undefined
 
 /**
  * Problems between a deployment and the app it runs: variables the deployment sets that the
- * app does not declare, and input types that disagree. Each entry is one sentence.
+ * app does not declare, and input types that disagree. Each entry is one sentence that ends
+ * with how to fix it.
  */
 export function checkDeploymentVariables(
   d: Deployment,
@@ -85,11 +86,13 @@ export function checkDeploymentVariables(
     if (!app) {
       const known = declared.map((v) => v.name).join(", ") || "none";
       problems.push(
-        `deployment "${d.name}": variable "${pv.name}" is not declared by its app (declared: ${known})`,
+        `deployment "${d.name}": variable "${pv.name}" is not declared by its app (declared: ${known}); ` +
+          "remove it from the pipeline file or run `sa pipeline update --prune`",
       );
     } else if (pv.inputType && pv.inputType !== app.inputType) {
       problems.push(
-        `deployment "${d.name}": variable "${pv.name}" is ${pv.inputType} in the pipeline but ${app.inputType} in its app`,
+        `deployment "${d.name}": variable "${pv.name}" is ${pv.inputType} in the pipeline but ${app.inputType} in its app; ` +
+          "run `sa pipeline update` to take the app's type",
       );
     }
   }

@@ -74,7 +74,9 @@ Deno.test("checkDeploymentVariables names undeclared and mistyped variables", ()
     declared,
   );
   assert.deepEqual(problems, [
-    'deployment "normalize": variable "input" is OutputTopic in the pipeline but InputTopic in its app',
-    'deployment "normalize": variable "ouput" is not declared by its app (declared: input, output, token, note)',
+    'deployment "normalize": variable "input" is OutputTopic in the pipeline but InputTopic in its app; ' +
+    "run `sa pipeline update` to take the app's type",
+    'deployment "normalize": variable "ouput" is not declared by its app (declared: input, output, token, note); ' +
+    "remove it from the pipeline file or run `sa pipeline update --prune`",
   ]);
 });
