@@ -66,3 +66,13 @@ Deno.test("string keys: repeated keys decode and encode the same, a reused buffe
   assertEquals(c.deserializeKey(Buffer.from("a")), "1:a");
   assertEquals(c.deserializeKey(Buffer.from("a")), "2:a");
 });
+
+Deno.test("UTF-8 decoding of kafkajs Buffers: only the view's bytes, invalid bytes become U+FFFD", () => {
+  const t = new Topic<{ s: string }>("t");
+  // kafkajs hands out subarrays of one response Buffer: decode must respect the view.
+  const pool = Buffer.from('xx{"s":"é"}yy', "utf8");
+  assertEquals(t.deserializeValue(pool.subarray(2, pool.length - 2)), { s: "é" });
+  const bad = Buffer.from([0x6b, 0xff, 0x6b]);
+  assertEquals(t.deserializeKey(bad), "k\uFFFDk");
+  assertEquals(t.deserializeKey(new Uint8Array(bad)), "k\uFFFDk");
+});
