@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
  */
 export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_BROKER",
+  "SA_COMMIT_INTERVAL",
   "SA_LOG_LEVEL",
   "SA_STATE_DIR",
   "Quix__Broker__Address",

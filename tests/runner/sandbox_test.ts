@@ -164,3 +164,23 @@ Deno.test("appRuntimeEnv: broker and state folder under the sa and Quix names, a
   const granted = sandboxGrant({ entry: "/p/apps/normalize.ts", brokers: [] }).env;
   for (const name of Object.keys(env)) assert(granted.includes(name), `${name} not granted`);
 });
+
+Deno.test("sandboxGrant: every variable the runtime reads is granted to the sandbox", async () => {
+  // A name the runtime reads but the sandbox denies is silently ignored (readEnv swallows the
+  // denial): SA_COMMIT_INTERVAL=1000 sa run app.ts used to keep the 5 s default.
+  const root = new URL("../../lib/stream/", import.meta.url);
+  const read: string[] = [];
+  async function scan(dir: URL): Promise<void> {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await scan(new URL(`${e.name}/`, dir));
+      else if (e.name.endsWith(".ts")) {
+        const text = await Deno.readTextFile(new URL(e.name, dir));
+        for (const m of text.matchAll(/readEnv\("([A-Za-z0-9_]+)"\)/g)) read.push(m[1]);
+      }
+    }
+  }
+  await scan(root);
+  assert.ok(read.includes("SA_BROKER"), "the scan found the runtime's readEnv calls");
+  const granted = sandboxGrant({ entry: "/p/apps/normalize.ts", brokers: [] }).env;
+  assert.deepEqual([...new Set(read)].filter((n) => !granted.includes(n)), []);
+});
