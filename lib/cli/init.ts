@@ -24,10 +24,11 @@ export const command: CliCommand = {
 
 Creates a project in <dir> (default: the current directory):
   sa.yaml     the pipeline file (Quix quix.yaml v1 schema)
-  .gitignore  ignores .env and .sa/
+  .gitignore  ignores .env, .sa/ and dist/
   .env        local settings (SA_BROKER=localhost:19092)
   deno.json   maps the @sa/toolkit import apps use
   README.md   a stub
+  apps/       an empty folder for your apps
 Existing files are never overwritten unless --force is given; when one exists, nothing is written.
 
 Options:

@@ -21,7 +21,7 @@ export const command: CliCommand = {
 list      Topics with their partition count and message count (end - start offsets).
           Internal topics (__consumer_offsets...) are shown with --all.
 create    Creates a topic (default 1 partition, replication 1), e.g. -c retention.ms=60000.
-describe  Per partition: leader, replicas, start and end offsets; then the topic's configs.
+describe  Per partition: leader, replicas, ISR, start and end offsets, messages; then the configs.
 delete    Deletes topics.
 
 Options:

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { command } from "../../lib/cli/init.ts";
 import { initProject } from "../../lib/project/scaffold.ts";
+import { GITIGNORE } from "../../lib/templates/project.ts";
 import { loadPipeline } from "../../lib/project/pipeline.ts";
 import { readDotEnv } from "../../lib/project/env.ts";
 import { assertGolden, runCommand, withTempDir } from "./_helpers.ts";
@@ -65,4 +66,13 @@ Deno.test("sa init rejects extra arguments and unknown options", async () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /Unknown option '--forse'/);
   });
+});
+
+Deno.test("sa init --help names what the written .gitignore ignores and the apps/ folder", () => {
+  const line = command.help.split("\n").find((l) => l.trimStart().startsWith(".gitignore"));
+  assert(line, "help lists .gitignore");
+  for (const entry of GITIGNORE.trim().split("\n")) {
+    assert(line.includes(entry), `help's .gitignore line does not mention ${entry}: ${line}`);
+  }
+  assert.match(command.help, /^ {2}apps\/ /m);
 });

@@ -44,6 +44,11 @@ Deno.test("sa topics create/list/describe/delete against the embedded broker", a
         /^Topic raw-data\nPARTITION {2}LEADER {2}REPLICAS {2}ISR {2}START {2}END {2}MESSAGES\n {8}0 .* 2 +2\n {8}1 .* 2 +2\n {8}2 .* 1 +1\n/,
       );
       assert.match(r.stdout, /retention\.ms +60000/);
+      // The help names every column describe prints.
+      const describeHelp = command.help.split("\n").find((l) => l.startsWith("describe"))!;
+      for (const column of r.stdout.split("\n")[1].split(/ +/)) {
+        assert.match(describeHelp, new RegExp(`\\b${column}\\b`, "i"), `help lacks ${column}`);
+      }
       r = await runCommand(command, ["delete", "raw-data", "nope", ...b], dir);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /no topic "nope"/);
