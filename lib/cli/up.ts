@@ -180,6 +180,11 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
   while (Date.now() < deadline) {
     const status = await readStatus(paths).catch(() => null);
     if (status?.pid === child.pid && status.readyAt) {
+      // Warnings of the start (e.g. a misspelt variable) would otherwise only reach up.log.
+      const log = await Deno.readTextFile(join(paths.logsDir, "up.log")).catch(() => "");
+      for (const m of log.matchAll(/^sa\s*\| warning: (.*)$/gm)) {
+        env.stderr(`sa up: warning: ${m[1]}\n`);
+      }
       env.stdout(
         `sa up: running in the background (pid ${child.pid}), ready in ${status.readyMs} ms; ` +
           `broker ${status.broker.address}; ` +

@@ -79,11 +79,22 @@ Deno.test("sa up: shows normalized rows within 15 s, then stops cleanly on Ctrl+
 Deno.test("sa up --detach, sa status, sa logs, sa down", async () => {
   await withTempDir(async (dir) => {
     await copyProject(dir);
+    // A misspelt variable: the warning must reach the terminal, not only .sa/logs/up.log.
+    const yaml = await Deno.readTextFile(join(dir, "sa.yaml"));
+    const typo = '      - name: sped\n        value: "2"\n';
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      yaml.replace(/(  - name: replay\n[\s\S]*?    variables:\n)/, `$1${typo}`),
+    );
     let pid = 0;
     try {
       const started = spawnSa(["up", "--port", "0", "--detach"], dir);
       const st = await started.status;
       assert.equal(st.code, 0, started.stdout() + started.stderr());
+      assert.match(
+        started.stderr(),
+        /^sa up: warning: deployment "replay": variable "sped" is not declared by its app/m,
+      );
       const m = /running in the background \(pid (\d+)\)/.exec(started.stdout());
       assert.ok(m, started.stdout());
       pid = Number(m[1]);
