@@ -84,7 +84,7 @@ Deno.test("sa up --detach, sa status, sa logs, sa down", async () => {
     const typo = '      - name: sped\n        value: "2"\n';
     await Deno.writeTextFile(
       join(dir, "sa.yaml"),
-      yaml.replace(/(  - name: replay\n[\s\S]*?    variables:\n)/, `$1${typo}`),
+      yaml.replace(/( {2}- name: replay\n[\s\S]*? {4}variables:\n)/, `$1${typo}`),
     );
     let pid = 0;
     try {
