@@ -41,13 +41,18 @@ export class Connection {
   /** Runs the request loop; resolves when the connection is closed. Never rejects. */
   async serve(): Promise<void> {
     this.logger.info(`connection opened from ${this.clientAddress}`);
-    const frames = new FrameReader(this.conn, this.maxFrameBytes);
+    const frames = new FrameReader(this.conn, this.maxFrameBytes, undefined, this.state.buffers);
     let reason = "client closed the connection";
     try {
       while (!this.closed) {
         const frame = await frames.next();
         if (frame === null) break;
         const response = await this.handle(frame);
+        // Produce copies nothing out of its frame and has appended by now (a pipelined one
+        // only waits for fdatasync), so the frame's buffer can take the next request.
+        if (frame.length >= 2 && frame[0] === 0 && frame[1] === 0) {
+          this.state.buffers.release(frame);
+        }
         if (response instanceof Uint8Array) this.enqueueWrite(response);
         else if (response !== null) this.enqueueWrite(response.later);
         if (this.pendingWrites >= MAX_PENDING_WRITES) await this.writeChain;
@@ -176,7 +181,10 @@ export class Connection {
           this.close();
           return;
         }
-        if (!this.closed && f !== null) await writeAll(this.conn, f);
+        if (!this.closed && f !== null) {
+          await writeAll(this.conn, f);
+          this.state.buffers.release(f); // a pooled Fetch response: sent, so reusable
+        }
       } catch (err) {
         if (!this.closed && !isDisconnect(err)) {
           this.logger.warn(`write to ${this.clientAddress} failed: ${errorText(err)}`);

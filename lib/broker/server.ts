@@ -8,19 +8,26 @@ import type { BrokerState } from "./state.ts";
 import type { Logger } from "../util/log.ts";
 import { MAX_FRAME_BYTES } from "./protocol/frame.ts";
 
+/** Pooled request/response buffers are dropped after this long without traffic. */
+const POOL_IDLE_MS = 30_000;
+
 /** A listening broker socket and its live connections. */
 export class BrokerServer {
   private readonly connections = new Set<Connection>();
   private readonly serving = new Set<Promise<void>>();
   private acceptLoop: Promise<void> | null = null;
   private closed = false;
+  /** Gives the pooled buffers back to the system once the broker has been idle a while. */
+  private readonly trimTimer: ReturnType<typeof setInterval>;
 
   private constructor(
     private readonly listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>,
     private readonly state: BrokerState,
     private readonly logger: Logger,
     private readonly maxFrameBytes: number,
-  ) {}
+  ) {
+    this.trimTimer = setInterval(() => state.buffers.trimIdle(POOL_IDLE_MS), POOL_IDLE_MS / 3);
+  }
 
   /** Binds host:port (port 0 picks a free port). Throws if the address is in use. */
   static listen(
@@ -80,6 +87,7 @@ export class BrokerServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.trimTimer);
     try {
       this.listener.close();
     } catch {

@@ -9,6 +9,7 @@ import type { ApiHandler } from "./apis/_types.ts";
 import type { LogManager } from "./log/manager.ts";
 import type { GroupCoordinator } from "./groups/coordinator.ts";
 import type { TransactionCoordinator } from "./txn/coordinator.ts";
+import { BufferPool } from "./protocol/buffer_pool.ts";
 
 /** The broker's settings, after defaults and port resolution. */
 export interface BrokerConfig {
@@ -30,6 +31,9 @@ export interface BrokerConfig {
 
 /** Shared broker state; one instance per running broker. */
 export class BrokerState {
+  /** Large buffers reused for Produce request frames and Fetch responses. */
+  readonly buffers: BufferPool = new BufferPool();
+
   constructor(
     readonly config: BrokerConfig,
     readonly logger: Logger,

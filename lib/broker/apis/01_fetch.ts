@@ -11,6 +11,7 @@
  * @module
  */
 import { allocateResponseBody } from "../protocol/header.ts";
+import type { BufferPool } from "../protocol/buffer_pool.ts";
 import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
@@ -74,7 +75,7 @@ export const handler: ApiHandler = {
 
     if (v >= 7 && sessionId !== 0) {
       // We never hand out session ids, so any non-zero id is one we do not know.
-      return encode(v, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, []);
+      return encode(v, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, [], ctx.broker.buffers);
     }
 
     const logs = ctx.broker.logs;
@@ -86,7 +87,7 @@ export const handler: ApiHandler = {
         bytes >= minBytes || anyError || remaining <= 0 || waitOn.length === 0 ||
         ctx.broker.closing.aborted
       ) {
-        return encode(v, ErrorCode.NONE, result);
+        return encode(v, ErrorCode.NONE, result, ctx.broker.buffers);
       }
       await logs.waitForAppend(waitOn, remaining, ctx.broker.closing);
     }
@@ -191,6 +192,7 @@ function encode(
   v: number,
   error: ErrorInfo,
   topics: { topic: string; partitions: PartitionData[] }[],
+  pool?: BufferPool,
 ): Uint8Array {
   const names = topics.map((t) => textEncoder.encode(t.topic));
   const perPartition = 4 + 2 + 8 + 8 + (v >= 5 ? 8 : 0) + 4 + (v >= 11 ? 4 : 0) + 4;
@@ -201,11 +203,14 @@ function encode(
       size += perPartition + p.size + (p.aborted ? p.aborted.length * 16 : 0);
     }
   });
-  const out = allocateResponseBody(size);
+  // A pooled buffer is not zeroed: every byte below is written.
+  const out = allocateResponseBody(size, pool);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  let at = 4; // throttle_time_ms = 0 (already zero)
+  view.setInt32(0, 0); // throttle_time_ms
+  let at = 4;
   if (v >= 7) {
-    view.setInt16(at, error.code); // error_code; session_id stays 0
+    view.setInt16(at, error.code);
+    view.setInt32(at + 2, 0); // session_id: no fetch sessions
     at += 6;
   }
   view.setInt32(at, topics.length);

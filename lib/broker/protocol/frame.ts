@@ -9,6 +9,7 @@
  * @module
  */
 import { ProtocolError } from "./errors.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 
 /** Largest accepted frame: 100 MiB, like Kafka's default `socket.request.max.bytes`. */
 export const MAX_FRAME_BYTES = 100 * 1024 * 1024;
@@ -31,6 +32,8 @@ export class FrameReader {
     private readonly src: ByteSource,
     private readonly maxFrameBytes = MAX_FRAME_BYTES,
     bufferSize = 64 * 1024,
+    /** Where frames up to {@link EAGER_FRAME_BYTES} come from; their owner may release them. */
+    private readonly pool?: BufferPool,
   ) {
     this.buf = new Uint8Array(bufferSize);
   }
@@ -70,7 +73,9 @@ export class FrameReader {
     // Large frame: copy what is buffered, then read the remainder directly into it. Memory
     // is committed as bytes arrive (doubling past EAGER_FRAME_BYTES), so a client announcing
     // 100 MiB frames it never sends cannot make the broker allocate them.
-    let frame = new Uint8Array(Math.min(size, Math.max(EAGER_FRAME_BYTES, 2 * this.buffered)));
+    let frame = this.pool && size <= EAGER_FRAME_BYTES
+      ? this.pool.acquire(size)
+      : new Uint8Array(Math.min(size, Math.max(EAGER_FRAME_BYTES, 2 * this.buffered)));
     let filled = this.buffered;
     frame.set(this.buf.subarray(this.start, this.end));
     this.start = this.end = 0;

@@ -11,6 +11,7 @@
  */
 import type { Reader } from "./codec.ts";
 import type { RequestHeader } from "../apis/_types.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 
 /** API key of ApiVersions: its response header is always v0. */
 export const API_VERSIONS_KEY = 18;
@@ -31,11 +32,13 @@ const HEADROOM = 9;
 const withHeadroom = new WeakMap<Uint8Array, Uint8Array>();
 
 /**
- * A zeroed response body of exactly `size` bytes with room in front for the frame header, so
- * {@link encodeResponseFrame} can send it without copying (large Fetch responses).
+ * A response body of exactly `size` bytes with room in front for the frame header, so
+ * {@link encodeResponseFrame} can send it without copying (large Fetch responses). Zeroed,
+ * unless it comes from `pool`: then the caller writes every byte, and the connection hands
+ * the frame back to the pool once it is sent.
  */
-export function allocateResponseBody(size: number): Uint8Array {
-  const whole = new Uint8Array(HEADROOM + size);
+export function allocateResponseBody(size: number, pool?: BufferPool): Uint8Array {
+  const whole = pool ? pool.acquire(HEADROOM + size) : new Uint8Array(HEADROOM + size);
   const body = whole.subarray(HEADROOM);
   withHeadroom.set(body, whole);
   return body;
