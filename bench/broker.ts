@@ -1,7 +1,7 @@
 /**
  * Broker benchmark (`deno task bench:broker`): produce and consume throughput for 100 B and
- * 1 KB messages with acks=1 and acks=all, with librdkafka (python3-confluent-kafka, batched)
- * and kafkajs; the disk's sequential write bandwidth (dd with fdatasync, right before every
+ * 1 KB messages with acks=1 and acks=all, with librdkafka (batched: python3-confluent-kafka,
+ * and kcat -P, librdkafka without Python's per-message cost) and kafkajs; the disk's sequential write bandwidth (dd with fdatasync, right before every
  * produce run, since this disk's figure swings several-fold within minutes) and each run's
  * broker/disk ratio; the broker's and the client's CPU per MB produced; p99 produce latency
  * with acks=all at 1,000 msgs/s.
@@ -32,6 +32,7 @@ const PARTITIONS = 4;
 /** Messages per run, by client and size. */
 const COUNTS: Record<string, Record<number, number>> = {
   librdkafka: { 100: quick ? 200_000 : 1_000_000, 1024: quick ? 60_000 : 300_000 },
+  kcat: { 100: quick ? 200_000 : 1_000_000, 1024: quick ? 60_000 : 300_000 },
   kafkajs: { 100: quick ? 50_000 : 200_000, 1024: quick ? 20_000 : 100_000 },
 };
 
@@ -143,8 +144,12 @@ async function kafkajsConsume(address: string, topic: string, count: number): Pr
 }
 
 /**
- * librdkafka consume throughput with kcat (no per-message formatting, large fetches). The count
- * is checked from kcat's "Reached end of topic T [p] at offset N" lines.
+ * librdkafka consume throughput with kcat (no per-message formatting). The count is checked
+ * from kcat's "Reached end of topic T [p] at offset N" lines.
+ *
+ * Fetches stay at librdkafka's 1 MiB per partition and 1 MiB per request: on this VM a fresh
+ * multi-MB allocation costs ~1 ms/MB in page faults, so kcat itself slows down with 10-50 MB
+ * fetches (307 MB: 1.15 s with 50 MB fetches vs 0.25 s with 1 MB ones, the same broker).
  */
 async function kcatConsume(
   address: string,
@@ -156,8 +161,8 @@ async function kcatConsume(
   const out = await new Deno.Command("kcat", {
     args: [
       ...["-b", address, "-C", "-t", topic, "-o", "beginning", "-e", "-f", ""],
-      ...["-X", "fetch.max.bytes=52428800", "-X", "max.partition.fetch.bytes=10485760"],
-      ...["-X", "queued.max.messages.kbytes=1048576", "-X", "fetch.wait.max.ms=10"],
+      ...["-X", "fetch.max.bytes=1048576", "-X", "max.partition.fetch.bytes=1048576"],
+      ...["-X", "fetch.wait.max.ms=10"],
     ],
     stdout: "null",
     stderr: "piped",
@@ -172,6 +177,69 @@ async function kcatConsume(
     throw new Error(`kcat consumed ${got} of ${count} messages of ${topic}:\n${err}`);
   }
   return { msgs: got, bytes: got * size, seconds };
+}
+
+/**
+ * librdkafka's C producer through `kcat -P`, batched like the confluent-kafka producer, from a
+ * file of `count` lines of `size` bytes. Timed from process start to exit (start-up and
+ * metadata included); client CPU from bash's `times` (the child's user + system seconds).
+ *
+ * glibc is told to keep kcat's heap (no trimming, 256 MiB top pad, mmap only above 4 MiB):
+ * librdkafka copies every message into a malloc'd buffer, and on this VM pages given back
+ * and faulted in again cost kcat ~40% more CPU (1 KB messages: 0.64 vs 1.18 CPU s and 8k vs
+ * 45k minor faults for 307 MB). It changes the client only; the broker is the same.
+ */
+async function kcatProduce(
+  address: string,
+  topic: string,
+  file: string,
+  size: number,
+  count: number,
+  acks: string,
+): Promise<Throughput> {
+  const args = [
+    ...["-P", "-b", address, "-t", topic, "-l", file, "-X", `acks=${acks}`],
+    ...["-X", "linger.ms=5", "-X", "batch.size=1000000", "-X", "batch.num.messages=100000"],
+    ...["-X", "queue.buffering.max.messages=2000000"],
+    ...["-X", "queue.buffering.max.kbytes=2097151", "-X", "compression.type=none"],
+  ];
+  const script = `kcat "$@" || exit $?; times`;
+  const started = performance.now();
+  const out = await new Deno.Command("bash", {
+    args: ["-c", script, "kcat", ...args],
+    env: {
+      MALLOC_TRIM_THRESHOLD_: "2147483647",
+      MALLOC_TOP_PAD_: String(256 * 1024 * 1024),
+      MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024),
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - started) / 1000;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success || /fail|error/i.test(stderr)) {
+    throw new Error(`kcat -P to ${topic} failed (exit ${out.code}): ${stderr}`);
+  }
+  // `times`: the shell's own user/system, then its children's: "0m0.470s 0m0.660s".
+  const children = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)]
+    .reduce((s, m) => s + Number(m[1]) * 60 + Number(m[2]), 0);
+  return { msgs: count, bytes: count * size, seconds, cpu };
+}
+
+/** A file of `count` lines of `size` bytes each, for kcat -P. */
+async function lineFile(dir: string, size: number, count: number): Promise<string> {
+  const path = `${dir}/lines-${size}-${count}.txt`;
+  const line = new Uint8Array(size + 1).fill(120);
+  line[size] = 10;
+  const chunk = new Uint8Array(line.length * 1000);
+  for (let i = 0; i < 1000; i++) chunk.set(line, i * line.length);
+  using f = await Deno.open(path, { write: true, create: true, truncate: true });
+  for (let left = count; left > 0; left -= 1000) {
+    const bytes = left >= 1000 ? chunk : chunk.subarray(0, left * line.length);
+    for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
+  }
+  return path;
 }
 
 async function kafkajsLatency(address: string, topic: string, rate: number, seconds: number) {
@@ -224,6 +292,8 @@ async function main(): Promise<void> {
   );
 
   const broker = await spawnBroker({ dataDir });
+  // kcat -P's input files live outside the broker's data dir (and its dd figures).
+  const linesDir = await Deno.makeTempDir({ prefix: "sa-bench-lines-" });
   console.log(`broker pid ${broker.pid} at ${broker.address} (fsync interval, defaults)\n`);
   const rows: Row[] = [];
   let rdLatency: number[] = [], jsLatency: number[] = [];
@@ -245,9 +315,9 @@ async function main(): Promise<void> {
     }
     jsLatency = await kafkajsLatency(broker.address, "bench-latency", 1000, quick ? 3 : 10);
     const only = Deno.env.get("SA_BENCH_ONLY");
-    for (const client of ["librdkafka", "kafkajs"]) {
+    for (const client of ["librdkafka", "kcat", "kafkajs"]) {
       if (only && only !== client) continue;
-      if (client === "librdkafka" && missing) {
+      if (client !== "kafkajs" && missing) {
         console.log(`librdkafka rows skipped: ${missing}`);
         continue;
       }
@@ -274,6 +344,10 @@ async function main(): Promise<void> {
               ]);
               // +1: the producer's warm-up message (same size).
               consume = await kcatConsume(broker.address, topic, count + 1, size);
+            } else if (client === "kcat") {
+              const file = await lineFile(linesDir, size, count);
+              produce = await kcatProduce(broker.address, topic, file, size, count, acks);
+              consume = await kcatConsume(broker.address, topic, count, size);
             } else {
               produce = await kafkajsProduce(
                 broker.address,
@@ -309,12 +383,14 @@ async function main(): Promise<void> {
     }
   } finally {
     await broker.stop();
+    await Deno.remove(linesDir, { recursive: true }).catch(() => {});
     if (!keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 
   console.log(
-    "\n## Throughput (4 partitions, no compression; librdkafka 2.0.2 = confluent-kafka " +
-      `producer, kcat consumer${RUNS > 1 ? `; median of ${RUNS} runs` : ""})\n`,
+    "\n## Throughput (4 partitions, no compression; librdkafka 2.0.2: confluent-kafka " +
+      "producer, or kcat -P producer; kcat consumer for both" +
+      `${RUNS > 1 ? `; median of ${RUNS} runs` : ""})\n`,
   );
   console.log(table(
     [
@@ -343,14 +419,23 @@ async function main(): Promise<void> {
   // summed CPU per MB; the broker's own cost per MB is what a dedicated core would sustain.
   const cpuRows = rows.filter((r) => r.produce.cpu !== undefined && r.produce.brokerCpu);
   if (cpuRows.length) {
-    console.log("\n## Produce CPU cost (CPU ms per MB produced; librdkafka)\n");
+    console.log("\n## Produce CPU cost (CPU ms per MB produced; librdkafka clients)\n");
     console.log(table(
-      ["size", "acks", "broker ms/MB", "client ms/MB", "broker MB/s per core", "2-core ceiling"],
+      [
+        "client",
+        "size",
+        "acks",
+        "broker ms/MB",
+        "client ms/MB",
+        "broker MB/s per core",
+        "2-core ceiling",
+      ],
       cpuRows.map((r) => {
         const mb = r.produce.bytes / 1e6;
         const b = r.produce.brokerCpu! * 1000 / mb, c = r.produce.cpu! * 1000 / mb;
         const cores = navigator.hardwareConcurrency;
         return [
+          r.client,
           `${r.size} B`,
           r.acks,
           num(b, 2),
@@ -379,10 +464,20 @@ async function main(): Promise<void> {
     ]),
   ));
 
-  const rd = rows.filter((r) => r.client === "librdkafka");
-  // Both 1 KB rows count: the disk, not acks, decides most of the spread between runs.
-  const ratios = rd.filter((r) => r.size === 1024).flatMap((r) => r.diskRatios);
-  const ratio = ratios.length ? percentile(ratios, 50) : 0;
+  const rd = rows.filter((r) => r.client === "librdkafka" || r.client === "kcat");
+  // Per librdkafka producer, both 1 KB rows count: the disk, not acks, decides most of the
+  // spread between runs. The target takes the producer that loads the broker most.
+  const byProducer = ["kcat", "librdkafka"].map((client) => {
+    const ratios = rd.filter((r) => r.client === client && r.size === 1024)
+      .flatMap((r) => r.diskRatios);
+    return { client, ratios, median: ratios.length ? percentile(ratios, 50) : 0 };
+  }).filter((p) => p.ratios.length > 0);
+  const best = byProducer.reduce((a, b) => (b.median > a.median ? b : a), {
+    client: "none",
+    ratios: [] as number[],
+    median: 0,
+  });
+  const ratio = best.median;
   const bestProduce = Math.max(...rd.map((r) => mbps(r.produce.bytes, r.produce.seconds)));
   const disk = percentile(disks, 50);
   const bestConsume = Math.max(...rows.map((r) => mbps(r.consume.bytes, r.consume.seconds)));
@@ -391,8 +486,11 @@ async function main(): Promise<void> {
     [
       "produce >= 0.5 x disk write bandwidth (batched librdkafka)",
       ratio >= 0.5,
-      `median ${num(ratio, 2)}x over the 1 KB runs (each run's MB/s / the dd figure taken just ` +
-      `before it: ${ratios.map((r) => num(r, 2)).join(", ")}); best rate ` +
+      byProducer.map((p) =>
+        `${p.client === "kcat" ? "kcat -P" : "confluent-kafka"} median ${num(p.median, 2)}x`
+      ).join(", ") +
+      ` over the 1 KB runs (each run's MB/s / the dd figure taken just before it: ` +
+      `${best.ratios.map((r) => num(r, 2)).join(", ")}); best rate ` +
       `${num(bestProduce, 1)} MB/s; dd ${num(Math.min(...disks) / 1e6)}–` +
       `${num(Math.max(...disks) / 1e6)} MB/s over ${disks.length} samples`,
     ],
