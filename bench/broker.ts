@@ -8,7 +8,7 @@
  *
  * The broker runs as a subprocess (`sa broker`, default settings) so its CPU is its own.
  * Flags: `--quick` (smaller counts), `--runs N` (median of N runs), `--keep` (keep the data dir); env `SA_BENCH_ONLY=kafkajs`
- * (or `librdkafka`) runs one client's throughput rows, `SA_BENCH_ONLY=latency` none of them.
+ * (or `librdkafka`, `kcat`) runs one client's throughput rows, `SA_BENCH_ONLY=latency` none of them.
  *
  * @module
  */
@@ -114,8 +114,9 @@ async function kafkajsConsume(address: string, topic: string, count: number): Pr
   const consumer = kafka(address).consumer({
     groupId: `bench-${topic}`,
     maxWaitTimeInMs: 100,
-    maxBytes: 50 * 1024 * 1024,
-    maxBytesPerPartition: 10 * 1024 * 1024,
+    // kafkajs' default 1 MiB: each response is copied into one new buffer, and fresh pages
+    // of larger ones cost more than they save (see kcatConsume).
+    maxBytesPerPartition: 1024 * 1024,
   });
   let got = 0, bytes = 0, started = 0;
   // Timed from the group join: includes every fetch, excludes connecting and the rebalance.

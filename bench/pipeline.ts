@@ -276,7 +276,7 @@ async function kafkajsLoop(
   const producer = k.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = k.consumer({
     groupId: group,
-    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytesPerPartition: 1024 * 1024, // as the runtime: fresh large buffers cost more here
     maxWaitTimeInMs: 250,
   });
   await producer.connect();

@@ -82,7 +82,11 @@ export interface ConsumerTuning {
   heartbeatInterval?: number;
   /** Rebalance timeout in ms (default 60000). */
   rebalanceTimeout?: number;
-  /** Max bytes fetched per partition per request (default 4 MiB). */
+  /**
+   * Max bytes fetched per partition per request (default 1 MiB, kafkajs' own). kafkajs copies
+   * each response into one new buffer, and on a VM the fresh pages of a larger one cost more
+   * than they save: normalize ran at 48-51k msgs/s with 1 MiB, 37k with 4 MiB.
+   */
   maxBytesPerPartition?: number;
   /** How long the broker may hold an empty fetch, in ms (default 250). */
   maxWaitTimeInMs?: number;
@@ -545,7 +549,7 @@ class Runner {
       sessionTimeout: tuning.sessionTimeout ?? 30_000,
       heartbeatInterval: tuning.heartbeatInterval ?? 3000,
       rebalanceTimeout: tuning.rebalanceTimeout ?? 60_000,
-      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       minBytes: 1,
       maxWaitTimeInMs: tuning.maxWaitTimeInMs ?? 250,
