@@ -472,12 +472,8 @@ async function main(): Promise<void> {
     const ratios = rd.filter((r) => r.client === client && r.size === 1024)
       .flatMap((r) => r.diskRatios);
     return { client, ratios, median: ratios.length ? percentile(ratios, 50) : 0 };
-  }).filter((p) => p.ratios.length > 0);
-  const best = byProducer.reduce((a, b) => (b.median > a.median ? b : a), {
-    client: "none",
-    ratios: [] as number[],
-    median: 0,
-  });
+  }).filter((p) => p.ratios.length > 0).sort((a, b) => b.median - a.median);
+  const best = byProducer[0] ?? { ratios: [], median: 0 };
   const ratio = best.median;
   const bestProduce = Math.max(...rd.map((r) => mbps(r.produce.bytes, r.produce.seconds)));
   const disk = percentile(disks, 50);

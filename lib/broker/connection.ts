@@ -48,11 +48,6 @@ export class Connection {
         const frame = await frames.next();
         if (frame === null) break;
         const response = await this.handle(frame);
-        // Produce copies nothing out of its frame and has appended by now (a pipelined one
-        // only waits for fdatasync), so the frame's buffer can take the next request.
-        if (frame.length >= 2 && frame[0] === 0 && frame[1] === 0) {
-          this.state.buffers.release(frame);
-        }
         if (response instanceof Uint8Array) this.enqueueWrite(response);
         else if (response !== null) this.enqueueWrite(response.later);
         if (this.pendingWrites >= MAX_PENDING_WRITES) await this.writeChain;
@@ -153,6 +148,7 @@ export class Connection {
     } catch (err) {
       return fail(err);
     }
+    if (handler.frameReusable) this.state.buffers.release(frame);
     if (handler.pipelined && result instanceof Promise) {
       return { later: result.then(encode, fail) };
     }

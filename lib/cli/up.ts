@@ -180,11 +180,8 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
   while (Date.now() < deadline) {
     const status = await readStatus(paths).catch(() => null);
     if (status?.pid === child.pid && status.readyAt) {
-      // Warnings of the start (e.g. a misspelt variable) would otherwise only reach up.log.
-      const log = await Deno.readTextFile(join(paths.logsDir, "up.log")).catch(() => "");
-      for (const m of log.matchAll(/^sa\s*\| warning: (.*)$/gm)) {
-        env.stderr(`sa up: warning: ${m[1]}\n`);
-      }
+      // The background process's own output only reaches up.log: repeat its warnings here.
+      for (const w of status.warnings) env.stderr(`sa up: warning: ${w}\n`);
       env.stdout(
         `sa up: running in the background (pid ${child.pid}), ready in ${status.readyMs} ms; ` +
           `broker ${status.broker.address}; ` +
@@ -326,6 +323,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     detached,
     state: "starting",
     deployments: [],
+    warnings: [],
   };
   const publish = () => writeStatusSync(paths, status);
   publish();
@@ -393,6 +391,10 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
         resolve(declared) {
           for (const problem of checkDeploymentVariables(d, declared.variables)) {
             say(`warning: ${problem}`);
+            if (!status.warnings.includes(problem)) {
+              status.warnings.push(problem);
+              publish();
+            }
           }
           const r = resolveVariables({
             declared: declared.variables,

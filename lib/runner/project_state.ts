@@ -44,6 +44,8 @@ export interface UpStatus {
   detached: boolean;
   state: "starting" | "running" | "stopping" | "stopped";
   deployments: DeploymentStatus[];
+  /** Warnings of the start (e.g. an undeclared deployment variable), each once. */
+  warnings: string[];
 }
 
 /** Writes the status file atomically (temp file + rename), so readers never see half of it. */

@@ -34,17 +34,8 @@ for line in open(sys.argv[1]):
             print(json.dumps(row, separators=(",", ":")))
 `;
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("normalize: on the course recording, exactly the rows the Python steps emit", async () => {
-  if (!(await exists(RECORDING))) {
+  if (!(await Deno.stat(RECORDING).then(() => true, () => false))) {
     console.log(`SKIP: the course recording is not beside the checkout (${RECORDING})`);
     return;
   }

@@ -42,9 +42,19 @@ const handlers: ApiHandler[] = [
     maxVersion: 0,
     handle: () => Promise.reject(new KafkaError(ErrorCode.INVALID_REQUEST, "oops")),
   },
+  {
+    key: 54,
+    name: "Reusable",
+    minVersion: 0,
+    maxVersion: 0,
+    frameReusable: true,
+    handle: (body) => new Uint8Array([body.remaining & 0xff]),
+  },
 ];
 
-async function withServer(fn: (port: number, logs: string[]) => Promise<void>): Promise<void> {
+async function withServer(
+  fn: (port: number, logs: string[], state: BrokerState) => Promise<void>,
+): Promise<void> {
   const logs: string[] = [];
   const logger = new Logger("net", "DEBUG", (line) => void logs.push(line));
   const closing = new AbortController();
@@ -69,7 +79,7 @@ async function withServer(fn: (port: number, logs: string[]) => Promise<void>): 
     }
   })();
   try {
-    await fn(listener.addr.port, logs);
+    await fn(listener.addr.port, logs, state);
   } finally {
     listener.close();
     await accepting;
@@ -117,6 +127,20 @@ Deno.test("a slow handler's response still precedes later fast ones", async () =
     const got: number[] = [];
     for (let i = 0; i < frames.length; i++) got.push(corrOf((await c.receive())!));
     assert.deepEqual(got, [1, 2, 3, 4]);
+    c.close();
+  });
+});
+
+Deno.test("a large frame goes back to the pool only after a handler that declares it reusable", async () => {
+  await withServer(async (port, _logs, state) => {
+    const c = await WireClient.connect(port);
+    const big = Array.from({ length: 300 * 1024 }, (_, i) => i & 0xff);
+    // Echo returns a copy but declares nothing: its frame is not reused.
+    const echoed = await c.roundTrip(request(50, 0, 1, big));
+    assert.equal(echoed.length, 4 + big.length);
+    assert.equal(state.buffers.freeBytes, 0);
+    await c.roundTrip(request(54, 0, 2, big));
+    assert.ok(state.buffers.freeBytes >= big.length, `${state.buffers.freeBytes} bytes free`);
     c.close();
   });
 });

@@ -97,6 +97,7 @@ Deno.test("sa status prints one aligned row per deployment, restarts right-align
         { name: "replay", state: "running", restarts: 0, since: now },
         { name: "normalize", state: "backoff", restarts: 12, since: now, lastError: "boom\nstack" },
       ],
+      warnings: [],
     });
     const s = await runCommand(status, [], dir);
     assert.equal(s.code, 0);

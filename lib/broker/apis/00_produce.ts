@@ -50,6 +50,8 @@ export const handler: ApiHandler = {
   minVersion: 0,
   maxVersion: 7,
   pipelined: true,
+  // Appends write the batches out at once (no copy kept); the response is built from numbers.
+  frameReusable: true,
   handle(body, ctx) {
     const v = ctx.header.apiVersion;
     const transactionalId = v >= 3 ? body.nullableString() : null;

@@ -192,7 +192,7 @@ function encode(
   v: number,
   error: ErrorInfo,
   topics: { topic: string; partitions: PartitionData[] }[],
-  pool?: BufferPool,
+  pool: BufferPool,
 ): Uint8Array {
   const names = topics.map((t) => textEncoder.encode(t.topic));
   const perPartition = 4 + 2 + 8 + 8 + (v >= 5 ? 8 : 0) + 4 + (v >= 11 ? 4 : 0) + 4;

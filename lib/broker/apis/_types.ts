@@ -41,6 +41,11 @@ export interface ApiHandler {
    * and handles the next request meanwhile, and still answers in request order.
    */
   readonly pipelined?: boolean;
+  /**
+   * When true, nothing of the request frame is used once `handle` has returned (not even by a
+   * promise it returns), so the connection may hand a pooled frame buffer back for reuse.
+   */
+  readonly frameReusable?: boolean;
   handle(
     body: Reader,
     ctx: RequestContext,
