@@ -17,6 +17,7 @@ import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from "./prot
 import type { RequestContext } from "./apis/_types.ts";
 import type { BrokerState } from "./state.ts";
 import type { Logger } from "../util/log.ts";
+import { PRE_AUTH_APIS, SaslSession } from "./sasl/session.ts";
 
 /** Responses queued for writing before the connection stops handling further requests. */
 const MAX_PENDING_WRITES = 16;
@@ -27,6 +28,8 @@ export class Connection {
   private closed = false;
   private pendingWrites = 0;
   private writeChain: Promise<void> = Promise.resolve();
+  /** SASL state when the broker has users; requests wait for authentication. */
+  private readonly sasl: SaslSession | undefined;
 
   constructor(
     private readonly conn: Deno.Conn,
@@ -36,6 +39,7 @@ export class Connection {
   ) {
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.clientAddress = `${addr.hostname}:${addr.port}`;
+    if (state.users) this.sasl = new SaslSession(state.users, this.clientAddress, logger);
   }
 
   /** Runs the request loop; resolves when the connection is closed. Never rejects. */
@@ -47,9 +51,17 @@ export class Connection {
       while (!this.closed) {
         const frame = await frames.next();
         if (frame === null) break;
-        const response = await this.handle(frame);
+        // After a v0 SaslHandshake, frames are bare SASL tokens (no request header).
+        const response = this.sasl?.raw
+          ? await this.sasl.rawToken(frame)
+          : await this.handle(frame);
         if (response instanceof Uint8Array) this.enqueueWrite(response);
         else if (response !== null) this.enqueueWrite(response.later);
+        if (this.sasl?.closeAfterWrite) {
+          await this.writeChain;
+          reason = "SASL authentication failed";
+          break;
+        }
         if (this.pendingWrites >= MAX_PENDING_WRITES) await this.writeChain;
       }
       await this.writeChain;
@@ -105,6 +117,12 @@ export class Connection {
     const what = `api ${header.apiKey} v${header.apiVersion} correlation ${header.correlationId}`;
     if (!handler) throw new ProtocolError(`unknown API key ${header.apiKey} (${what})`);
     const label = `${handler.name} v${header.apiVersion} (correlation ${header.correlationId})`;
+    if (this.sasl && !this.sasl.authenticated && !PRE_AUTH_APIS.has(header.apiKey)) {
+      throw new ProtocolError(
+        `${label} before SASL authentication (only ApiVersions, SaslHandshake and ` +
+          `SaslAuthenticate are allowed until then)`,
+      );
+    }
     if (header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
       if (header.apiKey === API_VERSIONS_KEY) {
         // Kafka's fallback: a v0-layout body with UNSUPPORTED_VERSION and our own range, so
@@ -127,6 +145,7 @@ export class Connection {
       header,
       clientAddress: this.clientAddress,
       broker: this.state,
+      sasl: this.sasl,
     };
     const fail = (err: unknown): never => {
       if (err instanceof ProtocolError) throw new ProtocolError(`${label}: ${err.message}`);

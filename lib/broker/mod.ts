@@ -12,15 +12,19 @@
  */
 import { join } from "node:path";
 import { Logger } from "../util/log.ts";
-import { handlers } from "./apis/mod.ts";
+import { handlers, saslHandlers } from "./apis/mod.ts";
 import { LogManager } from "./log/manager.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BrokerServer } from "./server.ts";
 import { type BrokerConfig, BrokerState } from "./state.ts";
+import { TlsListener, type TlsListenOptions } from "./tls/listener.ts";
+import type { UserStore } from "./sasl/users.ts";
 
 export type { BrokerConfig } from "./state.ts";
 export { BrokerState } from "./state.ts";
+export type { TlsListenOptions } from "./tls/listener.ts";
+export { UsersFileError, UserStore } from "./sasl/users.ts";
 
 /** Options of {@link startBroker}; everything but `dataDir` has a default. */
 export interface BrokerOptions {
@@ -46,6 +50,10 @@ export interface BrokerOptions {
   maxFrameBytes?: number;
   /** Where log lines go. Default: an INFO logger named "broker" on stderr. */
   logger?: Logger;
+  /** Serve TLS instead of plain TCP (PEM material; `clientCa` requires client certificates). */
+  tls?: TlsListenOptions;
+  /** Require SASL (PLAIN, SCRAM-SHA-256/512) from every client, checked against these users. */
+  users?: UserStore;
 }
 
 /** A running broker. */
@@ -151,8 +159,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     groups = await GroupCoordinator.open({ dataDir, logger, fsync });
     txns = await TransactionCoordinator.open({ dataDir, logs, groups, logger, fsync });
     const g = groups, t = txns;
+    const port = options.port ?? 19092;
+    const listener = options.tls
+      ? await TlsListener.listen({ ...options.tls, hostname: host, port }, logger.child("net"))
+      : undefined;
     server = BrokerServer.listen(
-      { host, port: options.port ?? 19092, maxFrameBytes: options.maxFrameBytes },
+      { host, port, maxFrameBytes: options.maxFrameBytes, listener },
       (addr) => {
         const config: BrokerConfig = {
           host,
@@ -166,7 +178,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           fsync,
           fsyncIntervalMs,
         };
-        return new BrokerState(config, logger, logs, g, t, handlers, closing.signal);
+        const served = options.users ? saslHandlers : handlers;
+        return new BrokerState(config, logger, logs, g, t, served, closing.signal, options.users);
       },
       logger.child("net"),
     );
@@ -181,12 +194,24 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const srv = server;
   const config = srv.brokerState.config;
   const address = `${config.advertisedHost}:${config.port}`;
-  logger.info(`listening on ${address} (data dir ${dataDir}, cluster ${clusterId})`);
+  const security = `${options.tls ? (options.tls.clientCa ? "mutual TLS" : "TLS") : "plaintext"}` +
+    (options.users ? `, SASL (${options.users.names.length} users)` : "");
+  logger.info(
+    `listening on ${address} (${security}; data dir ${dataDir}, cluster ${clusterId})`,
+  );
   if (!LOOPBACK_OR_ANY.has(host) || host === "0.0.0.0" || host === "::") {
-    logger.warn(
-      `bound to ${host}: this broker has no authentication or encryption; anyone who can reach ` +
-        `this address can read and write every topic`,
-    );
+    if (!options.users) {
+      logger.warn(
+        `bound to ${host}: this broker has no authentication${
+          options.tls ? "" : " or encryption"
+        }; anyone who can reach this address can read and write every topic (use --users)`,
+      );
+    } else if (!options.tls) {
+      logger.warn(
+        `bound to ${host} without TLS: SASL/PLAIN passwords and all data cross the network ` +
+          `unencrypted (use --tls-cert and --tls-key)`,
+      );
+    }
   }
   let closed: Promise<void> | null = null;
   return {

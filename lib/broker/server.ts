@@ -11,6 +11,13 @@ import { MAX_FRAME_BYTES } from "./protocol/frame.ts";
 /** Pooled request/response buffers are dropped after this long without traffic. */
 const POOL_IDLE_MS = 30_000;
 
+/** What the accept loop needs of a listener: Deno's TCP one or the TLS one (tls/listener.ts). */
+export interface AcceptingListener {
+  readonly addr: Deno.NetAddr;
+  accept(): Promise<Deno.Conn>;
+  close(): void;
+}
+
 /** A listening broker socket and its live connections. */
 export class BrokerServer {
   private readonly connections = new Set<Connection>();
@@ -21,7 +28,7 @@ export class BrokerServer {
   private readonly trimTimer: ReturnType<typeof setInterval>;
 
   private constructor(
-    private readonly listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>,
+    private readonly listener: AcceptingListener,
     private readonly state: BrokerState,
     private readonly logger: Logger,
     private readonly maxFrameBytes: number,
@@ -29,13 +36,17 @@ export class BrokerServer {
     this.trimTimer = setInterval(() => state.buffers.trimIdle(POOL_IDLE_MS), POOL_IDLE_MS / 3);
   }
 
-  /** Binds host:port (port 0 picks a free port). Throws if the address is in use. */
+  /**
+   * Binds host:port (port 0 picks a free port), or serves an already bound `listener` (TLS).
+   * Throws if the address is in use.
+   */
   static listen(
-    opts: { host: string; port: number; maxFrameBytes?: number },
+    opts: { host: string; port: number; maxFrameBytes?: number; listener?: AcceptingListener },
     state: (addr: Deno.NetAddr) => BrokerState,
     logger: Logger,
   ): BrokerServer {
-    const listener = Deno.listen({ hostname: opts.host, port: opts.port, transport: "tcp" });
+    const listener = opts.listener ??
+      Deno.listen({ hostname: opts.host, port: opts.port, transport: "tcp" });
     const server = new BrokerServer(
       listener,
       state(listener.addr),
@@ -58,7 +69,7 @@ export class BrokerServer {
 
   private async accept(): Promise<void> {
     while (!this.closed) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
         conn = await this.listener.accept();
       } catch (err) {
@@ -69,7 +80,7 @@ export class BrokerServer {
         continue;
       }
       try {
-        conn.setNoDelay(true);
+        (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
       } catch {
         // the peer may already be gone
       }

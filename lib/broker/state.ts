@@ -10,6 +10,7 @@ import type { LogManager } from "./log/manager.ts";
 import type { GroupCoordinator } from "./groups/coordinator.ts";
 import type { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BufferPool } from "./protocol/buffer_pool.ts";
+import type { UserStore } from "./sasl/users.ts";
 
 /** The broker's settings, after defaults and port resolution. */
 export interface BrokerConfig {
@@ -44,5 +45,7 @@ export class BrokerState {
     readonly handlers: ReadonlyMap<number, ApiHandler>,
     /** Aborted when the broker shuts down: long polls and parked requests end early. */
     readonly closing: AbortSignal,
+    /** Who may connect (SASL on every connection), or null: no authentication. */
+    readonly users: UserStore | null = null,
   ) {}
 }

@@ -8,6 +8,8 @@ import { isAbsolute, join } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import { DataDirLockedError, startBroker } from "../broker/mod.ts";
+import { brokerSecurityOptions, SECURITY_FLAGS, SECURITY_HELP } from "./_broker_security.ts";
+import { runUsers, USERS_HELP } from "./_broker_users.ts";
 import { Logger, parseLogLevel } from "../util/log.ts";
 
 /** The `broker` command. */
@@ -15,6 +17,7 @@ export const command: CliCommand = {
   name: "broker",
   summary: "Run the embedded Kafka-compatible broker (no Docker needed)",
   help: `Usage: sa broker [options]
+       sa broker users add|remove|list ...   (see sa broker users --help)
 
 Runs a single-node Kafka-compatible broker in the foreground. Any Kafka client (kafkajs,
 librdkafka/kcat/confluent-kafka, kafka-python) can connect to it unchanged. Data is kept in
@@ -22,7 +25,7 @@ the data dir and survives restarts. Stop it with Ctrl+C.
 
 Options:
   --host HOST          interface to bind (default 127.0.0.1). Any other value exposes the
-                       broker to the network WITHOUT authentication or encryption.
+                       broker to the network: use --users and --tls-cert/--tls-key then.
   --port PORT          port to listen on (default 19092; 0 picks a free port)
   --data-dir DIR       where topics, offsets and transactions are stored
                        (default .sa/broker, relative to the current directory)
@@ -32,14 +35,22 @@ Options:
   --no-auto-create     answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics instead of
                        creating them on first use
   --log-level LEVEL    debug, info (default), warn or error
-
+${SECURITY_HELP}
 Examples:
   sa broker
   sa broker --port 9092 --partitions 3
   sa broker --data-dir /tmp/kafka --fsync always
   sa broker --port 0          # prints "listening on 127.0.0.1:PORT"
+  sa broker --tls-cert server.crt --tls-key server.key --users .sa/users.json
 `,
   async run(argv, env) {
+    if (argv[0] === "users") {
+      if (argv.includes("--help") || argv.includes("-h")) {
+        env.stdout(USERS_HELP);
+        return 0;
+      }
+      return await runUsers(argv.slice(1), env);
+    }
     const args = parseCommandArgs("broker", argv, {
       host: { type: "string" },
       port: { type: "string" },
@@ -48,6 +59,7 @@ Examples:
       fsync: { type: "string" },
       "no-auto-create": { type: "boolean" },
       "log-level": { type: "string" },
+      ...SECURITY_FLAGS,
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -69,6 +81,7 @@ Examples:
     const dir = str(args, "data-dir") ?? join(".sa", "broker");
     const dataDir = isAbsolute(dir) ? dir : join(env.cwd, dir);
     const logger = new Logger("broker", level, (line) => env.stderr(line + "\n"));
+    const security = await brokerSecurityOptions(args, env.cwd);
 
     if (env.signal.aborted) return 0;
     let broker;
@@ -81,6 +94,7 @@ Examples:
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
         logger,
+        ...security,
       });
     } catch (err) {
       if (err instanceof Deno.errors.AddrInUse) {

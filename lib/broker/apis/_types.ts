@@ -10,6 +10,7 @@
  */
 import type { Reader } from "../protocol/codec.ts";
 import type { BrokerState } from "../state.ts";
+import type { SaslSession } from "../sasl/session.ts";
 
 /** The parsed request header (v1, or v2 for flexible versions). */
 export interface RequestHeader {
@@ -25,6 +26,8 @@ export interface RequestContext {
   /** "host:port" of the client, for log lines. */
   readonly clientAddress: string;
   readonly broker: BrokerState;
+  /** The connection's SASL state, when the broker has users (`--users`). */
+  readonly sasl?: SaslSession;
 }
 
 /** One Kafka API, served over a contiguous version range. */

@@ -30,6 +30,8 @@ import { handler as addOffsetsToTxn } from "./25_add_offsets_to_txn.ts";
 import { handler as endTxn } from "./26_end_txn.ts";
 import { handler as txnOffsetCommit } from "./28_txn_offset_commit.ts";
 import { handler as deleteGroups } from "./42_delete_groups.ts";
+import { handler as saslHandshake } from "./17_sasl_handshake.ts";
+import { handler as saslAuthenticate } from "./36_sasl_authenticate.ts";
 
 const all: ApiHandler[] = [
   produce,
@@ -59,5 +61,10 @@ const all: ApiHandler[] = [
   deleteGroups,
 ];
 
-/** Every served API by key. */
+/** Every served API by key, on a broker without users. */
 export const handlers: ReadonlyMap<number, ApiHandler> = new Map(all.map((h) => [h.key, h]));
+
+/** Every served API by key, on a broker with users: SaslHandshake and SaslAuthenticate too. */
+export const saslHandlers: ReadonlyMap<number, ApiHandler> = new Map(
+  [...all, saslHandshake, saslAuthenticate].map((h) => [h.key, h]),
+);
