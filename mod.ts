@@ -129,3 +129,9 @@ export {
   testDataFrame,
 } from "./lib/stream/testing.ts";
 export type { LogLevel } from "./lib/stream/types.ts";
+export type {
+  SaslCredentials,
+  SaslMechanism,
+  SecurityProtocol,
+  SslFiles,
+} from "./lib/stream/kafka/security.ts";

@@ -5,13 +5,20 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { type CliEnv, CliError } from "./_command.ts";
 import { readDotEnv } from "../project/env.ts";
 import { BROKER_KEYS } from "../project/dotenv_export.ts";
 import { LOCAL_BROKER } from "../templates/project.ts";
 import { filterKafkajsTimerWarning } from "../stream/kafka/_kafka.ts";
+import {
+  type ClientSecurity,
+  describeSecurity,
+  kafkajsSecurity,
+  resolveSecurity,
+  SECURITY_ENV,
+} from "../stream/kafka/security.ts";
 
 /** Shared `--broker` option declaration. */
 export const BROKER_OPTION = { broker: { type: "string" as const, short: "b" } };
@@ -41,22 +48,59 @@ export function pickBroker(
 
 /** The broker address as {@link pickBroker} finds it (with the project's `.env`), checked. */
 export async function brokerAddress(option: string | undefined, env: CliEnv): Promise<string> {
+  return (await brokerTarget(option, env)).address;
+}
+
+/**
+ * The `SA_SECURITY_PROTOCOL`, `SA_SASL_*` and `SA_SSL_*` values, from the environment over the
+ * project's `.env` (empty counts as unset). Relative TLS file paths are made absolute against
+ * `cwd`, so apps in their sandboxes and the CLI read the same files.
+ */
+export function pickSecurityEnv(
+  processEnv: Readonly<Record<string, string>>,
+  dotenv: Record<string, string>,
+  cwd: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.values(SECURITY_ENV)) {
+    const v = processEnv[name] || dotenv[name];
+    if (v) out[name] = name.endsWith("_LOCATION") ? resolve(cwd, v) : v;
+  }
+  return out;
+}
+
+/** The resolved security of {@link pickSecurityEnv}'s values; a bad one is a CliError. */
+export function securityFrom(vars: Record<string, string>): ClientSecurity {
+  try {
+    return resolveSecurity({}, (name) => vars[name]);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+}
+
+/** The broker address and how to reach it (SASL, TLS), from flags, environment and `.env`. */
+export async function brokerTarget(
+  option: string | undefined,
+  env: CliEnv,
+): Promise<{ address: string; security: ClientSecurity }> {
   const dotenv = await readDotEnv(join(env.cwd, ".env"));
   const { address } = pickBroker(option, env.env, dotenv);
+  const security = securityFrom(pickSecurityEnv(env.env, dotenv, env.cwd));
   for (const part of address.split(",")) {
     if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(part.trim())) {
       throw new CliError(`invalid broker address "${address}": expected host:port`, 2);
     }
   }
-  return address;
+  return { address, security };
 }
 
 /** A kafkajs client that gives up quickly: an inspection command should not hang. */
-export function kafkaFor(address: string): Kafka {
+export function kafkaFor(address: string, security?: ClientSecurity): Kafka {
   filterKafkajsTimerWarning();
   return new Kafka({
     clientId: "sa-cli",
     brokers: address.split(",").map((s) => s.trim()),
+    ...(security ? kafkajsSecurity(security) : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 15_000,
@@ -65,29 +109,43 @@ export function kafkaFor(address: string): Kafka {
 }
 
 /** Rewrites a kafkajs failure as a one-line CliError naming the broker. */
-export function kafkaError(address: string, err: unknown): CliError {
+export function kafkaError(address: string, err: unknown, security?: ClientSecurity): CliError {
   if (err instanceof CliError) return err;
   const e = err as { name?: string; message?: string; type?: string };
   const msg = (e?.message ?? String(err)).split("\n")[0];
+  const how = security && security.protocol !== "PLAINTEXT"
+    ? ` (${describeSecurity(security)})`
+    : "";
+  if (e?.name === "KafkaJSSASLAuthenticationError" || /SASL .*authentication failed/i.test(msg)) {
+    return new CliError(`broker ${address} refused the credentials${how}: ${msg}`);
+  }
+  if (/certificate|self[- ]signed|TLS|SSL|handshake/i.test(msg)) {
+    return new CliError(`TLS with the broker at ${address} failed${how}: ${msg}`);
+  }
   if (
     e?.name === "KafkaJSNumberOfRetriesExceeded" || e?.name === "KafkaJSConnectionError" ||
     /ECONNREFUSED|Connection (timeout|error)|connect/i.test(msg)
   ) {
     return new CliError(
-      `cannot reach the broker at ${address}: ${msg}. Is it running (sa up), or pass --broker host:port`,
+      `cannot reach the broker at ${address}${how}: ${msg}. Is it running (sa up), or pass ` +
+        `--broker host:port${how ? " (and check SA_SECURITY_PROTOCOL)" : ""}`,
     );
   }
   return new CliError(`broker ${address}: ${msg}`);
 }
 
 /** Runs `fn` with a connected admin client, always disconnecting. */
-export async function withAdmin<T>(address: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaFor(address).admin();
+export async function withAdmin<T>(
+  address: string,
+  fn: (admin: Admin) => Promise<T>,
+  security?: ClientSecurity,
+): Promise<T> {
+  const admin = kafkaFor(address, security).admin();
   try {
     await admin.connect();
     return await fn(admin);
   } catch (err) {
-    throw kafkaError(address, err);
+    throw kafkaError(address, err, security);
   } finally {
     await admin.disconnect().catch(() => {});
   }

@@ -4,10 +4,11 @@
  *
  * @module
  */
+import type { ClientSecurity } from "../stream/kafka/security.ts";
 import type { KafkaMessage } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress, kafkaError, kafkaFor } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, kafkaError, kafkaFor } from "./_kafka.ts";
 import { colour, colourEnabled } from "./_table.ts";
 import { validateTopicName } from "./topics.ts";
 
@@ -64,9 +65,10 @@ Examples:
     }
     const count = int(args, "count", 1);
     const timeoutMs = int(args, "timeout", 1);
-    const address = await brokerAddress(str(args, "broker"), env);
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
     const n = await consumeTopic({
       address,
+      security,
       topic,
       fromBeginning: flag(args, "from-beginning"),
       count,
@@ -83,6 +85,8 @@ Examples:
 /** Options for {@link consumeTopic}. */
 export interface ConsumeOptions {
   address: string;
+  /** How to reach the broker (SASL, TLS); default plaintext. */
+  security?: ClientSecurity;
   topic: string;
   fromBeginning: boolean;
   count?: number;
@@ -95,7 +99,7 @@ export interface ConsumeOptions {
 /** Consumes and prints until count, timeout or abort; returns how many were printed. */
 export async function consumeTopic(opts: ConsumeOptions): Promise<number> {
   const { env } = opts;
-  const kafka = kafkaFor(opts.address);
+  const kafka = kafkaFor(opts.address, opts.security);
   const admin = kafka.admin();
   const groupId = opts.group ?? `sa-consume-${crypto.randomUUID().slice(0, 8)}`;
   const consumer = kafka.consumer({
@@ -155,7 +159,7 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<number> {
     }
     return printed;
   } catch (err) {
-    throw kafkaError(opts.address, err);
+    throw kafkaError(opts.address, err, opts.security);
   } finally {
     await consumer.disconnect().catch(() => {});
     // The throwaway group holds no offsets; remove it so `sa groups list` stays clean.

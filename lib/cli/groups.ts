@@ -6,7 +6,7 @@
 import type { Admin } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress, withAdmin } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts";
 import { formatTable } from "./_table.ts";
 import { describeGroups, groupOffsets } from "./_groups.ts";
 
@@ -31,17 +31,17 @@ Examples:
   async run(argv, env) {
     const args = parseCommandArgs("groups", argv, BROKER_OPTION);
     const [sub, ...rest] = args.positionals;
-    const address = await brokerAddress(str(args, "broker"), env);
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
     if (sub === "list" || sub === "ls") {
       if (rest.length) throw new CliError(`unexpected arguments: ${rest.join(" ")}`, 2);
-      return await withAdmin(address, (a) => list(a, env));
+      return await withAdmin(address, (a) => list(a, env), security);
     }
     if (sub === "describe") {
       const [group, ...extra] = rest;
       if (!group || extra.length) {
         throw new CliError("expected one group: sa groups describe <group>", 2);
       }
-      return await withAdmin(address, (a) => describe(a, group, address, env));
+      return await withAdmin(address, (a) => describe(a, group, address, env), security);
     }
     throw new CliError(
       sub ? `unknown subcommand "${sub}"; expected list or describe` : "expected list or describe",

@@ -7,7 +7,7 @@
 import type { Admin } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress, withAdmin } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts";
 import { type Colour, colour, colourEnabled, formatTable } from "./_table.ts";
 import { ACTIVE_STATES, describeGroups, groupOffsets, type PartitionOffsets } from "./_groups.ts";
 import { evaluatePartition, lagOf, type LagSample, type LagStatus, worst } from "./_lag_eval.ts";
@@ -55,8 +55,12 @@ Examples:
     if (extra.length) throw new CliError(`unexpected arguments: ${extra.join(" ")}`, 2);
     const samples = int(args, "samples", 1) ?? 5;
     const interval = int(args, "interval", 0) ?? 1000;
-    const address = await brokerAddress(str(args, "broker"), env);
-    return await withAdmin(address, (admin) => lag(admin, group, samples, interval, address, env));
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
+    return await withAdmin(
+      address,
+      (admin) => lag(admin, group, samples, interval, address, env),
+      security,
+    );
   },
 };
 

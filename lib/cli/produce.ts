@@ -3,10 +3,11 @@
  *
  * @module
  */
+import type { ClientSecurity } from "../stream/kafka/security.ts";
 import { resolve } from "node:path";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress, kafkaError, kafkaFor } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, kafkaError, kafkaFor } from "./_kafka.ts";
 import { validateTopicName } from "./topics.ts";
 import { Partitioners } from "kafkajs";
 
@@ -44,7 +45,7 @@ Examples:
     validateTopicName(topic);
     const partition = int(args, "partition", 0);
     const batch = int(args, "batch", 1) ?? 500;
-    const address = await brokerAddress(str(args, "broker"), env);
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
     const file = str(args, "file");
     let input: ReadableStream<Uint8Array>;
     let total: number | undefined;
@@ -63,6 +64,7 @@ Examples:
     }
     const n = await produceLines({
       address,
+      security,
       topic,
       key: str(args, "key"),
       partition,
@@ -79,6 +81,8 @@ Examples:
 /** Options for {@link produceLines}. */
 export interface ProduceLinesOptions {
   address: string;
+  /** How to reach the broker (SASL, TLS); default plaintext. */
+  security?: ClientSecurity;
   topic: string;
   key?: string;
   partition?: number;
@@ -92,7 +96,7 @@ export interface ProduceLinesOptions {
 /** Sends each non-empty line as a message; returns how many were sent. */
 export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
   const { env } = opts;
-  const producer = kafkaFor(opts.address).producer({
+  const producer = kafkaFor(opts.address, opts.security).producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: true,
   });
@@ -132,7 +136,7 @@ export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
     if (env.isTty && sent > 0) progress(true);
     return sent;
   } catch (err) {
-    throw kafkaError(opts.address, err);
+    throw kafkaError(opts.address, err, opts.security);
   } finally {
     await producer.disconnect().catch(() => {});
   }

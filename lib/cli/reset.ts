@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress, withAdmin } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts";
 import { ACTIVE_STATES, describeGroups } from "./_groups.ts";
 import { saPaths } from "../runner/project_state.ts";
 import { clearGroupDir } from "../stream/state/durable.ts";
@@ -72,8 +72,12 @@ Examples:
     const target = parseTarget(str(args, "to"));
     const topics = (args.values.topic as string[] | undefined) ?? [];
     const dry = flag(args, "dry-run");
-    const address = await brokerAddress(str(args, "broker"), env);
-    await withAdmin(address, (admin) => resetOffsets(admin, group, target, topics, dry, env));
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
+    await withAdmin(
+      address,
+      (admin) => resetOffsets(admin, group, target, topics, dry, env),
+      security,
+    );
     if (flag(args, "clear-state")) await clearState(group, str(args, "state-dir"), dry, env);
     return 0;
   },

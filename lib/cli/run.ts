@@ -15,8 +15,9 @@ import { openProject } from "./_project.ts";
 import { readDotEnv } from "../project/env.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
-import { pickBroker } from "./_kafka.ts";
-import { appRuntimeEnv, sandboxGrant } from "../runner/permissions.ts";
+import { pickBroker, pickSecurityEnv, securityFrom } from "./_kafka.ts";
+import { appRuntimeEnv, sandboxGrant, securityFiles } from "../runner/permissions.ts";
+import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { saPaths } from "../runner/project_state.ts";
 
@@ -90,11 +91,13 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   const deployment = findDeployment(pipeline, entry, str(p, "name"));
   const dotenv = await readDotEnv(join(env.cwd, ".env"));
   const broker = pickBroker(str(p, "broker"), env.env, dotenv);
+  const securityVars = pickSecurityEnv(env.env, dotenv, env.cwd);
+  const security = securityFrom(securityVars);
 
   let advertised: string[] = [];
   if (!flag(p, "no-check")) {
     try {
-      advertised = (await checkBroker(broker.address, 3000)).brokers;
+      advertised = (await checkBroker(broker.address, 3000, security)).brokers;
     } catch (err) {
       if (err instanceof BrokerUnreachableError) {
         throw new CliError(`${err.message}; ${brokerAdvice(broker.source)}`);
@@ -112,6 +115,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     allowNet: deployment?.allowNet,
     variableNames: deployment?.variables.map((v) => v.name),
     stateDir,
+    extraRead: securityFiles(securityVars),
   });
 
   let sandbox: AppSandbox;
@@ -145,9 +149,11 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   );
   env.stderr(
     `sa run: ${sandbox.definition.name} (${relative(env.cwd, entry) || entry}) on broker ` +
-      `${broker.address}${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
+      `${broker.address}${
+        security.protocol === "PLAINTEXT" ? "" : ` (${describeSecurity(security)})`
+      }${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
-  sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir));
+  sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir, securityVars));
   const onAbort = () => void sandbox.stop(15_000);
   env.signal.addEventListener("abort", onAbort, { once: true });
   try {

@@ -6,7 +6,7 @@
 import type { Admin } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress, withAdmin } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts";
 import { formatTable } from "./_table.ts";
 
 /** The `topics` command. */
@@ -45,12 +45,12 @@ Examples:
       all: { type: "boolean" },
     });
     const [sub, ...names] = args.positionals;
-    const address = await brokerAddress(str(args, "broker"), env);
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
     switch (sub) {
       case "list":
       case "ls":
         if (names.length) throw new CliError(`unexpected arguments: ${names.join(" ")}`, 2);
-        return await withAdmin(address, (a) => list(a, flag(args, "all"), env));
+        return await withAdmin(address, (a) => list(a, flag(args, "all"), env), security);
       case "create": {
         const [topic, ...extra] = names;
         if (!topic || extra.length) {
@@ -79,14 +79,14 @@ Examples:
             `Created topic ${topic} (${partitions} partition(s), replication ${replication})\n`,
           );
           return 0;
-        });
+        }, security);
       }
       case "describe": {
         const [topic, ...extra] = names;
         if (!topic || extra.length) {
           throw new CliError("expected one topic: sa topics describe <topic>", 2);
         }
-        return await withAdmin(address, (a) => describe(a, topic, address, env));
+        return await withAdmin(address, (a) => describe(a, topic, address, env), security);
       }
       case "delete":
       case "rm": {
@@ -100,7 +100,7 @@ Examples:
           await admin.deleteTopics({ topics: names });
           env.stdout(`Deleted ${names.join(", ")}\n`);
           return 0;
-        });
+        }, security);
       }
       default:
         throw new CliError(

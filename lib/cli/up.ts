@@ -22,7 +22,8 @@ import { openProject } from "./_project.ts";
 import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
-import { appRuntimeEnv, sandboxGrant, toolkitRoot } from "../runner/permissions.ts";
+import { appRuntimeEnv, sandboxGrant, securityFiles, toolkitRoot } from "../runner/permissions.ts";
+import { pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import { ConfigError, type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
 import { Prefixer } from "../runner/prefix.ts";
 import {
@@ -331,9 +332,13 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   let broker: { address: string; close(): Promise<void> } | undefined;
   let supervisor: Supervisor | undefined;
   try {
+    // An external broker may be secured (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_* in the
+    // environment); the embedded one is plaintext on loopback.
+    const securityVars = opts.externalBroker ? pickSecurityEnv(env.env, {}, env.cwd) : {};
+    const security = securityFrom(securityVars);
     if (opts.externalBroker) {
       try {
-        await checkBroker(opts.externalBroker, 3000);
+        await checkBroker(opts.externalBroker, 3000, security);
       } catch (err) {
         throw new CliError(`${(err as Error).message}; drop --broker to use the embedded broker`);
       }
@@ -369,7 +374,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       replicationFactor: t.replicationFactor,
       configs: topicConfigs(t),
     }));
-    const created = await createTopics(address, topics);
+    const created = await createTopics(address, topics, undefined, security);
     for (const [name, result] of Object.entries(created)) {
       if (result !== "created" && result !== "exists") say(`topic ${name}: ${result}`);
     }
@@ -387,6 +392,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           allowNet: d.allowNet,
           variableNames: d.variables.map((v) => v.name),
           stateDir,
+          extraRead: securityFiles(securityVars),
         }),
         resolve(declared) {
           for (const problem of checkDeploymentVariables(d, declared.variables)) {
@@ -413,7 +419,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           }
           return {
             vars: r.values,
-            env: appRuntimeEnv(address, stateDir),
+            env: appRuntimeEnv(address, stateDir, securityVars),
           };
         },
       };

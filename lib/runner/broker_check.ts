@@ -10,6 +10,7 @@
  */
 import { Reader, Writer } from "../broker/protocol/codec.ts";
 import { splitHostPort } from "./permissions.ts";
+import { connectKafka, type ConnectSecurity } from "../util/kafka_connect.ts";
 
 /** The outcome of {@link checkBroker}. */
 export interface BrokerCheck {
@@ -43,8 +44,9 @@ async function request(
   version: number,
   body: (w: Writer) => void,
   timeoutMs: number,
+  security?: ConnectSecurity,
 ): Promise<Reader> {
-  const { host, port } = splitHostPort(address);
+  splitHostPort(address); // validates
   let conn: Deno.Conn | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let done = false;
@@ -58,11 +60,17 @@ async function request(
     return await Promise.race([
       (async () => {
         try {
-          conn = await Deno.connect({ hostname: host, port });
+          conn = await connectKafka(address, security);
           if (done) conn.close();
         } catch (err) {
           const reason = err instanceof Deno.errors.ConnectionRefused
             ? "connection refused (nothing is listening there)"
+            : err instanceof Deno.errors.UnexpectedEof || err instanceof Deno.errors.ConnectionReset
+            ? `the connection was closed (${
+              security?.tls
+                ? "not a TLS listener, or it refused our certificate?"
+                : "a TLS listener? set SA_SECURITY_PROTOCOL"
+            })`
             : err instanceof Error
             ? err.message
             : String(err);
@@ -99,8 +107,12 @@ async function request(
 }
 
 /** Connects to `address` and lists the brokers it advertises, within `timeoutMs`. */
-export async function checkBroker(address: string, timeoutMs = 3000): Promise<BrokerCheck> {
-  const r = await request(address, 3, 1, (w) => w.int32(0), timeoutMs);
+export async function checkBroker(
+  address: string,
+  timeoutMs = 3000,
+  security?: ConnectSecurity,
+): Promise<BrokerCheck> {
+  const r = await request(address, 3, 1, (w) => w.int32(0), timeoutMs, security);
   const brokers: string[] = [];
   const n = r.int32();
   for (let i = 0; i < n; i++) {
@@ -130,18 +142,26 @@ export async function createTopics(
   address: string,
   topics: NewTopic[],
   timeoutMs = 10_000,
+  security?: ConnectSecurity,
 ): Promise<CreateTopicResult> {
   if (topics.length === 0) return {};
-  const r = await request(address, 19, 0, (w) => {
-    w.int32(topics.length);
-    for (const t of topics) {
-      w.string(t.name).int32(t.partitions).int16(t.replicationFactor).int32(0);
-      const configs = Object.entries(t.configs ?? {});
-      w.int32(configs.length);
-      for (const [k, v] of configs) w.string(k).nullableString(v);
-    }
-    w.int32(timeoutMs);
-  }, timeoutMs + 2000);
+  const r = await request(
+    address,
+    19,
+    0,
+    (w) => {
+      w.int32(topics.length);
+      for (const t of topics) {
+        w.string(t.name).int32(t.partitions).int16(t.replicationFactor).int32(0);
+        const configs = Object.entries(t.configs ?? {});
+        w.int32(configs.length);
+        for (const [k, v] of configs) w.string(k).nullableString(v);
+      }
+      w.int32(timeoutMs);
+    },
+    timeoutMs + 2000,
+    security,
+  );
   const out: CreateTopicResult = {};
   const n = r.int32();
   for (let i = 0; i < n; i++) {

@@ -23,6 +23,14 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",
   "Quix__State__Dir",
+  // Connection security (lib/stream/kafka/security.ts SECURITY_ENV).
+  "SA_SECURITY_PROTOCOL",
+  "SA_SASL_MECHANISM",
+  "SA_SASL_USERNAME",
+  "SA_SASL_PASSWORD",
+  "SA_SSL_CA_LOCATION",
+  "SA_SSL_CERT_LOCATION",
+  "SA_SSL_KEY_LOCATION",
   "NO_COLOR",
   "NODE_ENV",
   "KAFKAJS_LOG_LEVEL",
@@ -33,15 +41,26 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
 
 /**
  * The runtime environment `sa run` and `sa up` give an app: its broker and its state folder,
- * under both the sa and the Quix names (all in {@link RUNTIME_ENV_NAMES}).
+ * under both the sa and the Quix names, and the connection security settings (`SA_SASL_*`,
+ * `SA_SSL_*`, `SA_SECURITY_PROTOCOL`), all in {@link RUNTIME_ENV_NAMES}.
  */
-export function appRuntimeEnv(broker: string, stateDir: string): Record<string, string> {
+export function appRuntimeEnv(
+  broker: string,
+  stateDir: string,
+  security: Record<string, string> = {},
+): Record<string, string> {
   return {
     SA_BROKER: broker,
     Quix__Broker__Address: broker,
     SA_STATE_DIR: stateDir,
     Quix__Deployment__State__Path: stateDir,
+    ...security,
   };
+}
+
+/** The TLS files named by security settings: the sandbox must be able to read them. */
+export function securityFiles(security: Record<string, string>): string[] {
+  return Object.entries(security).filter(([k]) => k.endsWith("_LOCATION")).map(([, v]) => v);
 }
 
 /** What a sandbox is allowed, in terms the error messages can repeat to the user. */

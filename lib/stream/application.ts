@@ -42,6 +42,13 @@ import {
   toBuffer,
 } from "./kafka/_kafka.ts";
 import { BatchingProducer, encodeMessage, Producer } from "./kafka/producer.ts";
+import {
+  type ClientSecurity,
+  resolveSecurity,
+  type SaslCredentials,
+  type SecurityProtocol,
+  type SslFiles,
+} from "./kafka/security.ts";
 import { DurableStateBackend, groupStateDir } from "./state/durable.ts";
 import { claimInstanceId } from "./kafka/_instance_id.ts";
 import type { StateBackend } from "./state/types.ts";
@@ -136,6 +143,15 @@ export interface ApplicationOptions {
   autoCreateTopics?: boolean;
   /** Log level (default `SA_LOG_LEVEL` or INFO). */
   logLevel?: LogLevel;
+  /**
+   * `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (default `SA_SECURITY_PROTOCOL`, else
+   * SASL_SSL when SASL credentials are set, SSL when a TLS file is, else PLAINTEXT).
+   */
+  securityProtocol?: SecurityProtocol;
+  /** SASL PLAIN or SCRAM credentials (default `SA_SASL_MECHANISM`/`_USERNAME`/`_PASSWORD`). */
+  sasl?: SaslCredentials;
+  /** TLS files: CA bundle, client certificate and key (default `SA_SSL_*_LOCATION`). */
+  ssl?: SslFiles;
   /** kafkajs client id (default `sa-<consumerGroup>`). */
   clientId?: string;
   /** Idempotent producer (default true). */
@@ -206,6 +222,12 @@ export class Application {
   /** The consumer group. */
   readonly consumerGroup: string;
   /**
+   * How the broker is reached (protocol, SASL, TLS), resolved from options and environment.
+   *
+   * @internal
+   */
+  readonly security: ClientSecurity;
+  /**
    * The runtime's logger (one line per event, to stderr).
    *
    * @internal
@@ -227,6 +249,11 @@ export class Application {
   constructor(options: ApplicationOptions = {}) {
     this.#options = options;
     this.brokerAddress = resolveBrokerAddress(options.brokerAddress);
+    try {
+      this.security = resolveSecurity(options, readEnv);
+    } catch (err) {
+      throw new ConfigurationError((err as Error).message);
+    }
     this.consumerGroup = options.consumerGroup ?? readEnv("Quix__Consumer_Group") ?? "sa-default";
     const level = options.logLevel ??
       (readEnv("SA_LOG_LEVEL") ? parseLogLevel(readEnv("SA_LOG_LEVEL")!) : "INFO");
@@ -377,6 +404,7 @@ export class Application {
       this.brokerAddress,
       this.#options.clientId ?? `sa-${this.consumerGroup}`,
       this.logger,
+      this.security,
     );
     await this.#ensureTopics(kafka);
     const producer = this.#kafkaProducer(kafka);
@@ -541,6 +569,7 @@ class Runner {
       this.app.brokerAddress,
       this.options.clientId ?? `sa-${this.app.consumerGroup}`,
       this.#logger,
+      this.app.security,
     );
     const producer = this.hooks.kafkaProducer(kafka);
     const tuning = this.options.consumer ?? {};
@@ -596,6 +625,7 @@ class Runner {
           })
           : producer,
         brokers: this.app.brokerAddress.split(",").map((b) => b.trim()),
+        security: this.app.security,
         stores: new Map([...this.registry.streams].map(([t, st]) => [t, st.stores])),
       });
       await connectOrExplain(this.#consumer.connect(), this.app.brokerAddress);

@@ -127,7 +127,7 @@ export class SaslSession {
     try {
       const s = this.#state;
       if (s.kind === "handshaken" && m === "PLAIN") return await this.plain(token, generic);
-      if (s.kind === "handshaken" && isScramMechanism(m)) return await this.scramFirst(m, token);
+      if (s.kind === "handshaken" && isScramMechanism(m)) return this.scramFirst(m, token);
       if (s.kind === "scram-final" && isScramMechanism(m)) {
         return await this.scramFinal(m, s, token, generic);
       }
@@ -185,7 +185,7 @@ export class SaslSession {
     return this.succeed(user, EMPTY);
   }
 
-  private async scramFirst(m: ScramMechanism, token: Uint8Array): Promise<SaslStep> {
+  private scramFirst(m: ScramMechanism, token: Uint8Array): SaslStep {
     const msg = dec.decode(token);
     // gs2-header: cbind-flag "," [authzid] "," ; channel binding ("p=") is not offered.
     const g = /^([ny]),(a=[^,]*)?,/.exec(msg);

@@ -68,7 +68,7 @@ export class UserStore {
 
   /** Adds or replaces a user with fresh SCRAM-SHA-256 and SHA-512 credentials. */
   async set(name: string, password: string, iterations?: number): Promise<void> {
-    if (name === "" || /[\x00]/.test(name)) {
+    if (name === "" || name.includes("\0")) {
       throw new UsersFileError(`invalid user name ${JSON.stringify(name)}`);
     }
     const creds = new Map<ScramMechanism, ScramCredential>();

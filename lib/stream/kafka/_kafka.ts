@@ -6,6 +6,7 @@ import process from "node:process";
 import { type Admin, Kafka, type LogEntry, logLevel as KafkaLogLevel } from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import type { Topic } from "../topic.ts";
+import { type ClientSecurity, kafkajsSecurity } from "./security.ts";
 
 /** Reads an env var; undefined when unset or when the sandbox denies env access. */
 export function readEnv(name: string): string | undefined {
@@ -42,13 +43,19 @@ export function filterKafkajsTimerWarning(): void {
 }
 
 /** A kafkajs client whose log lines go through `logger` (kafkajs INFO is our DEBUG). */
-export function createKafka(brokerAddress: string, clientId: string, logger: Logger): Kafka {
+export function createKafka(
+  brokerAddress: string,
+  clientId: string,
+  logger: Logger,
+  security?: ClientSecurity,
+): Kafka {
   const brokers = brokerAddress.split(",").map((s) => s.trim()).filter(Boolean);
   filterKafkajsTimerWarning();
   const log = logger.child(`${logger.component}:kafkajs`);
   return new Kafka({
     clientId,
     brokers,
+    ...(security ? kafkajsSecurity(security) : {}),
     connectionTimeout: 3000,
     logLevel: KafkaLogLevel.INFO,
     logCreator: () => (entry: LogEntry) => {

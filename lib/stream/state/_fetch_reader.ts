@@ -1,7 +1,7 @@
 // A minimal Kafka fetch client for changelog recovery: kafkajs can only consume through a
 // consumer group (no manual partition assignment), which would make every recovery join a
-// throw-away group. This reads one partition range with Metadata v1 + Fetch v4 (plaintext,
-// no SASL/TLS; the durable backend falls back to kafkajs when this cannot connect).
+// throw-away group. This reads one partition range with Metadata v1 + Fetch v4, over TLS and
+// SASL when the app's connection is secured (util/kafka_connect.ts).
 
 import { Reader, Writer } from "../../broker/protocol/codec.ts";
 import {
@@ -12,6 +12,7 @@ import {
   readBatchHeader,
 } from "../../broker/protocol/record_batch.ts";
 import type { ChangelogRecord } from "./changelog.ts";
+import { connectKafka, type ConnectSecurity } from "../../util/kafka_connect.ts";
 
 const dec = new TextDecoder();
 
@@ -20,14 +21,8 @@ class Connection {
   #correlation = 0;
   constructor(readonly conn: Deno.Conn, readonly address: string) {}
 
-  static async open(address: string): Promise<Connection> {
-    const i = address.lastIndexOf(":");
-    const conn = await Deno.connect({
-      hostname: address.slice(0, i),
-      port: Number(address.slice(i + 1)),
-    });
-    conn.setNoDelay(true);
-    return new Connection(conn, address);
+  static async open(address: string, security?: ConnectSecurity): Promise<Connection> {
+    return new Connection(await connectKafka(address, security), address);
   }
 
   /** The next `n` bytes; a large response is read straight into its own buffer (no re-copies). */
@@ -90,12 +85,17 @@ class Connection {
 }
 
 /** Finds the leader of `topic[partition]` through any of `bootstrap`. */
-async function leaderOf(bootstrap: string[], topic: string, partition: number): Promise<string> {
+async function leaderOf(
+  bootstrap: string[],
+  topic: string,
+  partition: number,
+  security?: ConnectSecurity,
+): Promise<string> {
   let lastError: unknown;
   for (const address of bootstrap) {
     let c: Connection | undefined;
     try {
-      c = await Connection.open(address);
+      c = await Connection.open(address, security);
       const r = await c.request(3, 1, (w) => w.array([topic], (w, t) => w.string(t)));
       const brokers = new Map<number, string>();
       for (
@@ -149,9 +149,10 @@ export async function* fetchRange(
   from: number,
   to: number,
   maxBytes = 8 * 1024 * 1024,
+  security?: ConnectSecurity,
 ): AsyncGenerator<ChangelogRecord[]> {
-  const leader = await leaderOf(bootstrap, topic, partition);
-  const c = await Connection.open(leader);
+  const leader = await leaderOf(bootstrap, topic, partition, security);
+  const c = await Connection.open(leader, security);
   const fetchAt = (at: number) =>
     c.request(1, 4, (w) => {
       w.int32(-1).int32(100).int32(1).int32(maxBytes).int8(0);

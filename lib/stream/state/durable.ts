@@ -119,6 +119,7 @@ export class DurableStateBackend implements StateBackend {
       this.#admin = admin;
       this.#changelog = new KafkaChangelog({
         brokers: [...env.brokers],
+        security: env.security,
         admin,
         group: this.#opts.group,
         produce: (topic, messages) => producer.send({ topic, messages, acks: -1 }),

@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Admin, IHeaders, Message, RecordMetadata } from "kafkajs";
 import type { ChangelogIO, ChangelogMessage, ChangelogRecord } from "./changelog.ts";
 import { fetchRange } from "./_fetch_reader.ts";
+import type { ConnectSecurity } from "../../util/kafka_connect.ts";
 
 /** Sends messages to one topic partition and resolves once acknowledged. */
 export type ChangelogProduce = (
@@ -20,6 +21,8 @@ export type ChangelogProduce = (
 export interface KafkaChangelogOptions {
   /** Bootstrap addresses (`host:port`). */
   brokers: string[];
+  /** TLS/SASL for the recovery reader's own connections (default plaintext). */
+  security?: ConnectSecurity;
   /** Connected kafkajs admin client. */
   admin: Admin;
   /** How changes are produced: the app's producer (or its open transaction under EOS). */
@@ -117,7 +120,7 @@ export class KafkaChangelog implements ChangelogIO {
     from: number,
     to: number,
   ): AsyncIterable<ChangelogRecord[]> {
-    return fetchRange(this.opts.brokers, topic, partition, from, to);
+    return fetchRange(this.opts.brokers, topic, partition, from, to, undefined, this.opts.security);
   }
 
   async committed(topic: string, partition: number): Promise<number> {

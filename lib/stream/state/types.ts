@@ -139,6 +139,15 @@ export interface StateBackendEnv {
   readonly producer: { send(record: never): Promise<unknown> };
   /** Bootstrap addresses, `host:port`. */
   readonly brokers: readonly string[];
+  /**
+   * How to reach the brokers (TLS, SASL) for a backend's own connections; absent: plaintext.
+   * Holds the SASL password: never log it.
+   */
+  readonly security?: {
+    protocol: string;
+    sasl?: { mechanism: string; username: string; password: string };
+    tls?: { ca?: string; cert?: string; key?: string };
+  };
   /** Store names by input topic, as the compiled dataframes declare them. */
   readonly stores: ReadonlyMap<string, ReadonlySet<string>>;
 }
