@@ -156,7 +156,7 @@ export function scramNonce(): string {
  * `verify(serverFinal)`. Used by the runtime's fetch client.
  */
 export class ScramClient {
-  readonly #nonce = scramNonce();
+  readonly #nonce: string;
   #clientFirstBare = "";
   #serverSignature: Uint8Array | null = null;
 
@@ -164,7 +164,11 @@ export class ScramClient {
     readonly mechanism: ScramMechanism,
     private readonly username: string,
     private readonly password: string,
-  ) {}
+    /** The client nonce (fixed in tests that replay RFC 7677's example). */
+    nonce: string = scramNonce(),
+  ) {
+    this.#nonce = nonce;
+  }
 
   /** client-first-message. */
   first(): string {

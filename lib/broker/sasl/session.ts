@@ -72,6 +72,8 @@ export class SaslSession {
     private readonly users: UserStore,
     private readonly clientAddress: string,
     private readonly logger: Logger,
+    /** The server's nonce part (fixed in tests that replay RFC 7677's example). */
+    private readonly nonce: () => string = scramNonce,
   ) {}
 
   /** Whether the client has authenticated. */
@@ -208,7 +210,7 @@ export class SaslSession {
       this.fail(m, `unknown user ${JSON.stringify(user)} or no ${m} credential`);
       return { token: EMPTY, error: "Authentication failed: Invalid user credentials" };
     }
-    const nonce = cnonce + scramNonce();
+    const nonce = cnonce + this.nonce();
     const serverFirst = `r=${nonce},s=${toBase64(cred.salt)},i=${cred.iterations}`;
     this.#state = { kind: "scram-final", user, cred, nonce, gs2, clientFirstBare, serverFirst };
     return { token: enc.encode(serverFirst) };

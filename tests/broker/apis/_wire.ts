@@ -110,6 +110,14 @@ export class WireClient {
     return out;
   }
 
+  /** The next `n` raw bytes (no frame), or null if the broker closed first. */
+  async receiveBytes(n: number): Promise<Uint8Array | null> {
+    if (!(await this.fill(n))) return null;
+    const out = this.buf.slice(0, n);
+    this.buf = this.buf.slice(n);
+    return out;
+  }
+
   private async fill(want: number): Promise<boolean> {
     while (this.buf.length < want) {
       const chunk = new Uint8Array(64 * 1024);
