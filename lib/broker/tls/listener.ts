@@ -151,7 +151,9 @@ export class TlsListener {
         // A failed handshake (plaintext client, untrusted or missing client certificate)
         // never reaches the broker; one line says who and why.
         server.on("tlsClientError", (err: Error, socket: tls.TLSSocket) => {
-          const who = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+          // The TLS socket has no peer address yet when its handshake fails; the raw one has.
+          const raw = (socket as unknown as { _parent?: tls.TLSSocket })._parent ?? socket;
+          const who = `${raw.remoteAddress ?? "?"}:${raw.remotePort ?? "?"}`;
           logger.warn(`TLS handshake with ${who} failed: ${err.message.split("\n")[0]}`);
           socket.destroy();
         });
