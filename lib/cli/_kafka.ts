@@ -127,8 +127,11 @@ export function kafkaError(address: string, err: unknown, security?: ClientSecur
     /ECONNREFUSED|Connection (timeout|error)|connect/i.test(msg)
   ) {
     return new CliError(
-      `cannot reach the broker at ${address}${how}: ${msg}. Is it running (sa up), or pass ` +
-        `--broker host:port${how ? " (and check SA_SECURITY_PROTOCOL)" : ""}`,
+      /Closed connection/i.test(msg)
+        ? `the broker at ${address} closed the connection${how}: is it a TLS or SASL ` +
+          `listener? Set SA_SECURITY_PROTOCOL (SSL, SASL_SSL, SASL_PLAINTEXT) and its settings`
+        : `cannot reach the broker at ${address}${how}: ${msg}. Is it running (sa up), or ` +
+          `pass --broker host:port`,
     );
   }
   return new CliError(`broker ${address}: ${msg}`);
