@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { AppSandbox, SandboxError } from "../../lib/runner/sandbox.ts";
 import { appRuntimeEnv, parseDenial, sandboxGrant } from "../../lib/runner/permissions.ts";
+import { SECURITY_ENV } from "../../lib/stream/kafka/security.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}/app.ts`, import.meta.url));
@@ -181,6 +182,8 @@ Deno.test("sandboxGrant: every variable the runtime reads is granted to the sand
   }
   await scan(root);
   assert.ok(read.includes("SA_BROKER"), "the scan found the runtime's readEnv calls");
+  // Connection security is read through a lookup function (SECURITY_ENV), not readEnv("...").
+  read.push(...Object.values(SECURITY_ENV));
   const granted = sandboxGrant({ entry: "/p/apps/normalize.ts", brokers: [] }).env;
   assert.deepEqual([...new Set(read)].filter((n) => !granted.includes(n)), []);
 });
