@@ -12,6 +12,7 @@ import { formatTable } from "./_table.ts";
 import { findApp, type ProjectApp } from "../project/apps.ts";
 import { readDotEnv } from "../project/env.ts";
 import { renderDotEnv } from "../project/dotenv_export.ts";
+import { SECURITY_ENV } from "../stream/kafka/security.ts";
 import { resolveVariables } from "../project/variables.ts";
 
 /** No app in the project. */
@@ -67,7 +68,15 @@ Examples:
       env.stdout(listVariables(apps, existing, env.env));
       return 0;
     }
-    const { text, warnings } = renderDotEnv({ apps, existing, reset: flag(args, "reset") });
+    const security = Object.fromEntries(
+      Object.values(SECURITY_ENV).filter((k) => env.env[k]).map((k) => [k, env.env[k]]),
+    );
+    const { text, warnings } = renderDotEnv({
+      apps,
+      existing,
+      reset: flag(args, "reset"),
+      security,
+    });
     await writeTextOrFail(envFile, text);
     for (const w of warnings) env.stderr(`warning: ${w}\n`);
     const count = apps.reduce((n, a) => n + a.definition.variables.length, 0);

@@ -16,6 +16,7 @@ import type { Pipeline, TopicDecl } from "./pipeline.ts";
 import { resolveAppEntry } from "./pipeline.ts";
 import type { ProjectApp } from "./apps.ts";
 import { resolveVariables } from "./variables.ts";
+import { SECURITY_ENV } from "../stream/kafka/security.ts";
 
 /** Folder (relative to the project) the compose file and Dockerfiles are written to. */
 export const COMPOSE_DIR = "compose";
@@ -110,6 +111,9 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
     const environment: Record<string, string> = {
       SA_BROKER: INTERNAL_BROKER,
       Quix__Broker__Address: INTERNAL_BROKER,
+      // Connection security passes through from the shell or `--env-file .env`, by reference:
+      // secrets are never written into this file. Unset (the local Redpanda): plaintext.
+      ...Object.fromEntries(Object.values(SECURITY_ENV).map((k) => [k, `\${${k}:-}`])),
       ...values,
     };
     const dockerfile = `${d.name}.Dockerfile`;

@@ -12,6 +12,7 @@
 import { LOCAL_BROKER } from "../templates/project.ts";
 import type { ProjectApp } from "./apps.ts";
 import { deploymentValue } from "./variables.ts";
+import { SECURITY_ENV } from "../stream/kafka/security.ts";
 
 /** Broker settings every `.env` starts with. */
 export const BROKER_KEYS = ["SA_BROKER", "Quix__Broker__Address"] as const;
@@ -31,15 +32,38 @@ export interface RenderDotEnvOptions {
   existing: Record<string, string>;
   /** Ignore existing values for the apps' variables (broker settings and untracked keys stay). */
   reset?: boolean;
+  /**
+   * Connection security values to write when `.env` has none (from the environment of
+   * `sa vars export`): secrets such as `SA_SASL_PASSWORD` go to `.env` and nowhere else.
+   */
+  security?: Record<string, string>;
 }
+
+/** Placeholders written (commented out) for unset security settings. */
+const SECURITY_EXAMPLES: Record<string, string> = {
+  [SECURITY_ENV.protocol]: "SASL_SSL",
+  [SECURITY_ENV.mechanism]: "SCRAM-SHA-256",
+  [SECURITY_ENV.username]: "",
+  [SECURITY_ENV.password]: "",
+  [SECURITY_ENV.ca]: "certs/ca.crt",
+  [SECURITY_ENV.cert]: "",
+  [SECURITY_ENV.key]: "",
+};
 
 /** Renders `.env`; `warnings` lists the conflicting names, one sentence each. */
 export function renderDotEnv(opts: RenderDotEnvOptions): { text: string; warnings: string[] } {
-  const { apps, existing, reset = false } = opts;
+  const { apps, existing, reset = false, security = {} } = opts;
   const warnings: string[] = [];
   const lines: string[] = [DOT_ENV_HEADER, "### sa configuration ###"];
   for (const key of BROKER_KEYS) {
     lines.push(`${key}=${quote(existing[key] ?? LOCAL_BROKER)}`);
+  }
+  lines.push(
+    '# Secured clusters (SASL, TLS): see README "Secured clusters". Secrets live only here.',
+  );
+  for (const key of Object.values(SECURITY_ENV)) {
+    const value = existing[key] || security[key];
+    lines.push(value ? `${key}=${quote(value)}` : `# ${key}=${SECURITY_EXAMPLES[key]}`);
   }
 
   // Wanted value per (variable name, app); a name is "shared" when its apps disagree.
@@ -87,7 +111,7 @@ export function renderDotEnv(opts: RenderDotEnvOptions): { text: string; warning
     }
   }
 
-  const tracked = new Set<string>([...BROKER_KEYS, ...written]);
+  const tracked = new Set<string>([...BROKER_KEYS, ...Object.values(SECURITY_ENV), ...written]);
   const untracked = Object.keys(existing).filter((k) => !tracked.has(k));
   if (untracked.length) {
     lines.push("", "### Untracked variables ###");

@@ -128,3 +128,28 @@ Deno.test("sa vars: error paths name the cause", async () => {
     assert.match(r.stderr, /^sa vars: sa\.yaml:\d+:\d+: /);
   });
 });
+
+Deno.test("sa vars export: security settings from the environment go to .env only, never to the output", async () => {
+  await withTempDir(async (dir) => {
+    await writeReplayNormalize(dir);
+    const r = await runCommand(command, ["export"], dir, {
+      SA_SECURITY_PROTOCOL: "SASL_SSL",
+      SA_SASL_MECHANISM: "PLAIN",
+      SA_SASL_USERNAME: "APIKEY",
+      SA_SASL_PASSWORD: "top secret",
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /top secret/);
+    const text = await Deno.readTextFile(join(dir, ".env"));
+    assert.match(text, /\nSA_SASL_PASSWORD='top secret'\n/);
+    assert.match(text, /\n# SA_SSL_CA_LOCATION=certs\/ca\.crt\n/);
+    const values = await readDotEnv(join(dir, ".env"));
+    assert.equal(values.SA_SECURITY_PROTOCOL, "SASL_SSL");
+    assert.equal(values.SA_SASL_PASSWORD, "top secret");
+    // A second export without the environment keeps them (not duplicated as untracked).
+    assert.equal((await runCommand(command, ["export"], dir)).code, 0);
+    const again = await Deno.readTextFile(join(dir, ".env"));
+    assert.equal(again.match(/SA_SASL_PASSWORD=/g)?.length, 1);
+    assert.equal((await readDotEnv(join(dir, ".env"))).SA_SASL_USERNAME, "APIKEY");
+  });
+});
