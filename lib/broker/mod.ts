@@ -23,7 +23,7 @@ import type { UserStore } from "./sasl/users.ts";
 
 export type { BrokerConfig } from "./state.ts";
 export { BrokerState } from "./state.ts";
-export type { TlsListenOptions } from "./tls/listener.ts";
+export { checkPem as checkTlsMaterial, type TlsListenOptions } from "./tls/listener.ts";
 export { UsersFileError, UserStore } from "./sasl/users.ts";
 
 /** Options of {@link startBroker}; everything but `dataDir` has a default. */

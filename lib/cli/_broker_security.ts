@@ -7,7 +7,7 @@
 import { isAbsolute, join } from "node:path";
 import { CliError } from "./_command.ts";
 import { type Parsed, str } from "./_args.ts";
-import { type BrokerOptions, UserStore } from "../broker/mod.ts";
+import { type BrokerOptions, checkTlsMaterial, UserStore } from "../broker/mod.ts";
 
 /** The flags' declarations. */
 export const SECURITY_FLAGS = {
@@ -57,6 +57,11 @@ export async function brokerSecurityOptions(
       key: await readPem(cwd, "tls-key", key),
       ...(ca !== undefined ? { clientCa: await readPem(cwd, "client-ca", ca) } : {}),
     };
+    try {
+      checkTlsMaterial(out.tls);
+    } catch (err) {
+      throw new CliError(`--tls-cert/--tls-key: ${(err as Error).message}`, 2);
+    }
   }
   const users = str(args, "users");
   if (users !== undefined) {

@@ -105,6 +105,9 @@ Examples:
       if (err instanceof Deno.errors.AddrNotAvailable) {
         throw new CliError(`cannot bind ${host}:${port}: no such local address (--host)`);
       }
+      if (err instanceof Error && err.message.startsWith("invalid TLS certificate or key")) {
+        throw new CliError(`--tls-cert/--tls-key: ${err.message}`, 2);
+      }
       if (err instanceof DataDirLockedError) {
         throw new CliError(`${err.message}; stop it first or use another --data-dir`);
       }

@@ -11,6 +11,7 @@
  */
 import tls from "node:tls";
 import { Buffer } from "node:buffer";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { Logger } from "../../util/log.ts";
 
 /** PEM material of a TLS listener. */
@@ -130,6 +131,7 @@ export class TlsListener {
   ): Promise<TlsListener> {
     let server: tls.Server;
     try {
+      checkPem(opts);
       server = tls.createServer({
         cert: opts.cert,
         key: opts.key,
@@ -191,6 +193,33 @@ export class TlsListener {
     this.#queue = [];
     this.#waiting?.reject(new Deno.errors.BadResource("listener closed"));
     this.#waiting = null;
+  }
+}
+
+/**
+ * node:tls accepts a key that does not match the certificate and fails every handshake
+ * later; check the material up front so a mistake is one error at start.
+ */
+export function checkPem(opts: TlsListenOptions): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(opts.cert);
+  } catch (err) {
+    throw new Error(`the certificate is not a PEM X.509 certificate (${(err as Error).message})`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(opts.key);
+  } catch (err) {
+    throw new Error(`the key is not a PEM private key (${(err as Error).message})`);
+  }
+  if (!cert.checkPrivateKey(key)) throw new Error("the key does not match the certificate");
+  if (opts.clientCa !== undefined) {
+    try {
+      new X509Certificate(opts.clientCa);
+    } catch (err) {
+      throw new Error(`the client CA is not a PEM certificate (${(err as Error).message})`);
+    }
   }
 }
 
