@@ -296,7 +296,14 @@ export class GroupCoordinator {
     const code = g.validateCommit(memberId, generationId);
     if (code !== 0) return entries.map(() => code);
     const codes = entries.map((e) => this.#checkEntry(e));
-    await this.#store(groupId, entries.filter((_, i) => codes[i] === 0));
+    try {
+      await this.#store(groupId, entries.filter((_, i) => codes[i] === 0));
+    } catch (e) {
+      // A full disk: a retriable error code (as Kafka answers when its offsets log cannot
+      // be written), not a closed connection; nothing of this commit is visible.
+      this.#logger.error(`offset commit of group ${groupId} failed: ${(e as Error).message}`);
+      return codes.map((c) => c === 0 ? ErrorCode.COORDINATOR_NOT_AVAILABLE.code : c);
+    }
     return codes;
   }
 
@@ -310,9 +317,19 @@ export class GroupCoordinator {
   async #store(groupId: string, entries: OffsetEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const ts = this.#timers.now();
+    const records: OffsetRecord[] = entries.map((e) => ({
+      g: groupId,
+      t: e.topic,
+      p: e.partition,
+      o: e.offset,
+      m: e.metadata ?? "",
+      ts,
+    }));
+    // Visible only once durable: a failed write must not be served by OffsetFetch. Appends
+    // resolve in order, so the latest commit of a partition still wins.
+    await this.#journal.append(records);
     let m = this.#offsets.get(groupId);
     if (!m) this.#offsets.set(groupId, m = new Map());
-    const records: OffsetRecord[] = [];
     for (const e of entries) {
       const metadata = e.metadata ?? "";
       m.set(key(e.topic, e.partition), {
@@ -322,9 +339,7 @@ export class GroupCoordinator {
         metadata,
         ts,
       });
-      records.push({ g: groupId, t: e.topic, p: e.partition, o: e.offset, m: metadata, ts });
     }
-    await this.#journal.append(records);
     this.#maybeCompact();
   }
 

@@ -82,7 +82,9 @@ export interface GroupLimits {
 const EMPTY = new Uint8Array(0);
 
 class Member {
-  protocols: GroupProtocol[];
+  #protocols: GroupProtocol[] = [];
+  /** Protocol name → metadata (the first of a repeated name, as a linear search finds). */
+  #byName = new Map<string, Uint8Array>();
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   assignment: Uint8Array = EMPTY;
@@ -100,8 +102,20 @@ class Member {
     this.sessionTimeoutMs = req.sessionTimeoutMs;
     this.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
   }
+  get protocols(): GroupProtocol[] {
+    return this.#protocols;
+  }
+  /** Lookups by name are what JoinGroup does per protocol: a map keeps them O(1). */
+  set protocols(list: GroupProtocol[]) {
+    this.#protocols = list;
+    this.#byName = new Map();
+    for (const p of list) if (!this.#byName.has(p.name)) this.#byName.set(p.name, p.metadata);
+  }
+  supports(protocol: string): boolean {
+    return this.#byName.has(protocol);
+  }
   metadataFor(protocol: string | null): Uint8Array {
-    return this.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
+    return (protocol !== null && this.#byName.get(protocol)) || EMPTY;
   }
 }
 
@@ -239,11 +253,8 @@ export class Group {
     if (this.members.size === 0) return true;
     if (req.protocolType !== this.protocolType) return false;
     // At least one of the joiner's protocols must be supported by every other member.
-    return req.protocols.some((p) =>
-      [...this.members.values()].every((m) =>
-        m.memberId === req.memberId || m.protocols.some((q) => q.name === p.name)
-      )
-    );
+    const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId);
+    return req.protocols.some((p) => others.every((m) => m.supports(p.name)));
   }
 
   #addMemberAndRebalance(memberId: string, req: JoinRequest): Promise<JoinResult> {
@@ -375,11 +386,12 @@ export class Group {
   #selectProtocol(): string {
     const members = [...this.members.values()];
     const candidates = members[0].protocols.map((p) => p.name).filter((name) =>
-      members.every((m) => m.protocols.some((p) => p.name === name))
+      members.every((m) => m.supports(name))
     );
+    const candidateSet = new Set(candidates);
     const votes = new Map<string, number>();
     for (const m of members) {
-      const vote = m.protocols.find((p) => candidates.includes(p.name))?.name;
+      const vote = m.protocols.find((p) => candidateSet.has(p.name))?.name;
       if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1);
     }
     let best = candidates[0];

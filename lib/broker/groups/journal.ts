@@ -5,8 +5,10 @@
  * Appends issued while a write is in flight are coalesced into the next write, so many
  * concurrent commits share one fdatasync. On open, the journal is replayed; a torn or
  * unparsable tail (a crash mid-write) is truncated to the last complete record and the
- * truncation is logged. {@link Journal.rewrite} replaces the file atomically (temp file,
- * fsync, rename) with a compacted snapshot.
+ * truncation is logged. A write that fails (a full disk) is rejected and cut back to the last
+ * acknowledged record before anything else is appended, so later records never sit behind a
+ * torn one; writes resume by themselves once space is freed. {@link Journal.rewrite} replaces
+ * the file atomically (temp file, fsync, rename) with a compacted snapshot.
  *
  * @module
  */
@@ -57,6 +59,12 @@ export class Journal<R> {
   #paused = false;
   #dirty = false;
   #syncTimer: number | null = null;
+  /** Bytes of complete, acknowledged records in the file: a failed write is cut back to it. */
+  #size = 0;
+  /** A failed write could not be cut back yet; the next write first retries the cut. */
+  #torn = false;
+  /** During a rewrite: records written to the old file after the snapshot was taken. */
+  #carry: string[] | null = null;
   /** Records in the file (after replay plus appends), to decide when to compact. */
   records = 0;
 
@@ -131,6 +139,7 @@ export class Journal<R> {
     await file.seek(good, Deno.SeekMode.Start);
     const j = new Journal<R>(opts.path, file, opts.logger, opts.sync ?? "always");
     j.records = count;
+    j.#size = good;
     return j;
   }
 
@@ -147,22 +156,49 @@ export class Journal<R> {
 
   async #drain(): Promise<void> {
     while (this.#queued.length > 0 && !this.#paused) {
-      const chunk = encoder.encode(this.#queued.join(""));
+      const text = this.#queued.join("");
+      const chunk = encoder.encode(text);
       const waiters = this.#waiters;
       this.#queued = [];
       this.#waiters = [];
       try {
+        // Never append after a torn write: replay would stop at the tear and drop what follows.
+        if (this.#torn) await this.#cutBack();
         let off = 0;
         while (off < chunk.length) off += await this.#file.write(chunk.subarray(off));
         if (this.#sync === "always") await this.#file.syncData();
         else this.#dirty = true;
+        this.#size += chunk.length;
+        this.#carry?.push(text);
         for (const w of waiters) w.resolve();
       } catch (e) {
         this.#logger.error(`${this.path}: write failed: ${(e as Error).message}`);
+        this.records -= this.#lines(chunk);
+        this.#torn = true;
+        await this.#cutBack().catch((e2) =>
+          this.#logger.error(
+            `${this.path}: cannot cut the failed write back to byte ${this.#size} yet: ${
+              (e2 as Error).message
+            }`,
+          )
+        );
         for (const w of waiters) w.reject(e);
       }
     }
     this.#writing = null;
+  }
+
+  #lines(chunk: Uint8Array): number {
+    let n = 0;
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
+    return n;
+  }
+
+  /** Truncates the file to the last acknowledged record (shrinking needs no free space). */
+  async #cutBack(): Promise<void> {
+    await this.#file.truncate(this.#size);
+    await this.#file.seek(this.#size, Deno.SeekMode.Start);
+    this.#torn = false;
   }
 
   /** Waits for every queued append to finish. */
@@ -171,30 +207,49 @@ export class Journal<R> {
   }
 
   /**
-   * Atomically replaces the journal with `snapshot` (compaction). The snapshot must already
-   * contain every record appended before this call; appends made during the rewrite are
-   * held back and written to the new file afterwards.
+   * Atomically replaces the journal with `snapshot` (compaction). The snapshot must reflect
+   * every append that resolved before this call (replay keeps the last record of a key).
+   * Appends still being written go into the new file after the snapshot, and appends made
+   * during the rewrite are held back and written to the new file afterwards.
    */
   async rewrite(snapshot: readonly R[]): Promise<void> {
     this.#paused = true;
+    this.#carry = [];
     try {
       if (this.#writing) await this.#writing;
       const tmp = this.path + ".tmp";
-      const data = encoder.encode(snapshot.map((r) => JSON.stringify(r) + "\n").join(""));
+      const data = encoder.encode(
+        snapshot.map((r) => JSON.stringify(r) + "\n").join("") + this.#carry.join(""),
+      );
       const f = await Deno.open(tmp, { create: true, write: true, truncate: true });
       try {
         let off = 0;
         while (off < data.length) off += await f.write(data.subarray(off));
         await f.syncData();
-      } finally {
+      } catch (e) {
+        // A full disk: the old file stays in use, the partial snapshot goes.
         f.close();
+        await Deno.remove(tmp).catch(() => {});
+        throw e;
+      }
+      f.close();
+      // Open the new file before closing the old one, so a failure leaves the journal usable.
+      const next = await Deno.open(tmp, { read: true, write: true });
+      try {
+        await Deno.rename(tmp, this.path);
+      } catch (e) {
+        next.close();
+        throw e;
       }
       this.#file.close();
-      await Deno.rename(tmp, this.path);
-      this.#file = await Deno.open(this.path, { read: true, write: true });
+      this.#file = next;
       await this.#file.seek(0, Deno.SeekMode.End);
-      this.records = snapshot.length + this.#queued.length;
+      this.#size = data.length;
+      this.#torn = false;
+      this.records = snapshot.length + this.#lines(encoder.encode(this.#carry.join(""))) +
+        this.#queued.length;
     } finally {
+      this.#carry = null;
       this.#paused = false;
       if (this.#queued.length > 0 && !this.#writing) this.#writing = this.#drain();
     }

@@ -1,5 +1,6 @@
 /**
- * The broker's storage: topics (durable in `topics.json`), their partition logs, fetch
+ * The broker's storage: topics (durable in `topics.json` + `topics.jsonl`), their partition
+ * logs (a topic is listed only once all its partitions opened and it is on disk), fetch
  * wake-ups, background fsync (interval mode) and background retention/compaction.
  *
  * @module
@@ -15,7 +16,7 @@ import {
   validateTopicName,
 } from "./configs.ts";
 import { PartitionLog } from "./partition_log.ts";
-import { loadTopics, saveTopics, type StoredTopic } from "./topics_store.ts";
+import { type StoredTopic, TopicsStore } from "./topics_store.ts";
 import { runMaintenance } from "./maintenance.ts";
 
 /** A topic as the API handlers see it. */
@@ -88,6 +89,7 @@ export class LogManager {
   /** The background maintenance pass running, if any (passes never overlap; close waits). */
   private maintaining: Promise<void> | null = null;
   private closed = false;
+  private store!: TopicsStore;
   /** On case-insensitive file systems (macOS, Windows) "Orders" and "orders" share a directory. */
   private caseInsensitive = false;
 
@@ -103,11 +105,14 @@ export class LogManager {
     const m = new LogManager(opts);
     Deno.mkdirSync(opts.dataDir, { recursive: true });
     m.caseInsensitive = opts.caseInsensitiveFs ?? probeCaseInsensitive(opts.dataDir);
-    const stored = loadTopics(opts.dataDir);
+    let stored: ReadonlyMap<string, StoredTopic>;
     try {
-      for (const [name, st] of stored) m.openTopic(name, st);
+      m.store = TopicsStore.open(opts.dataDir);
+      stored = m.store.topics;
+      for (const [name, st] of stored) m.topics.set(name, m.openTopic(name, st));
     } catch (e) {
       m.closeAll();
+      m.store?.close();
       return Promise.reject(e);
     }
     m.warnOrphans();
@@ -129,11 +134,26 @@ export class LogManager {
     return join(this.dataDir, `${topic}-${index}`);
   }
 
+  /** Opens every partition of a topic; the caller registers it (nothing stays open on failure). */
   private openTopic(name: string, stored: StoredTopic): Topic {
     const t: Topic = { name, stored, config: resolveLogConfig(stored.configs), logs: [] };
-    this.topics.set(name, t);
-    for (let i = 0; i < stored.partitions; i++) t.logs.push(this.openPartition(t, i));
+    try {
+      for (let i = 0; i < stored.partitions; i++) t.logs.push(this.openPartition(t, i));
+    } catch (e) {
+      this.closeLogs(t.logs);
+      throw e;
+    }
     return t;
+  }
+
+  private closeLogs(logs: PartitionLog[]): void {
+    for (const log of logs) {
+      try {
+        log.close();
+      } catch (e) {
+        this.logger.error(`closing ${log.label}: ${(e as Error).message}`);
+      }
+    }
   }
 
   private openPartition(t: Topic, index: number): PartitionLog {
@@ -155,12 +175,6 @@ export class LogManager {
         this.logger.warn(`ignoring ${join(this.dataDir, e.name)}: no such topic in topics.json`);
       }
     }
-  }
-
-  private save(): void {
-    const out = new Map<string, StoredTopic>();
-    for (const [name, t] of this.topics) out.set(name, t.stored);
-    saveTopics(this.dataDir, out);
   }
 
   private info(t: Topic): TopicInfo {
@@ -226,7 +240,13 @@ export class LogManager {
       } catch { /* absent */ }
     }
     const t = this.openTopic(name, { partitions: n, configs: cfg });
-    this.save();
+    try {
+      this.store.put(name, t.stored);
+    } catch (e) {
+      this.closeLogs(t.logs);
+      throw e;
+    }
+    this.topics.set(name, t);
     this.logger.info(`created topic ${name} with ${n} partition(s)`);
     return this.info(t);
   }
@@ -236,8 +256,8 @@ export class LogManager {
     this.ensureOpen();
     const t = this.topics.get(name);
     if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
+    this.store.delete(name); // throws (the topic stays) when it cannot be recorded
     this.topics.delete(name);
-    this.save();
     for (const log of t.logs) {
       try {
         log.destroy();
@@ -260,14 +280,21 @@ export class LogManager {
       );
     }
     if (validateOnly) return;
-    for (let i = t.logs.length; i < total; i++) {
-      try {
-        Deno.removeSync(this.partitionDir(name, i), { recursive: true });
-      } catch { /* absent */ }
-      t.logs.push(this.openPartition(t, i));
+    const added: PartitionLog[] = [];
+    try {
+      for (let i = t.logs.length; i < total; i++) {
+        try {
+          Deno.removeSync(this.partitionDir(name, i), { recursive: true });
+        } catch { /* absent */ }
+        added.push(this.openPartition(t, i));
+      }
+      this.store.put(name, { ...t.stored, partitions: total });
+    } catch (e) {
+      this.closeLogs(added);
+      throw e;
     }
+    t.logs.push(...added);
     t.stored = { ...t.stored, partitions: total };
-    this.save();
     this.logger.info(`topic ${name} now has ${total} partition(s)`);
   }
 
@@ -378,15 +405,7 @@ export class LogManager {
   }
 
   private closeAll(): void {
-    for (const t of this.topics.values()) {
-      for (const log of t.logs) {
-        try {
-          log.close();
-        } catch (e) {
-          this.logger.error(`closing ${log.label}: ${(e as Error).message}`);
-        }
-      }
-    }
+    for (const t of this.topics.values()) this.closeLogs(t.logs);
   }
 
   /** Flushes and fsyncs every partition, stops background timers, wakes parked fetches. */
@@ -398,6 +417,7 @@ export class LogManager {
     await this.maintaining;
     await this.flushing;
     this.closeAll();
+    this.store.close();
   }
 }
 

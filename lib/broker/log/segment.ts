@@ -19,6 +19,7 @@ import {
   readBatchHeader,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { openSegmentFiles, type Reopenable } from "./open_files.ts";
 
 /** Bytes per index entry. */
 export const INDEX_ENTRY = 40;
@@ -56,11 +57,15 @@ function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
 }
 
 /** A segment file pair with its in-memory index. */
-export class Segment {
+export class Segment implements Reopenable {
   readonly base: number;
   readonly logPath: string;
   readonly indexPath: string;
-  private file: Deno.FsFile;
+  /** The log file while open; {@link openSegmentFiles} closes idle ones past its cap. */
+  private fh: Deno.FsFile | null;
+  /** Async operations using the file (it must not be closed under them). */
+  private busy = 0;
+  private closed = false;
   /** Bytes in the .log file. */
   size = 0;
   private idx: Uint8Array;
@@ -82,9 +87,44 @@ export class Segment {
     this.nextOffset = base;
     this.logPath = join(dir, segmentName(base, "log"));
     this.indexPath = join(dir, segmentName(base, "index"));
-    this.file = file;
+    this.fh = file;
+    openSegmentFiles.touch(this);
     this.idx = new Uint8Array(INDEX_ENTRY * 64);
     this.dv = new DataView(this.idx.buffer);
+  }
+
+  /** The log file, reopened if the cap closed it. */
+  private get file(): Deno.FsFile {
+    let f = this.fh;
+    if (f === null) {
+      if (this.closed) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${this.logPath} is closed`);
+      }
+      f = this.fh = Deno.openSync(this.logPath, { read: true, append: true });
+    }
+    openSegmentFiles.touch(this);
+    return f;
+  }
+
+  /** For {@link openSegmentFiles}: closes the file unless an async operation uses it. */
+  closeHandle(): boolean {
+    if (this.busy > 0) return false;
+    try {
+      this.fh?.close();
+    } catch { /* already closed */ }
+    this.fh = null;
+    return true;
+  }
+
+  /** Runs `op` on the file with it pinned open. */
+  private async pinned<T>(op: (f: Deno.FsFile) => Promise<T>): Promise<T> {
+    const f = this.file;
+    this.busy++;
+    try {
+      return await op(f);
+    } finally {
+      this.busy--;
+    }
   }
 
   /** Creates a new empty segment (truncating leftovers of the same name). */
@@ -107,7 +147,7 @@ export class Segment {
     const logPath = join(dir, segmentName(base, "log"));
     const f = Deno.openSync(logPath, { read: true, append: true });
     const s = new Segment(dir, base, f);
-    const st = f.statSync();
+    const st = s.file.statSync();
     s.size = st.size;
     s.mtime = st.mtime?.getTime() ?? Date.now();
     if (!scan && s.loadIndex()) return s;
@@ -347,7 +387,7 @@ export class Segment {
 
   /** fdatasync of the log file on a worker thread, so the event loop keeps serving. */
   syncAsync(): Promise<void> {
-    return this.file.syncData();
+    return this.pinned((f) => f.syncData());
   }
 
   /** Flushes the index and fsyncs both files (on roll and close). */
@@ -378,7 +418,7 @@ export class Segment {
     this.flushIndex();
     const indexed = this.count > 0;
     const done = (async () => {
-      await this.file.syncData();
+      await this.pinned((f) => f.syncData());
       if (!indexed) return;
       const f = await Deno.open(this.indexPath, { write: true });
       try {
@@ -396,9 +436,12 @@ export class Segment {
   }
 
   close(): void {
+    this.closed = true;
+    openSegmentFiles.forget(this);
     try {
-      this.file.close();
+      this.fh?.close();
     } catch { /* already closed */ }
+    this.fh = null;
   }
 
   /** Closes and deletes both files. */

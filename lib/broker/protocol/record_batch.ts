@@ -178,9 +178,12 @@ export function checkRecordFraming(batch: Uint8Array, h: BatchHeader): void {
       if (od !== i) {
         throw new KafkaError(ErrorCode.INVALID_RECORD, `record ${i} has offset delta ${od}`);
       }
+      // -1 is null; anything lower would stall consumers (librdkafka) at this offset.
       const kl = fVarint();
+      if (kl < -1) throw framing(`record ${i} key length ${kl} is below -1`);
       if (kl > 0) fp += kl;
       const vl = fVarint();
+      if (vl < -1) throw framing(`record ${i} value length ${vl} is below -1`);
       if (vl > 0) fp += vl;
       const hc = fVarint();
       if (hc < 0 || fp > recEnd) throw framing(`record ${i} fields overrun its length`);
@@ -189,6 +192,7 @@ export function checkRecordFraming(batch: Uint8Array, h: BatchHeader): void {
         if (hk < 0) throw framing(`record ${i} header ${j} has a null key`);
         fp += hk;
         const hv = fVarint();
+        if (hv < -1) throw framing(`record ${i} header ${j} value length ${hv} is below -1`);
         if (hv > 0) fp += hv;
         if (fp > recEnd) throw framing(`record ${i} headers overrun its length`);
       }

@@ -25,6 +25,8 @@ import { ProducerIdAllocator } from "./producer_ids.ts";
 export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
 /** Epochs run up to this; the next bump allocates a fresh producer id (as Kafka). */
 const MAX_EPOCH = 32766;
+/** How often a decided (Prepare) transaction whose completion failed, e.g. at a full disk, retries. */
+export const COMPLETE_RETRY_MS = 1000;
 
 /** The states of one transactional id. */
 export type TxnState =
@@ -155,6 +157,8 @@ export class TransactionCoordinator {
   #logger: Logger;
   #closed = false;
   #compacting: Promise<void> | null = null;
+  /** Transactions whose Prepare record is being written (EndTxn in flight). */
+  #ending = new Set<Txn>();
 
   private constructor(
     ids: ProducerIdAllocator,
@@ -202,7 +206,7 @@ export class TransactionCoordinator {
     for (const txn of c.#txns.values()) {
       if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") {
         logger.info(`transaction ${txn.id}: finishing ${txn.state} interrupted by a restart`);
-        await c.#complete(txn, txn.state === "PrepareCommit");
+        await c.#completeOrRetry(txn, txn.state === "PrepareCommit");
       } else if (txn.state === "Ongoing") {
         c.#armTimeout(txn);
       }
@@ -225,8 +229,9 @@ export class TransactionCoordinator {
     return r;
   }
 
-  async #persist(txn: Txn): Promise<void> {
-    await this.#journal.append([this.#record(txn)]);
+  /** Journals `txn` (with `patch` applied, for a state it enters only once durable). */
+  async #persist(txn: Txn, patch?: Partial<TxnRecord>): Promise<void> {
+    await this.#journal.append([{ ...this.#record(txn), ...patch }]);
     if (!this.#compacting && this.#journal.records > 2 * this.#txns.size + 10_000) {
       const snapshot = [...this.#txns.values()].map((t) => this.#record(t));
       this.#compacting = this.#journal.rewrite(snapshot).catch((e) => {
@@ -248,6 +253,22 @@ export class TransactionCoordinator {
       producerEpoch: -1,
     });
     if (this.#closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    try {
+      return await this.#initProducerId(transactionalId, timeoutMs, fail);
+    } catch (e) {
+      // A full disk: answer a retriable error; the journal and memory still agree.
+      this.#logger.error(
+        `InitProducerId ${transactionalId ?? "(idempotent)"} failed: ${(e as Error).message}`,
+      );
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+  }
+
+  async #initProducerId(
+    transactionalId: string | null,
+    timeoutMs: number,
+    fail: (e: { code: number }) => ProducerIdResult,
+  ): Promise<ProducerIdResult> {
     if (transactionalId === null) {
       return { errorCode: 0, producerId: await this.#ids.allocate(), producerEpoch: 0 };
     }
@@ -274,7 +295,12 @@ export class TransactionCoordinator {
           offsets: null,
         };
         this.#txns.set(transactionalId, txn);
-        await this.#persist(txn);
+        try {
+          await this.#persist(txn);
+        } catch (e) {
+          if (this.#txns.get(transactionalId) === txn) this.#txns.delete(transactionalId);
+          throw e;
+        }
         this.#logger.info(`transactional id ${transactionalId}: producer id ${producerId} epoch 0`);
         return { errorCode: 0, producerId, producerEpoch: 0 };
       }
@@ -283,15 +309,22 @@ export class TransactionCoordinator {
       return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     }
     const wasOngoing = txn.state === "Ongoing";
-    await this.#bumpEpoch(txn);
-    txn.timeoutMs = timeoutMs;
-    if (wasOngoing) {
-      this.#logger.info(
-        `transactional id ${transactionalId}: re-initialised with a transaction open, aborting it`,
-      );
-      await this.#end(txn, false);
-    } else {
-      await this.#persist(txn);
+    const before = { producerId: txn.producerId, epoch: txn.epoch, timeoutMs: txn.timeoutMs };
+    try {
+      await this.#bumpEpoch(txn);
+      txn.timeoutMs = timeoutMs;
+      if (wasOngoing) {
+        this.#logger.info(
+          `transactional id ${transactionalId}: re-initialised with a transaction open, aborting it`,
+        );
+        await this.#end(txn, false);
+      } else {
+        await this.#persist(txn);
+      }
+    } catch (e) {
+      // Not durable, so not acknowledged: the old producer is not fenced.
+      if (txn.state === "Ongoing" || !wasOngoing) Object.assign(txn, before);
+      throw e;
     }
     this.#logger.info(
       `transactional id ${transactionalId}: producer id ${txn.producerId} epoch ${txn.epoch}`,
@@ -320,7 +353,9 @@ export class TransactionCoordinator {
       return { txn: null, error: ErrorCode.INVALID_PRODUCER_ID_MAPPING.code };
     }
     if (txn.epoch !== epoch) return { txn: null, error: ErrorCode.INVALID_PRODUCER_EPOCH.code };
-    if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") {
+    if (
+      txn.state === "PrepareCommit" || txn.state === "PrepareAbort" || this.#ending.has(txn)
+    ) {
       return { txn: null, error: ErrorCode.CONCURRENT_TRANSACTIONS.code };
     }
     return { txn, error: 0 };
@@ -333,7 +368,14 @@ export class TransactionCoordinator {
     this.#armTimeout(txn);
   }
 
-  #armTimeout(txn: Txn): void {
+  /** Undoes {@link #begin} when the Ongoing state could not be journaled. */
+  #unbegin(txn: Txn): void {
+    if (txn.timer !== null) this.#timers.clear(txn.timer);
+    txn.timer = null;
+    txn.state = "Empty";
+  }
+
+  #armTimeout(txn: Txn, ms = txn.timeoutMs): void {
     if (txn.timer !== null) this.#timers.clear(txn.timer);
     const epoch = txn.epoch;
     txn.timer = this.#timers.set(() => {
@@ -342,10 +384,15 @@ export class TransactionCoordinator {
       this.#logger.warn(
         `transaction ${txn.id} (producer ${txn.producerId}) exceeded its ${txn.timeoutMs} ms timeout, aborting and fencing the producer`,
       );
-      this.#bumpEpoch(txn).then(() => this.#end(txn, false)).catch((e) =>
-        this.#logger.error(`transaction ${txn.id}: timeout abort failed: ${(e as Error).message}`)
-      );
-    }, txn.timeoutMs);
+      this.#bumpEpoch(txn).then(() => this.#end(txn, false)).catch((e) => {
+        this.#logger.error(
+          `transaction ${txn.id}: timeout abort failed: ${
+            (e as Error).message
+          }, retrying in ${COMPLETE_RETRY_MS} ms`,
+        );
+        if (txn.state === "Ongoing" && !this.#closed) this.#armTimeout(txn, COMPLETE_RETRY_MS);
+      });
+    }, ms);
   }
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn / TxnOffsetCommit -----------------------------------
@@ -373,9 +420,18 @@ export class TransactionCoordinator {
           : ErrorCode.OPERATION_NOT_ATTEMPTED.code,
       }));
     }
-    for (const p of flat) txn.partitions.add(key(p.topic, p.partition));
+    const added = flat.map((p) => key(p.topic, p.partition)).filter((k) => !txn.partitions.has(k));
+    for (const k of added) txn.partitions.add(k);
+    const wasOngoing = txn.state === "Ongoing";
     this.#begin(txn);
-    await this.#persist(txn);
+    try {
+      await this.#persist(txn);
+    } catch (e) {
+      this.#logger.error(`AddPartitionsToTxn ${transactionalId} failed: ${(e as Error).message}`);
+      for (const k of added) txn.partitions.delete(k);
+      if (!wasOngoing && txn.partitions.size === 0 && txn.groups.size === 0) this.#unbegin(txn);
+      return flat.map((p) => ({ ...p, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE.code }));
+    }
     return flat.map((p) => ({ ...p, errorCode: 0 }));
   }
 
@@ -389,9 +445,18 @@ export class TransactionCoordinator {
     if (groupId === "") return ErrorCode.INVALID_GROUP_ID.code;
     const { txn, error } = this.#check(transactionalId, producerId, epoch);
     if (!txn) return error;
+    const added = !txn.groups.has(groupId);
     txn.groups.add(groupId);
+    const wasOngoing = txn.state === "Ongoing";
     this.#begin(txn);
-    await this.#persist(txn);
+    try {
+      await this.#persist(txn);
+    } catch (e) {
+      this.#logger.error(`AddOffsetsToTxn ${transactionalId} failed: ${(e as Error).message}`);
+      if (added) txn.groups.delete(groupId);
+      if (!wasOngoing && txn.partitions.size === 0 && txn.groups.size === 0) this.#unbegin(txn);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    }
     return 0;
   }
 
@@ -459,26 +524,66 @@ export class TransactionCoordinator {
       return (txn.state === "CompleteCommit") === commit ? 0 : ErrorCode.INVALID_TXN_STATE.code;
     }
     if (txn.state !== "Ongoing") return ErrorCode.INVALID_TXN_STATE.code;
-    await this.#end(txn, commit);
+    try {
+      await this.#end(txn, commit);
+    } catch (e) {
+      // The Prepare record is not on disk: nothing changed, the client may retry.
+      this.#logger.error(`EndTxn ${transactionalId} failed: ${(e as Error).message}`);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    }
     return 0;
   }
 
+  /**
+   * Journals the decision (Prepare state, with the staged offsets on commit) before any
+   * state changes, so a failed write leaves the transaction Ongoing with its offsets staged.
+   * Once decided, a failed completion retries every {@link COMPLETE_RETRY_MS} on its own.
+   */
   async #end(txn: Txn, commit: boolean): Promise<void> {
-    if (txn.timer !== null) this.#timers.clear(txn.timer);
-    txn.timer = null;
-    txn.state = commit ? "PrepareCommit" : "PrepareAbort";
-    const offsets: Record<string, OffsetEntry[]> = {};
+    const state: TxnState = commit ? "PrepareCommit" : "PrepareAbort";
+    const taken = new Map<string, OffsetEntry[]>();
     for (const g of txn.groups) {
       const staged = this.#groups.takeTxnOffsets(g, txn.producerId);
-      if (commit && staged.length > 0) offsets[g] = staged;
+      if (staged.length > 0) taken.set(g, staged);
     }
-    txn.offsets = commit ? offsets : null;
-    await this.#persist(txn);
-    await this.#complete(txn, commit);
+    const offsets = commit ? Object.fromEntries(taken) : null;
+    this.#ending.add(txn);
+    try {
+      await this.#persist(txn, offsets ? { state, offsets } : { state });
+    } catch (e) {
+      for (const [g, staged] of taken) this.#groups.stageTxnOffsets(g, txn.producerId, staged);
+      throw e;
+    } finally {
+      this.#ending.delete(txn);
+    }
+    if (txn.timer !== null) this.#timers.clear(txn.timer);
+    txn.timer = null;
+    txn.state = state;
+    txn.offsets = offsets;
+    await this.#completeOrRetry(txn, commit);
+  }
+
+  async #completeOrRetry(txn: Txn, commit: boolean): Promise<void> {
+    try {
+      await this.#complete(txn, commit);
+    } catch (e) {
+      this.#logger.error(
+        `transaction ${txn.id}: completing the ${commit ? "commit" : "abort"} failed (${
+          (e as Error).message
+        }), retrying in ${COMPLETE_RETRY_MS} ms`,
+      );
+      if (this.#closed) return; // the Prepare record is durable: a restart finishes it
+      txn.timer = this.#timers.set(() => {
+        txn.timer = null;
+        if (this.#closed) return;
+        void this.#completeOrRetry(txn, commit);
+      }, COMPLETE_RETRY_MS);
+    }
   }
 
   async #complete(txn: Txn, commit: boolean): Promise<void> {
     let markers = 0;
+    let failed = 0;
     // fsync "always": markers in all partitions share group-commit fdatasyncs off the event
     // loop instead of one blocking fdatasync each.
     const syncs: Promise<void>[] = [];
@@ -506,7 +611,9 @@ export class TransactionCoordinator {
           );
         }
       } catch (e) {
-        // One failing partition must not leave the others without their marker.
+        // One failing partition must not leave the others without their marker; the
+        // completion is retried (markers go only where still missing).
+        failed++;
         this.#logger.error(
           `transaction ${txn.id}: ${
             commit ? "commit" : "abort"
@@ -515,16 +622,30 @@ export class TransactionCoordinator {
       }
     }
     await Promise.all(syncs);
+    if (failed > 0) throw new Error(`${failed} control markers not written`);
     if (commit && txn.offsets) {
       for (const [g, entries] of Object.entries(txn.offsets)) {
         await this.#groups.applyTxnOffsets(g, entries);
       }
     }
+    try {
+      await this.#persist(txn, {
+        state: commit ? "CompleteCommit" : "CompleteAbort",
+        partitions: [],
+        groups: [],
+        offsets: undefined,
+      });
+    } catch (e) {
+      // Everything is applied; only the record is missing, and a restart redoes the
+      // (idempotent) completion from the Prepare record.
+      this.#logger.warn(
+        `transaction ${txn.id}: Complete state not journaled (${(e as Error).message})`,
+      );
+    }
     txn.state = commit ? "CompleteCommit" : "CompleteAbort";
     txn.partitions.clear();
     txn.groups.clear();
     txn.offsets = null;
-    await this.#persist(txn);
     this.#logger.debug(
       `transaction ${txn.id} (producer ${txn.producerId} epoch ${txn.epoch}) ${
         commit ? "committed" : "aborted"

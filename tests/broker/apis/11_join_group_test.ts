@@ -66,3 +66,20 @@ Deno.test("JoinGroup errors: group id, session timeout, unknown member, protocol
     assert.ok(id.length > 0);
   });
 });
+
+Deno.test("JoinGroup: more than 64 protocols per member is INVALID_REQUEST, 64 join", async () => {
+  await withBroker(async (c) => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`);
+    const res = await c.roundTrip(
+      request(11, 1, 1, joinBody(1, "caps", "", { protocols: names(65) })),
+    );
+    assertResponse(res, 1, errorResponse(1, 42, ""));
+    // The connection stays usable, and 64 protocols are fine (the first one is chosen).
+    const ok = await c.roundTrip(
+      request(11, 1, 2, joinBody(1, "caps", "", { protocols: names(64) })),
+    );
+    const view = new DataView(ok.buffer, ok.byteOffset);
+    assert.equal(view.getInt16(4), 0);
+    assert.equal(new TextDecoder().decode(ok.subarray(12, 14)), "p0");
+  });
+});

@@ -93,6 +93,7 @@ Deno.test("log manager: leftover partition dirs never resurrect data, orphans ar
   await logs.close();
   // Simulate a crash after topics.json lost the topic but before its directory was removed.
   Deno.writeTextFileSync(`${dataDir}/topics.json`, JSON.stringify({ version: 1, topics: {} }));
+  Deno.writeTextFileSync(`${dataDir}/topics.jsonl`, "");
   const again = await openManager({ dataDir });
   strictEqual(
     again.lines.some((l) => l.includes("old-0: no such topic")),

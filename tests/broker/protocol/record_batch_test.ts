@@ -108,3 +108,17 @@ Deno.test("record batch: CRC-valid batches with malformed records are refused", 
     { key: null, value: null, headers: [{ key: "h", value: null }, { key: "", value: "x" }] },
   ]));
 });
+
+Deno.test("record batch: key, value and header value lengths below -1 are CORRUPT_MESSAGE", () => {
+  // One record with a null key and value (zig-zag -1 = 0x01) and one header with a null value;
+  // -5 (zig-zag 0x09) keeps the record length consistent, so only the length check can catch it.
+  const good = buildBatch([{ key: null, value: null, headers: [{ key: "h", value: null }] }]);
+  deepStrictEqual([...good.subarray(65, 71)], [0x01, 0x01, 0x02, 0x02, 0x68, 0x01]);
+  validateBatch(good);
+  for (const at of [65, 66, 70]) {
+    const bad = good.slice();
+    bad[at] = 0x09;
+    updateCrc(bad);
+    strictEqual(kafkaErrorOf(() => validateBatch(bad)), "CORRUPT_MESSAGE", `byte ${at}`);
+  }
+});
