@@ -86,23 +86,42 @@ function createCluster(kafka: Kafka): KCluster {
 export class ClusterReader {
   #cluster: KCluster;
   #known = new Set<string>();
+  #kafka: Kafka;
 
   constructor(readonly address: string, kafka: Kafka = kafkaFor(address)) {
+    this.#kafka = kafka;
     this.#cluster = createCluster(kafka);
   }
 
-  async #ready(topics: string[]): Promise<void> {
-    if (!this.#cluster.isConnected()) await this.#cluster.connect();
-    const fresh = topics.filter((t) => !this.#known.has(t));
-    if (fresh.length) {
-      await this.#cluster.addMultipleTargetTopics(fresh);
-      for (const t of fresh) this.#known.add(t);
-    }
+  #queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Connects and loads metadata of `topics`, one caller at a time: kafkajs answers "Broker
+   * not connected" to requests made while another caller's connect or metadata refresh is
+   * still replacing its connections.
+   */
+  #ready(topics: string[]): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (!this.#cluster.isConnected()) await this.#cluster.connect();
+      const fresh = topics.filter((t) => !this.#known.has(t));
+      if (fresh.length) {
+        await this.#cluster.addMultipleTargetTopics(fresh);
+        for (const t of fresh) this.#known.add(t);
+      }
+    });
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
-  /** Forgets cached metadata (after topics were created or deleted). */
+  /**
+   * Forgets cached metadata and the topics it tracks (after topics were created or deleted:
+   * kafkajs keeps asking for a tracked topic, and a deleted one fails every refresh).
+   */
   async refresh(): Promise<void> {
-    if (this.#cluster.isConnected()) await this.#cluster.refreshMetadata();
+    const old = this.#cluster;
+    this.#cluster = createCluster(this.#kafka);
+    this.#known.clear();
+    await old.disconnect().catch(() => {});
   }
 
   /** Partition ids of a topic (empty when it does not exist). */
