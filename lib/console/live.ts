@@ -5,8 +5,9 @@
  * it left out (`skipped`); a slow socket (bufferedAmount over 1 MiB) also gets counts only.
  * "pause" stops reading (the position is kept, nothing is lost); "resume" goes on.
  *
- * Frames, server to page: `{type:"batch", messages, skipped, total}`,
- * `{type:"error", error}` (broker down; the tail goes on when it is back), `{type:"ok"}`.
+ * Frames, server to page: `{type:"ready"}` once the start positions are taken (what is written
+ * after it is tailed), `{type:"batch", messages, skipped, total}`, `{type:"error", error}`
+ * (broker down; the tail goes on when it is back), `{type:"ok"}` (back).
  *
  * @module
  */
@@ -39,6 +40,7 @@ export function serveLiveTail(
   let open = true;
   let paused = false;
   let broken = false;
+  let ready = false;
   const pos = new Map<number, number>();
   socket.onmessage = (e) => {
     try {
@@ -78,6 +80,8 @@ export function serveLiveTail(
             }
             return out;
           });
+          if (!ready) send({ type: "ready" });
+          ready = true;
           if (broken) send({ type: "ok" });
           broken = false;
           if (fresh.length) {

@@ -292,9 +292,7 @@ Deno.test("console API: live tail sends records produced after it opened, sample
       frames.push(JSON.parse(e.data));
       wake();
     };
-    await new Promise((res) => (ws.onopen = res));
-    // Let the tail take its starting positions before producing.
-    await new Promise((res) => setTimeout(res, 400));
+    while (!frames.some((f) => f.type === "ready")) await new Promise<void>((res) => (wake = res));
     await api(c, "/api/topics/sensors/messages", {
       method: "POST",
       json: { key: "live", value: "now" },

@@ -222,7 +222,7 @@ Deno.test({
       // Charts: pick a field, produce, see its last value.
       await page.goto(`${base}#/charts?topic=sensors&fields=n`);
       await page.locator('[data-test="fields"]').getByText("accel.x").waitFor();
-      await new Promise((r) => setTimeout(r, 600)); // the tail has taken its start position
+      await page.locator('canvas[data-live="ready"]').waitFor();
       await producer.send({ topic: "sensors", messages: [{ value: '{"n":7,"accel":{"x":1}}' }] });
       await page.locator(".legend").getByText("n 7.0000").waitFor();
       await shot(page, shots, "charts");

@@ -739,10 +739,11 @@ async function topicView(topic) {
     let count = 0;
     liveBtn.textContent = "Stop live tail";
     pauseBtn.disabled = false;
-    liveInfo.textContent = "Live: waiting for new messages…";
+    liveInfo.textContent = "Live: connecting…";
     ws.onmessage = (e) => {
       const f = JSON.parse(e.data);
-      if (f.type === "batch") {
+      if (f.type === "ready") liveInfo.textContent = "Live: waiting for new messages…";
+      else if (f.type === "batch") {
         count += f.total;
         undrawn += f.skipped;
         list.push(f.messages);
@@ -1285,6 +1286,7 @@ async function chartsView() {
     );
     ws.onmessage = (e) => {
       const f = JSON.parse(e.data);
+      if (f.type === "ready") canvas.dataset.live = "ready";
       if (f.type === "batch") f.messages.forEach(take);
     };
   };
