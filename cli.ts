@@ -28,6 +28,7 @@ const COMMANDS: Record<string, Loader> = {
   groups: () => import("./lib/cli/groups.ts"),
   lag: () => import("./lib/cli/lag.ts"),
   reset: () => import("./lib/cli/reset.ts"),
+  console: () => import("./lib/cli/console.ts"),
   compose: () => import("./lib/cli/compose.ts"),
 };
 

@@ -11,6 +11,7 @@ import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts
 import { type Colour, colour, colourEnabled, formatTable } from "./_table.ts";
 import { ACTIVE_STATES, describeGroups, groupOffsets, type PartitionOffsets } from "./_groups.ts";
 import { evaluatePartition, lagOf, type LagSample, type LagStatus, worst } from "./_lag_eval.ts";
+import { ClusterReader, lagSeconds } from "./_cluster.ts";
 
 const STATUS_COLOUR: Record<LagStatus, Colour> = {
   OK: "green",
@@ -27,7 +28,9 @@ export const command: CliCommand = {
   help: `Usage: sa lag [group] [--samples N] [--interval MS]
 
 Samples every group (or just <group>) N times, MS apart, and prints per partition the
-committed offset, end offset, lag, and a status judged from the whole window:
+committed offset, end offset, lag in messages, lag in seconds (now minus the timestamp of
+the record at the committed offset: exact, not estimated), and a status judged from the
+whole window:
   ERR    the committed offset went backwards, or is past the end
   OK     lag reached 0 in the window
   STOP   lagging and the group has no active consumer
@@ -69,7 +72,13 @@ export interface GroupLag {
   group: string;
   status: LagStatus;
   members: number;
-  partitions: (PartitionOffsets & { lag: number; status: LagStatus; reason: string })[];
+  partitions: (PartitionOffsets & {
+    lag: number;
+    /** Seconds behind: now minus the timestamp of the record at the committed offset. */
+    lagSeconds?: number | null;
+    status: LagStatus;
+    reason: string;
+  })[];
 }
 
 /** Samples and evaluates; exported for tests that drive it without the argv shell. */
@@ -137,6 +146,7 @@ async function lag(
     env.stderr(`Sampling ${samples} times over ${((samples - 1) * intervalMs) / 1000}s...\n`);
   }
   const results = await sampleLag(admin, groups, samples, intervalMs, env.signal);
+  await addLagSeconds(address, results);
   const rows: string[][] = [];
   for (const g of results) {
     for (const p of g.partitions) {
@@ -147,13 +157,17 @@ async function lag(
         p.committed < 0 ? "-" : String(p.committed),
         String(p.end),
         String(p.lag),
+        formatSeconds(p.lagSeconds),
         colour(colourEnabled(env), STATUS_COLOUR[p.status], p.status),
       ]);
     }
   }
   if (rows.length) {
     env.stdout(
-      formatTable(["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "STATUS"], rows),
+      formatTable(
+        ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "LAG_S", "STATUS"],
+        rows,
+      ),
     );
   }
   for (const g of results) {
@@ -166,6 +180,26 @@ async function lag(
     );
   }
   return results.every((g) => g.status === "OK" || g.status === "WARN") ? 0 : 1;
+}
+
+/** Fills in each partition's exact lag in seconds. */
+export async function addLagSeconds(address: string, results: GroupLag[]): Promise<void> {
+  const reader = new ClusterReader(address);
+  try {
+    const now = Date.now();
+    for (const g of results) {
+      for (const p of g.partitions) {
+        p.lagSeconds = await lagSeconds(reader, p.topic, p.partition, p.committed, p.end, now);
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Seconds with one decimal, "-" when unknown. */
+export function formatSeconds(s: number | null | undefined): string {
+  return s === null || s === undefined ? "-" : s.toFixed(1);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -36,6 +36,7 @@ import {
   writeStatusSync,
 } from "../runner/project_state.ts";
 import { InterruptTracker } from "../util/signals.ts";
+import { startUpConsole, UP_CONSOLE_PORT } from "./_up_console.ts";
 
 const HELP = `sa up [options]
 
@@ -57,6 +58,8 @@ Options:
                             and runs docker-compose up --build (Redpanda, Console, one
                             container per deployment)
       --log-level <level>   Broker log level: DEBUG, INFO, WARN (default), ERROR
+      --console-port <n>    Web console port (default 8080; a free one when it is busy)
+      --no-console          Do not serve the web console (see sa console)
   -h, --help                Show this help
 
 Examples:
@@ -74,6 +77,8 @@ interface UpOptions {
   detach: boolean;
   docker: boolean;
   logLevel: LogLevel;
+  /** null: no console. */
+  consolePort: number | null;
 }
 
 function parse(argv: string[]): UpOptions {
@@ -84,6 +89,8 @@ function parse(argv: string[]): UpOptions {
     detach: { type: "boolean", short: "d" },
     docker: { type: "boolean" },
     "log-level": { type: "string" },
+    "console-port": { type: "string" },
+    "no-console": { type: "boolean" },
   });
   if (p.positionals.length) {
     throw new CliError(`unexpected argument "${p.positionals[0]}" (see sa up --help)`, 2);
@@ -105,6 +112,7 @@ function parse(argv: string[]): UpOptions {
     detach: flag(p, "detach"),
     docker: flag(p, "docker"),
     logLevel,
+    consolePort: flag(p, "no-console") ? null : int(p, "console-port") ?? UP_CONSOLE_PORT,
   };
 }
 
@@ -331,6 +339,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
 
   let broker: { address: string; close(): Promise<void> } | undefined;
   let supervisor: Supervisor | undefined;
+  let webConsole: { close(): Promise<void> } | null = null;
   try {
     // An external broker may be secured (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_* in the
     // environment); the embedded one is plaintext on loopback.
@@ -443,6 +452,9 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       },
     });
     await supervisor.start(specs);
+    if (opts.consolePort !== null) {
+      webConsole = await startUpConsole(address, pipeline.dir, opts.consolePort, say);
+    }
     status.state = "running";
     status.readyAt = new Date().toISOString();
     status.readyMs = Math.round(performance.now());
@@ -479,6 +491,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     } finally {
       for (const sig of forceSignals) Deno.removeSignalListener(sig, force);
     }
+    await webConsole?.close();
     await broker?.close();
     status.state = "stopped";
     if (supervisor) status.deployments = supervisor.statuses();

@@ -14,9 +14,14 @@ Deno.test("sa groups and sa lag: OK, STOP and STALL groups on the embedded broke
       await admin.connect();
       const producer = kafka.producer();
       await producer.connect();
+      const base = Date.now() - 3_600_000;
       await producer.send({
         topic: "t",
-        messages: [0, 1, 2, 3, 4].map((i) => ({ value: `v${i}` })),
+        // An hour ago, a minute apart: lag in seconds is known to within the test's run time.
+        messages: [0, 1, 2, 3, 4].map((i) => ({
+          value: `v${i}`,
+          timestamp: String(base + i * 60_000),
+        })),
       });
       await producer.disconnect();
       // A member of `groupId` that commits `offset` once, then idles. (kafkajs admin.setOffsets
@@ -64,13 +69,23 @@ Deno.test("sa groups and sa lag: OK, STOP and STALL groups on the embedded broke
         r = await runCommand(lag, ["--samples", "3", "--interval", "100", ...b], dir);
         assert.equal(r.code, 1, r.stderr);
         assert.equal(r.stderr, "Sampling 3 times over 0.2s...\n");
+        const lines = r.stdout.split("\n");
+        assert.equal(lines[0], "GROUP    TOPIC  PARTITION  COMMITTED  END  LAG  LAG_S   STATUS");
+        assert.equal(lines[1], "done     t              0          5    5    0  0.0     OK");
+        // Exact: now minus the timestamp of the record at the committed offset.
+        const cols = (line: string) => line.split(/ +/);
+        assert.deepEqual(cols(lines[2]).slice(0, 6), ["stopped", "t", "0", "2", "5", "3"]);
+        assert.equal(cols(lines[2])[7], "STOP");
+        assert.deepEqual(cols(lines[3]).slice(0, 6), ["stuck", "t", "0", "1", "5", "4"]);
+        assert.equal(cols(lines[3])[7], "STALL");
+        const stopped = Number(cols(lines[2])[6]);
+        const stuck = Number(cols(lines[3])[6]);
+        const elapsed = (Date.now() - base) / 1000 - 3600;
+        assert(stopped >= 3480 && stopped <= 3480 + elapsed + 1, lines[2]);
+        assert(stuck >= 3540 && stuck <= 3540 + elapsed + 1, lines[3]);
         assert.equal(
-          r.stdout,
-          "GROUP    TOPIC  PARTITION  COMMITTED  END  LAG  STATUS\n" +
-            "done     t              0          5    5    0  OK\n" +
-            "stopped  t              0          2    5    3  STOP\n" +
-            "stuck    t              0          1    5    4  STALL\n" +
-            "done: OK (0 member(s), total lag 0)\n" +
+          lines.slice(4).join("\n"),
+          "done: OK (0 member(s), total lag 0)\n" +
             "stopped: STOP (0 member(s), total lag 3; lagging with no active consumer)\n" +
             "stuck: STALL (1 member(s), total lag 4; consumer present but its offset is not moving)\n",
         );

@@ -1,0 +1,282 @@
+/**
+ * Group-free reads for the inspection tools (`sa lag`, `sa console`): fetch records at an exact
+ * offset of one partition, batch the offsets of many topics into one request per broker, find
+ * offsets by timestamp, and commit a stopped group's offsets, all without joining a consumer
+ * group. kafkajs exposes these only through its consumer (a group join per read, seconds on
+ * any broker); its `Cluster` does them directly, so we reach that one private factory here, in
+ * this file only, and keep to the Kafka wire protocol (any broker works).
+ *
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import { kafkaFor } from "./_kafka.ts";
+
+/** One record as read from a partition. */
+export interface RawRecord {
+  partition: number;
+  offset: number;
+  /** Epoch ms. */
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: { key: string; value: Uint8Array | null }[];
+}
+
+/** Start and end offsets of one partition. */
+export interface PartitionRange {
+  partition: number;
+  /** Log start offset. */
+  low: number;
+  /** High watermark (the next offset to be written). */
+  high: number;
+}
+
+// The parts of kafkajs's internal Cluster and Broker this file uses.
+interface KBroker {
+  fetch(req: unknown): Promise<{
+    responses: {
+      topicName: string;
+      partitions: {
+        partition: number;
+        errorCode: number;
+        highWatermark: string;
+        messages: KMessage[];
+      }[];
+    }[];
+  }>;
+  offsetCommit(req: unknown): Promise<unknown>;
+}
+interface KMessage {
+  offset: string;
+  timestamp: string;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: Record<string, Uint8Array | Uint8Array[] | null | undefined>;
+  isControlRecord?: boolean;
+}
+interface KCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isConnected(): boolean;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
+  findBroker(q: { nodeId: number }): Promise<KBroker>;
+  findGroupCoordinator(q: { groupId: string }): Promise<KBroker>;
+  fetchTopicsOffset(
+    topics: {
+      topic: string;
+      partitions: { partition: number }[];
+      fromBeginning?: boolean;
+      fromTimestamp?: number;
+    }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+function createCluster(kafka: Kafka): KCluster {
+  const sym = Object.getOwnPropertySymbols(kafka).find((s) =>
+    s.description === "private:Kafka:createCluster"
+  );
+  if (!sym) throw new Error("this kafkajs version has no cluster factory");
+  const factory = (kafka as unknown as Record<symbol, (o: unknown) => KCluster>)[sym];
+  return factory({ allowAutoTopicCreation: false, metadataMaxAge: 60_000 });
+}
+
+/** A connection for group-free reads; call {@link close} when done. */
+export class ClusterReader {
+  #cluster: KCluster;
+  #known = new Set<string>();
+  #kafka: Kafka;
+
+  constructor(readonly address: string, kafka: Kafka = kafkaFor(address)) {
+    this.#kafka = kafka;
+    this.#cluster = createCluster(kafka);
+  }
+
+  #queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Connects and loads metadata of `topics`, one caller at a time: kafkajs answers "Broker
+   * not connected" to requests made while another caller's connect or metadata refresh is
+   * still replacing its connections.
+   */
+  #ready(topics: string[]): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (!this.#cluster.isConnected()) await this.#cluster.connect();
+      const fresh = topics.filter((t) => !this.#known.has(t));
+      if (fresh.length) {
+        await this.#cluster.addMultipleTargetTopics(fresh);
+        for (const t of fresh) this.#known.add(t);
+      }
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Forgets cached metadata and the topics it tracks (after topics were created or deleted:
+   * kafkajs keeps asking for a tracked topic, and a deleted one fails every refresh).
+   */
+  async refresh(): Promise<void> {
+    const old = this.#cluster;
+    this.#cluster = createCluster(this.#kafka);
+    this.#known.clear();
+    await old.disconnect().catch(() => {});
+  }
+
+  /** Partition ids of a topic (empty when it does not exist). */
+  async partitions(topic: string): Promise<number[]> {
+    await this.#ready([topic]);
+    return this.#cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) =>
+      a - b
+    );
+  }
+
+  /** Start and end offsets of every partition of `topics`, in one request per broker and side. */
+  async ranges(topics: string[]): Promise<Map<string, PartitionRange[]>> {
+    const out = new Map<string, PartitionRange[]>();
+    if (!topics.length) return out;
+    await this.#ready(topics);
+    const req = (fromBeginning: boolean) =>
+      topics.map((topic) => ({
+        topic,
+        fromBeginning,
+        partitions: this.#cluster.findTopicPartitionMetadata(topic).map((p) => ({
+          partition: p.partitionId,
+        })),
+      })).filter((t) => t.partitions.length);
+    const [lows, highs] = await Promise.all([
+      this.#cluster.fetchTopicsOffset(req(true)),
+      this.#cluster.fetchTopicsOffset(req(false)),
+    ]);
+    const low = new Map<string, number>();
+    for (const t of lows) {
+      for (const p of t.partitions) low.set(`${t.topic}\0${p.partition}`, Number(p.offset));
+    }
+    for (const t of highs) {
+      out.set(
+        t.topic,
+        t.partitions.map((p) => ({
+          partition: p.partition,
+          low: low.get(`${t.topic}\0${p.partition}`) ?? 0,
+          high: Number(p.offset),
+        })).sort((a, b) => a.partition - b.partition),
+      );
+    }
+    return out;
+  }
+
+  /** Per partition, the first offset whose timestamp is >= `ms` (-1: none, past the end). */
+  async offsetsForTime(topic: string, ms: number): Promise<Map<number, number>> {
+    await this.#ready([topic]);
+    const parts = this.#cluster.findTopicPartitionMetadata(topic).map((p) => ({
+      partition: p.partitionId,
+    }));
+    const [res] = await this.#cluster.fetchTopicsOffset([{
+      topic,
+      partitions: parts,
+      fromTimestamp: ms,
+    }]);
+    return new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  }
+
+  /**
+   * Records of one partition from `offset` on (never earlier ones), up to about `maxBytes`.
+   * `maxWaitMs` > 0 waits that long for data when there is none yet.
+   */
+  async read(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxBytes = 1 << 20,
+    maxWaitMs = 0,
+  ): Promise<{ records: RawRecord[]; high: number }> {
+    await this.#ready([topic]);
+    const meta = this.#cluster.findTopicPartitionMetadata(topic).find((p) =>
+      p.partitionId === partition
+    );
+    if (!meta) throw new Error(`topic "${topic}" has no partition ${partition}`);
+    const broker = await this.#cluster.findBroker({ nodeId: meta.leader });
+    const res = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: 1,
+      maxWaitTime: maxWaitMs,
+      minBytes: maxWaitMs > 0 ? 1 : 0,
+      maxBytes,
+      topics: [{
+        topic,
+        partitions: [{ partition, fetchOffset: String(offset), maxBytes }],
+      }],
+    });
+    const p = res.responses[0]?.partitions[0];
+    if (!p) return { records: [], high: offset };
+    const records: RawRecord[] = [];
+    for (const m of p.messages) {
+      const o = Number(m.offset);
+      if (o < offset || m.isControlRecord) continue;
+      const headers: RawRecord["headers"] = [];
+      for (const [k, v] of Object.entries(m.headers ?? {})) {
+        for (const one of Array.isArray(v) ? v : [v]) {
+          headers.push({ key: k, value: one ?? null });
+        }
+      }
+      records.push({
+        partition,
+        offset: o,
+        timestamp: Number(m.timestamp),
+        key: m.key ?? null,
+        value: m.value ?? null,
+        headers,
+      });
+    }
+    return { records, high: Number(p.highWatermark) };
+  }
+
+  /**
+   * Commits offsets for a group with no running member (generation -1, no member id, as
+   * Kafka's own reset tool does). The broker refuses it while the group has members.
+   */
+  async commit(
+    groupId: string,
+    topic: string,
+    partitions: { partition: number; offset: number }[],
+  ): Promise<void> {
+    const coordinator = await this.#cluster.findGroupCoordinator({ groupId });
+    await coordinator.offsetCommit({
+      groupId,
+      groupGenerationId: -1,
+      memberId: "",
+      topics: [{
+        topic,
+        partitions: partitions.map((p) => ({ partition: p.partition, offset: String(p.offset) })),
+      }],
+    });
+  }
+
+  /** Disconnects. */
+  async close(): Promise<void> {
+    await this.#cluster.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * Exact lag in seconds of a group on one partition: now minus the timestamp of the record at
+ * the committed offset (the oldest record the group has not processed). 0 when it has caught
+ * up; null when it has never committed. A record removed by retention or compaction is
+ * stood in for by the next one.
+ */
+export async function lagSeconds(
+  reader: ClusterReader,
+  topic: string,
+  partition: number,
+  committed: number,
+  end: number,
+  now = Date.now(),
+): Promise<number | null> {
+  if (committed < 0) return null;
+  if (committed >= end) return 0;
+  const { records } = await reader.read(topic, partition, committed, 64 * 1024);
+  const first = records[0];
+  if (!first) return null;
+  return Math.max(0, (now - first.timestamp) / 1000);
+}

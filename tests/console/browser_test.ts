@@ -1,0 +1,250 @@
+/**
+ * The console in a real browser: Debian's Chromium driven by playwright-core. It opens every
+ * page and checks what a person sees, the live tail, an export/import round trip, a group
+ * reset, and the banner while the broker is down. Screenshots go to $SCREENSHOT_DIR (default:
+ * a temp folder, removed); `UPDATE_SCREENSHOTS=1` also writes the README's ones into docs/.
+ *
+ * Skipped with a printed reason when /usr/bin/chromium is missing, except under CI=true.
+ */
+import assert from "node:assert/strict";
+import { chromium, type Page } from "playwright-core";
+import { startBroker } from "../../lib/broker/mod.ts";
+import { Logger } from "../../lib/util/log.ts";
+import { kafkaFor } from "../../lib/cli/_kafka.ts";
+import { startConsole } from "../../lib/console/server.ts";
+import { seed } from "./_console.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+const inCi = Deno.env.get("CI") === "true";
+if (!hasChromium && !inCi) {
+  console.log(`skipping the browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
+}
+
+const PIPELINE = `deployments:
+  - name: normalize
+    application: apps/normalize.ts
+    deploymentType: Service
+    variables:
+      - name: input
+        inputType: InputTopic
+        value: sensors
+      - name: output
+        inputType: OutputTopic
+        value: table-data
+topics:
+  - name: sensors
+  - name: table-data
+`;
+
+async function shot(page: Page, dir: string, name: string) {
+  await page.screenshot({ path: `${dir}/${name}.png` });
+  if (Deno.env.get("UPDATE_SCREENSHOTS") === "1") {
+    await page.screenshot({
+      path: new URL(`../../docs/console-${name}.png`, import.meta.url).pathname,
+    });
+  }
+}
+
+Deno.test({
+  name: "console in Chromium: every page, live tail, export/import, reset, broker restart",
+  ignore: !hasChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const work = await Deno.makeTempDir({ prefix: "sa_browser_" });
+    const shots = Deno.env.get("SCREENSHOT_DIR") ?? `${work}/shots`;
+    await Deno.mkdir(shots, { recursive: true });
+    await Deno.mkdir(`${work}/project`);
+    await Deno.writeTextFile(`${work}/project/sa.yaml`, PIPELINE);
+    const logger = new Logger("broker", "ERROR");
+    let broker = await startBroker({ port: 0, dataDir: `${work}/broker`, logger });
+    const port = Number(broker.address.split(":").pop());
+    const address = broker.address;
+    await seed(address);
+    const kafka = kafkaFor(address);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "table-data" }, { topic: "copy" }] });
+    await admin.disconnect();
+    const console_ = await startConsole({
+      address,
+      port: 0,
+      sampleMs: 300,
+      projectDir: `${work}/project`,
+    });
+    await console_.ctx.run((_a, r) =>
+      r.commit("normalize", "sensors", [{ partition: 0, offset: 2 }, { partition: 1, offset: 1 }])
+    );
+    const context = await chromium.launchPersistentContext(`${work}/profile`, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const base = `http://127.0.0.1:${console_.port}/`;
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      const pageErrors: string[] = [];
+      page.on("pageerror", (e) => pageErrors.push(e.message));
+
+      // Overview: the broker, the topic count, the group and its status.
+      await page.goto(base);
+      await page.locator('[data-test="broker"]').getByText(address).waitFor();
+      assert.equal(await page.locator('[data-test="topic-count"]').textContent(), "4");
+      await page.getByRole("link", { name: "normalize" }).waitFor();
+      await shot(page, shots, "overview");
+
+      // Topics: names and message counts.
+      await page.getByRole("link", { name: "Topics", exact: true }).click();
+      const row = page.locator('tr[data-topic="sensors"]');
+      await row.waitFor();
+      assert.equal(await row.locator('[data-test="messages"]').textContent(), "6");
+      assert.equal(
+        await page.locator('tr[data-topic="empty"] [data-test="messages"]').textContent(),
+        "0",
+      );
+      // Create, then delete after the confirmation.
+      await page.getByLabel("topic name").fill("scratch");
+      await page.getByRole("button", { name: "Create topic" }).click();
+      await page.locator('tr[data-topic="scratch"]').waitFor();
+      await page.locator('tr[data-topic="scratch"]').getByRole("button", { name: "Delete…" })
+        .click();
+      await page.getByText("Delete scratch and its 0 messages?").waitFor();
+      await shot(page, shots, "topics");
+      await page.locator('tr[data-topic="scratch"]').getByRole("button", {
+        name: "Delete",
+        exact: true,
+      }).click();
+      await page.locator('tr[data-topic="scratch"]').waitFor({ state: "detached" });
+
+      // Messages: a message's fields.
+      await page.getByRole("link", { name: "sensors" }).click();
+      await page.locator('[data-test="browse-info"]').getByText("6 message(s)").waitFor();
+      await page.locator('.row[data-partition="0"][data-offset="2"]').click();
+      const detail = page.locator('[data-test="detail"]');
+      assert.equal(await detail.locator('[data-test="key"]').textContent(), "k2");
+      assert.equal(await detail.locator('[data-test="headers"]').textContent(), "src: phone");
+      assert.match(
+        await detail.locator('[data-test="time"]').textContent() ?? "",
+        /2024-05-09T12:00:02\.000Z/,
+      );
+      await detail.locator('[data-test="value"]').getByText('"accel"').waitFor();
+      await detail.locator('[data-test="value"]').getByText("3").first().waitFor();
+      await shot(page, shots, "messages");
+      // A JavaScript filter, and a bad one with its message.
+      await page.getByLabel("javascript filter").fill("value.n >= 3");
+      await page.getByRole("button", { name: "Browse" }).click();
+      await page.locator('[data-test="browse-info"]').getByText("2 message(s)").waitFor();
+      await page.getByLabel("javascript filter").fill("value.(");
+      await page.getByRole("button", { name: "Browse" }).click();
+      await page.getByRole("alert").getByText(/^filter: /).waitFor();
+      await page.getByLabel("javascript filter").fill("");
+
+      // Export, then import into "copy": keys, headers and timestamps survive.
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: "Export NDJSON" }).click(),
+      ]);
+      const file = `${work}/sensors.ndjson`;
+      await download.saveAs(file);
+      await page.goto(`${base}#/topics/copy`);
+      await page.locator("h1", { hasText: "/ copy" }).waitFor();
+      await page.getByLabel("import file").setInputFiles(file);
+      await page.getByText("Imported 6 message(s).").waitFor();
+      const strip = (ms: { key: unknown; headers: unknown; timestamp: number; value: unknown }[]) =>
+        ms.map((m) => [m.key, m.headers, m.timestamp, m.value]);
+      const read = async (t: string) =>
+        (await (await fetch(`${base}api/topics/${t}/messages`)).json()).messages;
+      assert.deepEqual(strip(await read("copy")), strip(await read("sensors")));
+
+      // Live tail: a message produced after the page opened shows up.
+      await page.goto(`${base}#/topics/sensors`);
+      await page.locator("h1", { hasText: "/ sensors" }).waitFor();
+      await page.getByRole("button", { name: "Live tail" }).click();
+      await page.getByText("Live: waiting for new messages").waitFor();
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: "sensors",
+        messages: [{ key: "live-1", value: '{"n":42}', partition: 0 }],
+      });
+      await page.locator(".row", { hasText: "live-1" }).waitFor();
+      await page.getByText("Live: 1 new message(s)").waitFor();
+      await shot(page, shots, "live");
+      await page.getByRole("button", { name: "Stop live tail" }).click();
+
+      // Groups: lag numbers, then a reset to earliest moves the offsets.
+      await page.goto(`${base}#/groups`);
+      await page.locator('tr[data-group="normalize"]').getByRole("link", { name: "normalize" })
+        .click();
+      await page.locator("h1", { hasText: "/ normalize" }).waitFor();
+      const p0 = page.locator('tr[data-tp="sensors:0"]');
+      await p0.waitFor();
+      assert.equal(await p0.locator('[data-test="committed"]').textContent(), "2");
+      assert.equal(await p0.locator('[data-test="lag"]').textContent(), "4"); // 6 in p0 now
+      const secs = Number(
+        (await p0.locator('[data-test="lag-seconds"]').getAttribute("title"))!.split(" ")[0],
+      );
+      const expected = (Date.now() - Date.UTC(2024, 4, 9, 12, 0, 2)) / 1000;
+      assert.ok(Math.abs(secs - expected) < 30, `${secs} vs ${expected}`);
+      await shot(page, shots, "group");
+      await page.getByLabel("reset to").selectOption("earliest");
+      await page.getByRole("button", { name: "Reset offsets" }).click();
+      await page.locator('[data-test="reset-info"]').getByText("[0]=0").waitFor();
+      await p0.locator('[data-test="committed"]').getByText("0", { exact: true }).waitFor();
+
+      // Pipeline: the graph's nodes and the edge's lag.
+      await page.goto(`${base}#/pipeline`);
+      const graph = page.locator('[data-test="graph"]');
+      await graph.locator('[data-node="normalize"]').waitFor();
+      await graph.locator('[data-node="sensors"]').waitFor();
+      await graph.locator('[data-node="table-data"]').waitFor();
+      await graph.getByText(/^lag 7, \d+ d$/).waitFor();
+      await shot(page, shots, "pipeline");
+
+      // Charts: pick a field, produce, see its last value.
+      await page.goto(`${base}#/charts?topic=sensors&fields=n`);
+      await page.locator('[data-test="fields"]').getByText("accel.x").waitFor();
+      await page.locator('canvas[data-live="ready"]').waitFor();
+      await producer.send({ topic: "sensors", messages: [{ value: '{"n":7,"accel":{"x":1}}' }] });
+      await page.locator(".legend").getByText("n 7.0000").waitFor();
+      await shot(page, shots, "charts");
+      await producer.disconnect();
+
+      // The broker goes down: a banner. It comes back: the banner goes and the page works.
+      await page.goto(`${base}#/topics`);
+      await page.locator("h1", { hasText: "Topics" }).waitFor();
+      await page.locator('tr[data-topic="sensors"]').waitFor();
+      await broker.close();
+      await page.getByRole("alert").getByText(/Broker unreachable/).waitFor({ timeout: 20_000 });
+      await shot(page, shots, "broker-down");
+      broker = await startBroker({ port, dataDir: `${work}/broker`, logger });
+      await page.locator("#banner").waitFor({ state: "hidden", timeout: 20_000 });
+      await page.locator('tr[data-topic="sensors"] [data-test="messages"]').getByText("8")
+        .waitFor();
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await console_.close();
+      await broker.close();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
