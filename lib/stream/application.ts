@@ -12,9 +12,7 @@ import type {
   EachBatchPayload,
   KafkaMessage,
   Producer as KafkaProducer,
-  ProducerBatch,
   ProducerRecord,
-  Transaction,
 } from "kafkajs";
 import { Partitioners } from "kafkajs";
 import { Logger, parseLogLevel } from "../util/log.ts";
@@ -49,8 +47,9 @@ import {
   type SecurityProtocol,
   type SslFiles,
 } from "./kafka/security.ts";
-import { DurableStateBackend, groupStateDir } from "./state/durable.ts";
-import { claimInstanceId } from "./kafka/_instance_id.ts";
+import { DurableStateBackend } from "./state/durable.ts";
+import { partitionTransactionalId, PartitionTxn } from "./kafka/_partition_txn.ts";
+import { changelogTopicName } from "./state/changelog.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
@@ -240,8 +239,6 @@ export class Application {
   readonly #registry: DataFrameRegistry;
   readonly #commitInterval: number;
   readonly #commitEvery: number;
-  /** Where exactly-once keeps the instance id (undefined: a fresh id per run). */
-  readonly #instanceDir: string | undefined;
   #running = false;
   #stop: (() => void) | null = null;
 
@@ -279,18 +276,10 @@ export class Application {
         `processingGuarantee must be "at-least-once" or "exactly-once", got "${options.processingGuarantee}"`,
       );
     }
-    const givenStateDir = options.stateDir ?? readEnv("SA_STATE_DIR") ??
-      readEnv("Quix__Deployment__State__Path");
-    const stateDir = givenStateDir ?? "state";
-    // The instance id lives with the state: a custom durable backend's group dir; any other
-    // custom backend without a state dir keeps nothing on disk, not even the instance id.
-    this.#instanceDir = options.stateBackend instanceof DurableStateBackend
-      ? options.stateBackend.groupDir
-      : options.stateBackend && givenStateDir === undefined
-      ? undefined
-      : groupStateDir(stateDir, this.consumerGroup);
+    const stateDir = options.stateDir ?? readEnv("SA_STATE_DIR") ??
+      readEnv("Quix__Deployment__State__Path") ?? "state";
     // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
-    // unless a dataframe declares a store (or the app is exactly-once: its instance id).
+    // unless a dataframe declares a store.
     this.state = options.stateBackend ?? new DurableStateBackend({
       stateDir,
       group: this.consumerGroup,
@@ -359,29 +348,6 @@ export class Application {
     });
   }
 
-  /**
-   * Exactly-once: the transactional id of this instance, stable across restarts on the same
-   * state dir (see `kafka/_instance_id.ts`: the restart fences the killed run and aborts its
-   * open transaction at once, as Kafka Streams' EOS v2 does, instead of read_committed readers
-   * waiting for the transaction timeout). Without a usable state dir: a fresh id per run.
-   */
-  #transactionalId(): { id: string; release(): void } {
-    const fresh = () => ({ id: `${this.consumerGroup}-${crypto.randomUUID()}`, release() {} });
-    if (this.#instanceDir === undefined) return fresh();
-    try {
-      const lease = claimInstanceId(this.#instanceDir);
-      this.logger.debug(`instance id ${lease.id} (${lease.path})`);
-      return { id: `${this.consumerGroup}-${lease.id}`, release: () => lease.release() };
-    } catch (e) {
-      this.logger.warn(
-        `cannot keep an instance id in ${this.#instanceDir} (${(e as Error).message}): using ` +
-          "a fresh transactional id, so after a crash read_committed readers may wait up to " +
-          "the transaction timeout for the killed run's open transaction",
-      );
-      return fresh();
-    }
-  }
-
   async #ensureTopics(kafka: ReturnType<typeof createKafka>, extra: Topic[] = []): Promise<void> {
     if (this.#options.autoCreateTopics === false) return;
     const admin: Admin = kafka.admin();
@@ -429,19 +395,15 @@ export class Application {
       );
     }
     this.#running = true;
-    const txnId = this.#options.processingGuarantee === "exactly-once"
-      ? this.#transactionalId()
-      : undefined;
     try {
       await new Runner(this, this.#options, this.#registry, this.#topics, {
         commitInterval: this.#commitInterval,
         commitEvery: this.#commitEvery,
-        kafkaProducer: (kafka) => this.#kafkaProducer(kafka, txnId?.id),
+        kafkaProducer: (kafka, transactionalId) => this.#kafkaProducer(kafka, transactionalId),
         ensureTopics: (kafka) => this.#ensureTopics(kafka),
         setStop: (fn) => (this.#stop = fn),
       }).run(options.signal);
     } finally {
-      txnId?.release();
       this.#running = false;
       this.#stop = null;
     }
@@ -473,7 +435,8 @@ class Mutex {
 interface RunnerHooks {
   commitInterval: number;
   commitEvery: number;
-  kafkaProducer(kafka: ReturnType<typeof createKafka>): KafkaProducer;
+  /** A producer; with a transactional id (exactly-once), one input partition's. */
+  kafkaProducer(kafka: ReturnType<typeof createKafka>, transactionalId?: string): KafkaProducer;
   ensureTopics(kafka: ReturnType<typeof createKafka>): Promise<void>;
   setStop(fn: () => void): void;
 }
@@ -488,16 +451,23 @@ class Runner {
   readonly #assigned = new Set<string>();
   readonly #checkpoint: Checkpoint;
   #compiled!: Map<string, Emit>;
-  #producer!: BatchingProducer;
+  /** At-least-once: the run's one producer. */
+  #producer: BatchingProducer | null = null;
+  /** Where outputs of the message (or timer) being processed go. */
+  #out!: BatchingProducer;
   #consumer!: Consumer;
   #stopping = false;
   #fatal: Error | null = null;
   #wake!: () => void;
   #commitWarned = false;
   readonly #eos: boolean;
-  /** Exactly-once: the open transaction of the current checkpoint. */
-  #tx: Transaction | null = null;
-  #kafkaProducer!: KafkaProducer;
+  /** Exactly-once: the transaction of each claimed input partition ("topic:partition"). */
+  readonly #parts = new Map<string, PartitionTxn>();
+  /** Exactly-once: changelog topic → its source topic (changelog partition = input partition). */
+  readonly #changelogSources = new Map<string, string>();
+  #kafka!: ReturnType<typeof createKafka>;
+  /** Exactly-once: reads committed offsets after a partition is claimed. */
+  #admin: Admin | null = null;
 
   constructor(
     readonly app: Application,
@@ -512,41 +482,118 @@ class Runner {
     this.#eos = options.processingGuarantee === "exactly-once";
   }
 
-  /** Exactly-once: the transaction being opened (callers racing to open one share it). */
-  #txOpening: Promise<void> | null = null;
+  /**
+   * Exactly-once: takes an input partition (see `kafka/_partition_txn.ts`). InitProducerId
+   * with the partition's transactional id fences its previous owner and aborts that owner's
+   * open transaction; only then is the committed offset read, and the consumer sought there
+   * unless the batch at hand (`firstOffset`) starts there. Null when the broker cannot be
+   * reached: the next batch of the partition tries again.
+   */
+  async #claim(
+    topic: string,
+    partition: number,
+    firstOffset?: number,
+  ): Promise<PartitionTxn | null> {
+    const tp = `${topic}:${partition}`;
+    const id = partitionTransactionalId(this.app.consumerGroup, topic, partition);
+    try {
+      const part = await PartitionTxn.claim(
+        topic,
+        partition,
+        this.hooks.kafkaProducer(this.#kafka, id),
+        () => this.#committedOffset(topic, partition),
+        this.#logger,
+      );
+      this.#parts.set(tp, part);
+      if (part.next !== null && part.next !== firstOffset) {
+        this.#consumer.seek({ topic, partition, offset: String(part.next) });
+      }
+      this.#logger.debug(`claimed ${tp} (transactional id ${id}, committed ${part.next})`);
+      return part;
+    } catch (e) {
+      this.#logger.warn(
+        `exactly-once: cannot claim ${tp} yet (${
+          (e as Error).message
+        }); retrying with its next batch`,
+      );
+      return null;
+    }
+  }
 
-  /** Exactly-once: opens the checkpoint's transaction; every produce goes through it. */
-  #beginTx(): Promise<void> {
-    if (!this.#eos || this.#tx) return Promise.resolve();
-    return this.#txOpening ??= this.#kafkaProducer.transaction().then((tx) => {
-      this.#tx = tx;
-      this.#producer.sender = tx;
-    }).finally(() => this.#txOpening = null);
+  async #committedOffset(topic: string, partition: number): Promise<number> {
+    if (!this.#admin) {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      this.#admin = admin;
+    }
+    const res = await this.#admin.fetchOffsets({
+      groupId: this.app.consumerGroup,
+      topics: [topic],
+    });
+    const p = res[0]?.partitions.find((x) => x.partition === partition);
+    return p ? Number(p.offset) : -1;
   }
 
   /**
-   * Exactly-once: the producer's sender between transactions. Rows produced after a checkpoint
-   * committed (the rest of a batch, say) open the next transaction before they are sent: sent
-   * by the plain producer, they would be visible at once and repeated after a crash.
+   * Exactly-once: gives up a partition whose transaction failed (fenced by a new owner, or
+   * the broker went away): its open transaction is aborted, its uncommitted state changes are
+   * dropped, and its checkpoint position forgotten. If it is still ours, its next batch
+   * claims it again and resumes from the committed offset; no output past it survives.
    */
-  readonly #txSender = {
-    sendBatch: async (batch: ProducerBatch) => {
-      await this.#beginTx();
-      return this.#tx!.sendBatch(batch);
-    },
-  };
+  async #dropPart(part: PartitionTxn, why: string): Promise<void> {
+    const tp = `${part.topic}:${part.partition}`;
+    if (this.#parts.get(tp) === part) this.#parts.delete(tp);
+    await part.close(this.#logger);
+    this.#checkpoint.drop(part.topic, part.partition);
+    this.#ctx.forgetPartition(part.topic, part.partition);
+    if (this.#assigned.delete(tp)) await this.app.state.revoke(part.topic, part.partition);
+    this.#logger.warn(`exactly-once: ${tp}: ${why}; its uncommitted work is discarded`);
+  }
 
-  /** Exactly-once: aborts the open transaction (its outputs are never seen by read_committed consumers). */
-  async #abortTx(): Promise<void> {
-    const tx = this.#tx;
-    if (!tx) return;
-    // Let in-flight sends finish first, so none lands after the abort marker.
-    await this.#producer.flush().catch(() => {});
-    this.#tx = null;
-    this.#producer.sender = this.#txSender;
-    await tx.abort().catch((e: Error) =>
-      this.#logger.warn(`aborting the transaction failed: ${e.message}`)
-    );
+  /** Exactly-once: a changelog record goes into its input partition's transaction. */
+  #changelogSend(record: ProducerRecord) {
+    const partition = record.messages[0]?.partition;
+    const source = this.#changelogSources.get(record.topic);
+    const part = this.#parts.get(`${source}:${partition}`);
+    if (!part) {
+      return Promise.reject(
+        new StreamError(`exactly-once: no transaction for changelog ${record.topic}[${partition}]`),
+      );
+    }
+    return part.send(record);
+  }
+
+  /** Sets where outputs go for messages (or timers) of `tp`; false when it is not claimed. */
+  #target(tp: string): boolean {
+    if (!this.#eos) return true;
+    const part = this.#parts.get(tp);
+    if (!part || part.failed) return false;
+    this.#out = part.batching;
+    return true;
+  }
+
+  /**
+   * Exactly-once: commits every partition's transaction with its position, concurrently (each
+   * is its own producer). A partition whose transaction fails is dropped (see
+   * {@link #dropPart}) before local state is flushed; the others stay committed.
+   */
+  async #commitParts(positions: Position[]): Promise<void> {
+    const offsets = new Map(positions.map((p) => [`${p.topic}:${p.partition}`, p.offset]));
+    const failed: [PartitionTxn, string][] = [];
+    await Promise.all([...this.#parts].map(async ([tp, part]) => {
+      const offset = offsets.get(tp);
+      if (part.failed) {
+        failed.push([part, part.failed.message]);
+        return;
+      }
+      if (offset === undefined && !part.open) return;
+      try {
+        await part.commit(this.app.consumerGroup, offset);
+      } catch (e) {
+        failed.push([part, `committing its transaction failed: ${(e as Error).message}`]);
+      }
+    }));
+    for (const [part, why] of failed) await this.#dropPart(part, why);
   }
 
   async run(signal?: AbortSignal): Promise<void> {
@@ -571,7 +618,9 @@ class Runner {
       this.#logger,
       this.app.security,
     );
-    const producer = this.hooks.kafkaProducer(kafka);
+    this.#kafka = kafka;
+    // Exactly-once has no run-wide producer: each claimed input partition gets its own.
+    const producer = this.#eos ? null : this.hooks.kafkaProducer(kafka);
     const tuning = this.options.consumer ?? {};
     this.#consumer = kafka.consumer({
       groupId: this.app.consumerGroup,
@@ -597,33 +646,24 @@ class Runner {
           { cause: e },
         );
       });
-      await connectOrExplain(producer.connect(), this.app.brokerAddress);
-      if (this.#eos) {
-        // InitProducerId with this instance's id fences its previous run (killed, say) and
-        // aborts that run's open transaction now, before joining the group: read_committed
-        // readers of the outputs are unblocked at once. An empty transaction sends nothing else.
-        await producer.transaction().then((tx) => tx.abort()).catch((e) => {
-          throw new StreamError(
-            `exactly-once: initializing the transactional producer failed: ${(e as Error).message}`,
-            { cause: e },
-          );
-        });
+      if (producer) {
+        await connectOrExplain(producer.connect(), this.app.brokerAddress);
+        this.#producer = this.#out = new BatchingProducer(producer, this.#logger);
+      } else {
+        for (const [topic, st] of this.registry.streams) {
+          for (const store of st.stores) {
+            this.#changelogSources.set(
+              changelogTopicName(this.app.consumerGroup, topic, store),
+              topic,
+            );
+          }
+        }
       }
-      this.#kafkaProducer = producer;
-      this.#producer = new BatchingProducer(producer, this.#logger);
-      if (this.#eos) this.#producer.sender = this.#txSender;
       this.#compiled = this.registry.compile(this.#runtime());
       await this.app.state.start?.({
         kafka,
-        // Exactly-once: changelog records must be part of the checkpoint's transaction.
-        producer: this.#eos
-          ? Object.assign(Object.create(producer) as KafkaProducer, {
-            send: async (record: ProducerRecord) => {
-              await this.#beginTx();
-              return this.#tx!.send(record);
-            },
-          })
-          : producer,
+        // Exactly-once: changelog records go into their input partition's transaction.
+        producer: producer ?? { send: (record: ProducerRecord) => this.#changelogSend(record) },
         brokers: this.app.brokerAddress.split(",").map((b) => b.trim()),
         security: this.app.security,
         stores: new Map([...this.registry.streams].map(([t, st]) => [t, st.stores])),
@@ -667,13 +707,14 @@ class Runner {
     if (this.#fatal) throw this.#fatal;
   }
 
-  async #shutdown(producer: KafkaProducer, connected: boolean): Promise<void> {
+  async #shutdown(producer: KafkaProducer | null, connected: boolean): Promise<void> {
     // Final checkpoint under the mutex, so no batch is half-processed; then leave the group.
     await this.#mutex.lock(async () => {
-      if (!this.#producer) return;
+      if (!this.#compiled) return;
       if (this.#fatal && this.#eos) {
         // A failed checkpoint must not commit: its outputs are discarded, its input reprocessed.
-        await this.#abortTx();
+        for (const part of this.#parts.values()) await part.close(this.#logger);
+        this.#parts.clear();
         return;
       }
       try {
@@ -686,7 +727,10 @@ class Runner {
       }
     });
     if (connected) await this.#consumer.disconnect().catch(() => {});
-    await producer.disconnect().catch(() => {});
+    await producer?.disconnect().catch(() => {});
+    for (const part of this.#parts.values()) await part.close(this.#logger);
+    this.#parts.clear();
+    await this.#admin?.disconnect().catch(() => {});
     for (const s of this.#sinks) await s.close?.();
     await this.app.state.close();
     this.#logger.info("stopped");
@@ -702,7 +746,8 @@ class Runner {
   }
 
   #runtime(): Runtime {
-    const producer = this.#producer;
+    // deno-lint-ignore no-this-alias
+    const runner = this;
     return {
       ctx: this.#ctx,
       sinks: this.#sinks,
@@ -718,7 +763,7 @@ class Runner {
       })(),
       output: {
         produce(topic, value, key, timestamp, headers) {
-          producer.add(topic.name, encodeMessage(topic, value, key, timestamp, headers));
+          runner.#out.add(topic.name, encodeMessage(topic, value, key, timestamp, headers));
         },
       },
     };
@@ -764,6 +809,11 @@ class Runner {
       );
       for (const tp of revoked) {
         const [topic, partition] = splitTp(tp);
+        const part = this.#parts.get(tp);
+        if (part) {
+          this.#parts.delete(tp);
+          await part.close(this.#logger);
+        }
         this.#assigned.delete(tp);
         this.#checkpoint.drop(topic, partition);
         this.#ctx.forgetPartition(topic, partition);
@@ -781,19 +831,19 @@ class Runner {
       if (!this.registry.streams.has(topic)) continue;
       await this.app.state.assign(topic, partition);
       this.#assigned.add(tp);
+      if (this.#eos && !this.#parts.has(tp)) await this.#claim(topic, partition);
     }
   }
 
   async #onTick(lastFired: Map<PipelineTimer, number>): Promise<void> {
     if (this.#stopping) return;
     const now = Date.now();
-    if (this.#timers.length > 0) await this.#beginTx();
     for (const timer of this.#timers) {
       if (now - (lastFired.get(timer) ?? 0) < timer.intervalMs) continue;
       lastFired.set(timer, now);
       for (const tp of this.#assigned) {
         const [topic, partition] = splitTp(tp);
-        if (topic !== timer.topic) continue;
+        if (topic !== timer.topic || !this.#target(tp)) continue;
         this.#ctx.topic = topic;
         this.#ctx.partition = partition;
         this.#ctx.offset = -1;
@@ -817,29 +867,57 @@ class Runner {
       await this.app.state.assign(topicName, partition);
       this.#assigned.add(tp);
     }
+    let messages = batch.messages;
+    let part: PartitionTxn | undefined;
+    if (this.#eos) {
+      part = this.#parts.get(tp) ??
+        await this.#claim(topicName, partition, Number(messages[0].offset)) ?? undefined;
+      if (!part) return; // not claimed (broker unreachable): kafkajs fetches the batch again
+      if (part.failed) {
+        await this.#dropPart(part, part.failed.message);
+        return;
+      }
+      if (payload.isStale()) return; // the claim sought back to the committed offset
+      // kafkajs refetches from the last committed offset after a rejoin: rows this producer
+      // epoch processed already (their outputs are in its open transaction) are skipped.
+      const next = part.next;
+      if (next !== null && Number(messages[0].offset) < next) {
+        messages = messages.filter((m) => Number(m.offset) >= next);
+        if (messages.length === 0) {
+          payload.resolveOffset(String(next - 1));
+          return;
+        }
+      }
+    }
+    if (!this.#target(tp)) return;
     const topic = this.registry.streams.get(topicName)!.topic;
     const emit = this.#compiled.get(topicName)!;
     const ctx = this.#ctx;
     const extractor = topic.timestampExtractor;
     const checkpoint = this.#checkpoint;
-    await this.#beginTx();
     const perMessage = this.hooks.commitInterval === 0;
     const commitEvery = this.hooks.commitEvery;
-    await this.#producer.backpressure();
+    await this.#out.backpressure();
     // Positions are recorded once per run of messages, not per message (hot path).
     let last = -1;
     let count = 0;
     const record = () => {
       if (count === 0) return;
+      if (part && this.#parts.get(tp) !== part) {
+        // Dropped (fenced) meanwhile: these rows' outputs were aborted, they must not count.
+        count = 0;
+        return;
+      }
       checkpoint.record(topicName, partition, last, count);
       payload.resolveOffset(String(last));
+      if (part) part.next = last + 1;
       count = 0;
     };
     let sinceYield = 0;
     let lastYield = performance.now();
     // isStale() costs a JSON.stringify in kafkajs: checked here and at each yield point below.
     if (!payload.isRunning() || payload.isStale()) return;
-    for (const m of batch.messages) {
+    for (const m of messages) {
       if (this.#stopping) break;
       // A long synchronous run would hold back outputs, heartbeats and commits until the
       // whole batch is done: every ~50 ms, let the producer send and checkpoint if due.
@@ -852,6 +930,8 @@ class Runner {
           if (checkpoint.due()) await this.#commit("interval");
           lastYield = performance.now();
           if (this.#stopping || !payload.isRunning() || payload.isStale()) break;
+          // The checkpoint may have dropped this partition (its transaction was fenced).
+          if (part && this.#parts.get(tp) !== part) break;
         }
       }
       const offset = Number(m.offset);
@@ -898,6 +978,7 @@ class Runner {
       if (perMessage || (commitEvery > 0 && checkpoint.processed + count >= commitEvery)) {
         record();
         await this.#commit("count");
+        if (part && this.#parts.get(tp) !== part) break;
       }
     }
     record();
@@ -927,7 +1008,7 @@ class Runner {
     const dlq = this.options.deadLetterTopic;
     if (dlq) {
       const cause = err.cause instanceof Error ? err.cause.message : err.message;
-      this.#producer.add(dlq, {
+      this.#out.add(dlq, {
         key: toBuffer(m.key),
         value: toBuffer(m.value),
         timestamp: m.timestamp,
@@ -953,26 +1034,53 @@ class Runner {
       this.#logger.debug(`checkpoint (${reason}): ${expired} expired state cells deleted`);
     }
     const onProducerError = this.options.onProducerError;
+    const flush = async (producer: BatchingProducer, part?: PartitionTxn) => {
+      try {
+        await producer.flush();
+      } catch (e) {
+        if (onProducerError?.(e as Error) === true) {
+          this.#logger.warn(`ignored by onProducerError: ${(e as Error).message}`);
+          producer.dismissError();
+          return;
+        }
+        // Exactly-once: the partition's transaction cannot commit; it is dropped and redone.
+        if (part) part.failed ??= e as Error;
+        else throw e;
+      }
+    };
+    const state = this.app.state;
     await this.#checkpoint.commit({
       sinks: this.#sinks,
-      state: this.app.state,
-      flushProducer: async () => {
-        try {
-          await this.#producer.flush();
-        } catch (e) {
-          if (onProducerError?.(e as Error) === true) {
-            this.#logger.warn(`ignored by onProducerError: ${(e as Error).message}`);
-            this.#producer.dismissError();
-            return;
+      state: !this.#eos ? state : {
+        // A changelog send into a fenced partition's transaction fails the whole prepare:
+        // drop the failed partitions (their stores close, changes discarded), then prepare the
+        // others again (their changes are sent again in the same transactions: a repeated
+        // change in a changelog is harmless).
+        prepareCheckpoint: async (processed) => {
+          for (;;) {
+            try {
+              return await state.prepareCheckpoint(processed);
+            } catch (e) {
+              const failed = [...this.#parts.values()].filter((p) => p.failed);
+              if (failed.length === 0) throw e;
+              for (const p of failed) await this.#dropPart(p, p.failed!.message);
+            }
           }
-          throw e;
-        }
+        },
+        flush: (committed) => state.flush(committed),
+        discard: () => state.discard?.(),
+      },
+      flushProducer: async () => {
+        if (this.#producer) await flush(this.#producer);
+        await Promise.all([...this.#parts.values()].map((part) => flush(part.batching, part)));
       },
       commitOffsets: async (positions: Position[]) => {
         if (this.#eos) {
-          await this.#commitTx(positions);
+          // Also with no positions: timer outputs and changelog records end their transactions.
+          await this.#commitParts(positions);
           return true;
         }
+        if (positions.length === 0) return true;
         try {
           await this.#consumer.commitOffsets(
             positions.map((p) => ({
@@ -994,40 +1102,6 @@ class Runner {
         }
       },
     }, this.#logger);
-    // Exactly-once: a transaction with outputs but no input offsets (timer output) ends here.
-    if (this.#tx) await this.#commitTx([]);
-  }
-
-  /** Exactly-once: offsets join the transaction, which then commits; a failure aborts it. */
-  async #commitTx(positions: Position[]): Promise<void> {
-    const tx = this.#tx;
-    if (!tx) {
-      if (positions.length > 0) await this.#beginTx();
-      else return;
-    }
-    const current = this.#tx!;
-    try {
-      if (positions.length > 0) {
-        const byTopic = new Map<string, { partition: number; offset: string }[]>();
-        for (const p of positions) {
-          let list = byTopic.get(p.topic);
-          if (!list) byTopic.set(p.topic, list = []);
-          list.push({ partition: p.partition, offset: String(p.offset) });
-        }
-        await current.sendOffsets({
-          consumerGroupId: this.app.consumerGroup,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
-      }
-      await current.commit();
-      this.#tx = null;
-      this.#producer.sender = this.#txSender;
-    } catch (e) {
-      await this.#abortTx();
-      throw new StreamError(`committing the transaction failed: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
   }
 }
 

@@ -4,7 +4,6 @@ import {
   type CheckpointParticipants,
   type Position,
 } from "../../lib/stream/checkpoint/checkpoint.ts";
-import { MemoryStateBackend } from "../../lib/stream/state/memory.ts";
 import { Logger } from "../../lib/util/log.ts";
 
 const logger = new Logger("test", "SILENT");
@@ -13,16 +12,11 @@ function participants(
   log: string[],
   opts: { failFlush?: boolean; refuse?: boolean } = {},
 ): CheckpointParticipants {
-  const state = new MemoryStateBackend();
   return {
     sinks: [{ write() {}, flush: () => void log.push("sink") }],
     state: {
-      assign: (t, p) => state.assign(t, p),
-      revoke: (t, p) => state.revoke(t, p),
-      store: (n, t, p) => state.store(n, t, p),
       prepareCheckpoint: () => Promise.resolve(void log.push("changelog")),
       flush: (c) => Promise.resolve(void log.push(`state ${[...c].join(",")}`)),
-      close: () => state.close(),
     },
     flushProducer: () => {
       log.push("producer");

@@ -161,25 +161,25 @@ function produceTopic(
     }
     const transactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
     const producerId = Number(view.getBigInt64(43));
-    if (
-      transactional &&
-      (transactionalId === null ||
-        !broker.txns.isPartitionInTxn(
-          transactionalId,
-          producerId,
+    if (transactional) {
+      const epoch = view.getInt16(51);
+      const error = transactionalId === null
+        ? ErrorCode.INVALID_TXN_STATE.code
+        : broker.txns.produceError(transactionalId, producerId, t.name, p.index, epoch);
+      if (error === ErrorCode.INVALID_PRODUCER_EPOCH.code) {
+        logReject(ctx, t.name, p.index, `producer ${producerId} epoch ${epoch} is fenced`);
+        return failed(p.index, ErrorCode.INVALID_PRODUCER_EPOCH);
+      }
+      if (error !== 0) {
+        logReject(
+          ctx,
           t.name,
           p.index,
-          view.getInt16(51), // producer epoch: a fenced zombie may not join the new transaction
-        ))
-    ) {
-      logReject(
-        ctx,
-        t.name,
-        p.index,
-        `transactional batch from producer ${producerId} for a partition not added to ` +
-          `transaction ${JSON.stringify(transactionalId)}`,
-      );
-      return failed(p.index, ErrorCode.INVALID_TXN_STATE);
+          `transactional batch from producer ${producerId} for a partition not added to ` +
+            `transaction ${JSON.stringify(transactionalId)}`,
+        );
+        return failed(p.index, ErrorCode.INVALID_TXN_STATE);
+      }
     }
     try {
       // The request frame is this handler's alone: no copy.

@@ -494,6 +494,28 @@ export class TransactionCoordinator {
       txn.partitions.has(key(topic, partition));
   }
 
+  /**
+   * The error for a transactional produce: 0 when allowed; INVALID_PRODUCER_EPOCH when the
+   * producer id is this transactional id's but the epoch is older than the current one (a fenced
+   * zombie: checked first, as Kafka does, because clients treat it as fatal and stop);
+   * INVALID_TXN_STATE when the partition was not added to the open transaction.
+   */
+  produceError(
+    transactionalId: string,
+    producerId: number,
+    topic: string,
+    partition: number,
+    producerEpoch: number,
+  ): number {
+    const txn = this.#txns.get(transactionalId);
+    if (txn && txn.producerId === producerId && producerEpoch < txn.epoch) {
+      return ErrorCode.INVALID_PRODUCER_EPOCH.code;
+    }
+    return this.isPartitionInTxn(transactionalId, producerId, topic, partition, producerEpoch)
+      ? 0
+      : ErrorCode.INVALID_TXN_STATE.code;
+  }
+
   /** The state of a transactional id, for tests and diagnostics. */
   describe(transactionalId: string):
     | { producerId: number; epoch: number; state: TxnState; partitions: number; groups: number }

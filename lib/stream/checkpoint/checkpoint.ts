@@ -26,10 +26,13 @@ export interface Position {
 /** Everything a checkpoint commit touches. */
 export interface CheckpointParticipants {
   readonly sinks: Iterable<Sink>;
-  readonly state: StateBackend;
+  readonly state: Pick<StateBackend, "prepareCheckpoint" | "flush" | "discard">;
   /** Waits until every produced message is acknowledged; rejects on delivery failure. */
   flushProducer(): Promise<void>;
-  /** Commits offsets; resolves false when the commit was refused (e.g. after a rebalance). */
+  /**
+   * Commits offsets; resolves false when the commit was refused (e.g. after a rebalance).
+   * Called with no positions too: exactly-once then still ends open transactions.
+   */
   commitOffsets(positions: Position[]): Promise<boolean>;
 }
 
@@ -80,7 +83,7 @@ export class Checkpoint {
       new Map(positions.map((x) => [`${x.topic}:${x.partition}`, x.offset])),
     );
     await p.flushProducer();
-    const committed = positions.length === 0 ? true : await p.commitOffsets(positions);
+    const committed = await p.commitOffsets(positions);
     this.#positions = new Map();
     this.#processed = 0;
     this.#openedAt = Date.now();

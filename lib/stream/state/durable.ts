@@ -25,7 +25,6 @@ import { SqliteStorePartition } from "./sqlite_store.ts";
 import { KafkaChangelog } from "./kafka_changelog.ts";
 import type { StateBackend, StateBackendEnv } from "./types.ts";
 import type { Admin, Producer } from "kafkajs";
-import { isInstanceIdFile } from "../kafka/_instance_id.ts";
 
 /** Options of {@link DurableStateBackend}. */
 export interface DurableStateBackendOptions {
@@ -63,7 +62,7 @@ export interface RecoveryStats {
 
 const sanitize = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
 
-/** `<stateDir>/<group>`: where a consumer group's local state (and instance ids) live. */
+/** `<stateDir>/<group>`: where a consumer group's local state lives. */
 export function groupStateDir(stateDir: string, group: string): string {
   return `${stateDir}/${sanitize(group)}`;
 }
@@ -384,11 +383,7 @@ export class DurableStateBackend implements StateBackend {
     }
   }
 
-  /**
-   * Deletes all local state of the group (`app.clearState()`); stores must be closed. The
-   * exactly-once instance ids stay: they are the instances' identity, not state (a restart
-   * after a crash must still fence the crashed run).
-   */
+  /** Deletes all local state of the group (`app.clearState()`); stores must be closed. */
   async clear(): Promise<void> {
     if (this.#open.size) throw new Error("state: clearState() while partitions are assigned");
     await clearGroupDir(this.groupDir);
@@ -396,23 +391,11 @@ export class DurableStateBackend implements StateBackend {
 }
 
 /**
- * Deletes a consumer group's local state dir (`clearState()`, `sa reset --clear-state`) except
- * the exactly-once instance ids: they are the instances' identity, not state, and a restart
- * after a crash must still fence the crashed run. Nothing to delete is not an error.
+ * Deletes a consumer group's local state dir (`clearState()`, `sa reset --clear-state`).
+ * Nothing to delete is not an error.
  */
 export async function clearGroupDir(groupDir: string): Promise<void> {
-  const notFound = (e: unknown) => {
+  await Deno.remove(groupDir, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-  };
-  let kept = false;
-  try {
-    for await (const entry of Deno.readDir(groupDir)) {
-      if (entry.isFile && isInstanceIdFile(entry.name)) kept = true;
-      else await Deno.remove(`${groupDir}/${entry.name}`, { recursive: true }).catch(notFound);
-    }
-  } catch (e) {
-    notFound(e);
-    return;
-  }
-  if (!kept) await Deno.remove(groupDir).catch(notFound);
+  });
 }

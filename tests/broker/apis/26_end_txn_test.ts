@@ -52,5 +52,10 @@ Deno.test("EndTxn v0-v1: commit and abort write markers; retries, wrong state, f
       res = await c.roundTrip(request(26, v, 50 + v, end(pid, epoch + 3, commit)));
       assertResponse(res, 50 + v, [...i32(0), ...i16(47)]);
     }
+    // Fenced by a new InitProducerId: the old epoch's produce is INVALID_PRODUCER_EPOCH (47),
+    // checked before whether the partition is in a transaction (it is not: that was 48).
+    const again = await initTxn(c, "tx");
+    assert.equal(again.epoch, epoch + 1);
+    assert.equal(await produceTxn(c, "tx", pid, epoch, "et-0"), 47, "fenced epoch");
   });
 });

@@ -97,3 +97,40 @@ Deno.test("kafkajs transactions: committed and aborted, read_committed vs read_u
     await broker.close();
   }
 });
+
+Deno.test("kafkajs: a fenced transactional producer's next send fails with INVALID_PRODUCER_EPOCH", async () => {
+  // Before: the zombie got INVALID_TXN_STATE (48), which clients do not treat as fencing.
+  const broker = await testBroker();
+  const kafka = kafkaClient(broker.address);
+  const admin = kafka.admin();
+  const transactionalId = unique("zombie");
+  const options = { transactionalId, idempotent: true, maxInFlightRequests: 1 };
+  const zombie = kafka.producer(options);
+  const successor = kafka.producer(options);
+  const topic = unique("fenced");
+  try {
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await zombie.connect();
+    const tx = await zombie.transaction();
+    await tx.send({ topic, messages: [{ partition: 0, value: "before" }] });
+    await successor.connect();
+    await (await successor.transaction()).abort(); // InitProducerId: fences the zombie
+    let error: { type?: string; retriable?: boolean } | null = null;
+    try {
+      // The partition is already in the zombie's transaction: this is a plain Produce.
+      await tx.send({ topic, messages: [{ partition: 0, value: "after" }] });
+    } catch (e) {
+      error = e as { type?: string; retriable?: boolean };
+    }
+    assertEquals(
+      { type: error?.type, retriable: error?.retriable },
+      { type: "INVALID_PRODUCER_EPOCH", retriable: false },
+    );
+  } finally {
+    await zombie.disconnect();
+    await successor.disconnect();
+    await admin.disconnect();
+    await broker.close();
+  }
+});

@@ -50,6 +50,12 @@ Deno.test("confluent-kafka: delivery reports, group resume, transactions, codecs
   });
 });
 
+Deno.test("confluent-kafka: a fenced transactional producer's next produce is fatal", async () => {
+  const r = await runScript("confluent-kafka", "confluent_fenced_check.py");
+  if (!r) return;
+  assertEquals(r, { zombie_fatal: true, zombie_error: "_FENCED" });
+});
+
 Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {
   const r = await runScript("kafka-python", "kafka_python_check.py");
   if (!r) return;

@@ -5,7 +5,6 @@ import { SQLITE_FILE, SqliteStorePartition } from "../../../lib/stream/state/sql
 import { LogStorePartition } from "../../../lib/stream/state/log_store.ts";
 import { Logger } from "../../../lib/util/log.ts";
 import { FakeChangelog } from "./_fake_changelog.ts";
-import { claimInstanceId } from "../../../lib/stream/kafka/_instance_id.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -221,31 +220,6 @@ Deno.test("stores of unassigned partitions are refused; clear() removes the grou
     await be.close();
     await be.clear();
     throws(() => Deno.statSync(`${dir}/g`));
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
-
-Deno.test("clear() keeps the exactly-once instance ids (identity, not state)", async () => {
-  const dir = Deno.makeTempDirSync();
-  const cl = new FakeChangelog({ in: 1 });
-  try {
-    const { be } = await backend(dir, cl);
-    const lease = claimInstanceId(`${dir}/g`);
-    const second = claimInstanceId(`${dir}/g`);
-    second.release();
-    be.store("default", "in", 0).set(b("k"), b("v"));
-    await checkpoint(be, cl, 1);
-    await be.close();
-    await be.clear();
-    assertEquals([...Deno.readDirSync(`${dir}/g`)].map((e) => e.name).sort(), [
-      "instance-id",
-      "instance-id.1",
-    ]);
-    lease.release();
-    const again = claimInstanceId(`${dir}/g`);
-    again.release();
-    assertEquals(again.id, lease.id, "the instance keeps its id across clearState()");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
