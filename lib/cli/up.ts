@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import {
@@ -20,6 +20,7 @@ import {
 } from "../project/pipeline.ts";
 import { openProject } from "./_project.ts";
 import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
+import { deploymentLoopProblem } from "../project/topic_loop.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
 import { appRuntimeEnv, sandboxGrant, toolkitRoot } from "../runner/permissions.ts";
@@ -411,6 +412,13 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
               } under deployment "${d.name}" variables in ${basename(pipeline.file)}`,
             );
           }
+          const loop = deploymentLoopProblem(
+            d,
+            declared.variables,
+            r,
+            relative(pipeline.dir, entry),
+          );
+          if (loop) throw new ConfigError(loop);
           return {
             vars: r.values,
             env: appRuntimeEnv(address, stateDir),
@@ -441,11 +449,18 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     status.readyAt = new Date().toISOString();
     status.readyMs = Math.round(performance.now());
     publish();
+    // "ready" lists only what started; a deployment refused at start is named apart.
+    const failed = new Set(
+      supervisor.statuses().filter((s) => s.state === "failed").map((s) => s.name),
+    );
+    const started = runnable.filter((r) => !failed.has(r.name)).map((r) => r.name);
     say(
       `${READY_TEXT}${status.readyMs} ms: broker ${address}, ` +
-        `${runnable.length} deployment${runnable.length === 1 ? "" : "s"} (${
-          runnable.map((r) => r.name).join(", ") || "none"
-        })${detached ? "" : "; Ctrl+C to stop"}`,
+        `${started.length} deployment${started.length === 1 ? "" : "s"} (${
+          started.join(", ") || "none"
+        })${failed.size ? `; not started: ${[...failed].join(", ")} (see the error above)` : ""}${
+          detached ? "" : "; Ctrl+C to stop"
+        }`,
     );
 
     await new Promise<void>((resolve) => {

@@ -19,6 +19,8 @@ export interface PipelineVariable {
   description?: string;
   required?: boolean;
   value?: string;
+  /** Where `value` is set, as `sa.yaml:12:16`. */
+  valueAt?: string;
 }
 
 /** One app instance in the pipeline. */
@@ -238,6 +240,7 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
       if (valNode && !isNull(valNode)) {
         const raw = ctx.scalar(valNode, `${vwhere}: value`);
         v.value = String(raw);
+        v.valueAt = ctx.where(valNode);
       }
       variables.push(v);
     }
@@ -369,6 +372,12 @@ class Ctx {
     const offset = node?.range?.[0] ?? 0;
     const { line, col } = this.lc.linePos(offset);
     return new PipelineError(reason, this.file, line, col);
+  }
+
+  /** `file:line:col` of a node, with the file's base name. */
+  where(node: Node): string {
+    const { line, col } = this.lc.linePos(node.range?.[0] ?? 0);
+    return `${basename(this.file)}:${line}:${col}`;
   }
 
   map(node: Node, what: string): YAMLMap {

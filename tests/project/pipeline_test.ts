@@ -73,8 +73,9 @@ Deno.test("parsePipeline reads the Quix v1 schema", () => {
         description: "Topic the recording is replayed into",
         required: true,
         value: "raw-data",
+        valueAt: "sa.yaml:16:16",
       },
-      { name: "speed", inputType: "FreeText", value: "10" },
+      { name: "speed", inputType: "FreeText", value: "10", valueAt: "sa.yaml:19:16" },
     ],
     allowNet: ["api.example.com:443"],
   });
