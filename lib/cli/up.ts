@@ -36,6 +36,7 @@ import {
   writeStatusSync,
 } from "../runner/project_state.ts";
 import { InterruptTracker } from "../util/signals.ts";
+import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 
 const HELP = `sa up [options]
 
@@ -264,23 +265,6 @@ async function upDocker(pipeline: Pipeline, opts: UpOptions, env: CliEnv): Promi
   }
 }
 
-/** Appends lines to a file, synchronously so that nothing is lost on a crash. */
-class LogFile {
-  #file: Deno.FsFile;
-  #enc = new TextEncoder();
-  constructor(path: string) {
-    this.#file = Deno.openSync(path, { create: true, write: true, truncate: true });
-  }
-  line(text: string): void {
-    const b = this.#enc.encode(text + "\n");
-    let off = 0;
-    while (off < b.length) off += this.#file.writeSync(b.subarray(off));
-  }
-  close(): void {
-    this.#file.close();
-  }
-}
-
 async function up(argv: string[], env0: CliEnv): Promise<number> {
   const opts = parse(argv);
   const pipeline = await openPipeline(env0.cwd);
@@ -291,7 +275,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
 
   const detached = env0.env.SA_UP_DETACHED === "1";
   await Deno.mkdir(paths.logsDir, { recursive: true });
-  const upLog = new LogFile(join(paths.logsDir, "up.log"));
+  const maxLog = Number(env0.env.SA_LOG_MAX_BYTES) || DEFAULT_LOG_MAX_BYTES;
+  const upLog = new LogFile(join(paths.logsDir, "up.log"), maxLog);
   // The process's own output also goes to .sa/logs/up.log (only there in the background),
   // without colour codes.
   // deno-lint-ignore no-control-regex -- stripping ANSI colour codes
@@ -308,7 +293,10 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   const logFile = (name: string) => {
     let f = logFiles.get(name);
     if (!f) {
-      f = new LogFile(join(paths.logsDir, `${name.replace(/[^A-Za-z0-9_.#-]/g, "_")}.log`));
+      f = new LogFile(
+        join(paths.logsDir, `${name.replace(/[^A-Za-z0-9_.#-]/g, "_")}.log`),
+        maxLog,
+      );
       logFiles.set(name, f);
     }
     return f;
