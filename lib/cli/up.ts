@@ -47,6 +47,9 @@ Brings the pipeline in sa.yaml (or quix.yaml) up locally:
      with the deployment name; a deployment that crashes is restarted with backoff.
 Ctrl+C stops the apps first (each commits its progress), then the broker.
 
+Topics keep their data by size (retentionInBytes), not by time: the recording's 2024 event
+times would be past any retentionInMinutes at once.
+
 Deployments get the variable values set in sa.yaml, else their app's defaults (like Quix's
 compose setup, .env is for \`sa run\`, not for \`sa up\`).
 
@@ -119,10 +122,15 @@ async function openPipeline(cwd: string): Promise<Pipeline> {
   return pipeline;
 }
 
-/** Topic configs from a pipeline topic declaration. */
-function topicConfigs(t: TopicDecl): Record<string, string> {
+/**
+ * Topic configs for a local run from a pipeline topic declaration. Time retention is off:
+ * the course's recording and the windows computed from it carry event times from 2024, which
+ * any `retentionInMinutes` would delete at once; `retentionInBytes` still bounds the disk.
+ * (`sa compose` keeps the declared retention, as the cloud does.)
+ */
+export function topicConfigs(t: TopicDecl): Record<string, string> {
   const c: Record<string, string> = { "cleanup.policy": t.cleanupPolicy };
-  if (t.retentionMs !== undefined) c["retention.ms"] = String(t.retentionMs);
+  if (t.cleanupPolicy === "delete") c["retention.ms"] = "-1";
   if (t.retentionBytes !== undefined) c["retention.bytes"] = String(t.retentionBytes);
   return c;
 }
