@@ -19,6 +19,7 @@ import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker } from "./_kafka.ts";
 import { appRuntimeEnv, sandboxGrant } from "../runner/permissions.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
+import { skipAdvice } from "../runner/supervisor.ts";
 import { saPaths } from "../runner/project_state.ts";
 
 const HELP = `sa run <app.ts> [options]
@@ -123,7 +124,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
 
   let sandbox: AppSandbox;
   try {
-    sandbox = await AppSandbox.load({ name, entry, grant });
+    sandbox = await AppSandbox.load({ name, entry, grant, displayDir: env.cwd });
   } catch (err) {
     if (err instanceof SandboxError) throw new CliError(err.message);
     throw err;
@@ -172,6 +173,9 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     const exit = await sandbox.done;
     if (exit.kind === "exited") return 0;
     env.stderr(`sa run: ${exit.message}\n`);
+    if (exit.kind === "failed" && exit.origin) {
+      env.stderr(`sa run: ${skipAdvice(exit.origin)}\n`);
+    }
     if (exit.kind === "failed" && exit.stack && !exit.denied && env.env.SA_DEBUG) {
       env.stderr(exit.stack + "\n");
     }

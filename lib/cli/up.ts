@@ -378,6 +378,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       return {
         name,
         entry,
+        displayDir: pipeline.dir,
         grant: sandboxGrant({
           entry,
           brokers: [address],
