@@ -10,7 +10,7 @@ import { flag, int, parseCommandArgs } from "./_args.ts";
 import { saPaths } from "../runner/project_state.ts";
 import { projectDir } from "./down.ts";
 
-const HELP = `sa logs <name> [options]
+const HELP = `Usage: sa logs <name> [options]
 
 Prints the log of a deployment of the running (or last) sa up, from .sa/logs/<name>.log.
 <name> is a deployment name, "broker" or "up" (sa up's own output).

@@ -22,7 +22,7 @@ import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { skipAdvice } from "../runner/supervisor.ts";
 import { saPaths } from "../runner/project_state.ts";
 
-const HELP = `sa run <app.ts> [options]
+const HELP = `Usage: sa run <app.ts> [options]
 
 Runs one app (a module whose default export is defineApp(...)) in a sandboxed worker.
 

@@ -10,7 +10,7 @@ import { isAlive, readPid, readStatus, saPaths } from "../runner/project_state.t
 import { projectDir } from "./down.ts";
 import { formatTable } from "./_table.ts";
 
-const HELP = `sa status [options]
+const HELP = `Usage: sa status [options]
 
 Shows whether sa up is running for this project, whether its broker answers, and the state
 of each deployment (running, backoff after a crash, failed, completed), with restarts and

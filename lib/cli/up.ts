@@ -38,7 +38,7 @@ import {
 import { InterruptTracker } from "../util/signals.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 
-const HELP = `sa up [options]
+const HELP = `Usage: sa up [options]
 
 Brings the pipeline in sa.yaml (or quix.yaml) up locally:
   1. starts the embedded Kafka-compatible broker on port 19092 (data in .sa/broker),
@@ -54,7 +54,8 @@ Deployments get the variable values set in sa.yaml, else their app's defaults (l
 compose setup, .env is for \`sa run\`, not for \`sa up\`).
 
 Options:
-  -p, --port <n>            Broker port (default 19092; 0 picks a free one)
+  -p, --port <n>            Broker port (default 19092; 0 picks a free one); --broker-port
+                            is the same
   -b, --broker <host:port>  Use this running broker instead of starting the embedded one
   -d, --detach              Run in the background (see sa status, sa logs, sa down)
       --docker              Run the pipeline with Docker instead: writes compose/ (sa compose)
