@@ -36,6 +36,7 @@ import {
   writeStatusSync,
 } from "../runner/project_state.ts";
 import { InterruptTracker } from "../util/signals.ts";
+import { errorLine } from "./_errors.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 
 const HELP = `Usage: sa up [options]
@@ -158,6 +159,28 @@ async function ensureNotRunning(paths: SaPaths): Promise<void> {
   await Deno.remove(paths.pidFile).catch(() => {});
 }
 
+/**
+ * Refuses a deployment whose module does not exist before anything starts, at the line of
+ * its `application:` (a restart could not fix it).
+ */
+function checkModules(pipeline: Pipeline): void {
+  const problems: string[] = [];
+  for (const { d } of runnableDeployments(pipeline)) {
+    const entry = resolveAppEntry(pipeline, d);
+    let ok = false;
+    try {
+      ok = Deno.statSync(entry).isFile;
+    } catch { /* missing */ }
+    if (!ok && !problems.some((p) => p.includes(`deployment "${d.name}"`))) {
+      problems.push(
+        `${d.applicationAt ?? basename(pipeline.file)}: deployment "${d.name}": application ` +
+          `"${d.application}" not found (${relative(pipeline.dir, entry)} does not exist)`,
+      );
+    }
+  }
+  if (problems.length) throw new CliError(problems.join("\n"));
+}
+
 /** Starts `sa up` in the background and returns once it is ready (or has failed). */
 async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<number> {
   const rest = argv.filter((a) => a !== "-d" && a !== "--detach");
@@ -201,7 +224,13 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
       );
       return 0;
     }
-    if (exited) break;
+    if (exited) {
+      const last = await readStatus(paths).catch(() => null);
+      if (last?.pid === child.pid && last.error) {
+        throw new CliError(`the background sa up failed: ${last.error}`);
+      }
+      break;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const log = await Deno.readTextFile(join(paths.logsDir, "up.log")).catch(() => "");
@@ -280,6 +309,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   if (opts.docker) return upDocker(pipeline, opts, env0);
   const paths = saPaths(pipeline.dir);
   await ensureNotRunning(paths);
+  checkModules(pipeline);
   if (opts.detach) return detach(argv, env0, paths);
 
   const detached = env0.env.SA_UP_DETACHED === "1";
@@ -467,6 +497,11 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     });
     say("stopping: apps first (each commits), then the broker; Ctrl+C again to force");
     return 0;
+  } catch (err) {
+    // The background process's stderr goes nowhere: keep the cause for `sa up --detach`.
+    status.error = err instanceof CliError ? err.message : errorLine(err).line;
+    say(`error: ${status.error}`);
+    throw err;
   } finally {
     status.state = "stopping";
     publish();

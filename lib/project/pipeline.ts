@@ -28,6 +28,8 @@ export interface Deployment {
   name: string;
   /** A `.ts` module path or an app folder, relative to the pipeline file's directory. */
   application: string;
+  /** Where `application` is set, as `sa.yaml:8:18`. */
+  applicationAt?: string;
   deploymentType: "Service" | "Job";
   version?: string;
   replicas: number;
@@ -61,6 +63,9 @@ export interface Pipeline {
 
 /** Pipeline file names, in the order {@link findPipelineFile} prefers them. */
 export const PIPELINE_FILE_NAMES = ["sa.yaml", "sa.yml", "quix.yaml", "quix.yml"] as const;
+
+/** Kafka's rule for topic names. */
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** Variable input types accepted in a pipeline file. */
 export const INPUT_TYPES: readonly VariableInputType[] = [
@@ -240,6 +245,16 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
       if (valNode && !isNull(valNode)) {
         const raw = ctx.scalar(valNode, `${vwhere}: value`);
         v.value = String(raw);
+        if (
+          (it === "InputTopic" || it === "OutputTopic") && v.value !== "" &&
+          !TOPIC_NAME.test(v.value)
+        ) {
+          throw ctx.error(
+            valNode,
+            `${vwhere}: "${v.value}" is not a valid topic name; topic names use only letters, ` +
+              `digits, ".", "_" and "-"`,
+          );
+        }
         v.valueAt = ctx.where(valNode);
       }
       variables.push(v);
@@ -262,6 +277,7 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
   return {
     name,
     application,
+    applicationAt: ctx.where(m.get("application", true) as Node),
     deploymentType: deploymentType as Deployment["deploymentType"],
     ...(version !== undefined ? { version } : {}),
     replicas,
@@ -276,7 +292,7 @@ function parseTopic(ctx: Ctx, node: Node): TopicDecl {
   const m = ctx.map(node, "a topic");
   const name = ctx.requiredString(m, node, "name", "topic");
   const where = `topic "${name}"`;
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(name)) {
+  if (!TOPIC_NAME.test(name)) {
     throw ctx.error(
       m.get("name", true) as Node,
       `${where}: topic names use only letters, digits, ".", "_" and "-"`,

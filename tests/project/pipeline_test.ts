@@ -61,6 +61,7 @@ Deno.test("parsePipeline reads the Quix v1 schema", () => {
   assert.deepEqual(p.deployments[0], {
     name: "replay",
     application: "apps/replay.ts",
+    applicationAt: "sa.yaml:6:18",
     deploymentType: "Service",
     version: "latest",
     replicas: 2,
