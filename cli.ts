@@ -43,7 +43,8 @@ const SHORT_FLAGS = `Short flags:
      (apps create) name
   -f follow (logs, as tail -f); input file (produce); output format (consume, as kcat);
      force (apps create)
-  -p broker port (up); partitions (topics create); module path (apps create)`;
+  -p broker port (up); partitions (topics create); a partition to read (consume); module
+     path (apps create)`;
 
 async function usage(): Promise<string> {
   const lines = ["sa: the Streaming Academy toolkit", "", "Usage: sa <command> [options]", ""];
