@@ -218,3 +218,36 @@ Deno.test("sa consume: --offset, --partition, --last, --from-timestamp, -e, head
     })
   );
 });
+
+Deno.test("sa produce: a line over max.message.bytes names its size, the limit and the fix; no empty topic is left", async () => {
+  await withTempDir((dir) =>
+    withBroker(async (address) => {
+      const b = ["--broker", address];
+      await Deno.writeTextFile(join(dir, "big.txt"), "\n" + "x".repeat(2_000_000) + "\n");
+      let r = await runCommand(produce, ["big", "-f", "big.txt", ...b], dir);
+      assert.deepEqual(r, {
+        code: 1,
+        stdout: "",
+        stderr: 'sa produce: line 2 is a message of 2000000 bytes, larger than topic "big" ' +
+          "accepts (max.message.bytes=1048588); create the topic with a higher limit first: " +
+          "`sa topics create big -c max.message.bytes=2097152`\n",
+      });
+      r = await runCommand(topics, ["list", ...b], dir);
+      assert.equal(r.stdout, "No topics.\n");
+
+      // Following the advice works.
+      r = await runCommand(topics, ["create", "big", "-c", "max.message.bytes=2097152", ...b], dir);
+      assert.equal(r.code, 0, r.stderr);
+      r = await runCommand(produce, ["big", "-f", "big.txt", ...b], dir);
+      assert.deepEqual([r.code, r.stdout], [0, "Produced 1 message(s) to big\n"]);
+
+      // Many small lines whose batch is over the limit are sent in smaller batches, all of them.
+      const lines = Array.from({ length: 500 }, (_, i) => `${i} ${"y".repeat(3000)}`);
+      await Deno.writeTextFile(join(dir, "many.txt"), lines.join("\n"));
+      r = await runCommand(produce, ["many", "-f", "many.txt", ...b], dir);
+      assert.deepEqual([r.code, r.stdout], [0, "Produced 500 message(s) to many\n"]);
+      r = await runCommand(consume, ["many", "--from-beginning", "-e", "-f", "raw", ...b], dir);
+      assert.deepEqual(r.stdout.trimEnd().split("\n"), lines);
+    })
+  );
+});
