@@ -219,7 +219,9 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
       env.stdout(
         `sa up: running in the background (pid ${child.pid}), ready in ${status.readyMs} ms; ` +
           `broker ${status.broker.address}; ` +
-          `deployments: ${status.deployments.map((d) => `${d.name} (${d.state})`).join(", ")}\n` +
+          (status.deployments.length
+            ? `deployments: ${status.deployments.map((d) => `${d.name} (${d.state})`).join(", ")}\n`
+            : "no deployments\n") +
           `  sa status · sa logs <name> -f · sa down\n`,
       );
       return 0;
