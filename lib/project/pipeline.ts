@@ -368,6 +368,45 @@ function isNull(node: Node): boolean {
   return isScalar(node) && node.value === null;
 }
 
+/** The likely mistake behind a YAML syntax error, in plain words. */
+export function plainYamlReason(code: string, reason: string): string {
+  switch (code) {
+    case "BLOCK_AS_IMPLICIT_KEY":
+      return "bad indentation: the next line is indented under this value (line up keys of " +
+        'the same mapping), or a value holds ": " and needs quotes';
+    case "TAB_AS_INDENT":
+      return "a tab is used for indentation; YAML needs spaces";
+    case "DUPLICATE_KEY":
+      return "this key is set twice in the same mapping";
+    case "BAD_INDENT":
+      return `bad indentation: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
+    case "MISSING_CHAR":
+      if (/without - indicator/.test(reason)) {
+        return "bad indentation: this line does not line up with the list item above it " +
+          '(or its "- " is missing)';
+      }
+      if (/quote/.test(reason)) return "a quoted value is not closed";
+      return reason;
+    default:
+      return reason;
+  }
+}
+
+/** The lines around `line` with a caret under `col`, as compilers show them. */
+export function codeFrame(text: string, line: number, col: number): string {
+  const lines = text.split(/\r?\n/);
+  const from = Math.max(1, line - 1);
+  const to = Math.min(lines.length, line + 1);
+  const width = String(to).length;
+  const out: string[] = [];
+  for (let n = from; n <= to; n++) {
+    if (n === to && n > line && lines[n - 1].trim() === "") break;
+    out.push(`${String(n).padStart(width)} | ${lines[n - 1]}`);
+    if (n === line) out.push(`${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1))}^`);
+  }
+  return out.join("\n");
+}
+
 /** Parsing context: the document, its line counter and typed accessors that throw located errors. */
 class Ctx {
   readonly lc = new LineCounter();
@@ -380,7 +419,12 @@ class Ctx {
       const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
       // yaml appends " at line L, column C:" and a code excerpt; keep the sentence only.
       const reason = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      throw new PipelineError(reason, file, pos.line, pos.col);
+      throw new PipelineError(
+        `${plainYamlReason(err.code, reason)}\n${codeFrame(text, pos.line, pos.col)}`,
+        file,
+        pos.line,
+        pos.col,
+      );
     }
   }
 

@@ -10,6 +10,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { relative } from "node:path";
+import { splitImportError } from "../util/import_error.ts";
 import type { AppVariable } from "../stream/define_app.ts";
 import { WORKER_SOURCE } from "./_worker_source.ts";
 import { explainDenial, parseDenial, type SandboxGrant, workerPermissions } from "./permissions.ts";
@@ -139,7 +140,14 @@ export class AppSandbox {
           } else if (m.type === "failed") {
             clearTimeout(timer);
             const { message, denied } = explain(m.error);
-            reject(new SandboxError(`${options.entry}: cannot load the app: ${message}`, denied));
+            // A syntax error already starts with its file:line:col.
+            const located = /^\S+:\d+:\d+: SyntaxError: /.test(message);
+            reject(
+              new SandboxError(
+                located ? message : `${options.entry}: cannot load the app: ${message}`,
+                denied,
+              ),
+            );
           }
         };
         worker.onerror = (e) => {
@@ -228,6 +236,14 @@ function explainError(
   if (denial) return { message: explainDenial(name, denial, grant), denied: true };
   // A ProcessingError's text already says what failed; other names (TypeError...) inform.
   const named = err.name === "Error" || err.name === "ProcessingError" ? "" : err.name + ": ";
+  const split = splitImportError(err.message);
+  if (split.frame.length) {
+    // A syntax error: `file:line:col: SyntaxError: ...` and its code frame.
+    const at = split.at
+      ? `${displayPath(split.at.path, displayDir)}:${split.at.line}:${split.at.col}: `
+      : "";
+    return { message: [`${at}${split.head}`, ...split.frame].join("\n"), denied: false };
+  }
   let message = err.message.startsWith("Uncaught ")
     ? err.message.slice("Uncaught ".length)
     : `${named}${err.message}`;
@@ -260,11 +276,15 @@ export function userFrame(
       if (!url.startsWith(appDir) || url.includes("/node_modules/")) continue;
       if (url.startsWith(TOOLKIT_ROOT + "lib/") || url === TOOLKIT_ROOT + "mod.ts") continue;
       const path = decodeURIComponent(new URL(url).pathname);
-      const rel = relative(displayDir, path);
-      return `${rel && !rel.startsWith("..") ? rel : path}:${m[2]}:${m[3]}`;
+      return `${displayPath(path, displayDir)}:${m[2]}:${m[3]}`;
     }
   }
   return undefined;
+}
+
+function displayPath(path: string, dir = Deno.cwd()): string {
+  const rel = relative(dir, path);
+  return rel && !rel.startsWith("..") ? rel : path;
 }
 
 function toFileUrl(path: string): string {
