@@ -7,6 +7,7 @@
  * @module
  */
 import { type CliCommand, CliError, processEnv } from "./lib/cli/_command.ts";
+import { errorLine } from "./lib/cli/_errors.ts";
 
 type Loader = () => Promise<{ command: CliCommand }>;
 
@@ -32,13 +33,33 @@ const COMMANDS: Record<string, Loader> = {
   compose: () => import("./lib/cli/compose.ts"),
 };
 
+/**
+ * Short flags keep one meaning where they can; where a command follows a familiar tool
+ * (tail, kcat) the difference is deliberate, and listed here.
+ */
+const SHORT_FLAGS = `Short flags:
+  -b broker address    -k key    -g group    -c topic config    -d detach    -e until end
+  -r replication       -o output file       -h help
+  -n a number of lines (logs, as tail -n) or messages (consume); a deployment (run) or app
+     (apps create) name
+  -f follow (logs, as tail -f); input file (produce); output format (consume, as kcat);
+     force (apps create)
+  -p broker port (up); partitions (topics create); a partition to read (consume); module
+     path (apps create)`;
+
 async function usage(): Promise<string> {
   const lines = ["sa: the Streaming Academy toolkit", "", "Usage: sa <command> [options]", ""];
   for (const [name, load] of Object.entries(COMMANDS)) {
     const { command } = await load();
     lines.push(`  ${name.padEnd(10)} ${command.summary}`);
   }
-  lines.push("", "Run `sa <command> --help` for a command's options and examples.");
+  lines.push(
+    "",
+    "Run `sa help <command>` (or `sa <command> --help`) for a command's options and examples.",
+    "--debug (with any command) prints the stack trace of an unexpected error.",
+    "",
+    SHORT_FLAGS,
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -46,7 +67,21 @@ async function usage(): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const env = processEnv(controller.signal);
-  const [name, ...rest] = argv;
+  // --debug (any position) or SA_DEBUG=1: unexpected errors print their stack too.
+  const debug = argv.includes("--debug") || env.env.SA_DEBUG === "1";
+  const [name, ...rest] = argv.filter((a) => a !== "--debug");
+  if (name === "help" && rest.length) {
+    const topic = COMMANDS[rest[0]];
+    if (!topic) {
+      env.stderr(
+        `sa help: unknown command "${rest[0]}". Commands: ${Object.keys(COMMANDS).join(", ")}\n`,
+      );
+      return 2;
+    }
+    const { command } = await topic();
+    env.stdout(command.help.endsWith("\n") ? command.help : command.help + "\n");
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     env.stdout(await usage());
     return name ? 0 : 2;
@@ -75,7 +110,14 @@ export async function main(argv: string[]): Promise<number> {
       env.stderr(`sa ${name}: ${err.message}\n`);
       return err.exitCode;
     }
-    throw err;
+    const { line, fs } = errorLine(err);
+    if (debug && err instanceof Error && err.stack) {
+      env.stderr(`sa ${name}: ${line}\n${err.stack}\n`);
+    } else {
+      // A file-system error names the path and the cause: a stack adds nothing for the user.
+      env.stderr(`sa ${name}: ${line}${fs ? "" : ` (\`sa ${name} --debug\` shows the stack)`}\n`);
+    }
+    return 1;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

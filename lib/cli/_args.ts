@@ -18,9 +18,19 @@ export interface Parsed {
 
 /** Parses `argv` strictly; unknown options and missing values become a usage error (exit 2). */
 export function parseCommandArgs(command: string, argv: string[], options: OptionSpec): Parsed {
+  // `--shift-by -5`: a negative number is the value of a string option, not an option.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === "string" && next !== undefined && /^-\d+$/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else args.push(argv[i]);
+  }
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args,
       options,
       allowPositionals: true,
       strict: true,

@@ -10,7 +10,7 @@ import { findPipelineFile } from "../project/pipeline.ts";
 import { isAlive, readPid, saPaths } from "../runner/project_state.ts";
 import { dirname } from "node:path";
 
-const HELP = `sa down [options]
+const HELP = `Usage: sa down [options]
 
 Stops the sa up running for this project (found through .sa/sa.pid): sends SIGTERM, then
 waits while it stops its apps (each commits its progress) and the broker.

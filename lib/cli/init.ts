@@ -49,7 +49,9 @@ Examples:
       const result = await initProject(dir, { force: flag(args, "force") });
       const shown = relative(env.cwd, dir) || ".";
       env.stdout(`Created ${result.written.join(", ")} in ${shown}\n\n`);
-      env.stdout(NEXT_STEPS.replace("{dir}", shown));
+      // Already there: no "cd ." step.
+      const steps = shown === "." ? NEXT_STEPS.replace("  cd {dir}\n", "") : NEXT_STEPS;
+      env.stdout(steps.replace("{dir}", shown));
       return 0;
     } catch (err) {
       if (err instanceof InitConflictError) throw new CliError(err.message);

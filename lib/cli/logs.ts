@@ -10,7 +10,7 @@ import { flag, int, parseCommandArgs } from "./_args.ts";
 import { saPaths } from "../runner/project_state.ts";
 import { projectDir } from "./down.ts";
 
-const HELP = `sa logs <name> [options]
+const HELP = `Usage: sa logs <name> [options]
 
 Prints the log of a deployment of the running (or last) sa up, from .sa/logs/<name>.log.
 <name> is a deployment name, "broker" or "up" (sa up's own output).
@@ -82,8 +82,18 @@ async function logs(argv: string[], env: CliEnv): Promise<number> {
     let pos = await fh.seek(0, Deno.SeekMode.Current);
     while (!env.signal.aborted) {
       await new Promise((r) => setTimeout(r, 200));
-      const size = (await Deno.stat(file).catch(() => null))?.size ?? 0;
-      if (size < pos) {
+      const st = await Deno.stat(file).catch(() => null);
+      const size = st?.size ?? 0;
+      if (st && st.ino !== null && st.ino !== (await fh.stat()).ino) {
+        // sa up rotated the log (<name>.log -> <name>.log.1): finish the old file, then follow
+        // the new one from its start.
+        for (let n = await fh.read(buf); n !== null; n = await fh.read(buf)) {
+          env.stdout(dec.decode(buf.subarray(0, n), { stream: true }));
+        }
+        fh.close();
+        fh = await Deno.open(file, { read: true });
+        pos = 0;
+      } else if (size < pos) {
         // sa up restarted and truncated the log: start over.
         pos = await fh.seek(0, Deno.SeekMode.Start);
       }

@@ -5,6 +5,7 @@
  * @module
  */
 import { basename, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
 import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
@@ -82,7 +83,7 @@ async function update(
   if (only.length) {
     const picked: ProjectApp[] = [];
     for (const q of only) {
-      const app = findApp(apps, q) ?? (await loadExplicit(project.dir, q, project));
+      const app = findApp(apps, q) ?? (await loadExplicit(project.dir, q, project, apps));
       picked.push(app);
     }
     apps = picked;
@@ -121,9 +122,19 @@ async function loadExplicit(
   dir: string,
   path: string,
   project: Awaited<ReturnType<typeof openProject>>,
+  all: readonly ProjectApp[],
 ): Promise<ProjectApp> {
   const application = path.replace(/^\.\//, "");
   const entry = resolveApplication(project.pipeline?.dir ?? dir, application);
+  if (!/[/.]/.test(application) && !existsSync(entry)) {
+    // A bare word that is no deployment or app name, and no module either.
+    const known = all.map((a) => a.name);
+    throw new CliError(
+      `no app or deployment "${application}" in this project (apps: ${
+        known.join(", ") || "none"
+      }); name one of them, or a module path like apps/${application}.ts`,
+    );
+  }
   const { apps, problems } = await loadProjectApps([{ application, entry }]);
   if (problems.length) throw new CliError(problems.map((p) => p.message).join("\n"));
   return apps[0];
@@ -145,7 +156,8 @@ async function view(
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
     env.stderr(
-      `warning: some apps could not be loaded; drawing from ${basename(pipeline.file)} only\n`,
+      `warning: drawing from ${basename(pipeline.file)} only, as these apps could not be ` +
+        `loaded:\n${err.message.split("\n").map((l) => `  ${l}`).join("\n")}\n`,
     );
   }
   const graph = pipelineGraph(pipeline, declared);

@@ -9,7 +9,7 @@ import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
 import { BROKER_HELP, BROKER_OPTION, brokerTarget, kafkaError, kafkaFor } from "./_kafka.ts";
 import { validateTopicName } from "./topics.ts";
-import { Partitioners } from "kafkajs";
+import { type Admin, Partitioners } from "kafkajs";
 
 /** The `produce` command. */
 export const command: CliCommand = {
@@ -100,6 +100,8 @@ export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: true,
   });
+  const admin = kafkaFor(opts.address, opts.security).admin();
+  let existed = true;
   let sent = 0;
   let bytes = 0;
   let lastReport = Date.now();
@@ -110,12 +112,27 @@ export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
     else if (!final) env.stderr(`${text}\n`);
   };
   try {
+    await admin.connect();
+    existed = (await admin.listTopics()).includes(opts.topic);
     await producer.connect();
-    let pending: { key?: string; value: string; partition?: number }[] = [];
+    let pending: Pending[] = [];
+    let lineNo = 0;
+    // A batch over max.message.bytes is split in halves until one line alone is too large.
+    const send = async (msgs: Pending[]): Promise<void> => {
+      try {
+        await producer.send({ topic: opts.topic, messages: msgs.map((m) => m.message) });
+        sent += msgs.length;
+      } catch (err) {
+        if (!isTooLarge(err)) throw err;
+        if (msgs.length === 1) throw await tooLarge(admin, opts.topic, msgs[0], existed);
+        const half = Math.ceil(msgs.length / 2);
+        await send(msgs.slice(0, half));
+        await send(msgs.slice(half));
+      }
+    };
     const flush = async () => {
       if (!pending.length) return;
-      await producer.send({ topic: opts.topic, messages: pending });
-      sent += pending.length;
+      await send(pending);
       pending = [];
       if (Date.now() - lastReport > (env.isTty ? 200 : 2000)) {
         lastReport = Date.now();
@@ -124,11 +141,15 @@ export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
     };
     for await (const line of lines(opts.input, (n) => (bytes += n))) {
       if (env.signal.aborted) break;
+      lineNo++;
       if (line.trim() === "") continue;
       pending.push({
-        value: line,
-        ...(opts.key !== undefined ? { key: opts.key } : {}),
-        ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
+        line: lineNo,
+        message: {
+          value: line,
+          ...(opts.key !== undefined ? { key: opts.key } : {}),
+          ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
+        },
       });
       if (pending.length >= opts.batch) await flush();
     }
@@ -136,10 +157,56 @@ export async function produceLines(opts: ProduceLinesOptions): Promise<number> {
     if (env.isTty && sent > 0) progress(true);
     return sent;
   } catch (err) {
+    // Nothing stored in a topic this run auto-created: do not leave it behind, empty.
+    if (!existed && sent === 0) {
+      await admin.deleteTopics({ topics: [opts.topic] }).catch(() => {});
+    }
     throw kafkaError(opts.address, err, opts.security);
   } finally {
     await producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
   }
+}
+
+/** A line waiting to be sent, with its line number for messages. */
+interface Pending {
+  line: number;
+  message: { key?: string; value: string; partition?: number };
+}
+
+function isTooLarge(err: unknown): boolean {
+  const e = err as { type?: string; message?: string };
+  return e?.type === "MESSAGE_TOO_LARGE" ||
+    /larger than the max message size/.test(e?.message ?? "");
+}
+
+/** The error for one line above the topic's limit: its size, the limit, how to raise it. */
+async function tooLarge(
+  admin: Admin,
+  topic: string,
+  p: Pending,
+  existed: boolean,
+): Promise<CliError> {
+  const size = new TextEncoder().encode(p.message.value).length;
+  let limit = "";
+  try {
+    const res = await admin.describeConfigs({
+      resources: [{ type: 2, /* TOPIC */ name: topic }],
+      includeSynonyms: false,
+    });
+    const e = res.resources[0]?.configEntries.find((c) => c.configName === "max.message.bytes");
+    if (e?.configValue) limit = e.configValue;
+  } catch { /* the limit stays unnamed */ }
+  const raise = Math.max(2 ** Math.ceil(Math.log2(size + 1024)), 1 << 20);
+  return new CliError(
+    `line ${p.line} is a message of ${size} bytes, larger than topic "${topic}" accepts ` +
+      `(max.message.bytes=${limit || "?"}); ` +
+      (existed
+        ? `produce it to a topic created with a higher limit, e.g. ` +
+          `\`sa topics create ${topic}-large -c max.message.bytes=${raise}\``
+        : `create the topic with a higher limit first: ` +
+          `\`sa topics create ${topic} -c max.message.bytes=${raise}\``),
+  );
 }
 
 /** Splits a byte stream into lines (LF or CRLF), reporting bytes read. */

@@ -12,21 +12,25 @@ import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
 import { type Deployment, type Pipeline, resolveAppEntry } from "../project/pipeline.ts";
 import { openProject } from "./_project.ts";
-import { readDotEnv } from "../project/env.ts";
+import { appDotEnvPath, readDotEnvFile } from "../project/env.ts";
+import { topicLoopProblem } from "../project/topic_loop.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker, pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import { appRuntimeEnv, sandboxGrant, securityFiles } from "../runner/permissions.ts";
 import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
+import { skipAdvice } from "../runner/supervisor.ts";
 import { saPaths } from "../runner/project_state.ts";
 
-const HELP = `sa run <app.ts> [options]
+const HELP = `Usage: sa run <app.ts> [options]
 
 Runs one app (a module whose default export is defineApp(...)) in a sandboxed worker.
 
-Variables resolve, highest first, from: the process environment, .env, the deployment of
-this app in sa.yaml (or quix.yaml), the app's declared defaults.
+Variables resolve, highest first, from: the process environment, the app's own
+.env.<name> (<name> is its deployment's name, else the module's file name), the shared .env,
+the deployment of this app in sa.yaml (or quix.yaml), the app's declared defaults.
+An app whose output topic is one of its input topics is refused before it starts.
 
 The app may only connect to the broker (and hosts its deployment lists in allowNet), read
 its own folder, write its state folder (.sa/state/<name>) and see its own variables.
@@ -89,7 +93,8 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
 
   const { pipeline } = await openProject(env.cwd);
   const deployment = findDeployment(pipeline, entry, str(p, "name"));
-  const dotenv = await readDotEnv(join(env.cwd, ".env"));
+  const dotenvFile = await readDotEnvFile(join(env.cwd, ".env"));
+  const dotenv = dotenvFile.values;
   const broker = pickBroker(str(p, "broker"), env.env, dotenv);
   const securityVars = pickSecurityEnv(env.env, dotenv, env.cwd);
   const security = securityFrom(securityVars);
@@ -107,6 +112,9 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   }
 
   const name = deployment?.name ?? entry.replace(/^.*\//, "").replace(/\.[^.]+$/, "");
+  const appEnvPath = appDotEnvPath(env.cwd, name);
+  const appEnvName = relative(env.cwd, appEnvPath);
+  const appEnv = await readDotEnvFile(appEnvPath);
   const stateDir = join(saPaths(env.cwd).stateDir, name);
   await Deno.mkdir(stateDir, { recursive: true });
   const grant = sandboxGrant({
@@ -120,7 +128,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
 
   let sandbox: AppSandbox;
   try {
-    sandbox = await AppSandbox.load({ name, entry, grant });
+    sandbox = await AppSandbox.load({ name, entry, grant, displayDir: env.cwd });
   } catch (err) {
     if (err instanceof SandboxError) throw new CliError(err.message);
     throw err;
@@ -129,6 +137,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     declared: sandbox.definition.variables,
     deployment,
     dotenv,
+    appDotenv: { file: appEnvName, values: appEnv.values },
     processEnv: { ...env.env },
   });
   if (resolved.missing.length) {
@@ -143,6 +152,16 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
           relative(env.cwd, entry)
         }\``,
     );
+  }
+  const loop = topicLoopProblem(sandbox.definition.name, sandbox.definition.variables, resolved, {
+    dotenvLines: dotenvFile.lines,
+    appDotenv: { file: appEnvName, lines: appEnv.lines },
+    deployment,
+    appFile: relative(env.cwd, entry) || entry,
+  }, appEnvName);
+  if (loop) {
+    sandbox.kill();
+    throw new CliError(loop);
   }
   const shown = Object.entries(resolved.values).map(([k, v]) =>
     `${k}=${v} (${resolved.sources[k]})`
@@ -160,6 +179,9 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     const exit = await sandbox.done;
     if (exit.kind === "exited") return 0;
     env.stderr(`sa run: ${exit.message}\n`);
+    if (exit.kind === "failed" && exit.origin) {
+      env.stderr(`sa run: ${skipAdvice(exit.origin)}\n`);
+    }
     if (exit.kind === "failed" && exit.stack && !exit.denied && env.env.SA_DEBUG) {
       env.stderr(exit.stack + "\n");
     }

@@ -10,7 +10,7 @@ import { isAlive, readPid, readStatus, saPaths } from "../runner/project_state.t
 import { projectDir } from "./down.ts";
 import { formatTable } from "./_table.ts";
 
-const HELP = `sa status [options]
+const HELP = `Usage: sa status [options]
 
 Shows whether sa up is running for this project, whether its broker answers, and the state
 of each deployment (running, backoff after a crash, failed, completed), with restarts and
@@ -45,10 +45,16 @@ async function status(argv: string[], env: CliEnv): Promise<number> {
     return running ? 0 : 3;
   }
   if (!running) {
-    env.stdout(
-      `sa up: not running${pid !== null ? ` (stale pid file for ${pid})` : ""}` +
-        (st ? `; last run ${st.state} (started ${st.startedAt})` : "") + "\n",
-    );
+    const last = !st
+      ? (pid !== null
+        ? `; .sa/sa.pid names process ${pid}, which is gone (a killed run); \`sa up\` starts ` +
+          "it again"
+        : "")
+      : st.state === "stopped"
+      ? `; the last run (started ${st.startedAt}) stopped cleanly`
+      : `; the last run (pid ${st.pid}, started ${st.startedAt}) ended without a clean stop ` +
+        "(killed?); `sa up` starts it again and the apps resume from their committed offsets";
+    env.stdout(`sa up: not running${last}\n`);
     return 3;
   }
   if (!st) {

@@ -18,8 +18,12 @@ export const command: CliCommand = {
        sa topics describe <topic>
        sa topics delete <topic>...
 
-list      Topics with their partition count and message count (end - start offsets).
-          Internal topics (__consumer_offsets...) are shown with --all.
+list      Topics with their partition count, START (each partition's first kept offset, the
+          low-water mark: above 0 once retention or delete-records removed the records
+          before it) and message count (end - start offsets). Internal topics are shown
+          with --all: apps' changelog__ and repartition__ topics, and on a Kafka broker
+          __consumer_offsets and __transaction_state (the embedded broker keeps committed
+          offsets and transactions in its own files, not in topics: see sa groups).
 create    Creates a topic (default 1 partition, replication 1), e.g. -c retention.ms=60000.
 describe  Per partition: leader, replicas, ISR, start and end offsets, messages; then the configs.
 delete    Deletes topics.
@@ -29,7 +33,7 @@ ${BROKER_HELP}
   -p, --partitions N
   -r, --replication N
   -c, --config K=V   topic config entry (repeatable)
-  --all              include internal topics in list
+  --all              include internal topics (changelog__, repartition__, __*) in list
 
 Examples:
   sa topics list
@@ -123,8 +127,14 @@ export function validateTopicName(name: string): void {
   }
 }
 
+/** Topics `list` hides without --all: Kafka's own, and apps' changelogs and repartitions. */
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith("__") || name.startsWith("changelog__") ||
+    name.startsWith("repartition__");
+}
+
 async function list(admin: Admin, all: boolean, env: CliEnv): Promise<number> {
-  const names = (await admin.listTopics()).filter((t) => all || !t.startsWith("__")).sort();
+  const names = (await admin.listTopics()).filter((t) => all || !isInternalTopic(t)).sort();
   if (!names.length) {
     env.stdout("No topics.\n");
     return 0;
@@ -134,9 +144,10 @@ async function list(admin: Admin, all: boolean, env: CliEnv): Promise<number> {
   for (const t of topics.sort((a, b) => a.name.localeCompare(b.name))) {
     const offsets = await admin.fetchTopicOffsets(t.name);
     const messages = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
-    rows.push([t.name, String(t.partitions.length), String(messages)]);
+    const start = offsets.sort((a, b) => a.partition - b.partition).map((o) => o.low).join(",");
+    rows.push([t.name, String(t.partitions.length), start, String(messages)]);
   }
-  env.stdout(formatTable(["TOPIC", "PARTITIONS", "MESSAGES"], rows));
+  env.stdout(formatTable(["TOPIC", "PARTITIONS", "START", "MESSAGES"], rows));
   return 0;
 }
 

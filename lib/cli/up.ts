@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import {
@@ -20,6 +20,7 @@ import {
 } from "../project/pipeline.ts";
 import { openProject } from "./_project.ts";
 import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
+import { deploymentLoopProblem } from "../project/topic_loop.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
 import { appRuntimeEnv, sandboxGrant, securityFiles, toolkitRoot } from "../runner/permissions.ts";
@@ -37,8 +38,10 @@ import {
 } from "../runner/project_state.ts";
 import { InterruptTracker } from "../util/signals.ts";
 import { startUpConsole, UP_CONSOLE_PORT } from "./_up_console.ts";
+import { errorLine } from "./_errors.ts";
+import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 
-const HELP = `sa up [options]
+const HELP = `Usage: sa up [options]
 
 Brings the pipeline in sa.yaml (or quix.yaml) up locally:
   1. starts the embedded Kafka-compatible broker on port 19092 (data in .sa/broker),
@@ -47,11 +50,15 @@ Brings the pipeline in sa.yaml (or quix.yaml) up locally:
      with the deployment name; a deployment that crashes is restarted with backoff.
 Ctrl+C stops the apps first (each commits its progress), then the broker.
 
+Topics keep their data by size (retentionInBytes), not by time: the recording's 2024 event
+times would be past any retentionInMinutes at once.
+
 Deployments get the variable values set in sa.yaml, else their app's defaults (like Quix's
 compose setup, .env is for \`sa run\`, not for \`sa up\`).
 
 Options:
-  -p, --port <n>            Broker port (default 19092; 0 picks a free one)
+  -p, --port <n>            Broker port (default 19092; 0 picks a free one); --broker-port
+                            is the same
   -b, --broker <host:port>  Use this running broker instead of starting the embedded one
   -d, --detach              Run in the background (see sa status, sa logs, sa down)
       --docker              Run the pipeline with Docker instead: writes compose/ (sa compose)
@@ -126,10 +133,15 @@ async function openPipeline(cwd: string): Promise<Pipeline> {
   return pipeline;
 }
 
-/** Topic configs from a pipeline topic declaration. */
-function topicConfigs(t: TopicDecl): Record<string, string> {
+/**
+ * Topic configs for a local run from a pipeline topic declaration. Time retention is off:
+ * the course's recording and the windows computed from it carry event times from 2024, which
+ * any `retentionInMinutes` would delete at once; `retentionInBytes` still bounds the disk.
+ * (`sa compose` keeps the declared retention, as the cloud does.)
+ */
+export function topicConfigs(t: TopicDecl): Record<string, string> {
   const c: Record<string, string> = { "cleanup.policy": t.cleanupPolicy };
-  if (t.retentionMs !== undefined) c["retention.ms"] = String(t.retentionMs);
+  if (t.cleanupPolicy === "delete") c["retention.ms"] = "-1";
   if (t.retentionBytes !== undefined) c["retention.bytes"] = String(t.retentionBytes);
   return c;
 }
@@ -154,6 +166,28 @@ async function ensureNotRunning(paths: SaPaths): Promise<void> {
     );
   }
   await Deno.remove(paths.pidFile).catch(() => {});
+}
+
+/**
+ * Refuses a deployment whose module does not exist before anything starts, at the line of
+ * its `application:` (a restart could not fix it).
+ */
+function checkModules(pipeline: Pipeline): void {
+  const problems: string[] = [];
+  for (const { d } of runnableDeployments(pipeline)) {
+    const entry = resolveAppEntry(pipeline, d);
+    let ok = false;
+    try {
+      ok = Deno.statSync(entry).isFile;
+    } catch { /* missing */ }
+    if (!ok && !problems.some((p) => p.includes(`deployment "${d.name}"`))) {
+      problems.push(
+        `${d.applicationAt ?? basename(pipeline.file)}: deployment "${d.name}": application ` +
+          `"${d.application}" not found (${relative(pipeline.dir, entry)} does not exist)`,
+      );
+    }
+  }
+  if (problems.length) throw new CliError(problems.join("\n"));
 }
 
 /** Starts `sa up` in the background and returns once it is ready (or has failed). */
@@ -194,12 +228,20 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
       env.stdout(
         `sa up: running in the background (pid ${child.pid}), ready in ${status.readyMs} ms; ` +
           `broker ${status.broker.address}; ` +
-          `deployments: ${status.deployments.map((d) => `${d.name} (${d.state})`).join(", ")}\n` +
+          (status.deployments.length
+            ? `deployments: ${status.deployments.map((d) => `${d.name} (${d.state})`).join(", ")}\n`
+            : "no deployments\n") +
           `  sa status · sa logs <name> -f · sa down\n`,
       );
       return 0;
     }
-    if (exited) break;
+    if (exited) {
+      const last = await readStatus(paths).catch(() => null);
+      if (last?.pid === child.pid && last.error) {
+        throw new CliError(`the background sa up failed: ${last.error}`);
+      }
+      break;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const log = await Deno.readTextFile(join(paths.logsDir, "up.log")).catch(() => "");
@@ -272,34 +314,19 @@ async function upDocker(pipeline: Pipeline, opts: UpOptions, env: CliEnv): Promi
   }
 }
 
-/** Appends lines to a file, synchronously so that nothing is lost on a crash. */
-class LogFile {
-  #file: Deno.FsFile;
-  #enc = new TextEncoder();
-  constructor(path: string) {
-    this.#file = Deno.openSync(path, { create: true, write: true, truncate: true });
-  }
-  line(text: string): void {
-    const b = this.#enc.encode(text + "\n");
-    let off = 0;
-    while (off < b.length) off += this.#file.writeSync(b.subarray(off));
-  }
-  close(): void {
-    this.#file.close();
-  }
-}
-
 async function up(argv: string[], env0: CliEnv): Promise<number> {
   const opts = parse(argv);
   const pipeline = await openPipeline(env0.cwd);
   if (opts.docker) return upDocker(pipeline, opts, env0);
   const paths = saPaths(pipeline.dir);
   await ensureNotRunning(paths);
+  checkModules(pipeline);
   if (opts.detach) return detach(argv, env0, paths);
 
   const detached = env0.env.SA_UP_DETACHED === "1";
   await Deno.mkdir(paths.logsDir, { recursive: true });
-  const upLog = new LogFile(join(paths.logsDir, "up.log"));
+  const maxLog = Number(env0.env.SA_LOG_MAX_BYTES) || DEFAULT_LOG_MAX_BYTES;
+  const upLog = new LogFile(join(paths.logsDir, "up.log"), maxLog);
   // The process's own output also goes to .sa/logs/up.log (only there in the background),
   // without colour codes.
   // deno-lint-ignore no-control-regex -- stripping ANSI colour codes
@@ -316,7 +343,10 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   const logFile = (name: string) => {
     let f = logFiles.get(name);
     if (!f) {
-      f = new LogFile(join(paths.logsDir, `${name.replace(/[^A-Za-z0-9_.#-]/g, "_")}.log`));
+      f = new LogFile(
+        join(paths.logsDir, `${name.replace(/[^A-Za-z0-9_.#-]/g, "_")}.log`),
+        maxLog,
+      );
       logFiles.set(name, f);
     }
     return f;
@@ -395,6 +425,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       return {
         name,
         entry,
+        displayDir: pipeline.dir,
         grant: sandboxGrant({
           entry,
           brokers: [address],
@@ -426,6 +457,13 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
               } under deployment "${d.name}" variables in ${basename(pipeline.file)}`,
             );
           }
+          const loop = deploymentLoopProblem(
+            d,
+            declared.variables,
+            r,
+            relative(pipeline.dir, entry),
+          );
+          if (loop) throw new ConfigError(loop);
           return {
             vars: r.values,
             env: appRuntimeEnv(address, stateDir, securityVars),
@@ -459,11 +497,18 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     status.readyAt = new Date().toISOString();
     status.readyMs = Math.round(performance.now());
     publish();
+    // "ready" lists only what started; a deployment refused at start is named apart.
+    const failed = new Set(
+      supervisor.statuses().filter((s) => s.state === "failed").map((s) => s.name),
+    );
+    const started = runnable.filter((r) => !failed.has(r.name)).map((r) => r.name);
     say(
       `${READY_TEXT}${status.readyMs} ms: broker ${address}, ` +
-        `${runnable.length} deployment${runnable.length === 1 ? "" : "s"} (${
-          runnable.map((r) => r.name).join(", ") || "none"
-        })${detached ? "" : "; Ctrl+C to stop"}`,
+        `${started.length} deployment${started.length === 1 ? "" : "s"} (${
+          started.join(", ") || "none"
+        })${failed.size ? `; not started: ${[...failed].join(", ")} (see the error above)` : ""}${
+          detached ? "" : "; Ctrl+C to stop"
+        }`,
     );
 
     await new Promise<void>((resolve) => {
@@ -472,6 +517,11 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     });
     say("stopping: apps first (each commits), then the broker; Ctrl+C again to force");
     return 0;
+  } catch (err) {
+    // The background process's stderr goes nowhere: keep the cause for `sa up --detach`.
+    status.error = err instanceof CliError ? err.message : errorLine(err).line;
+    say(`error: ${status.error}`);
+    throw err;
   } finally {
     status.state = "stopping";
     publish();

@@ -95,8 +95,14 @@ export async function loadProjectApps(
       definition = await loadAppDefinition(ref.entry);
     } catch (err) {
       if (err instanceof AppModuleError) {
-        const reason = err.message.slice(err.file.length + 2);
-        problems.push({ subject, message: `${subject}: ${ref.application}: ${reason}` });
+        const where = `${ref.application}${err.at ? `:${err.at}` : ""}`;
+        const reason = err.message.slice(err.message.indexOf(": ", err.file.length) + 2);
+        problems.push({
+          subject,
+          message: subject === ref.application
+            ? `${where}: ${reason}`
+            : `${subject}: ${where}: ${reason}`,
+        });
         continue;
       }
       throw err;

@@ -6,12 +6,18 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
+import { splitImportError } from "../util/import_error.ts";
 import { type AppDefinition, isAppDefinition } from "../stream/define_app.ts";
 
 /** An app module that cannot be used, with the file in the message. */
 export class AppModuleError extends Error {
-  constructor(readonly file: string, reason: string) {
-    super(`${file}: ${reason}`);
+  constructor(
+    readonly file: string,
+    reason: string,
+    /** `line:col` of a syntax error, when known. */
+    readonly at?: string,
+  ) {
+    super(`${file}${at ? `:${at}` : ""}: ${reason}`);
     this.name = "AppModuleError";
   }
 }
@@ -33,8 +39,12 @@ export async function loadAppDefinition(file: string): Promise<AppDefinition> {
   try {
     mod = await import(pathToFileURL(abs).href);
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new AppModuleError(abs, `cannot load the app module: ${msg}`);
+    const { head, frame, at } = splitImportError(err instanceof Error ? err.message : String(err));
+    if (at && at.path === abs && frame.length) {
+      // A syntax error in the app itself: its line, column and code frame, as `sa run` shows.
+      throw new AppModuleError(abs, [head, ...frame].join("\n"), `${at.line}:${at.col}`);
+    }
+    throw new AppModuleError(abs, `cannot load the app module: ${head}`);
   }
   if (!isAppDefinition(mod.default)) {
     throw new AppModuleError(

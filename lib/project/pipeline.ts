@@ -19,6 +19,8 @@ export interface PipelineVariable {
   description?: string;
   required?: boolean;
   value?: string;
+  /** Where `value` is set, as `sa.yaml:12:16`. */
+  valueAt?: string;
 }
 
 /** One app instance in the pipeline. */
@@ -26,6 +28,8 @@ export interface Deployment {
   name: string;
   /** A `.ts` module path or an app folder, relative to the pipeline file's directory. */
   application: string;
+  /** Where `application` is set, as `sa.yaml:8:18`. */
+  applicationAt?: string;
   deploymentType: "Service" | "Job";
   version?: string;
   replicas: number;
@@ -59,6 +63,9 @@ export interface Pipeline {
 
 /** Pipeline file names, in the order {@link findPipelineFile} prefers them. */
 export const PIPELINE_FILE_NAMES = ["sa.yaml", "sa.yml", "quix.yaml", "quix.yml"] as const;
+
+/** Kafka's rule for topic names. */
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** Variable input types accepted in a pipeline file. */
 export const INPUT_TYPES: readonly VariableInputType[] = [
@@ -238,6 +245,17 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
       if (valNode && !isNull(valNode)) {
         const raw = ctx.scalar(valNode, `${vwhere}: value`);
         v.value = String(raw);
+        if (
+          (it === "InputTopic" || it === "OutputTopic") && v.value !== "" &&
+          !TOPIC_NAME.test(v.value)
+        ) {
+          throw ctx.error(
+            valNode,
+            `${vwhere}: "${v.value}" is not a valid topic name; topic names use only letters, ` +
+              `digits, ".", "_" and "-"`,
+          );
+        }
+        v.valueAt = ctx.where(valNode);
       }
       variables.push(v);
     }
@@ -259,6 +277,7 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
   return {
     name,
     application,
+    applicationAt: ctx.where(m.get("application", true) as Node),
     deploymentType: deploymentType as Deployment["deploymentType"],
     ...(version !== undefined ? { version } : {}),
     replicas,
@@ -273,7 +292,7 @@ function parseTopic(ctx: Ctx, node: Node): TopicDecl {
   const m = ctx.map(node, "a topic");
   const name = ctx.requiredString(m, node, "name", "topic");
   const where = `topic "${name}"`;
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(name)) {
+  if (!TOPIC_NAME.test(name)) {
     throw ctx.error(
       m.get("name", true) as Node,
       `${where}: topic names use only letters, digits, ".", "_" and "-"`,
@@ -349,6 +368,45 @@ function isNull(node: Node): boolean {
   return isScalar(node) && node.value === null;
 }
 
+/** The likely mistake behind a YAML syntax error, in plain words. */
+export function plainYamlReason(code: string, reason: string): string {
+  switch (code) {
+    case "BLOCK_AS_IMPLICIT_KEY":
+      return "bad indentation: the next line is indented under this value (line up keys of " +
+        'the same mapping), or a value holds ": " and needs quotes';
+    case "TAB_AS_INDENT":
+      return "a tab is used for indentation; YAML needs spaces";
+    case "DUPLICATE_KEY":
+      return "this key is set twice in the same mapping";
+    case "BAD_INDENT":
+      return `bad indentation: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
+    case "MISSING_CHAR":
+      if (/without - indicator/.test(reason)) {
+        return "bad indentation: this line does not line up with the list item above it " +
+          '(or its "- " is missing)';
+      }
+      if (/quote/.test(reason)) return "a quoted value is not closed";
+      return reason;
+    default:
+      return reason;
+  }
+}
+
+/** The lines around `line` with a caret under `col`, as compilers show them. */
+export function codeFrame(text: string, line: number, col: number): string {
+  const lines = text.split(/\r?\n/);
+  const from = Math.max(1, line - 1);
+  const to = Math.min(lines.length, line + 1);
+  const width = String(to).length;
+  const out: string[] = [];
+  for (let n = from; n <= to; n++) {
+    if (n === to && n > line && lines[n - 1].trim() === "") break;
+    out.push(`${String(n).padStart(width)} | ${lines[n - 1]}`);
+    if (n === line) out.push(`${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1))}^`);
+  }
+  return out.join("\n");
+}
+
 /** Parsing context: the document, its line counter and typed accessors that throw located errors. */
 class Ctx {
   readonly lc = new LineCounter();
@@ -361,7 +419,12 @@ class Ctx {
       const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
       // yaml appends " at line L, column C:" and a code excerpt; keep the sentence only.
       const reason = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      throw new PipelineError(reason, file, pos.line, pos.col);
+      throw new PipelineError(
+        `${plainYamlReason(err.code, reason)}\n${codeFrame(text, pos.line, pos.col)}`,
+        file,
+        pos.line,
+        pos.col,
+      );
     }
   }
 
@@ -369,6 +432,12 @@ class Ctx {
     const offset = node?.range?.[0] ?? 0;
     const { line, col } = this.lc.linePos(offset);
     return new PipelineError(reason, this.file, line, col);
+  }
+
+  /** `file:line:col` of a node, with the file's base name. */
+  where(node: Node): string {
+    const { line, col } = this.lc.linePos(node.range?.[0] ?? 0);
+    return `${basename(this.file)}:${line}:${col}`;
   }
 
   map(node: Node, what: string): YAMLMap {

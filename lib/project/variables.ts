@@ -1,8 +1,8 @@
 /**
  * Variable resolution: which value an app variable gets, and from where.
  *
- * Precedence, highest first: the process environment, `.env`, the pipeline deployment's
- * `value`, the app's `defaultValue`. An empty string counts as "not set" for every source
+ * Precedence, highest first: the process environment, the app's own `.env.<name>`, `.env`,
+ * the pipeline deployment's `value`, the app's `defaultValue`. An empty string counts as "not set" for every source
  * except the process environment, so `.env` lines left blank fall through to the pipeline.
  *
  * @module
@@ -11,7 +11,7 @@ import type { AppVariable } from "../stream/define_app.ts";
 import type { Deployment } from "./pipeline.ts";
 
 /** Where a resolved value came from. */
-export type VariableSource = "env" | ".env" | "pipeline" | "default";
+export type VariableSource = "env" | ".env" | `.env.${string}` | "pipeline" | "default";
 
 /** The outcome of {@link resolveVariables}. */
 export interface ResolvedVariables {
@@ -28,10 +28,12 @@ export interface ResolveVariablesOptions {
   declared: readonly AppVariable[];
   deployment?: Deployment;
   dotenv: Record<string, string>;
+  /** The app's own `.env.<name>` values, over `.env`. */
+  appDotenv?: { file: string; values: Record<string, string> };
   processEnv: Record<string, string>;
 }
 
-/** Resolves each declared variable: process env > .env > pipeline value > app default. */
+/** Resolves each declared variable: process env > .env.<app> > .env > pipeline > app default. */
 export function resolveVariables(opts: ResolveVariablesOptions): ResolvedVariables {
   const values: Record<string, string> = {};
   const sources: Record<string, VariableSource> = {};
@@ -43,6 +45,9 @@ export function resolveVariables(opts: ResolveVariablesOptions): ResolvedVariabl
     if (opts.processEnv[v.name] !== undefined) {
       value = opts.processEnv[v.name];
       source = "env";
+    } else if (opts.appDotenv && nonEmpty(opts.appDotenv.values[v.name])) {
+      value = opts.appDotenv.values[v.name];
+      source = opts.appDotenv.file as `.env.${string}`;
     } else if (nonEmpty(opts.dotenv[v.name])) {
       value = opts.dotenv[v.name];
       source = ".env";

@@ -24,16 +24,22 @@ let captured = false;
 
 function describe(err) {
   if (!(err instanceof Error)) return { name: "Error", message: String(err) };
-  const chain = [];
-  for (let e = err, i = 0; e && i < 5; e = e.cause, i++) chain.push(String(e.message ?? e));
+  // A cause's message is added unless the outer one already says it ("failed: boom").
+  let message = "";
+  const stacks = [];
+  for (let e = err, i = 0; e && i < 5; e = e.cause, i++) {
+    const m = String(e.message ?? e);
+    if (!message.includes(m)) message = message ? message + ": " + m : m;
+    if (typeof e.stack === "string") stacks.push(e.stack);
+  }
   const notCapable = (Deno.errors.NotCapable && err instanceof Deno.errors.NotCapable) ||
     err instanceof Deno.errors.PermissionDenied;
-  return {
-    name: err.name,
-    message: chain.join(": "),
-    stack: err.stack,
-    notCapable,
-  };
+  const o = err.origin;
+  const origin = o && typeof o.topic === "string" && typeof o.partition === "number" &&
+      typeof o.offset === "number" && o.offset >= 0
+    ? { topic: o.topic, partition: o.partition, offset: o.offset }
+    : undefined;
+  return { name: err.name, message, stack: err.stack, stacks, notCapable, origin };
 }
 
 // kafkajs arms timers with negative delays under Deno's node compat; the warning it causes

@@ -46,6 +46,8 @@ export interface UpStatus {
   deployments: DeploymentStatus[];
   /** Warnings of the start (e.g. an undeclared deployment variable), each once. */
   warnings: string[];
+  /** Why `sa up` failed, one line (for `sa up --detach` to repeat). */
+  error?: string;
 }
 
 /** Writes the status file atomically (temp file + rename), so readers never see half of it. */

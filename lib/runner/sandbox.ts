@@ -9,6 +9,8 @@
  * @module
  */
 import { pathToFileURL } from "node:url";
+import { relative } from "node:path";
+import { splitImportError } from "../util/import_error.ts";
 import type { AppVariable } from "../stream/define_app.ts";
 import { WORKER_SOURCE } from "./_worker_source.ts";
 import { explainDenial, parseDenial, type SandboxGrant, workerPermissions } from "./permissions.ts";
@@ -23,7 +25,14 @@ export interface DeclaredApp {
 /** How a sandboxed app ended. */
 export type AppExit =
   | { kind: "exited" }
-  | { kind: "failed"; message: string; denied: boolean; stack?: string }
+  | {
+    kind: "failed";
+    message: string;
+    denied: boolean;
+    stack?: string;
+    /** The input message being processed, when a callback failed on one. */
+    origin?: MessageAt;
+  }
   | { kind: "killed"; message: string };
 
 /** Options for {@link AppSandbox.load}. */
@@ -40,13 +49,25 @@ export interface SandboxOptions {
   onOutput?: (stream: "stdout" | "stderr", text: string) => void;
   /** How long loading may take (default 60 s: a first run may download npm packages). */
   loadTimeoutMs?: number;
+  /** Error locations in the app's code are shown relative to this folder (default: cwd). */
+  displayDir?: string;
+}
+
+/** Where a failing input message is: topic, partition, offset. */
+export interface MessageAt {
+  topic: string;
+  partition: number;
+  offset: number;
 }
 
 interface WorkerError {
   name: string;
   message: string;
   stack?: string;
+  /** Stacks of the error and its causes, outermost first. */
+  stacks?: string[];
   notCapable?: boolean;
+  origin?: MessageAt;
 }
 
 type FromWorker =
@@ -100,7 +121,7 @@ export class AppSandbox {
       name: options.name,
       deno: { permissions: workerPermissions(options.grant) },
     });
-    const explain = (err: WorkerError) => explainError(options.name, options.grant, err);
+    const explain = (err: WorkerError) => explainError(options, err);
     try {
       const definition = await new Promise<DeclaredApp>((resolve, reject) => {
         const timer = setTimeout(
@@ -119,7 +140,14 @@ export class AppSandbox {
           } else if (m.type === "failed") {
             clearTimeout(timer);
             const { message, denied } = explain(m.error);
-            reject(new SandboxError(`${options.entry}: cannot load the app: ${message}`, denied));
+            // A syntax error already starts with its file:line:col.
+            const located = /^\S+:\d+:\d+: SyntaxError: /.test(message);
+            reject(
+              new SandboxError(
+                located ? message : `${options.entry}: cannot load the app: ${message}`,
+                denied,
+              ),
+            );
           }
         };
         worker.onerror = (e) => {
@@ -186,8 +214,10 @@ export class AppSandbox {
     else if (m.type === "failed") this.#finish({ kind: "failed", ...this.#explain(m.error) });
   }
 
-  #explain(err: WorkerError): { message: string; denied: boolean; stack?: string } {
-    return explainError(this.options.name, this.options.grant, err);
+  #explain(
+    err: WorkerError,
+  ): { message: string; denied: boolean; stack?: string; origin?: MessageAt } {
+    return explainError(this.options, err);
   }
 
   #finish(exit: AppExit): void {
@@ -199,14 +229,64 @@ export class AppSandbox {
 }
 
 function explainError(
-  name: string,
-  grant: SandboxGrant,
+  { name, grant, displayDir }: SandboxOptions,
   err: WorkerError,
-): { message: string; denied: boolean; stack?: string } {
+): { message: string; denied: boolean; stack?: string; origin?: MessageAt } {
   const denial = parseDenial(err.message);
   if (denial) return { message: explainDenial(name, denial, grant), denied: true };
-  const message = err.message.startsWith("Uncaught ")
+  // A ProcessingError's text already says what failed; other names (TypeError...) inform.
+  const named = err.name === "Error" || err.name === "ProcessingError" ? "" : err.name + ": ";
+  const split = splitImportError(err.message);
+  if (split.frame.length) {
+    // A syntax error: `file:line:col: SyntaxError: ...` and its code frame.
+    const at = split.at
+      ? `${displayPath(split.at.path, displayDir)}:${split.at.line}:${split.at.col}: `
+      : "";
+    return { message: [`${at}${split.head}`, ...split.frame].join("\n"), denied: false };
+  }
+  let message = err.message.startsWith("Uncaught ")
     ? err.message.slice("Uncaught ".length)
-    : `${err.name === "Error" ? "" : err.name + ": "}${err.message}`;
-  return { message, denied: false, stack: err.stack };
+    : `${named}${err.message}`;
+  const at = userFrame(err.stacks ?? (err.stack ? [err.stack] : []), grant, displayDir);
+  if (at) message = `${at}: ${message}`;
+  return {
+    message,
+    denied: false,
+    stack: err.stack,
+    ...(err.origin ? { origin: err.origin } : {}),
+  };
+}
+
+const TOOLKIT_ROOT = new URL("../../", import.meta.url).href;
+
+/**
+ * The first stack frame in the student's own code (the app's folder; not the toolkit's
+ * `lib/` or `mod.ts`, not a package), innermost cause first, as `path:line:col` relative to
+ * `displayDir`.
+ */
+export function userFrame(
+  stacks: readonly string[],
+  grant: SandboxGrant,
+  displayDir = Deno.cwd(),
+): string | undefined {
+  const appDir = toFileUrl(grant.read[0]) + "/";
+  for (const stack of [...stacks].reverse()) {
+    for (const m of stack.matchAll(/(file:\/\/[^\s()]+?):(\d+):(\d+)/g)) {
+      const url = m[1];
+      if (!url.startsWith(appDir) || url.includes("/node_modules/")) continue;
+      if (url.startsWith(TOOLKIT_ROOT + "lib/") || url === TOOLKIT_ROOT + "mod.ts") continue;
+      const path = decodeURIComponent(new URL(url).pathname);
+      return `${displayPath(path, displayDir)}:${m[2]}:${m[3]}`;
+    }
+  }
+  return undefined;
+}
+
+function displayPath(path: string, dir = Deno.cwd()): string {
+  const rel = relative(dir, path);
+  return rel && !rel.startsWith("..") ? rel : path;
+}
+
+function toFileUrl(path: string): string {
+  return "file://" + path.split("/").map(encodeURIComponent).join("/");
 }

@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { type AppExit, AppSandbox, type DeclaredApp, SandboxError } from "./sandbox.ts";
+import {
+  type AppExit,
+  AppSandbox,
+  type DeclaredApp,
+  type MessageAt,
+  SandboxError,
+} from "./sandbox.ts";
 import type { SandboxGrant } from "./permissions.ts";
 
 /** What one deployment runs and with what. */
@@ -16,6 +22,8 @@ export interface DeploymentSpec {
   /** Absolute path of the app module. */
   entry: string;
   grant: SandboxGrant;
+  /** Error locations in the app's code are shown relative to this folder (the project's). */
+  displayDir?: string;
   /**
    * Turns the app's declaration into its variable values and runtime env (e.g. SA_BROKER).
    * Throw a {@link ConfigError} when the deployment cannot run as configured.
@@ -88,6 +96,8 @@ class Supervised {
   sandbox?: AppSandbox;
   timer?: ReturnType<typeof setTimeout>;
   consecutiveCrashes = 0;
+  /** The input message the last crash happened on, as `topic[p]@offset`. */
+  lastCrashAt?: string;
   loop?: Promise<void>;
   wake?: () => void;
   readonly out: Record<"stdout" | "stderr", LineBuffer>;
@@ -104,6 +114,13 @@ class Supervised {
       stderr: new LineBuffer((l) => onLine(spec.name, "stderr", l)),
     };
   }
+}
+
+/** How to get past an input message an app cannot process. */
+export function skipAdvice(at: MessageAt): string {
+  return `to skip that message, run \`sa reset <group> --topic ${at.topic} --partition ` +
+    `${at.partition} --to-offset ${at.offset + 1}\` while the app is stopped (<group> is its ` +
+    "consumer group: `sa groups` lists them), or give its Application a deadLetterTopic";
 }
 
 /** Supervises a set of deployments. */
@@ -202,6 +219,7 @@ export class Supervisor {
             name,
             entry: item.spec.entry,
             grant: item.spec.grant,
+            displayDir: item.spec.displayDir,
             onOutput: (stream, text) => item.out[stream].push(text),
           });
           item.sandbox = sandbox;
@@ -251,10 +269,19 @@ export class Supervisor {
           this.#opts.maxBackoffMs,
           this.#opts.initialBackoffMs * 2 ** (item.consecutiveCrashes - 1),
         );
+        // The same input message twice in a row: a restart will not get past it.
+        const at = exit.kind === "failed" && exit.origin
+          ? `${exit.origin.topic}[${exit.origin.partition}]@${exit.origin.offset}`
+          : undefined;
+        const again = at !== undefined && at === item.lastCrashAt;
+        item.lastCrashAt = at;
         this.#opts.onEvent(
           name,
           "ERROR",
-          `crashed: ${exit.message}; restarting in ${(delay / 1000).toFixed(1)} s`,
+          `crashed: ${exit.message}; restarting in ${(delay / 1000).toFixed(1)} s` +
+            (again && exit.kind === "failed" && exit.origin
+              ? `. It crashed on ${at} again: ${skipAdvice(exit.origin)}`
+              : ""),
         );
         this.#set(item, "backoff", exit.message);
         await new Promise<void>((r) => {

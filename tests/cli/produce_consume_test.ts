@@ -52,8 +52,9 @@ Deno.test("sa produce -f then sa consume in json, raw and table formats", async 
         ...b,
       ], dir);
       const [header, row] = r.stdout.split("\n");
-      assert.match(header, /^PARTITION {6}OFFSET {2}TIME {22}KEY {19}VALUE$/);
-      assert.match(row, /^ {8}\d {11}0 {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}dev1 {18}\{"t": 1\}$/);
+      // A JSON object value is spread over one column per field.
+      assert.match(header, /^PARTITION {6}OFFSET {2}TIME {22}KEY {19}t$/);
+      assert.match(row, /^ {8}\d {11}0 {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}dev1 {18}1$/);
 
       // Throwaway groups are removed afterwards.
       const admin = kafkaFor(address).admin();
@@ -130,4 +131,123 @@ Deno.test("formatMessage: null key and value, multi-line values in table", () =>
     '{"topic":"t","partition":0,"offset":7,"timestamp":0,"key":null,"value":"a\\n b"}\n',
   );
   assert.match(formatMessage("table", "t", 0, msg), /1970-01-01T00:00:00\.000Z {24}a b\n$/);
+});
+
+Deno.test("sa consume: --offset, --partition, --last, --from-timestamp, -e, headers, table columns", async () => {
+  await withTempDir((dir) =>
+    withBroker(async (address) => {
+      const b = ["--broker", address];
+      const kafka = kafkaFor(address);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: "rows", numPartitions: 2 }] });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: "rows",
+        messages: Array.from({ length: 10 }, (_, i) => ({
+          key: `k${i}`,
+          partition: i % 2,
+          timestamp: String(1_000 * (i + 1)),
+          value: JSON.stringify({ i, x: i * 10 }),
+          ...(i === 4 ? { headers: { source: "phone", v: "2" } } : {}),
+        })),
+      });
+      await producer.disconnect();
+      const ids = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l).value.i);
+
+      // -e stops at the end taken at start: every message once, then exit.
+      let r = await runCommand(consume, ["rows", "--from-beginning", "-e", ...b], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(ids(r.stdout).sort((a, c) => a - c), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.equal(r.stderr, "10 message(s)\n");
+      const withHeaders = r.stdout.split("\n").find((l) => l.includes('"i":4'))!;
+      assert.match(withHeaders, /,"headers":\{"source":"phone","v":"2"\}\}$/);
+
+      r = await runCommand(consume, ["rows", "-p", "0", "--offset", "3", "-e", ...b], dir);
+      assert.deepEqual([r.code, ids(r.stdout)], [0, [6, 8]]);
+
+      r = await runCommand(consume, ["rows", "--partition", "1", "--last", "2", "-e", ...b], dir);
+      assert.deepEqual(ids(r.stdout), [7, 9]);
+
+      r = await runCommand(
+        consume,
+        ["rows", "-p", "0", "--from-timestamp", "1970-01-01T00:00:05Z", "--until-end", ...b],
+        dir,
+      );
+      assert.deepEqual(ids(r.stdout), [4, 6, 8]);
+
+      // Already at the end: nothing to wait for.
+      r = await runCommand(consume, ["rows", "-e", ...b], dir);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, "", "0 message(s)\n"]);
+
+      r = await runCommand(
+        consume,
+        ["rows", "-p", "0", "--offset", "1", "-n", "2", "-f", "table", ...b],
+        dir,
+      );
+      assert.equal(
+        r.stdout,
+        "PARTITION      OFFSET  TIME                      KEY                   i  x\n" +
+          "        0           1  1970-01-01T00:00:03.000Z  k2                    2  20\n" +
+          "        0           2  1970-01-01T00:00:05.000Z  k4                    4  40  " +
+          "[source=phone v=2]\n",
+      );
+
+      // Bad positions are named; nothing is printed.
+      r = await runCommand(consume, ["rows", "--offset", "9", "-p", "1", ...b], dir);
+      assert.deepEqual(
+        [r.code, r.stdout, r.stderr],
+        [
+          1,
+          "",
+          "sa consume: --offset 9 is outside rows[1]: its offsets run from 0 to 5 (the end)\n",
+        ],
+      );
+      r = await runCommand(consume, ["rows", "-p", "7", ...b], dir);
+      assert.deepEqual(
+        [r.code, r.stderr],
+        [2, 'sa consume: topic "rows" has no partition 7 (it has 2)\n'],
+      );
+      r = await runCommand(consume, ["rows", "--last", "2", "--from-beginning", ...b], dir);
+      assert.deepEqual(
+        [r.code, r.stderr],
+        [2, "sa consume: use one of --from-beginning, --last, not several\n"],
+      );
+    })
+  );
+});
+
+Deno.test("sa produce: a line over max.message.bytes names its size, the limit and the fix; no empty topic is left", async () => {
+  await withTempDir((dir) =>
+    withBroker(async (address) => {
+      const b = ["--broker", address];
+      await Deno.writeTextFile(join(dir, "big.txt"), "\n" + "x".repeat(2_000_000) + "\n");
+      let r = await runCommand(produce, ["big", "-f", "big.txt", ...b], dir);
+      assert.deepEqual(r, {
+        code: 1,
+        stdout: "",
+        stderr: 'sa produce: line 2 is a message of 2000000 bytes, larger than topic "big" ' +
+          "accepts (max.message.bytes=1048588); create the topic with a higher limit first: " +
+          "`sa topics create big -c max.message.bytes=2097152`\n",
+      });
+      r = await runCommand(topics, ["list", ...b], dir);
+      assert.equal(r.stdout, "No topics.\n");
+
+      // Following the advice works.
+      r = await runCommand(topics, ["create", "big", "-c", "max.message.bytes=2097152", ...b], dir);
+      assert.equal(r.code, 0, r.stderr);
+      r = await runCommand(produce, ["big", "-f", "big.txt", ...b], dir);
+      assert.deepEqual([r.code, r.stdout], [0, "Produced 1 message(s) to big\n"]);
+
+      // Many small lines whose batch is over the limit are sent in smaller batches, all of them.
+      const lines = Array.from({ length: 500 }, (_, i) => `${i} ${"y".repeat(3000)}`);
+      await Deno.writeTextFile(join(dir, "many.txt"), lines.join("\n"));
+      r = await runCommand(produce, ["many", "-f", "many.txt", ...b], dir);
+      assert.deepEqual([r.code, r.stdout], [0, "Produced 500 message(s) to many\n"]);
+      r = await runCommand(consume, ["many", "--from-beginning", "-e", "-f", "raw", ...b], dir);
+      assert.deepEqual(r.stdout.trimEnd().split("\n"), lines);
+    })
+  );
 });

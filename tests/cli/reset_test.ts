@@ -63,7 +63,13 @@ Deno.test("sa reset moves a stopped group's offsets and clears its state; refuse
 
         r = await runCommand(reset, ["nobody", ...b], dir);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /has no committed offsets; name the topics with --topic/);
+        assert.equal(
+          r.stderr,
+          `sa reset: consumer group "nobody" is unknown on ${address}: it has no members and no ` +
+            "committed offsets (groups: odo); to start it at a position anyway, name the topics " +
+            "with --topic\n",
+        );
+        assert.equal(r.stdout, "");
 
         const consumer = kafka.consumer({
           groupId: "odo",
@@ -82,6 +88,84 @@ Deno.test("sa reset moves a stopped group's offsets and clears its state; refuse
         await consumer.disconnect();
         assert.equal(r.code, 1);
         assert.match(r.stderr, /consumer group "odo" is running .*stop its app first/);
+      } finally {
+        await admin.disconnect();
+      }
+    })
+  );
+});
+
+Deno.test("sa reset --to-offset / --shift-by per topic and partition: skip a poison message", async () => {
+  await withTempDir((dir) =>
+    withBroker(async (address) => {
+      const b = ["--broker", address];
+      const kafka = kafkaFor(address);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: "raw", numPartitions: 2 }] });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: "raw",
+        messages: Array.from({ length: 20 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })),
+      });
+      await producer.disconnect();
+      await admin.setOffsets({
+        groupId: "norm",
+        topic: "raw",
+        partitions: [{ partition: 0, offset: "4" }, { partition: 1, offset: "6" }],
+      });
+      const committed = async () =>
+        (await admin.fetchOffsets({ groupId: "norm", topics: ["raw"] }))[0].partitions
+          .sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+      try {
+        // Usage errors: nothing changes.
+        let r = await runCommand(reset, ["norm", ...b, "--to", "latest", "--shift-by", "1"], dir);
+        assert.deepEqual([r.code, r.stderr], [
+          2,
+          "sa reset: use one of --to, --shift-by, not several\n",
+        ]);
+        r = await runCommand(reset, ["norm", ...b, "--shift-by", "one"], dir);
+        assert.deepEqual(
+          [r.code, r.stderr],
+          [2, 'sa reset: --shift-by must be a whole number (1 skips one record), not "one"\n'],
+        );
+        r = await runCommand(reset, ["norm", ...b, "--to-offset", "11", "--topic", "raw"], dir);
+        assert.deepEqual(
+          [r.code, r.stderr],
+          [
+            1,
+            "sa reset: --to-offset 11 is outside raw[0]: its offsets run from 0 to 10 (the end)\n",
+          ],
+        );
+        r = await runCommand(reset, ["norm", ...b, "--topic", "raw", "--partition", "5"], dir);
+        assert.deepEqual(
+          [r.code, r.stderr],
+          [1, 'sa reset: topic "raw" has no partition 5 (it has 2)\n'],
+        );
+        assert.deepEqual(await committed(), [4, 6]);
+
+        // Skip the poison message at raw[0] offset 4 only.
+        r = await runCommand(
+          reset,
+          ["norm", ...b, "--topic", "raw", "--partition", "0", "--shift-by", "1"],
+          dir,
+        );
+        assert.deepEqual([r.code, r.stdout, r.stderr], [0, "reset norm on raw: [0]=5\n", ""]);
+        assert.deepEqual(await committed(), [5, 6]);
+
+        // Negative shifts (a plain `-3` is the value) stay within the partition's offsets.
+        r = await runCommand(reset, ["norm", ...b, "--shift-by", "-30"], dir);
+        assert.deepEqual([r.code, r.stdout], [0, "reset norm on raw: [0]=0 [1]=0\n"]);
+        assert.deepEqual(await committed(), [0, 0]);
+
+        r = await runCommand(
+          reset,
+          ["norm", ...b, "--topic", "raw", "--partition", "1", "--to-offset", "7", "--dry-run"],
+          dir,
+        );
+        assert.deepEqual([r.code, r.stdout], [0, "would reset norm on raw: [1]=7\n"]);
+        assert.deepEqual(await committed(), [0, 0]);
       } finally {
         await admin.disconnect();
       }

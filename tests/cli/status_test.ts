@@ -31,7 +31,32 @@ Deno.test("sa down / sa status with a stale pid file", async () => {
     await Deno.writeTextFile(join(dir, ".sa/sa.pid"), `${pid}\n`);
     const s = await runCommand(status, [], dir);
     assert.equal(s.code, 3);
-    assert.match(s.stdout, new RegExp(`stale pid file for ${pid}`));
+    assert.equal(
+      s.stdout,
+      `sa up: not running; .sa/sa.pid names process ${pid}, which is gone (a killed run); ` +
+        "`sa up` starts it again\n",
+    );
+    // With the status file of a run that was killed while running.
+    await Deno.writeTextFile(
+      join(dir, ".sa/status.json"),
+      JSON.stringify({
+        pid,
+        pipeline: "sa.yaml",
+        broker: { address: "", embedded: true },
+        startedAt: "2026-01-01T00:00:00.000Z",
+        detached: true,
+        state: "running",
+        deployments: [],
+        warnings: [],
+      }),
+    );
+    const s2 = await runCommand(status, [], dir);
+    assert.equal(
+      s2.stdout,
+      `sa up: not running; the last run (pid ${pid}, started 2026-01-01T00:00:00.000Z) ended ` +
+        "without a clean stop (killed?); `sa up` starts it again and the apps resume from " +
+        "their committed offsets\n",
+    );
     const d = await runCommand(down, [], dir);
     assert.equal(d.code, 0);
     assert.match(d.stdout, /was not running; removed the stale pid file/);

@@ -36,7 +36,10 @@ Deno.test("sa topics create/list/describe/delete against the embedded broker", a
 
       // SA_BROKER from the environment works as well as --broker.
       r = await runCommand(command, ["list"], dir, { SA_BROKER: address });
-      assert.equal(r.stdout, "TOPIC     PARTITIONS  MESSAGES\nraw-data           3         5\n");
+      assert.equal(
+        r.stdout,
+        "TOPIC     PARTITIONS  START  MESSAGES\nraw-data           3  0,0,0         5\n",
+      );
       r = await runCommand(command, ["describe", "raw-data", ...b], dir);
       assert.equal(r.code, 0, r.stderr);
       assert.match(
@@ -76,4 +79,41 @@ Deno.test("sa topics: bad input fails before contacting a broker; unreachable br
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^sa topics: cannot reach the broker at 127\.0\.0\.1:1: /);
   });
+});
+
+Deno.test("sa topics list: START shows the low-water mark; --all adds changelog and repartition topics", async () => {
+  await withTempDir((dir) =>
+    withBroker(async (address) => {
+      const b = ["--broker", address];
+      const producer = kafkaFor(address).producer();
+      await producer.connect();
+      for (const topic of ["raw-data", "changelog__g--raw-data--state", "repartition__g--s--k"]) {
+        await producer.send({ topic, messages: [0, 1, 2, 3].map((i) => ({ value: `m${i}` })) });
+      }
+      await producer.disconnect();
+      const admin = kafkaFor(address).admin();
+      await admin.connect();
+      await admin.fetchTopicMetadata({ topics: ["raw-data"] });
+      await admin.deleteTopicRecords({
+        topic: "raw-data",
+        partitions: [{ partition: 0, offset: "3" }],
+      });
+      await admin.disconnect();
+      let r = await runCommand(command, ["list", ...b], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        "TOPIC     PARTITIONS  START  MESSAGES\nraw-data           1      3         1\n",
+      );
+      r = await runCommand(command, ["list", "--all", ...b], dir);
+      assert.equal(
+        r.stdout,
+        "TOPIC                          PARTITIONS  START  MESSAGES\n" +
+          "changelog__g--raw-data--state           1      0         4\n" +
+          "raw-data                                1      3         1\n" +
+          "repartition__g--s--k                    1      0         4\n",
+      );
+      assert.equal(r.stderr, "");
+    })
+  );
 });

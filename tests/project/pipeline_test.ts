@@ -61,6 +61,7 @@ Deno.test("parsePipeline reads the Quix v1 schema", () => {
   assert.deepEqual(p.deployments[0], {
     name: "replay",
     application: "apps/replay.ts",
+    applicationAt: "sa.yaml:6:18",
     deploymentType: "Service",
     version: "latest",
     replicas: 2,
@@ -73,8 +74,9 @@ Deno.test("parsePipeline reads the Quix v1 schema", () => {
         description: "Topic the recording is replayed into",
         required: true,
         value: "raw-data",
+        valueAt: "sa.yaml:16:16",
       },
-      { name: "speed", inputType: "FreeText", value: "10" },
+      { name: "speed", inputType: "FreeText", value: "10", valueAt: "sa.yaml:19:16" },
     ],
     allowNet: ["api.example.com:443"],
   });

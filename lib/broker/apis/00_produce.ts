@@ -184,6 +184,7 @@ function produceTopic(
     try {
       // The request frame is this handler's alone: no copy.
       const res = log.append(records, { deferSync: true, owned: true });
+      warnIfPastRetention(ctx, t.name, p.index, log, Number(view.getBigInt64(35)), res.baseOffset);
       const result: PartitionResult = {
         index: p.index,
         error: ErrorCode.NONE,
@@ -216,6 +217,37 @@ function produceTopic(
       return failed(p.index, ErrorCode.UNKNOWN_SERVER_ERROR);
     }
   });
+}
+
+/** When each partition last warned about records already past retention (once a minute). */
+const pastRetentionWarned = new WeakMap<object, number>();
+
+/**
+ * Records whose timestamps are already older than `retention.ms` (a replay of a 2024
+ * recording, windows stamped with event time) are deleted by the next retention pass: say
+ * so when they arrive rather than let the topic empty out silently.
+ */
+function warnIfPastRetention(
+  ctx: RequestContext,
+  topic: string,
+  partition: number,
+  log: object,
+  maxTimestamp: number,
+  baseOffset: number,
+): void {
+  const cfg = ctx.broker.logs.logConfig(topic);
+  if (!cfg || !cfg.deletePolicy || cfg.retentionMs < 0 || cfg.logAppendTime) return;
+  const now = Date.now();
+  if (maxTimestamp < 0 || maxTimestamp >= now - cfg.retentionMs) return;
+  const last = pastRetentionWarned.get(log);
+  if (last !== undefined && now - last < 60_000) return;
+  pastRetentionWarned.set(log, now);
+  ctx.broker.logger.warn(
+    `produce from ${ctx.clientAddress} to ${topic}-${partition} at offset ${baseOffset}: ` +
+      `record times (newest ${new Date(maxTimestamp).toISOString()}) are already older than ` +
+      `retention.ms=${cfg.retentionMs}, so retention will delete them; produce current times ` +
+      `or set the topic's retention.ms=-1 (kept by size only)`,
+  );
 }
 
 function logReject(ctx: RequestContext, topic: string, partition: number, why: string): void {

@@ -19,6 +19,7 @@ export function applyRetention(
 ): number {
   const segs = log.segments;
   let drop = 0;
+  let reason = "";
   if (cfg.retentionMs >= 0) {
     const active = segs[segs.length - 1];
     // An expired active segment is rolled so the next step can delete it (as Kafka does).
@@ -27,8 +28,14 @@ export function applyRetention(
       drop < log.segments.length - 1 &&
       log.segments[drop].retentionTimestamp < now - cfg.retentionMs
     ) drop++;
+    if (drop) {
+      const newest = log.segments[drop - 1].retentionTimestamp;
+      reason = `newest record time ${new Date(newest).toISOString()} is older than ` +
+        `retention.ms=${cfg.retentionMs}`;
+    }
   }
   if (cfg.retentionBytes >= 0) {
+    const byTime = drop;
     let size = log.sizeBytes;
     for (let i = 0; i < log.segments.length - 1; i++) size -= i < drop ? log.segments[i].size : 0;
     while (
@@ -37,12 +44,16 @@ export function applyRetention(
       size -= log.segments[drop].size;
       drop++;
     }
+    if (drop > byTime) {
+      reason += `${reason ? "; " : ""}partition above retention.bytes=${cfg.retentionBytes}`;
+    }
   }
   if (drop === 0) return 0;
   const newStart = log.segments[drop].base;
   if (newStart > log.logStartOffset) {
     logger.info(
-      `retention: ${log.label} deletes ${drop} segment(s), log start ${log.logStartOffset} -> ${newStart}`,
+      `retention: ${log.label} deletes offsets ${log.logStartOffset}..${newStart - 1} ` +
+        `(${drop} segment(s), log start ${log.logStartOffset} -> ${newStart}): ${reason}`,
     );
     log.advanceStart(newStart);
   }

@@ -115,16 +115,42 @@ export interface WindowOptions {
   onLate?: OnLate;
   /** Where late warnings go (default: a `window` logger on stderr). */
   logger?: Logger;
+  /**
+   * Late warnings per partition are summarised: the first late record gets a full line, the
+   * ones after it within this interval are only counted, and the next line says how many were
+   * skipped (default 10 000 ms; 0 logs every late record).
+   */
+  lateLogIntervalMs?: number;
+  /** Clock for the late-warning interval (default `Date.now`). */
+  now?: () => number;
+}
+
+/** Late records of one partition since its last warning line. */
+interface LateTally {
+  lineAt: number;
+  records: number;
+  lastOffset: number;
 }
 
 /** One window definition's processing logic over a {@link StorePartition}. */
 export abstract class WindowProcessor {
   readonly #onLate?: OnLate;
   readonly #log: Logger;
+  readonly #lateInterval: number;
+  readonly #now: () => number;
+  readonly #late = new Map<string, LateTally>();
+  #lateTotal = 0;
 
   constructor(readonly name: string, readonly spec: AggSpec, options: WindowOptions = {}) {
     this.#onLate = options.onLate;
     this.#log = options.logger ?? new Logger("window");
+    this.#lateInterval = options.lateLogIntervalMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Late (record, window) pairs skipped so far, logged or not. */
+  get lateCount(): number {
+    return this.#lateTotal;
   }
 
   /** Applies one record (`prefix` = encoded message key) and returns what changed. */
@@ -186,12 +212,29 @@ export abstract class WindowProcessor {
         offset: ctx.offset,
       }) !== false;
     }
-    if (log) {
-      this.#log.warn(
-        `Skipping window processing for the closed window timestamp_ms=${timestampMs} ` +
-          `window=(${start}, ${end}) late_by_ms=${lateByMs} store_name=${this.name} ` +
-          `partition=${ctx.topic}[${ctx.partition}] offset=${ctx.offset}`,
-      );
+    this.#lateTotal++;
+    if (!log) return;
+    // A replay looping under a windowed app makes every record late for several windows:
+    // one line per partition per interval, with the count of what it did not print.
+    const part = `${ctx.topic}[${ctx.partition}]`;
+    const now = this.#now();
+    let tally = this.#late.get(part);
+    if (tally && now - tally.lineAt < this.#lateInterval) {
+      if (tally.lastOffset !== ctx.offset) tally.records++;
+      tally.lastOffset = ctx.offset;
+      return;
     }
+    const skipped = tally?.records ?? 0;
+    tally = { lineAt: now, records: 0, lastOffset: ctx.offset };
+    this.#late.set(part, tally);
+    this.#log.warn(
+      `Skipping window processing for the closed window timestamp_ms=${timestampMs} ` +
+        `window=(${start}, ${end}) late_by_ms=${lateByMs} store_name=${this.name} ` +
+        `partition=${part} offset=${ctx.offset}` +
+        (skipped
+          ? `; ${skipped} more late record${skipped === 1 ? "" : "s"} skipped on ${part} ` +
+            `since the last warning`
+          : ""),
+    );
   }
 }

@@ -189,3 +189,25 @@ Deno.test("Produce: zstd batches need v7 (UNSUPPORTED_COMPRESSION_TYPE below)", 
     assertResponse(res, 3, produceResponse(7, "z", [[0, 0, 0, 0]]));
   });
 });
+
+Deno.test("Produce: records already past retention.ms are stored, with one warning per partition", async () => {
+  await withBroker(async (c, b) => {
+    const old = Date.UTC(2024, 4, 1);
+    for (let i = 0; i < 3; i++) {
+      const res = await c.roundTrip(
+        request(0, 7, i, produceBody(-1, "windows", [[0, batch(`w${i}`, { baseTimestamp: old })]])),
+      );
+      assertResponse(res, i, produceResponse(7, "windows", [[0, 0, i, 0]]));
+    }
+    // Current times: no warning.
+    await c.roundTrip(
+      request(0, 7, 9, produceBody(-1, "fresh", [[0, batch("f", { baseTimestamp: Date.now() })]])),
+    );
+    const warned = b.logs.filter((l) => l.includes("already older than retention.ms"));
+    assert.equal(warned.length, 1, b.logs.join("\n"));
+    assert.match(
+      warned[0],
+      /WARN .*produce from 127\.0\.0\.1:\d+ to windows-0 at offset 0: record times \(newest 2024-05-01T00:00:00\.000Z\) are already older than retention\.ms=604800000, so retention will delete them; produce current times or set the topic's retention\.ms=-1 \(kept by size only\)$/,
+    );
+  });
+});

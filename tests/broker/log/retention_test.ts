@@ -18,7 +18,12 @@ Deno.test("retention.ms deletes whole expired segments and moves the log start",
   strictEqual(p.segments.length < before, true);
   strictEqual(kafkaErrorOf(() => p.read(0, 1000, 0)), "OFFSET_OUT_OF_RANGE");
   deepStrictEqual(rows(p.read(6, 1 << 20, 0).records).map((r) => r[0]).slice(0, 1), [6]);
-  strictEqual(lines.some((l) => l.includes("retention: old-0")), true);
+  const line = lines.find((l) => l.includes("retention: old-0"));
+  strictEqual(
+    line?.replace(/^.*?INFO +(\[\w+\] )?/, ""),
+    "retention: old-0 deletes offsets 0..5 (6 segment(s), log start 0 -> 6): newest record " +
+      `time ${new Date(now - 5 * HOUR).toISOString()} is older than retention.ms=${HOUR}`,
+  );
   // Once everything is expired, even the active segment goes (rolled first).
   logs.runMaintenance(now + 10 * HOUR);
   strictEqual(p.logStartOffset, 9);
@@ -32,7 +37,7 @@ Deno.test("retention.ms deletes whole expired segments and moves the log start",
 });
 
 Deno.test("retention.bytes keeps the partition under the limit, oldest segments first", async () => {
-  const { logs, dataDir } = await openManager();
+  const { logs, dataDir, lines } = await openManager();
   logs.createTopic("big", 1, { "segment.bytes": "200", "retention.bytes": "400" });
   const p = logs.partition("big", 0)!;
   for (let i = 0; i < 20; i++) p.append(batch([[`k${i}`, "x".repeat(60)]]));
@@ -41,6 +46,14 @@ Deno.test("retention.bytes keeps the partition under the limit, oldest segments 
   strictEqual(p.logStartOffset > 0, true);
   strictEqual(p.logStartOffset, p.segments[0].base);
   strictEqual(p.highWatermark, 20);
+  strictEqual(
+    lines.some((l) =>
+      l.includes(`retention: big-0 deletes offsets 0..${p.logStartOffset - 1} (`) &&
+      l.endsWith("): partition above retention.bytes=400")
+    ),
+    true,
+    lines.join("\n"),
+  );
   await logs.close();
   Deno.removeSync(dataDir, { recursive: true });
 });

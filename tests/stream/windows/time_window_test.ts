@@ -20,9 +20,13 @@ const sum = () => new AggSpec({ value: Sum() }, true);
 function tumbling(duration: number, grace: number, mode: "current" | "final", spec = sum()) {
   const { logger, lines } = captureLogger();
   const h = new Harness(
-    new WindowStep(new TimeWindow("tw", spec, duration, grace, duration, { logger }), mode, {
-      logger,
-    }),
+    new WindowStep(
+      new TimeWindow("tw", spec, duration, grace, duration, { logger, lateLogIntervalMs: 0 }),
+      mode,
+      {
+        logger,
+      },
+    ),
   );
   return { h, lines };
 }
@@ -159,7 +163,7 @@ Deno.test("hopping: each record updates duration/step windows; overlaps close in
 
 Deno.test("hopping with grace: a record late for one window still counts in the next", () => {
   const { logger, lines } = captureLogger();
-  const w = new TimeWindow("hw", sum(), 10, 1, 5, { logger });
+  const w = new TimeWindow("hw", sum(), 10, 1, 5, { logger, lateLogIntervalMs: 0 });
   const h = new Harness(new WindowStep(w, "current", { logger }));
   // latest 16 → windows ending <= 15 are closed: 8 misses [0,10) but joins [5,15)?
   // [5,15) ends at 15 <= 16 - 1, so it is closed too; 12 hits [5,15) (closed) and [10,20).
@@ -276,4 +280,26 @@ Deno.test("closeAfterIdle after a restart: stored windows start their idle clock
   (restarted as { store: unknown }).store = h.store;
   assertEquals(restarted.idle(1000), [], "first tick only starts the clocks");
   assertEquals(restarted.idle(1050).map((r) => r.key).sort(), ["a", "b"]);
+});
+
+Deno.test("late records are summarised: one line per partition per interval, with the count", () => {
+  const { logger, lines } = captureLogger();
+  let now = 1_000_000;
+  // Hopping 10 s / 1 s: each late record falls into ten closed windows.
+  const w = new TimeWindow("hw", sum(), 10_000, 0, 1_000, { logger, now: () => now });
+  const h = new Harness(new WindowStep(w, "final", { logger }));
+  h.push([[100_000, 1]]);
+  const late: In[] = Array.from({ length: 50 }, (_, i) => [20_000 + i, 1]);
+  h.push(late);
+  assertEquals(lines.length, 1, lines.join("\n"));
+  assert(lines[0].includes("timestamp_ms=20000 window=(11000, 21000)"), lines[0]);
+  assert(!lines[0].includes("more late"), lines[0]);
+  assertEquals(w.lateCount, 500);
+  now += 10_000;
+  h.push([[30_000, 1]]);
+  assertEquals(lines.length, 2, lines.join("\n"));
+  assert(
+    lines[1].endsWith("; 49 more late records skipped on t[0] since the last warning"),
+    lines[1],
+  );
 });
