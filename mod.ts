@@ -5,6 +5,7 @@
  * - {@link StreamingDataFrame} is a lazy, typed, branchable pipeline over a topic.
  * - {@link defineApp} declares an app module that `sa run` and `sa up` can run.
  * - {@link TestApp} and {@link testDataFrame} run pipelines without a broker.
+ * - {@link Source}s bring data in (HTTP, WebSocket, MQTT); {@link BatchingSink}s write it out.
  *
  * @example
  * ```ts
@@ -129,3 +130,11 @@ export {
   testDataFrame,
 } from "./lib/stream/testing.ts";
 export type { LogLevel } from "./lib/stream/types.ts";
+export type {
+  Source,
+  SourceContext,
+  SourceMessage,
+  SourceState,
+} from "./lib/stream/sources/source.ts";
+export { BatchingSink, SinkBatch, type SinkItem } from "./lib/stream/sinks/batching_sink.ts";
+export { SinkBackpressureError } from "./lib/stream/sinks/backpressure.ts";

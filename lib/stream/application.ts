@@ -48,6 +48,9 @@ import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
 import { InterruptTracker } from "../util/signals.ts";
+import { BackpressureGate } from "./sinks/backpressure.ts";
+import type { Source } from "./sources/source.ts";
+import { type SourceEntry, SourceRunner } from "./sources/_runner.ts";
 
 /**
  * Decides what happens to a failed message: return `true` to skip it (its offset is
@@ -220,6 +223,7 @@ export class Application {
   readonly #commitEvery: number;
   /** Where exactly-once keeps the instance id (undefined: a fresh id per run). */
   readonly #instanceDir: string | undefined;
+  readonly #sources: SourceEntry[] = [];
   #running = false;
   #stop: (() => void) | null = null;
 
@@ -298,9 +302,26 @@ export class Application {
     return t;
   }
 
-  /** A dataframe over the messages of `topic`; build the pipeline on it before `run()`. */
-  dataframe<V>(topic: Topic<V, unknown>): StreamingDataFrame<V> {
+  /**
+   * Adds a source, started and stopped with the app, producing to `topic` (default: the
+   * source's `defaultTopic()`, else `source__<name>`). Returns the topic.
+   */
+  addSource<V = unknown>(source: Source, topic?: Topic<V, unknown>): Topic<V, unknown> {
+    if (this.#running) throw new ConfigurationError("addSource() must be called before run()");
+    let t = (topic ?? source.defaultTopic?.()) as Topic | undefined;
+    if (!t) t = this.#topics.get(`source__${source.name}`) ?? new Topic(`source__${source.name}`);
+    if (!this.#topics.has(t.name)) this.#topics.set(t.name, t);
+    this.#sources.push({ source, topic: t });
+    return t as unknown as Topic<V, unknown>;
+  }
+
+  /**
+   * A dataframe over the messages of `topic` (or of a source, added with `addSource`); build
+   * the pipeline on it before `run()`.
+   */
+  dataframe<V>(topic: Topic<V, unknown> | Source): StreamingDataFrame<V> {
     if (this.#running) throw new ConfigurationError("dataframe() must be called before run()");
+    if (!(topic instanceof Topic)) topic = this.addSource<V>(topic);
     if (!this.#topics.has(topic.name)) this.#topics.set(topic.name, topic as unknown as Topic);
     return new StreamingDataFrame<V>(this.#registry, topic as unknown as Topic);
   }
@@ -395,27 +416,102 @@ export class Application {
    */
   async run(options: RunOptions = {}): Promise<void> {
     if (this.#running) throw new ConfigurationError("run() is already running");
-    if (this.#registry.streams.size === 0) {
+    if (this.#registry.streams.size === 0 && this.#sources.length === 0) {
       throw new ConfigurationError(
-        "nothing to run: create a dataframe with app.dataframe(topic) first",
+        "nothing to run: create a dataframe with app.dataframe(topic) or add a source first",
       );
     }
     this.#running = true;
     const txnId = this.#options.processingGuarantee === "exactly-once"
       ? this.#transactionalId()
       : undefined;
+    // A failing source stops the whole app, as a stop signal would.
+    const sourceStop = new AbortController();
+    let sourceError: Error | null = null;
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, sourceStop.signal])
+      : sourceStop.signal;
+    let sources: { runner: SourceRunner; close(): Promise<void> } | undefined;
     try {
-      await new Runner(this, this.#options, this.#registry, this.#topics, {
-        commitInterval: this.#commitInterval,
-        commitEvery: this.#commitEvery,
-        kafkaProducer: (kafka) => this.#kafkaProducer(kafka, txnId?.id),
-        ensureTopics: (kafka) => this.#ensureTopics(kafka),
-        setStop: (fn) => (this.#stop = fn),
-      }).run(options.signal);
+      if (this.#sources.length > 0) {
+        sources = await this.#startSources((e) => {
+          sourceError ??= e;
+          this.logger.error(e.message);
+          sourceStop.abort();
+        });
+      }
+      if (this.#registry.streams.size > 0) {
+        await new Runner(this, this.#options, this.#registry, this.#topics, {
+          commitInterval: this.#commitInterval,
+          commitEvery: this.#commitEvery,
+          kafkaProducer: (kafka) => this.#kafkaProducer(kafka, txnId?.id),
+          ensureTopics: (kafka) => this.#ensureTopics(kafka),
+          setStop: (fn) => (this.#stop = fn),
+        }).run(signal);
+      } else {
+        await this.#waitForSources(sources!.runner, signal);
+      }
     } finally {
+      await sources?.close();
       txnId?.release();
       this.#running = false;
       this.#stop = null;
+    }
+    if (sourceError) throw sourceError;
+  }
+
+  /** Starts the sources on their own (never transactional) producer. */
+  async #startSources(
+    onFatal: (e: Error) => void,
+  ): Promise<{ runner: SourceRunner; close(): Promise<void> }> {
+    const kafka = createKafka(
+      this.brokerAddress,
+      `${this.#options.clientId ?? `sa-${this.consumerGroup}`}-sources`,
+      this.logger,
+    );
+    await this.#ensureTopics(kafka);
+    const producer = this.#kafkaProducer(kafka);
+    await connectOrExplain(producer.connect(), this.brokerAddress);
+    const runner = new SourceRunner(this.#sources, {
+      logger: this.logger,
+      stateDir: this.#instanceDir === undefined ? undefined : `${this.#instanceDir}/sources`,
+      checkpointMs: this.#commitInterval || 1000,
+      onFatal,
+    });
+    try {
+      await runner.start(producer);
+    } catch (e) {
+      await runner.stop(0).catch(() => {});
+      await producer.disconnect().catch(() => {});
+      throw e;
+    }
+    return {
+      runner,
+      async close() {
+        try {
+          await runner.stop();
+        } finally {
+          await producer.disconnect().catch(() => {});
+        }
+      },
+    };
+  }
+
+  /** An app with sources only runs until they all finish or it is stopped. */
+  async #waitForSources(runner: SourceRunner, signal: AbortSignal): Promise<void> {
+    let wake!: () => void;
+    const stopped = new Promise<void>((r) => wake = r);
+    this.#stop = wake;
+    signal.addEventListener("abort", wake, { once: true });
+    const signals = this.#options.handleSignals === false
+      ? []
+      : addSignalListeners(wake, this.logger);
+    this.logger.info(`running sources: ${this.#sources.map((e) => e.source.name).join(", ")}`);
+    try {
+      if (!signal.aborted) await Promise.race([stopped, runner.finished()]);
+    } finally {
+      signal.removeEventListener("abort", wake);
+      for (const remove of signals) remove();
     }
   }
 }
@@ -467,6 +563,8 @@ class Runner {
   #wake!: () => void;
   #commitWarned = false;
   readonly #eos: boolean;
+  /** Pauses the input while a sink is backpressured (see `sinks/backpressure.ts`). */
+  readonly #sinkGate: BackpressureGate;
   /** Exactly-once: the open transaction of the current checkpoint. */
   #tx: Transaction | null = null;
   #kafkaProducer!: KafkaProducer;
@@ -482,6 +580,11 @@ class Runner {
     this.#ctx = new ExecContext(app.state);
     this.#checkpoint = new Checkpoint(hooks.commitInterval, hooks.commitEvery);
     this.#eos = options.processingGuarantee === "exactly-once";
+    this.#sinkGate = new BackpressureGate(
+      () => this.#consumer,
+      () => [...registry.streams.keys()],
+      this.#logger,
+    );
   }
 
   /** Exactly-once: the transaction being opened (callers racing to open one share it). */
@@ -584,6 +687,7 @@ class Runner {
       this.#producer = new BatchingProducer(producer, this.#logger);
       if (this.#eos) this.#producer.sender = this.#txSender;
       this.#compiled = this.registry.compile(this.#runtime());
+      await this.#setupSinks();
       await this.app.state.start?.({
         kafka,
         // Exactly-once: changelog records must be part of the checkpoint's transaction.
@@ -660,6 +764,19 @@ class Runner {
     for (const s of this.#sinks) await s.close?.();
     await this.app.state.close();
     this.#logger.info("stopped");
+  }
+
+  async #setupSinks(): Promise<void> {
+    for (const sink of this.#sinks) {
+      try {
+        await sink.setup?.();
+      } catch (e) {
+        throw new StreamError(
+          `sink ${sink.constructor.name}: setup failed: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
   }
 
   #fail(e: unknown): void {
@@ -916,7 +1033,12 @@ class Runner {
     return false;
   }
 
-  async #commit(reason: string): Promise<void> {
+  /** A checkpoint, through the sink backpressure gate (which may defer it). */
+  #commit(reason: string): Promise<void> {
+    return this.#sinkGate.run(() => this.#commitNow(reason), reason === "shutdown");
+  }
+
+  async #commitNow(reason: string): Promise<void> {
     // Expired state goes with this checkpoint: its deletes reach the changelog as tombstones.
     const expired = this.#ctx.purgeExpired();
     if (expired > 0) {

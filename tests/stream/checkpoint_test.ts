@@ -15,7 +15,7 @@ function participants(
 ): CheckpointParticipants {
   const state = new MemoryStateBackend();
   return {
-    sinks: [{ write() {}, flush: () => void log.push("sink") }],
+    sinks: [{ add() {}, flush: () => void log.push("sink") }],
     state: {
       assign: (t, p) => state.assign(t, p),
       revoke: (t, p) => state.revoke(t, p),
