@@ -136,5 +136,10 @@ export type {
   SourceMessage,
   SourceState,
 } from "./lib/stream/sources/source.ts";
+export {
+  HttpSource,
+  type HttpSourceOptions,
+  type HttpSourceStats,
+} from "./lib/stream/sources/http_source.ts";
 export { BatchingSink, SinkBatch, type SinkItem } from "./lib/stream/sinks/batching_sink.ts";
 export { SinkBackpressureError } from "./lib/stream/sinks/backpressure.ts";
