@@ -143,3 +143,8 @@ export {
 } from "./lib/stream/sources/http_source.ts";
 export { BatchingSink, SinkBatch, type SinkItem } from "./lib/stream/sinks/batching_sink.ts";
 export { SinkBackpressureError } from "./lib/stream/sinks/backpressure.ts";
+export {
+  InfluxDBSink,
+  type InfluxDBSinkOptions,
+  type InfluxDBSinkStats,
+} from "./lib/stream/sinks/influxdb.ts";
