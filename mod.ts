@@ -141,6 +141,11 @@ export {
   type HttpSourceOptions,
   type HttpSourceStats,
 } from "./lib/stream/sources/http_source.ts";
+export {
+  MqttSource,
+  type MqttSourceOptions,
+  type MqttSourceStats,
+} from "./lib/stream/sources/mqtt_source.ts";
 export { BatchingSink, SinkBatch, type SinkItem } from "./lib/stream/sinks/batching_sink.ts";
 export { SinkBackpressureError } from "./lib/stream/sinks/backpressure.ts";
 export {

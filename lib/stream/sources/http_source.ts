@@ -20,9 +20,8 @@
 
 import { ConfigurationError } from "../errors.ts";
 import { Topic } from "../topic.ts";
-import { Dedupe } from "./_dedupe.ts";
+import { PhoneIngest } from "./_ingest.ts";
 import { isLoopback, reachableHosts, sameToken } from "./_net.ts";
-import { MalformedMessage, parsePhoneMessage } from "./_phone_message.ts";
 import type { Source, SourceContext } from "./source.ts";
 
 /**
@@ -92,7 +91,16 @@ async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   return out;
 }
 
-/** Counters of an {@link HttpSource}. */
+/**
+ * Counters of an {@link HttpSource}.
+ *
+ * @example
+ * ```ts
+ * import { HttpSource } from "@sa/toolkit";
+ * const source = new HttpSource({ port: 0 });
+ * console.log(source.stats.accepted, source.stats.duplicates);
+ * ```
+ */
 export interface HttpSourceStats {
   /** Messages produced and acknowledged. */
   accepted: number;
@@ -129,7 +137,7 @@ export class HttpSource implements Source {
   readonly #token: string | undefined;
   readonly #maxBody: number;
   readonly #maxPending: number;
-  readonly #dedupe: Dedupe;
+  readonly #ingest: PhoneIngest;
   #wantedPort: number;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #ctx: SourceContext | undefined;
@@ -153,7 +161,8 @@ export class HttpSource implements Source {
     this.#maxBody = options.maxBodyBytes ?? 512 * 1024;
     this.#maxPending = options.maxPendingFrames ?? 10_000;
     this.#onListen = options.onListen;
-    this.#dedupe = new Dedupe(
+    this.#ingest = new PhoneIngest(
+      this.stats,
       options.dedupeWindowMs ?? 600_000,
       options.dedupeMaxEntries ?? 100_000,
     );
@@ -284,64 +293,9 @@ export class HttpSource implements Source {
       if (e instanceof TooLarge) return text(413, `sa gateway: body over ${this.#maxBody} bytes`);
       return text(400, `sa gateway: reading the body failed: ${(e as Error).message}`);
     }
-    const result = await this.#ingest(body, pathKey);
+    const result = await this.#ingest.ingest(this.#ctx!, body, pathKey);
     if (result.ok) return text(200, result.duplicate ? "duplicate\n" : "ok\n");
     return text(result.status, `sa gateway: ${result.error}`);
-  }
-
-  /** Validates, deduplicates and produces one message. */
-  async #ingest(
-    body: Uint8Array,
-    pathKey: string | undefined,
-  ): Promise<{ ok: true; duplicate: boolean } | { ok: false; status: number; error: string }> {
-    let msg;
-    try {
-      msg = parsePhoneMessage(body);
-    } catch (e) {
-      if (!(e instanceof MalformedMessage)) throw e;
-      this.stats.malformed++;
-      return { ok: false, status: 499, error: e.message };
-    }
-    const ctx = this.#ctx!;
-    const key = pathKey ?? msg.sessionId;
-    const produce = () => ctx.produce({ key, value: body });
-    if (msg.sessionId === null || msg.messageId === null) {
-      return await this.#produce(produce);
-    }
-    for (;;) {
-      const claim = this.#dedupe.claim(`${msg.sessionId}\u0000${msg.messageId}`);
-      if (claim.kind === "duplicate") {
-        this.stats.duplicates++;
-        return { ok: true, duplicate: true };
-      }
-      if (claim.kind === "inflight") {
-        // A retry racing the first attempt: its outcome decides (a failure lets this one try).
-        if (await claim.outcome) {
-          this.stats.duplicates++;
-          return { ok: true, duplicate: true };
-        }
-        continue;
-      }
-      const result = await this.#produce(produce);
-      claim.done(result.ok);
-      return result;
-    }
-  }
-
-  async #produce(
-    produce: () => Promise<void>,
-  ): Promise<{ ok: true; duplicate: false } | { ok: false; status: number; error: string }> {
-    try {
-      await produce();
-      this.stats.accepted++;
-      return { ok: true, duplicate: false };
-    } catch (e) {
-      return {
-        ok: false,
-        status: 503,
-        error: `the broker did not acknowledge the message: ${(e as Error).message}`,
-      };
-    }
   }
 
   #upgrade(req: Request): Response {
@@ -369,7 +323,7 @@ export class HttpSource implements Source {
         socket.close(1013, `more than ${this.#maxPending} frames unacknowledged`);
         return;
       }
-      this.#ingest(body, undefined).then((r) => {
+      this.#ingest.ingest(this.#ctx!, body).then((r) => {
         pending--;
         if (r.ok) reply(r.duplicate ? { ok: true, duplicate: true } : { ok: true });
         else reply({ ok: false, status: r.status, error: r.error });
