@@ -5,18 +5,19 @@
  *
  * Variables: `output` (topic), `host` (interface; `0.0.0.0` lets phones on the LAN reach it),
  * `port`, `token` (required unless `host` is loopback; when empty, one is generated once and
- * kept in the app's state folder, so the phone's URL stays valid across restarts).
+ * kept in the app's state folder, so the phone's URL stays valid across restarts), and
+ * `mqtt_url`/`mqtt_topic` to also subscribe to an MQTT broker the phone pushes to.
  *
- * Under `sa run`/`sa up` the deployment must allow the listening address, e.g.
- * `allowNet: ["0.0.0.0:8080"]`.
+ * Under `sa run`/`sa up` the deployment must allow the listening address (and the MQTT
+ * broker), e.g. `allowNet: ["0.0.0.0:8000", "127.0.0.1:1883"]`.
  *
  * @module
  */
-import { Application, defineApp, HttpSource } from "@sa/toolkit";
+import { Application, defineApp, HttpSource, MqttSource } from "@sa/toolkit";
 
 /** Parses the `port` variable. */
 export function parsePort(value: string | undefined): number {
-  const port = Number(value ?? "8080");
+  const port = Number(value ?? "8000");
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`variable port must be a port number (0-65535), not "${value}"`);
   }
@@ -59,13 +60,25 @@ export default defineApp({
       name: "port",
       inputType: "FreeText",
       description: "Port to listen on",
-      defaultValue: "8080",
+      defaultValue: "8000",
     },
     {
       name: "token",
       inputType: "Secret",
       description: "Token the phone puts in the URL (empty: generated once and kept)",
       required: false,
+    },
+    {
+      name: "mqtt_url",
+      inputType: "FreeText",
+      description:
+        "Also subscribe to this MQTT broker, e.g. mqtt://127.0.0.1:1883 (empty: no MQTT)",
+    },
+    {
+      name: "mqtt_topic",
+      inputType: "FreeText",
+      description: "MQTT topic Sensor Logger publishes to",
+      defaultValue: "sensor-logger",
     },
   ],
   async main(vars, signal) {
@@ -87,11 +100,20 @@ export default defineApp({
         );
       },
     });
-    app.addSource(source, HttpSource.topic(app, vars.output!));
+    const topic = app.addSource(source, HttpSource.topic(app, vars.output!));
+    const mqtt = vars.mqtt_url
+      ? new MqttSource({ url: vars.mqtt_url, topic: vars.mqtt_topic || "sensor-logger" })
+      : undefined;
+    if (mqtt) {
+      app.addSource(mqtt, topic);
+      console.log(`gateway: subscribing to "${vars.mqtt_topic}" at ${vars.mqtt_url}`);
+    }
     await app.run({ signal });
+    const s = source.stats;
     console.log(
-      `gateway: stopped; ${source.stats.accepted} accepted, ${source.stats.duplicates} ` +
-        `duplicates, ${source.stats.malformed} malformed, ${source.stats.unauthorized} unauthorized`,
+      `gateway: stopped; ${s.accepted} accepted, ${s.duplicates} duplicates, ` +
+        `${s.malformed} malformed, ${s.unauthorized} unauthorized` +
+        (mqtt ? `; MQTT ${mqtt.stats.accepted} accepted, ${mqtt.stats.duplicates} duplicates` : ""),
     );
   },
 });
