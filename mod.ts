@@ -5,6 +5,7 @@
  * - {@link StreamingDataFrame} is a lazy, typed, branchable pipeline over a topic.
  * - {@link defineApp} declares an app module that `sa run` and `sa up` can run.
  * - {@link TestApp} and {@link testDataFrame} run pipelines without a broker.
+ * - {@link Source}s bring data in (HTTP, WebSocket, MQTT); {@link BatchingSink}s write it out.
  *
  * @example
  * ```ts
@@ -135,3 +136,26 @@ export type {
   SecurityProtocol,
   SslFiles,
 } from "./lib/stream/kafka/security.ts";
+export type {
+  Source,
+  SourceContext,
+  SourceMessage,
+  SourceState,
+} from "./lib/stream/sources/source.ts";
+export {
+  HttpSource,
+  type HttpSourceOptions,
+  type HttpSourceStats,
+} from "./lib/stream/sources/http_source.ts";
+export {
+  MqttSource,
+  type MqttSourceOptions,
+  type MqttSourceStats,
+} from "./lib/stream/sources/mqtt_source.ts";
+export { BatchingSink, SinkBatch, type SinkItem } from "./lib/stream/sinks/batching_sink.ts";
+export { SinkBackpressureError } from "./lib/stream/sinks/backpressure.ts";
+export {
+  InfluxDBSink,
+  type InfluxDBSinkOptions,
+  type InfluxDBSinkStats,
+} from "./lib/stream/sinks/influxdb.ts";

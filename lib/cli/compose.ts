@@ -27,7 +27,11 @@ Writes compose/docker-compose.yml for the pipeline in sa.yaml:
   create-topics   creates the topics declared in sa.yaml
   <deployment>    one per enabled deployment, built from compose/<deployment>.Dockerfile
                   (official denoland/deno image running \`sa run <app>\`), with its variables,
-                  SA_BROKER=kafka-broker:9092 and its replicas
+                  SA_BROKER=kafka-broker:9092 and its replicas; an allowNet entry on
+                  0.0.0.0:<port> (a server such as the gateway) publishes that port
+  influxdb        InfluxDB 1.8, when a variable holds http://127.0.0.1:8086 (rewritten to
+                  http://influxdb:8086 inside) or an allowNet entry names influxdb:8086
+  mosquitto       Mosquitto 2 on 1883, likewise for mqtt://127.0.0.1:1883 or mosquitto:1883
 The sa toolkit is mounted read-only into each app container at /sa.
 Deployments and their apps are validated before anything is written.
 

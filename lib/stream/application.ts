@@ -47,13 +47,16 @@ import {
   type SecurityProtocol,
   type SslFiles,
 } from "./kafka/security.ts";
-import { DurableStateBackend } from "./state/durable.ts";
+import { DurableStateBackend, groupStateDir } from "./state/durable.ts";
 import { partitionTransactionalId, PartitionTxn } from "./kafka/_partition_txn.ts";
 import { changelogTopicName } from "./state/changelog.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
 import { InterruptTracker } from "../util/signals.ts";
+import { BackpressureGate } from "./sinks/backpressure.ts";
+import type { Source } from "./sources/source.ts";
+import { type SourceEntry, SourceRunner } from "./sources/_runner.ts";
 
 /**
  * Decides what happens to a failed message: return `true` to skip it (its offset is
@@ -239,6 +242,9 @@ export class Application {
   readonly #registry: DataFrameRegistry;
   readonly #commitInterval: number;
   readonly #commitEvery: number;
+  /** Where sources keep their positions (undefined: a custom backend without a folder). */
+  readonly #sourceStateDir: string | undefined;
+  readonly #sources: SourceEntry[] = [];
   #running = false;
   #stop: (() => void) | null = null;
 
@@ -280,6 +286,11 @@ export class Application {
       readEnv("Quix__Deployment__State__Path") ?? "state";
     // Durable by default (sqlite under stateDir, changelog topics); nothing touches the disk
     // unless a dataframe declares a store.
+    this.#sourceStateDir = options.stateBackend instanceof DurableStateBackend
+      ? options.stateBackend.groupDir
+      : options.stateBackend && options.stateDir === undefined
+      ? undefined
+      : groupStateDir(stateDir, this.consumerGroup);
     this.state = options.stateBackend ?? new DurableStateBackend({
       stateDir,
       group: this.consumerGroup,
@@ -314,9 +325,26 @@ export class Application {
     return t;
   }
 
-  /** A dataframe over the messages of `topic`; build the pipeline on it before `run()`. */
-  dataframe<V>(topic: Topic<V, unknown>): StreamingDataFrame<V> {
+  /**
+   * Adds a source, started and stopped with the app, producing to `topic` (default: the
+   * source's `defaultTopic()`, else `source__<name>`). Returns the topic.
+   */
+  addSource<V = unknown>(source: Source, topic?: Topic<V, unknown>): Topic<V, unknown> {
+    if (this.#running) throw new ConfigurationError("addSource() must be called before run()");
+    let t = (topic ?? source.defaultTopic?.()) as Topic | undefined;
+    if (!t) t = this.#topics.get(`source__${source.name}`) ?? new Topic(`source__${source.name}`);
+    if (!this.#topics.has(t.name)) this.#topics.set(t.name, t);
+    this.#sources.push({ source, topic: t });
+    return t as unknown as Topic<V, unknown>;
+  }
+
+  /**
+   * A dataframe over the messages of `topic` (or of a source, added with `addSource`); build
+   * the pipeline on it before `run()`.
+   */
+  dataframe<V>(topic: Topic<V, unknown> | Source): StreamingDataFrame<V> {
     if (this.#running) throw new ConfigurationError("dataframe() must be called before run()");
+    if (!(topic instanceof Topic)) topic = this.addSource<V>(topic);
     if (!this.#topics.has(topic.name)) this.#topics.set(topic.name, topic as unknown as Topic);
     return new StreamingDataFrame<V>(this.#registry, topic as unknown as Topic);
   }
@@ -389,23 +417,99 @@ export class Application {
    */
   async run(options: RunOptions = {}): Promise<void> {
     if (this.#running) throw new ConfigurationError("run() is already running");
-    if (this.#registry.streams.size === 0) {
+    if (this.#registry.streams.size === 0 && this.#sources.length === 0) {
       throw new ConfigurationError(
-        "nothing to run: create a dataframe with app.dataframe(topic) first",
+        "nothing to run: create a dataframe with app.dataframe(topic) or add a source first",
       );
     }
     this.#running = true;
+    // A failing source stops the whole app, as a stop signal would.
+    const sourceStop = new AbortController();
+    let sourceError: Error | null = null;
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, sourceStop.signal])
+      : sourceStop.signal;
+    let sources: { runner: SourceRunner; close(): Promise<void> } | undefined;
     try {
-      await new Runner(this, this.#options, this.#registry, this.#topics, {
-        commitInterval: this.#commitInterval,
-        commitEvery: this.#commitEvery,
-        kafkaProducer: (kafka, transactionalId) => this.#kafkaProducer(kafka, transactionalId),
-        ensureTopics: (kafka) => this.#ensureTopics(kafka),
-        setStop: (fn) => (this.#stop = fn),
-      }).run(options.signal);
+      if (this.#sources.length > 0) {
+        sources = await this.#startSources((e) => {
+          sourceError ??= e;
+          this.logger.error(e.message);
+          sourceStop.abort();
+        });
+      }
+      if (this.#registry.streams.size > 0) {
+        await new Runner(this, this.#options, this.#registry, this.#topics, {
+          commitInterval: this.#commitInterval,
+          commitEvery: this.#commitEvery,
+          kafkaProducer: (kafka, transactionalId) => this.#kafkaProducer(kafka, transactionalId),
+          ensureTopics: (kafka) => this.#ensureTopics(kafka),
+          setStop: (fn) => (this.#stop = fn),
+        }).run(signal);
+      } else {
+        await this.#waitForSources(sources!.runner, signal);
+      }
     } finally {
+      await sources?.close();
       this.#running = false;
       this.#stop = null;
+    }
+    if (sourceError) throw sourceError;
+  }
+
+  /** Starts the sources on their own (never transactional) producer. */
+  async #startSources(
+    onFatal: (e: Error) => void,
+  ): Promise<{ runner: SourceRunner; close(): Promise<void> }> {
+    const kafka = createKafka(
+      this.brokerAddress,
+      `${this.#options.clientId ?? `sa-${this.consumerGroup}`}-sources`,
+      this.logger,
+      this.security,
+    );
+    await this.#ensureTopics(kafka);
+    const producer = this.#kafkaProducer(kafka);
+    await connectOrExplain(producer.connect(), this.brokerAddress);
+    const runner = new SourceRunner(this.#sources, {
+      logger: this.logger,
+      stateDir: this.#sourceStateDir === undefined ? undefined : `${this.#sourceStateDir}/sources`,
+      checkpointMs: this.#commitInterval || 1000,
+      onFatal,
+    });
+    try {
+      await runner.start(producer);
+    } catch (e) {
+      await runner.stop(0).catch(() => {});
+      await producer.disconnect().catch(() => {});
+      throw e;
+    }
+    return {
+      runner,
+      async close() {
+        try {
+          await runner.stop();
+        } finally {
+          await producer.disconnect().catch(() => {});
+        }
+      },
+    };
+  }
+
+  /** An app with sources only runs until they all finish or it is stopped. */
+  async #waitForSources(runner: SourceRunner, signal: AbortSignal): Promise<void> {
+    let wake!: () => void;
+    const stopped = new Promise<void>((r) => wake = r);
+    this.#stop = wake;
+    signal.addEventListener("abort", wake, { once: true });
+    const signals = this.#options.handleSignals === false
+      ? []
+      : addSignalListeners(wake, this.logger);
+    this.logger.info(`running sources: ${this.#sources.map((e) => e.source.name).join(", ")}`);
+    try {
+      if (!signal.aborted) await Promise.race([stopped, runner.finished()]);
+    } finally {
+      signal.removeEventListener("abort", wake);
+      for (const remove of signals) remove();
     }
   }
 }
@@ -468,6 +572,8 @@ class Runner {
   #kafka!: ReturnType<typeof createKafka>;
   /** Exactly-once: reads committed offsets after a partition is claimed. */
   #admin: Admin | null = null;
+  /** Pauses the input while a sink is backpressured (see `sinks/backpressure.ts`). */
+  readonly #sinkGate: BackpressureGate;
 
   constructor(
     readonly app: Application,
@@ -480,6 +586,11 @@ class Runner {
     this.#ctx = new ExecContext(app.state);
     this.#checkpoint = new Checkpoint(hooks.commitInterval, hooks.commitEvery);
     this.#eos = options.processingGuarantee === "exactly-once";
+    this.#sinkGate = new BackpressureGate(
+      () => this.#consumer,
+      () => [...registry.streams.keys()],
+      this.#logger,
+    );
   }
 
   /**
@@ -660,6 +771,7 @@ class Runner {
         }
       }
       this.#compiled = this.registry.compile(this.#runtime());
+      await this.#setupSinks();
       await this.app.state.start?.({
         kafka,
         // Exactly-once: changelog records go into their input partition's transaction.
@@ -734,6 +846,19 @@ class Runner {
     for (const s of this.#sinks) await s.close?.();
     await this.app.state.close();
     this.#logger.info("stopped");
+  }
+
+  async #setupSinks(): Promise<void> {
+    for (const sink of this.#sinks) {
+      try {
+        await sink.setup?.();
+      } catch (e) {
+        throw new StreamError(
+          `sink ${sink.constructor.name}: setup failed: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
   }
 
   #fail(e: unknown): void {
@@ -1027,7 +1152,12 @@ class Runner {
     return false;
   }
 
-  async #commit(reason: string): Promise<void> {
+  /** A checkpoint, through the sink backpressure gate (which may defer it). */
+  #commit(reason: string): Promise<void> {
+    return this.#sinkGate.run(() => this.#commitNow(reason), reason === "shutdown");
+  }
+
+  async #commitNow(reason: string): Promise<void> {
     // Expired state goes with this checkpoint: its deletes reach the changelog as tombstones.
     const expired = this.#ctx.purgeExpired();
     if (expired > 0) {

@@ -105,7 +105,7 @@ export interface TransformStep<T, U> {
  * ```ts
  * import type { Row, Sink, SinkContext } from "@sa/toolkit";
  * const logSink: Sink = {
- *   write: (row: Row, ctx: SinkContext) => console.log(`${ctx.topic}[${ctx.partition}]@${ctx.offset}`, row.value),
+ *   add: (row: Row, ctx: SinkContext) => console.log(`${ctx.topic}[${ctx.partition}]@${ctx.offset}`, row.value),
  *   flush: () => {},
  * };
  * ```
@@ -120,9 +120,10 @@ export interface SinkContext {
 }
 
 /**
- * A destination for rows outside Kafka (a file, a database...). `write` buffers; `flush` is
+ * A destination for rows outside Kafka (a file, a database...). `add` buffers; `flush` is
  * called at every checkpoint before offsets are committed, so a row is never committed before
- * its sink has persisted it.
+ * its sink has persisted it. Most sinks extend `BatchingSink`, which buffers per
+ * partition and hands whole batches to `write(batch)`.
  *
  * @example Collect rows in memory
  * ```ts
@@ -130,7 +131,7 @@ export interface SinkContext {
  * class ArraySink implements Sink {
  *   pending: Row[] = [];
  *   done: Row[] = [];
- *   write(row: Row) {
+ *   add(row: Row) {
  *     this.pending.push(row);
  *   }
  *   flush() {
@@ -140,9 +141,14 @@ export interface SinkContext {
  * ```
  */
 export interface Sink {
+  /** Called once when the application starts, before any row (connect, create a table...). */
+  setup?(): Promise<void> | void;
   /** Receives one row; should only buffer. */
-  write(row: Row, ctx: SinkContext): void;
-  /** Persists everything written so far; a rejection fails the checkpoint. */
+  add(row: Row, ctx: SinkContext): void;
+  /**
+   * Persists everything added so far; a rejection fails the checkpoint. Throwing a
+   * `SinkBackpressureError` instead pauses the input and retries the checkpoint later.
+   */
   flush(): Promise<void> | void;
   /** Called once when the application stops. */
   close?(): Promise<void> | void;

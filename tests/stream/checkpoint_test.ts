@@ -13,7 +13,7 @@ function participants(
   opts: { failFlush?: boolean; refuse?: boolean } = {},
 ): CheckpointParticipants {
   return {
-    sinks: [{ write() {}, flush: () => void log.push("sink") }],
+    sinks: [{ add() {}, flush: () => void log.push("sink") }],
     state: {
       prepareCheckpoint: () => Promise.resolve(void log.push("changelog")),
       flush: (c) => Promise.resolve(void log.push(`state ${[...c].join(",")}`)),

@@ -269,7 +269,7 @@ Deno.test("sink gets rows with their origin and is flushed at checkpoints", asyn
   let flushed = 0;
   let closed = false;
   app.dataframe(input).filter((n) => n > 0).sink({
-    write: (row, ctx) =>
+    add: (row, ctx) =>
       void written.push(
         `${row.value}/${row.key} from ${ctx.topic}[${ctx.partition}]@${ctx.offset}`,
       ),

@@ -492,7 +492,7 @@ export class StreamingDataFrame<T> {
     this.#child((_next, rt) => {
       rt.sinks.add(sink);
       const ctx = rt.ctx;
-      return (v, k, t, h) => sink.write({ value: v, key: k, timestamp: t, headers: h }, ctx);
+      return (v, k, t, h) => sink.add({ value: v, key: k, timestamp: t, headers: h }, ctx);
     });
   }
 

@@ -92,7 +92,7 @@ export function tablePrinter(
 
   if (rt.isTerminal) {
     // Redraw pending rows at each checkpoint, so the table is never left stale for long.
-    rt.sinks.add({ write() {}, flush: () => dirty ? draw() : undefined });
+    rt.sinks.add({ add() {}, flush: () => dirty ? draw() : undefined });
   }
 
   return {

@@ -10,32 +10,26 @@ export const FILE_SINK = `/**
  *
  * Run it: \`sa run __APP_PATH__\`
  */
-import { Application, defineApp, type Row, type Sink, type SinkContext } from "@sa/toolkit";
+import { Application, BatchingSink, defineApp, type SinkBatch } from "@sa/toolkit";
 
-/** Buffers rows per topic partition; each flush writes one file per partition. */
-class JsonLinesFileSink implements Sink {
-  #batches = new Map<string, { topic: string; partition: number; first: number; lines: string[] }>();
-
-  constructor(readonly dir: string) {}
-
-  write(row: Row, ctx: SinkContext): void {
-    const id = \`\${ctx.topic}/\${ctx.partition}\`;
-    let batch = this.#batches.get(id);
-    if (!batch) {
-      batch = { topic: ctx.topic, partition: ctx.partition, first: ctx.offset, lines: [] };
-      this.#batches.set(id, batch);
-    }
-    batch.lines.push(JSON.stringify({ key: row.key, timestamp: row.timestamp, value: row.value }));
+/** Each checkpoint batch of a partition becomes one file named by its first offset. */
+class JsonLinesFileSink extends BatchingSink {
+  constructor(readonly dir: string) {
+    super();
   }
 
-  async flush(): Promise<void> {
-    for (const batch of this.#batches.values()) {
-      const folder = \`\${this.dir}/\${batch.topic}/\${batch.partition}\`;
-      await Deno.mkdir(folder, { recursive: true });
-      const file = \`\${folder}/\${String(batch.first).padStart(20, "0")}.jsonl\`;
-      await Deno.writeTextFile(file, batch.lines.join("\\n") + "\\n");
-    }
-    this.#batches.clear();
+  async setup(): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+  }
+
+  async write(batch: SinkBatch): Promise<void> {
+    const folder = \`\${this.dir}/\${batch.topic}/\${batch.partition}\`;
+    await Deno.mkdir(folder, { recursive: true });
+    const file = \`\${folder}/\${String(batch.startOffset).padStart(20, "0")}.jsonl\`;
+    const lines = batch.items.map((i) =>
+      JSON.stringify({ key: i.key, timestamp: i.timestamp, value: i.value })
+    );
+    await Deno.writeTextFile(file, lines.join("\\n") + "\\n");
   }
 }
 

@@ -1,9 +1,9 @@
 /** The `starter-destination` app template (`__APP_NAME__` is replaced by the app's name). */
 export const STARTER_DESTINATION = `/**
  * __APP_NAME__: a starter destination. Reads JSON messages from \`input\` and hands them to a
- * sink in batches: \`write\` buffers each row, \`flush\` runs at every checkpoint, before the
+ * sink in batches: \`add\` buffers each row, \`flush\` runs at every checkpoint, before the
  * consumed offsets are committed, so a row is never lost. Replace the body of \`flush\` with
- * your database or API call.
+ * your database or API call (or extend \`BatchingSink\` and implement \`write(batch)\`).
  *
  * Run it: \`sa run __APP_PATH__\`
  */
@@ -14,7 +14,7 @@ class BatchSink implements Sink {
   #batch: Row[] = [];
   #total = 0;
 
-  write(row: Row): void {
+  add(row: Row): void {
     this.#batch.push(row);
   }
 

@@ -1,0 +1,44 @@
+/**
+ * Address helpers of the ingestion sources: loopback detection and the LAN URLs a phone can
+ * reach a server on.
+ *
+ * @module
+ */
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** True for wildcard binds (every interface). */
+export function isWildcard(hostname: string): boolean {
+  return hostname === "0.0.0.0" || hostname === "::" || hostname === "[::]";
+}
+
+/**
+ * Host names clients on the LAN can use for a server bound to `hostname`: the machine's IPv4
+ * addresses for a wildcard bind (when the runtime may read them), else `hostname` itself.
+ */
+export function reachableHosts(hostname: string): string[] {
+  if (!isWildcard(hostname)) return [hostname.includes(":") ? `[${hostname}]` : hostname];
+  try {
+    const hosts = Deno.networkInterfaces()
+      .filter((i) => i.family === "IPv4" && !isLoopback(i.address))
+      .map((i) => i.address);
+    if (hosts.length) return [...new Set(hosts)];
+  } catch {
+    // A sandboxed app may not read the interfaces: fall through to a placeholder.
+  }
+  return ["<this computer's LAN address>"];
+}
+
+/** Compares two tokens in time independent of where they differ. */
+export function sameToken(given: string | null, expected: string): boolean {
+  if (given === null) return false;
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i];
+  return diff === 0;
+}

@@ -1,0 +1,104 @@
+/**
+ * A real InfluxDB 1.x (Debian's `influxd`) for tests: temp config and data dir, 127.0.0.1 on
+ * free ports, stopped by its pid.
+ */
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A running influxd. */
+export interface Influxd {
+  url: string;
+  /** Runs an InfluxQL query against `db`; returns the first statement's first series. */
+  query(db: string, q: string): Promise<{ columns: string[]; values: unknown[][] } | undefined>;
+  close(): Promise<void>;
+}
+
+/** True when `influxd` is installed. */
+export function hasInfluxd(): boolean {
+  try {
+    return Deno.statSync("/usr/bin/influxd").isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts influxd and waits for /ping. */
+export async function startInfluxd(): Promise<Influxd> {
+  const dir = await Deno.makeTempDir({ prefix: "sa-influxd-" });
+  const http = freePort();
+  const rpc = freePort();
+  await Deno.writeTextFile(
+    `${dir}/influxdb.conf`,
+    `reporting-disabled = true
+bind-address = "127.0.0.1:${rpc}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[retention]
+  enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${http}"
+  log-enabled = false
+[logging]
+  level = "error"
+[continuous_queries]
+  enabled = false
+`,
+  );
+  const child = new Deno.Command("influxd", {
+    args: ["-config", `${dir}/influxdb.conf`],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let err = "";
+  const drained = (async () => {
+    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) err += c;
+  })();
+  const url = `http://127.0.0.1:${http}`;
+  const stop = async () => {
+    try {
+      Deno.kill(child.pid, "SIGTERM");
+    } catch { /* gone */ }
+    await child.status;
+    await drained.catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  const end = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/ping`);
+      await res.body?.cancel();
+      if (res.status === 204) break;
+    } catch { /* not yet */ }
+    if (Date.now() > end) {
+      await stop();
+      throw new Error(`influxd did not start: ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    async query(db, q) {
+      const res = await fetch(
+        `${url}/query?db=${encodeURIComponent(db)}&epoch=ms&q=${encodeURIComponent(q)}`,
+      );
+      const body = await res.json();
+      if (!res.ok || body.results?.[0]?.error) {
+        throw new Error(`InfluxQL ${q}: ${JSON.stringify(body)}`);
+      }
+      return body.results[0].series?.[0];
+    },
+    close: stop,
+  };
+}
