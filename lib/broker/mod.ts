@@ -17,10 +17,12 @@ import { LogManager } from "./log/manager.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BrokerServer } from "./server.ts";
+import { type MetricsServer, serveBrokerMetrics } from "./metrics.ts";
 import { type BrokerConfig, BrokerState } from "./state.ts";
 
 export type { BrokerConfig } from "./state.ts";
 export { BrokerState } from "./state.ts";
+export { MetricsBindError } from "./metrics.ts";
 
 /** Options of {@link startBroker}; everything but `dataDir` has a default. */
 export interface BrokerOptions {
@@ -46,6 +48,10 @@ export interface BrokerOptions {
   maxFrameBytes?: number;
   /** Where log lines go. Default: an INFO logger named "broker" on stderr. */
   logger?: Logger;
+  /** Serve Prometheus `/metrics` on this port (0 picks a free one). Default: off. */
+  metricsPort?: number;
+  /** Interface of the metrics server. Default "127.0.0.1". */
+  metricsHost?: string;
 }
 
 /** A running broker. */
@@ -56,6 +62,8 @@ export interface RunningBroker {
   readonly port: number;
   /** The resolved configuration. */
   readonly config: BrokerConfig;
+  /** Port of the `/metrics` server, when `metricsPort` was given. */
+  readonly metricsPort?: number;
   /** Stops listening, closes connections, then flushes and closes storage and coordinators. */
   close(): Promise<void>;
 }
@@ -180,6 +188,26 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const srv = server;
   const config = srv.brokerState.config;
+  let metrics: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    try {
+      metrics = serveBrokerMetrics(srv.brokerState, {
+        host: options.metricsHost,
+        port: options.metricsPort,
+      });
+    } catch (err) {
+      closing.abort();
+      await srv.close();
+      await txns.close();
+      await groups.close();
+      await logs.close();
+      lock.close();
+      throw err;
+    }
+    logger.info(
+      `metrics on http://${options.metricsHost ?? "127.0.0.1"}:${metrics.port}/metrics`,
+    );
+  }
   const address = `${config.advertisedHost}:${config.port}`;
   logger.info(`listening on ${address} (data dir ${dataDir}, cluster ${clusterId})`);
   if (!LOOPBACK_OR_ANY.has(host) || host === "0.0.0.0" || host === "::") {
@@ -193,9 +221,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     address,
     port: config.port,
     config,
+    metricsPort: metrics?.port,
     close() {
       closed ??= (async () => {
         closing.abort();
+        await metrics?.close();
         await srv.close();
         await txns!.close();
         await groups!.close();

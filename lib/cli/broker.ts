@@ -7,7 +7,7 @@
 import { isAbsolute, join } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import { DataDirLockedError, startBroker } from "../broker/mod.ts";
+import { DataDirLockedError, MetricsBindError, startBroker } from "../broker/mod.ts";
 import { Logger, parseLogLevel } from "../util/log.ts";
 
 /** The `broker` command. */
@@ -31,6 +31,9 @@ Options:
                        interval: fdatasync every second in the background (default)
   --no-auto-create     answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics instead of
                        creating them on first use
+  --metrics-port PORT  serve Prometheus /metrics on 127.0.0.1:PORT (0 picks a free port):
+                       consumer-group lag (messages and exact seconds) under
+                       kafka-lag-exporter's names, watermarks, traffic counters
   --log-level LEVEL    debug, info (default), warn or error
 
 Examples:
@@ -38,6 +41,7 @@ Examples:
   sa broker --port 9092 --partitions 3
   sa broker --data-dir /tmp/kafka --fsync always
   sa broker --port 0          # prints "listening on 127.0.0.1:PORT"
+  sa broker --metrics-port 9308
 `,
   async run(argv, env) {
     const args = parseCommandArgs("broker", argv, {
@@ -48,6 +52,7 @@ Examples:
       fsync: { type: "string" },
       "no-auto-create": { type: "boolean" },
       "log-level": { type: "string" },
+      "metrics-port": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -55,6 +60,10 @@ Examples:
     const host = str(args, "host") ?? "127.0.0.1";
     const port = int(args, "port", 0) ?? 19092;
     if (port > 65535) throw new CliError(`--port must be at most 65535, not ${port}`, 2);
+    const metricsPort = int(args, "metrics-port", 0);
+    if (metricsPort !== undefined && metricsPort > 65535) {
+      throw new CliError(`--metrics-port must be at most 65535, not ${metricsPort}`, 2);
+    }
     const partitions = int(args, "partitions", 1) ?? 1;
     const fsync = str(args, "fsync") ?? "interval";
     if (fsync !== "always" && fsync !== "interval") {
@@ -81,8 +90,12 @@ Examples:
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
         logger,
+        metricsPort,
       });
     } catch (err) {
+      if (err instanceof MetricsBindError) {
+        throw new CliError(`--metrics-port: ${err.message}`);
+      }
       if (err instanceof Deno.errors.AddrInUse) {
         throw new CliError(
           `${host}:${port} is already in use (another broker?); pick another with --port`,

@@ -19,6 +19,7 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
+import { Off } from "../protocol/record_batch.ts";
 import { ErrorCode, type ErrorInfo, KafkaError, ProtocolError } from "../protocol/errors.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
 import { isError, resolveTopic } from "./_topics.ts";
@@ -184,6 +185,8 @@ function produceTopic(
     try {
       // The request frame is this handler's alone: no copy.
       const res = log.append(records, { deferSync: true, owned: true });
+      broker.stats.bytesIn += records.length;
+      broker.stats.messagesIn += view.getInt32(Off.recordCount);
       const result: PartitionResult = {
         index: p.index,
         error: ErrorCode.NONE,
