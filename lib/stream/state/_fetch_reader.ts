@@ -15,19 +15,24 @@ import type { ChangelogRecord } from "./changelog.ts";
 
 const dec = new TextDecoder();
 
-class Connection {
+/** One plaintext Kafka connection issuing requests one at a time (also used by lib/serve). */
+export class Connection {
   #buf = new Uint8Array(0);
   #correlation = 0;
-  constructor(readonly conn: Deno.Conn, readonly address: string) {}
+  constructor(
+    readonly conn: Deno.Conn,
+    readonly address: string,
+    readonly clientId = "sa-state-recovery",
+  ) {}
 
-  static async open(address: string): Promise<Connection> {
+  static async open(address: string, clientId?: string): Promise<Connection> {
     const i = address.lastIndexOf(":");
     const conn = await Deno.connect({
       hostname: address.slice(0, i),
       port: Number(address.slice(i + 1)),
     });
     conn.setNoDelay(true);
-    return new Connection(conn, address);
+    return new Connection(conn, address, clientId);
   }
 
   /** The next `n` bytes; a large response is read straight into its own buffer (no re-copies). */
@@ -65,7 +70,7 @@ class Connection {
   async request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
     const id = ++this.#correlation;
     const w = new Writer(1024);
-    w.int32(0).int16(apiKey).int16(version).int32(id).nullableString("sa-state-recovery");
+    w.int32(0).int16(apiKey).int16(version).int32(id).nullableString(this.clientId);
     body(w);
     const frame = w.finish();
     new DataView(frame.buffer, frame.byteOffset).setInt32(0, frame.length - 4);
