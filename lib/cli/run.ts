@@ -16,7 +16,7 @@ import { readDotEnv } from "../project/env.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker } from "./_kafka.ts";
-import { appRuntimeEnv, sandboxGrant } from "../runner/permissions.ts";
+import { appRuntimeEnv, deploymentHttpPort, sandboxGrant } from "../runner/permissions.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { saPaths } from "../runner/project_state.ts";
 
@@ -112,6 +112,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     allowNet: deployment?.allowNet,
     variableNames: deployment?.variables.map((v) => v.name),
     stateDir,
+    httpPort: deploymentHttpPort(deployment?.variables ?? []),
   });
 
   let sandbox: AppSandbox;

@@ -22,7 +22,12 @@ import { openProject } from "./_project.ts";
 import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
-import { appRuntimeEnv, sandboxGrant, toolkitRoot } from "../runner/permissions.ts";
+import {
+  appRuntimeEnv,
+  deploymentHttpPort,
+  sandboxGrant,
+  toolkitRoot,
+} from "../runner/permissions.ts";
 import { ConfigError, type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
 import { Prefixer } from "../runner/prefix.ts";
 import {
@@ -387,6 +392,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           allowNet: d.allowNet,
           variableNames: d.variables.map((v) => v.name),
           stateDir,
+          httpPort: deploymentHttpPort(d.variables),
         }),
         resolve(declared) {
           for (const problem of checkDeploymentVariables(d, declared.variables)) {

@@ -44,6 +44,9 @@ import {
 import { BatchingProducer, encodeMessage, Producer } from "./kafka/producer.ts";
 import { DurableStateBackend, groupStateDir } from "./state/durable.ts";
 import { claimInstanceId } from "./kafka/_instance_id.ts";
+import { advertisingRoundRobin } from "./kafka/_assigner.ts";
+import { RunObservers } from "./observe.ts";
+import { type AppHttp, type AppHttpOptions, startAppHttp } from "../serve/app_http.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
@@ -144,6 +147,11 @@ export interface ApplicationOptions {
   consumer?: ConsumerTuning;
   /** Stop on SIGINT/SIGTERM gracefully (default true). */
   handleSignals?: boolean;
+  /**
+   * The app's HTTP server: `/metrics`, `/views/...`, `/topics/...` and `routes` (see
+   * docs/streaming-http.md). Default: on when `SA_HTTP_PORT` is set, else off.
+   */
+  http?: AppHttpOptions;
 }
 
 /**
@@ -222,6 +230,8 @@ export class Application {
   readonly #instanceDir: string | undefined;
   #running = false;
   #stop: (() => void) | null = null;
+  /** Told what the app processes, checkpoints and owns (metrics and views listen here). */
+  readonly observers: RunObservers = new RunObservers();
 
   /** Creates an application; nothing connects until `run()` or `getProducer()`. */
   constructor(options: ApplicationOptions = {}) {
@@ -404,7 +414,9 @@ export class Application {
     const txnId = this.#options.processingGuarantee === "exactly-once"
       ? this.#transactionalId()
       : undefined;
+    let http: AppHttp | null = null;
     try {
+      http = startAppHttp(this, this.#registry, this.#options.http);
       await new Runner(this, this.#options, this.#registry, this.#topics, {
         commitInterval: this.#commitInterval,
         commitEvery: this.#commitEvery,
@@ -413,6 +425,7 @@ export class Application {
         setStop: (fn) => (this.#stop = fn),
       }).run(options.signal);
     } finally {
+      await http?.close();
       txnId?.release();
       this.#running = false;
       this.#stop = null;
@@ -554,6 +567,7 @@ class Runner {
       minBytes: 1,
       maxWaitTimeInMs: tuning.maxWaitTimeInMs ?? 250,
       allowAutoTopicCreation: false,
+      partitionAssigners: [advertisingRoundRobin(() => this.app.observers.advertisedUrl)],
       retry: { retries: 5 },
     });
     let interval: ReturnType<typeof setInterval> | undefined;
@@ -740,6 +754,7 @@ class Runner {
         await this.app.state.revoke(topic, partition);
       }
       this.#logger.info(`partitions revoked: ${revoked.join(", ")}`);
+      this.app.observers.revoked(revoked);
     }
     const added = [...next].filter((tp) => !this.#assigned.has(tp));
     if (added.length === 0) return;
@@ -752,6 +767,7 @@ class Runner {
       await this.app.state.assign(topic, partition);
       this.#assigned.add(tp);
     }
+    this.app.observers.assigned(added);
   }
 
   async #onTick(lastFired: Map<PipelineTimer, number>): Promise<void> {
@@ -799,10 +815,12 @@ class Runner {
     // Positions are recorded once per run of messages, not per message (hot path).
     let last = -1;
     let count = 0;
+    const hwm = Number(batch.highWatermark);
     const record = () => {
       if (count === 0) return;
       checkpoint.record(topicName, partition, last, count);
       payload.resolveOffset(String(last));
+      this.app.observers.processed(topicName, partition, last, count, hwm);
       count = 0;
     };
     let sinceYield = 0;
@@ -923,6 +941,20 @@ class Runner {
       this.#logger.debug(`checkpoint (${reason}): ${expired} expired state cells deleted`);
     }
     const onProducerError = this.options.onProducerError;
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.#commitCheckpoint(reason, onProducerError);
+      ok = true;
+    } finally {
+      this.app.observers.checkpointed(performance.now() - started, ok);
+    }
+  }
+
+  async #commitCheckpoint(
+    reason: string,
+    onProducerError: ApplicationOptions["onProducerError"],
+  ): Promise<void> {
     await this.#checkpoint.commit({
       sinks: this.#sinks,
       state: this.app.state,

@@ -29,8 +29,11 @@ function formatValue(v: number): string {
 
 /** One metric family being written. */
 export interface PromFamily {
-  /** Adds a sample with these labels (values are stringified). */
-  sample(labels: Record<string, string | number>, value: number): PromFamily;
+  /**
+   * Adds a sample with these labels (values are stringified); `suffix` names a summary's
+   * `_sum` and `_count` samples.
+   */
+  sample(labels: Record<string, string | number>, value: number, suffix?: string): PromFamily;
 }
 
 /** Accumulates metric families and renders them. */
@@ -39,19 +42,23 @@ export class PromText {
   readonly #seen = new Set<string>();
 
   /** Starts a family; a name may be declared only once per exposition. */
-  family(name: string, type: "counter" | "gauge" | "untyped", help: string): PromFamily {
+  family(
+    name: string,
+    type: "counter" | "gauge" | "summary" | "untyped",
+    help: string,
+  ): PromFamily {
     if (this.#seen.has(name)) throw new Error(`metric family ${name} declared twice`);
     this.#seen.add(name);
     this.#lines.push(`# HELP ${name} ${help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n")}`);
     this.#lines.push(`# TYPE ${name} ${type}`);
     const lines = this.#lines;
     const fam: PromFamily = {
-      sample(labels, value) {
+      sample(labels, value, suffix = "") {
         const entries = Object.entries(labels);
         const l = entries.length
           ? `{${entries.map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(",")}}`
           : "";
-        lines.push(`${name}${l} ${formatValue(value)}`);
+        lines.push(`${name}${suffix}${l} ${formatValue(value)}`);
         return fam;
       },
     };
