@@ -129,3 +129,12 @@ export {
   testDataFrame,
 } from "./lib/stream/testing.ts";
 export type { LogLevel } from "./lib/stream/types.ts";
+// Serving (docs/streaming-http.md): the app's HTTP server, views and run observers.
+export type { AppHttpOptions, RouteHandler } from "./lib/serve/app_http.ts";
+export { type RunObserver, RunObservers } from "./lib/stream/observe.ts";
+export type { ViewOptions } from "./lib/stream/views/view.ts";
+export {
+  type SessionStats,
+  type TopicStreamOptions,
+  TopicStreams,
+} from "./lib/serve/topic_stream.ts";

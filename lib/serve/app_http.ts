@@ -16,7 +16,15 @@ import { TopicStreams } from "./topic_stream.ts";
 import { ViewsHttp } from "./views_http.ts";
 import { GroupKeyRouter } from "./views_owners.ts";
 
-/** A route handler of {@link AppHttpOptions.routes}. */
+/**
+ * A route handler of {@link AppHttpOptions.routes}.
+ *
+ * @example
+ * ```ts
+ * import type { RouteHandler } from "@sa/toolkit";
+ * const hello: RouteHandler = () => new Response("hello");
+ * ```
+ */
 export type RouteHandler = (req: Request) => Response | Promise<Response>;
 
 /**

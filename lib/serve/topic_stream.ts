@@ -27,7 +27,15 @@ import {
   UnknownTopicError,
 } from "./topic_reader.ts";
 
-/** Options of {@link TopicStreams}. */
+/**
+ * Options of {@link TopicStreams}.
+ *
+ * @example
+ * ```ts
+ * import type { TopicStreamOptions } from "@sa/toolkit";
+ * const options: TopicStreamOptions = { brokers: ["127.0.0.1:19092"], topics: ["table-data"] };
+ * ```
+ */
 export interface TopicStreamOptions {
   /** Bootstrap servers ("host:port"). */
   brokers: string[];
@@ -41,9 +49,20 @@ export interface TopicStreamOptions {
   maxWaitMs?: number;
 }
 
-/** What a live session reports (for tests, benches and `/metrics`). */
+/**
+ * What a live session reports (for tests, benches and `/metrics`).
+ *
+ * @example
+ * ```ts
+ * import { type SessionStats, TopicStreams } from "@sa/toolkit";
+ * const streams = new TopicStreams({ brokers: ["127.0.0.1:19092"] });
+ * const open: SessionStats[] = streams.sessions();
+ * ```
+ */
 export interface SessionStats {
+  /** How the client is served. */
   transport: "websocket" | "sse";
+  /** The topic pushed. */
   topic: string;
   /** Record frames sent. */
   sent: number;
@@ -76,11 +95,22 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
   return true;
 }
 
-/** A WebSocket/SSE topic push endpoint, mounted on any `Deno.serve` handler. */
+/**
+ * A WebSocket/SSE topic push endpoint, mounted on any `Deno.serve` handler (apps get one on
+ * their HTTP server at `/topics/`).
+ *
+ * @example
+ * ```ts
+ * import { TopicStreams } from "@sa/toolkit";
+ * const streams = new TopicStreams({ brokers: ["127.0.0.1:19092"] });
+ * Deno.serve({ port: 8091 }, (req) => streams.handle(req));
+ * ```
+ */
 export class TopicStreams {
   readonly #opts: Required<Omit<TopicStreamOptions, "topics">> & { topics?: Set<string> };
   readonly #sessions = new Set<{ stats: SessionStats; close(): void }>();
 
+  /** Serves the topics of `opts.brokers`; nothing connects until a client comes. */
   constructor(opts: TopicStreamOptions) {
     this.#opts = {
       brokers: opts.brokers,

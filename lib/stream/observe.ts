@@ -6,7 +6,17 @@
  * @module
  */
 
-/** Callbacks of a running application; every one is optional. */
+/**
+ * Callbacks of a running application; every one is optional.
+ *
+ * @example Count processed messages
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application();
+ * let n = 0;
+ * app.observers.add({ processed: (_t, _p, _last, count) => void (n += count) });
+ * ```
+ */
 export interface RunObserver {
   /**
    * Messages of `topic[partition]` up to `lastOffset` (inclusive) went through the whole
@@ -27,7 +37,17 @@ export interface RunObserver {
   revoked?(tps: string[]): void;
 }
 
-/** The observers of one application. */
+/**
+ * The observers of one application (`app.observers`).
+ *
+ * @example
+ * ```ts
+ * import { Application } from "@sa/toolkit";
+ * const app = new Application();
+ * const remove = app.observers.add({ checkpointed: (ms) => console.log(`checkpoint ${ms} ms`) });
+ * remove();
+ * ```
+ */
 export class RunObservers {
   readonly #list: RunObserver[] = [];
   /** The URL this instance advertises to its consumer group (set by the app's HTTP server). */

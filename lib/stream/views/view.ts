@@ -10,7 +10,18 @@
  */
 import type { StepContext } from "../types.ts";
 
-/** Options of `sdf.toView(name, options)`. */
+/**
+ * Options of `sdf.toView(name, options)`.
+ *
+ * @example The last 10 window results per device
+ * ```ts
+ * import { Application, type ViewOptions } from "@sa/toolkit";
+ * const app = new Application({ http: { port: 8090 } });
+ * const options: ViewOptions = { windowed: true, windows: 10 };
+ * app.dataframe(app.topic("readings")).tumblingWindow("10s").count().final()
+ *   .toView("counts", options);
+ * ```
+ */
 export interface ViewOptions {
   /**
    * The rows are window results (`{start, end, value}`, as `.final()`/`.current()` emit):
