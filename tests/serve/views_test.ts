@@ -215,3 +215,71 @@ Deno.test("views: a subscription gets the snapshot, then every change (SSE and W
     await b.close();
   }
 });
+
+Deno.test("views: with two instances, a key the other instance owns is proxied to it", async () => {
+  const b = await startTestBroker();
+  const k = kafka(b.address);
+  const admin = k.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: "multi", numPartitions: 2 }] });
+  await admin.disconnect();
+  const producer = k.producer();
+  await producer.connect();
+  const a1 = await startApp(b.address, "views-multi", "multi");
+  const a2 = await startApp(b.address, "views-multi", "multi");
+  // Views fill from what each instance processes after it got its partitions (they are not
+  // restored from a changelog), so the records go in once the group has settled.
+  const watcher = k.admin();
+  await watcher.connect();
+  let settled = false;
+  const deadlineJoin = Date.now() + 20_000;
+  while (!settled) {
+    const { groups } = await watcher.describeGroups(["views-multi"]);
+    const g = groups[0];
+    settled = g.state === "Stable" && g.members.length === 2 &&
+      g.members.every((m) => m.memberAssignment.length > 0);
+    if (!settled && Date.now() > deadlineJoin) throw new Error(`group is ${g.state}`);
+    if (!settled) await new Promise((r) => setTimeout(r, 100));
+  }
+  await watcher.disconnect();
+  const rows: Reading[] = [];
+  for (let n = 0; n < 40; n++) rows.push({ device: `dev-${n % 8}`, n, v: n % 5 });
+  // The default partitioner spreads the keys over both partitions.
+  const sent = await producer.send({
+    topic: "multi",
+    messages: rows.map((r) => ({ key: r.device, value: JSON.stringify(r) })),
+  });
+  assertEquals(new Set(sent.map((s) => s.partition)).size, 2);
+  try {
+    const want = expected(rows);
+    // Wait until both own one partition and have applied everything they own.
+    const lists = async () =>
+      await Promise.all([a1, a2].map(async (a) => (await fetch(`${a.url}/views/totals`)).json()));
+    const deadline = Date.now() + 20_000;
+    let ls: Frame[] = [];
+    for (;;) {
+      ls = await lists();
+      const held = ls.map((l) => l.entries.length);
+      if (held[0] > 0 && held[1] > 0 && held[0] + held[1] === 8) break;
+      if (Date.now() > deadline) throw new Error(`keys held: ${held}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Every key answers on both instances, locally or through its owner, with the right value.
+    for (const key of Object.keys(want)) {
+      for (const [i, a] of [a1, a2].entries()) {
+        const res = await fetch(`${a.url}/views/totals/${key}`);
+        const body = await res.json();
+        assertEquals(res.status, 200, `${key} on instance ${i + 1}: ${JSON.stringify(body)}`);
+        assertEquals(body.value, want[key]);
+        const local = ls[i].entries.some((e: Frame) => e.key === key);
+        const other = [a1, a2][1 - i].url;
+        assertEquals(res.headers.get("x-sa-served-by"), local ? null : other, key);
+      }
+    }
+  } finally {
+    await a1.stop();
+    await a2.stop();
+    await producer.disconnect();
+    await b.close();
+  }
+});
