@@ -138,3 +138,4 @@ export {
   type TopicStreamOptions,
   TopicStreams,
 } from "./lib/serve/topic_stream.ts";
+export { type LiveChartOptions, liveChartPage } from "./lib/serve/live_chart_page.ts";
