@@ -37,8 +37,21 @@ export function jsonOf(bytes: Uint8Array | null): { json: string; binary: boolea
   return { json: JSON.stringify(text), binary: false };
 }
 
-/** The frame of one record, with the cursor that resumes right after it. */
-export function recordFrame(topic: string, r: TopicRecord, cursor: string): string {
+/**
+ * The frame of one record, with the cursor that resumes right after it. The part before the
+ * cursor is built once per record and kept on it: records are shared by every client reading
+ * the same range.
+ */
+export function recordFrame(
+  topic: string,
+  r: TopicRecord & { body?: string },
+  cursor: string,
+): string {
+  r.body ??= recordBody(topic, r);
+  return `${r.body},"cursor":"${cursor}"}`;
+}
+
+function recordBody(topic: string, r: TopicRecord): string {
   const key = r.key === null ? "null" : JSON.stringify(
     (() => {
       try {
@@ -61,5 +74,5 @@ export function recordFrame(topic: string, r: TopicRecord, cursor: string): stri
     JSON.stringify(topic)
   },"partition":${r.partition},"offset":${r.offset},"timestamp":${r.timestamp},"key":${key},"value":${v.json}${
     v.binary ? ',"encoding":"base64"' : ""
-  }${headers},"cursor":"${cursor}"}`;
+  }${headers}`;
 }

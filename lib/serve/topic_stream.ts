@@ -21,11 +21,15 @@
 import { formatCursor, parseCursor } from "./cursor.ts";
 import { recordFrame } from "./_frames.ts";
 import {
+  type FetchResult,
   OffsetOutOfRangeError,
   TopicReader,
   type TopicRecord,
   UnknownTopicError,
 } from "./topic_reader.ts";
+
+/** Recent non-empty fetch results kept for clients reading the same range. */
+const SHARED_FETCHES = 32;
 
 /**
  * Options of {@link TopicStreams}.
@@ -109,6 +113,8 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
 export class TopicStreams {
   readonly #opts: Required<Omit<TopicStreamOptions, "topics">> & { topics?: Set<string> };
   readonly #sessions = new Set<{ stats: SessionStats; close(): void }>();
+  /** In-flight and recent fetches by "topic|cursor". */
+  readonly #fetches = new Map<string, Promise<FetchResult>>();
 
   /** Serves the topics of `opts.brokers`; nothing connects until a client comes. */
   constructor(opts: TopicStreamOptions) {
@@ -226,13 +232,37 @@ export class TopicStreams {
     return out;
   }
 
-  /** Reads the next batch; records filtered by key, positions advanced. */
+  /**
+   * Reads the next batch; records filtered by key, positions advanced. Clients at the same
+   * positions of a topic (a fan-out) share one fetch, and its decoded records and frames:
+   * records at an offset never change, so a recent result is reused as is.
+   */
   async #next(
     reader: TopicReader,
     p: Params,
     positions: Map<number, number>,
   ): Promise<TopicRecord[]> {
-    const res = await reader.fetch(positions, this.#opts.maxWaitMs, this.#opts.fetchMaxBytes);
+    const key = `${p.topic}|${formatCursor(positions)}`;
+    let pending = this.#fetches.get(key);
+    const mine = !pending;
+    if (!pending) {
+      pending = reader.fetch(new Map(positions), this.#opts.maxWaitMs, this.#opts.fetchMaxBytes);
+      this.#fetches.set(key, pending);
+      pending.then((res) => {
+        if (res.records.length === 0) this.#fetches.delete(key);
+        else if (this.#fetches.size > SHARED_FETCHES) {
+          this.#fetches.delete(this.#fetches.keys().next().value!);
+        }
+      }, () => this.#fetches.delete(key));
+    }
+    let res: FetchResult;
+    try {
+      res = await pending;
+    } catch (e) {
+      // Another client's fetch failed (its connection closed, say): read with our own.
+      if (mine) throw e;
+      res = await reader.fetch(new Map(positions), this.#opts.maxWaitMs, this.#opts.fetchMaxBytes);
+    }
     for (const [part, at] of res.next) positions.set(part, at);
     return p.key === null ? res.records : res.records.filter((r) => sameBytes(r.key, p.key!));
   }
