@@ -25,8 +25,11 @@ export function jsonOf(bytes: Uint8Array | null): { json: string; binary: boolea
     return { json: JSON.stringify(base64(bytes)), binary: true };
   }
   const c = text.charCodeAt(0);
-  // `{`, `[`, `"`, digit or minus: maybe JSON; anything else is text.
-  if (c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57)) {
+  // `{`, `[`, `"`, digit, minus, or the start of true/false/null: maybe JSON; else text.
+  if (
+    c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57) ||
+    c === 116 || c === 102 || c === 110
+  ) {
     try {
       JSON.parse(text);
       return { json: text, binary: false };
