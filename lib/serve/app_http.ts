@@ -16,6 +16,16 @@ import { TopicStreams } from "./topic_stream.ts";
 import { ViewsHttp } from "./views_http.ts";
 import { GroupKeyRouter } from "./views_owners.ts";
 
+/** Above every UTF-8 key (0xff never occurs in UTF-8). */
+const ALL_UTF8_KEYS = new Uint8Array([0xff]);
+
+function* decodeEntries(
+  raw: Iterable<[Uint8Array, Uint8Array]>,
+): Iterable<[string, unknown]> {
+  const dec = new TextDecoder();
+  for (const [k, v] of raw) yield [dec.decode(k), JSON.parse(dec.decode(v))];
+}
+
 /**
  * A route handler of {@link AppHttpOptions.routes}.
  *
@@ -93,6 +103,19 @@ export function startAppHttp(
   const removeViews = app.observers.add({
     processed(topic, partition, last) {
       for (const v of views.values()) if (v.topic === topic) v.advance(partition, last + 1);
+    },
+    assigned(tps) {
+      // Durable views: the store of each new partition is restored by now; load it.
+      for (const tp of tps) {
+        const i = tp.lastIndexOf(":");
+        const topic = tp.slice(0, i);
+        const partition = Number(tp.slice(i + 1));
+        for (const v of views.values()) {
+          if (v.topic !== topic || !v.storeName) continue;
+          const store = app.state.store(v.storeName, topic, partition);
+          v.load(partition, decodeEntries(store.scan(new Uint8Array(0), ALL_UTF8_KEYS)));
+        }
+      }
     },
     revoked(tps) {
       for (const tp of tps) {

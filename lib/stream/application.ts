@@ -802,6 +802,7 @@ class Runner {
     if (!this.#assigned.has(tp)) {
       await this.app.state.assign(topicName, partition);
       this.#assigned.add(tp);
+      this.app.observers.assigned([tp]);
     }
     const topic = this.registry.streams.get(topicName)!.topic;
     const emit = this.#compiled.get(topicName)!;

@@ -14,12 +14,13 @@ interface Reading {
  * An app whose view holds, per device, the running sum and count of its readings: a stateful
  * computation, so the view must equal what the stream computed, not just the last input.
  */
-async function startApp(address: string, group: string, input: string) {
+async function startApp(address: string, group: string, input: string, stateDir?: string) {
   const app = new Application({
     brokerAddress: address,
     consumerGroup: group,
     autoOffsetReset: "earliest",
-    stateBackend: new MemoryStateBackend(),
+    // A state dir: the durable backend with changelogs (views restored on assignment).
+    ...(stateDir ? { stateDir } : { stateBackend: new MemoryStateBackend() }),
     logLevel: "SILENT",
     commitInterval: 200,
     handleSignals: false,
@@ -281,5 +282,65 @@ Deno.test("views: with two instances, a key the other instance owns is proxied t
     await a2.stop();
     await producer.disconnect();
     await b.close();
+  }
+});
+
+Deno.test("views: a partition that moves to another instance brings its keys (restored from the view's changelog)", async () => {
+  const b = await startTestBroker();
+  const k = kafka(b.address);
+  const admin = k.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: "moving", numPartitions: 2 }] });
+  const producer = k.producer();
+  await producer.connect();
+  const rows: Reading[] = [];
+  for (let n = 0; n < 40; n++) rows.push({ device: `dev-${n % 8}`, n, v: n % 5 });
+  const sent = await producer.send({
+    topic: "moving",
+    messages: rows.map((r) => ({ key: r.device, value: JSON.stringify(r) })),
+  });
+  assertEquals(new Set(sent.map((s) => s.partition)).size, 2);
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const a1 = await startApp(b.address, "views-moving", "moving", dirs[0]);
+  let a2: Awaited<ReturnType<typeof startApp>> | undefined;
+  try {
+    const want = expected(rows);
+    // The first instance processes and checkpoints everything (both partitions).
+    let committed = 0;
+    const deadline = Date.now() + 20_000;
+    while (committed !== 40) {
+      const offs = await admin.fetchOffsets({ groupId: "views-moving", topics: ["moving"] });
+      committed = offs[0].partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+      if (Date.now() > deadline) throw new Error(`committed ${committed} of 40`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A second instance joins: one partition moves to it, with no new message to fill it.
+    a2 = await startApp(b.address, "views-moving", "moving", dirs[1]);
+    const lists = async () =>
+      await Promise.all([a1, a2!].map(async (a) => (await fetch(`${a.url}/views/totals`)).json()));
+    let ls: Frame[] = [];
+    const deadline2 = Date.now() + 20_000;
+    for (;;) {
+      ls = await lists();
+      const held = ls.map((l) => l.entries.length);
+      if (held[0] > 0 && held[1] > 0 && held[0] + held[1] === 8) break;
+      if (Date.now() > deadline2) throw new Error(`keys held: ${held}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const merged = Object.fromEntries(
+      ls.flatMap((l) => l.entries.map((e: Frame) => [e.key, e.value])),
+    );
+    assertEquals(merged, want);
+    for (const key of Object.keys(want)) {
+      const res = await fetch(`${a1.url}/views/totals/${key}`);
+      assertEquals((await res.json()).value, want[key], key);
+    }
+  } finally {
+    await a2?.stop();
+    await a1.stop();
+    await admin.disconnect();
+    await producer.disconnect();
+    await b.close();
+    for (const d of dirs) await Deno.remove(d, { recursive: true });
   }
 });

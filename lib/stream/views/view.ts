@@ -30,6 +30,12 @@ export interface ViewOptions {
   windowed?: boolean;
   /** Window results kept per key when `windowed` (default 60). */
   windows?: number;
+  /**
+   * Keep the view in a state store too (default true), so an instance that gets a partition
+   * (restart, rebalance) restores its keys from the store's changelog. False: memory only,
+   * filled by what this instance processes from then on.
+   */
+  durable?: boolean;
 }
 
 /** One change of a view, as subscribers get it. */
@@ -74,8 +80,13 @@ export class View {
     readonly options: ViewOptions = {},
   ) {}
 
-  /** Applies a row (called by the dataframe step). */
-  apply(key: unknown, value: unknown, ctx: StepContext): void {
+  /** The state store backing a durable view. */
+  get storeName(): string | null {
+    return this.options.durable === false ? null : `view--${this.name}`;
+  }
+
+  /** Applies a row (called by the dataframe step); returns the key and the value stored. */
+  apply(key: unknown, value: unknown, ctx: StepContext): [string, unknown] {
     const k = viewKey(key);
     let stored: unknown = value;
     if (this.options.windowed) {
@@ -100,6 +111,12 @@ export class View {
       const change = { key: k, value: stored, partition: ctx.partition, offset: ctx.offset };
       for (const s of this.#subscribers) s(change);
     }
+    return [k, stored];
+  }
+
+  /** Loads the keys of a partition restored from the view's store (on assignment). */
+  load(partition: number, entries: Iterable<[string, unknown]>): void {
+    for (const [k, value] of entries) this.#entries.set(k, { value, partition });
   }
 
   /** Messages below `next` of `partition` are applied (called after the pipeline ran). */
