@@ -159,3 +159,13 @@ export {
   type InfluxDBSinkOptions,
   type InfluxDBSinkStats,
 } from "./lib/stream/sinks/influxdb.ts";
+// Serving (docs/streaming-http.md): the app's HTTP server, views and run observers.
+export type { AppHttpOptions, RouteHandler } from "./lib/serve/app_http.ts";
+export { type RunObserver, RunObservers } from "./lib/stream/observe.ts";
+export type { ViewOptions } from "./lib/stream/views/view.ts";
+export {
+  type SessionStats,
+  type TopicStreamOptions,
+  TopicStreams,
+} from "./lib/serve/topic_stream.ts";
+export { type LiveChartOptions, liveChartPage } from "./lib/serve/live_chart_page.ts";

@@ -45,6 +45,8 @@ export class Connection {
   /** Runs the request loop; resolves when the connection is closed. Never rejects. */
   async serve(): Promise<void> {
     this.logger.info(`connection opened from ${this.clientAddress}`);
+    this.state.stats.connectionsTotal++;
+    this.state.stats.connectionsOpen++;
     const frames = new FrameReader(this.conn, this.maxFrameBytes, undefined, this.state.buffers);
     let reason = "client closed the connection";
     try {
@@ -84,6 +86,7 @@ export class Connection {
       }
     } finally {
       this.close();
+      this.state.stats.connectionsOpen--;
     }
     this.logger.info(`connection from ${this.clientAddress} closed: ${reason}`);
   }

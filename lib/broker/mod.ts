@@ -17,6 +17,7 @@ import { LogManager } from "./log/manager.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BrokerServer } from "./server.ts";
+import { type MetricsServer, serveBrokerMetrics } from "./metrics.ts";
 import { type BrokerConfig, BrokerState } from "./state.ts";
 import { TlsListener, type TlsListenOptions } from "./tls/listener.ts";
 import type { UserStore } from "./sasl/users.ts";
@@ -25,6 +26,7 @@ export type { BrokerConfig } from "./state.ts";
 export { BrokerState } from "./state.ts";
 export { checkPem as checkTlsMaterial, type TlsListenOptions } from "./tls/listener.ts";
 export { UsersFileError, UserStore } from "./sasl/users.ts";
+export { MetricsBindError } from "./metrics.ts";
 
 /** Options of {@link startBroker}; everything but `dataDir` has a default. */
 export interface BrokerOptions {
@@ -54,6 +56,10 @@ export interface BrokerOptions {
   tls?: TlsListenOptions;
   /** Require SASL (PLAIN, SCRAM-SHA-256/512) from every client, checked against these users. */
   users?: UserStore;
+  /** Serve Prometheus `/metrics` on this port (0 picks a free one). Default: off. */
+  metricsPort?: number;
+  /** Interface of the metrics server. Default "127.0.0.1". */
+  metricsHost?: string;
 }
 
 /** A running broker. */
@@ -64,6 +70,8 @@ export interface RunningBroker {
   readonly port: number;
   /** The resolved configuration. */
   readonly config: BrokerConfig;
+  /** Port of the `/metrics` server, when `metricsPort` was given. */
+  readonly metricsPort?: number;
   /** Stops listening, closes connections, then flushes and closes storage and coordinators. */
   close(): Promise<void>;
 }
@@ -193,6 +201,26 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const srv = server;
   const config = srv.brokerState.config;
+  let metrics: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    try {
+      metrics = serveBrokerMetrics(srv.brokerState, {
+        host: options.metricsHost,
+        port: options.metricsPort,
+      });
+    } catch (err) {
+      closing.abort();
+      await srv.close();
+      await txns.close();
+      await groups.close();
+      await logs.close();
+      lock.close();
+      throw err;
+    }
+    logger.info(
+      `metrics on http://${options.metricsHost ?? "127.0.0.1"}:${metrics.port}/metrics`,
+    );
+  }
   const address = `${config.advertisedHost}:${config.port}`;
   const security = `${options.tls ? (options.tls.clientCa ? "mutual TLS" : "TLS") : "plaintext"}` +
     (options.users ? `, SASL (${options.users.names.length} users)` : "");
@@ -218,9 +246,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     address,
     port: config.port,
     config,
+    metricsPort: metrics?.port,
     close() {
       closed ??= (async () => {
         closing.abort();
+        await metrics?.close();
         await srv.close();
         await txns!.close();
         await groups!.close();

@@ -11,6 +11,7 @@ import type { GroupCoordinator } from "./groups/coordinator.ts";
 import type { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BufferPool } from "./protocol/buffer_pool.ts";
 import type { UserStore } from "./sasl/users.ts";
+import { BrokerStats } from "./stats.ts";
 
 /** The broker's settings, after defaults and port resolution. */
 export interface BrokerConfig {
@@ -34,6 +35,8 @@ export interface BrokerConfig {
 export class BrokerState {
   /** Large buffers reused for Produce request frames and Fetch responses. */
   readonly buffers: BufferPool = new BufferPool();
+  /** Traffic counters served by `/metrics`. */
+  readonly stats: BrokerStats = new BrokerStats();
 
   constructor(
     readonly config: BrokerConfig,

@@ -7,7 +7,7 @@
 import { isAbsolute, join } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import { DataDirLockedError, startBroker } from "../broker/mod.ts";
+import { DataDirLockedError, MetricsBindError, startBroker } from "../broker/mod.ts";
 import { brokerSecurityOptions, SECURITY_FLAGS, SECURITY_HELP } from "./_broker_security.ts";
 import { runUsers, USERS_HELP } from "./_broker_users.ts";
 import { Logger, parseLogLevel } from "../util/log.ts";
@@ -34,6 +34,9 @@ Options:
                        interval: fdatasync every second in the background (default)
   --no-auto-create     answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics instead of
                        creating them on first use
+  --metrics-port PORT  serve Prometheus /metrics on 127.0.0.1:PORT (0 picks a free port):
+                       consumer-group lag (messages and exact seconds) under
+                       kafka-lag-exporter's names, watermarks, traffic counters
   --log-level LEVEL    debug, info (default), warn or error
 ${SECURITY_HELP}
 Examples:
@@ -42,6 +45,7 @@ Examples:
   sa broker --data-dir /tmp/kafka --fsync always
   sa broker --port 0          # prints "listening on 127.0.0.1:PORT"
   sa broker --tls-cert server.crt --tls-key server.key --users .sa/users.json
+  sa broker --metrics-port 9308
 `,
   async run(argv, env) {
     if (argv[0] === "users") {
@@ -60,6 +64,7 @@ Examples:
       "no-auto-create": { type: "boolean" },
       "log-level": { type: "string" },
       ...SECURITY_FLAGS,
+      "metrics-port": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -67,6 +72,10 @@ Examples:
     const host = str(args, "host") ?? "127.0.0.1";
     const port = int(args, "port", 0) ?? 19092;
     if (port > 65535) throw new CliError(`--port must be at most 65535, not ${port}`, 2);
+    const metricsPort = int(args, "metrics-port", 0);
+    if (metricsPort !== undefined && metricsPort > 65535) {
+      throw new CliError(`--metrics-port must be at most 65535, not ${metricsPort}`, 2);
+    }
     const partitions = int(args, "partitions", 1) ?? 1;
     const fsync = str(args, "fsync") ?? "interval";
     if (fsync !== "always" && fsync !== "interval") {
@@ -95,8 +104,12 @@ Examples:
         autoCreateTopics: !flag(args, "no-auto-create"),
         logger,
         ...security,
+        metricsPort,
       });
     } catch (err) {
+      if (err instanceof MetricsBindError) {
+        throw new CliError(`--metrics-port: ${err.message}`);
+      }
       if (err instanceof Deno.errors.AddrInUse) {
         throw new CliError(
           `${host}:${port} is already in use (another broker?); pick another with --port`,

@@ -17,7 +17,12 @@ import { topicLoopProblem } from "../project/topic_loop.ts";
 import { resolveVariables } from "../project/variables.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker, pickSecurityEnv, securityFrom } from "./_kafka.ts";
-import { appRuntimeEnv, sandboxGrant, securityFiles } from "../runner/permissions.ts";
+import {
+  appRuntimeEnv,
+  deploymentHttpPort,
+  sandboxGrant,
+  securityFiles,
+} from "../runner/permissions.ts";
 import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { skipAdvice } from "../runner/supervisor.ts";
@@ -124,6 +129,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     variableNames: deployment?.variables.map((v) => v.name),
     stateDir,
     extraRead: securityFiles(securityVars),
+    httpPort: deploymentHttpPort(deployment?.variables ?? []),
   });
 
   let sandbox: AppSandbox;

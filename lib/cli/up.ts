@@ -23,7 +23,13 @@ import { checkDeploymentVariables, resolveVariables } from "../project/variables
 import { deploymentLoopProblem } from "../project/topic_loop.ts";
 import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
 import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
-import { appRuntimeEnv, sandboxGrant, securityFiles, toolkitRoot } from "../runner/permissions.ts";
+import {
+  appRuntimeEnv,
+  deploymentHttpPort,
+  sandboxGrant,
+  securityFiles,
+  toolkitRoot,
+} from "../runner/permissions.ts";
 import { pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import { ConfigError, type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
 import { Prefixer } from "../runner/prefix.ts";
@@ -433,6 +439,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           variableNames: d.variables.map((v) => v.name),
           stateDir,
           extraRead: securityFiles(securityVars),
+          httpPort: deploymentHttpPort(d.variables),
         }),
         resolve(declared) {
           for (const problem of checkDeploymentVariables(d, declared.variables)) {

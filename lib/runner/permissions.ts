@@ -19,6 +19,9 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_COMMIT_INTERVAL",
   "SA_LOG_LEVEL",
   "SA_STATE_DIR",
+  "SA_HTTP_PORT",
+  "SA_HTTP_HOST",
+  "SA_ADVERTISED_URL",
   "Quix__Broker__Address",
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",
@@ -88,6 +91,17 @@ export interface SandboxGrantOptions {
   stateDir?: string;
   /** Extra readable paths (e.g. a data file named by a variable). */
   extraRead?: string[];
+  /** The app's HTTP port (its `SA_HTTP_PORT`), which it may listen on at 127.0.0.1. */
+  httpPort?: number;
+}
+
+/** The `SA_HTTP_PORT` a deployment sets, if it is a valid port number. */
+export function deploymentHttpPort(
+  variables: readonly { name: string; value?: string }[],
+): number | undefined {
+  const v = variables.find((x) => x.name === "SA_HTTP_PORT")?.value;
+  const n = Number(v);
+  return v !== undefined && Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
 }
 
 /** The toolkit checkout or install this module belongs to (where `mod.ts` and `lib/` live). */
@@ -117,6 +131,7 @@ export function sandboxGrant(opts: SandboxGrantOptions): SandboxGrant {
     if (LOCAL_HOSTS.includes(host)) { for (const h of LOCAL_HOSTS) net.add(`${h}:${port}`); }
   }
   for (const h of opts.allowNet ?? []) net.add(h);
+  if (opts.httpPort !== undefined) net.add(`127.0.0.1:${opts.httpPort}`);
   const root = toolkitRoot();
   const read = [dirname(resolve(opts.entry)), join(root, "mod.ts"), join(root, "lib")];
   const write: string[] = [];

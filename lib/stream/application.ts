@@ -50,6 +50,9 @@ import {
 import { DurableStateBackend, groupStateDir } from "./state/durable.ts";
 import { partitionTransactionalId, PartitionTxn } from "./kafka/_partition_txn.ts";
 import { changelogTopicName } from "./state/changelog.ts";
+import { advertisingRoundRobin } from "./kafka/_assigner.ts";
+import { RunObservers } from "./observe.ts";
+import { type AppHttp, type AppHttpOptions, startAppHttp } from "../serve/app_http.ts";
 import type { StateBackend } from "./state/types.ts";
 import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel, MessageHeaders, Sink } from "./types.ts";
@@ -162,6 +165,11 @@ export interface ApplicationOptions {
   consumer?: ConsumerTuning;
   /** Stop on SIGINT/SIGTERM gracefully (default true). */
   handleSignals?: boolean;
+  /**
+   * The app's HTTP server: `/metrics`, `/views/...`, `/topics/...` and `routes` (see
+   * docs/streaming-http.md). Default: on when `SA_HTTP_PORT` is set, else off.
+   */
+  http?: AppHttpOptions;
 }
 
 /**
@@ -247,6 +255,8 @@ export class Application {
   readonly #sources: SourceEntry[] = [];
   #running = false;
   #stop: (() => void) | null = null;
+  /** Told what the app processes, checkpoints and owns (metrics and views listen here). */
+  readonly observers: RunObservers = new RunObservers();
 
   /** Creates an application; nothing connects until `run()` or `getProducer()`. */
   constructor(options: ApplicationOptions = {}) {
@@ -430,7 +440,9 @@ export class Application {
       ? AbortSignal.any([options.signal, sourceStop.signal])
       : sourceStop.signal;
     let sources: { runner: SourceRunner; close(): Promise<void> } | undefined;
+    let http: AppHttp | null = null;
     try {
+      http = startAppHttp(this, this.#registry, this.#options.http);
       if (this.#sources.length > 0) {
         sources = await this.#startSources((e) => {
           sourceError ??= e;
@@ -450,6 +462,7 @@ export class Application {
         await this.#waitForSources(sources!.runner, signal);
       }
     } finally {
+      await http?.close();
       await sources?.close();
       this.#running = false;
       this.#stop = null;
@@ -743,6 +756,7 @@ class Runner {
       minBytes: 1,
       maxWaitTimeInMs: tuning.maxWaitTimeInMs ?? 250,
       allowAutoTopicCreation: false,
+      partitionAssigners: [advertisingRoundRobin(() => this.app.observers.advertisedUrl)],
       retry: { retries: 5 },
     });
     let interval: ReturnType<typeof setInterval> | undefined;
@@ -945,6 +959,7 @@ class Runner {
         await this.app.state.revoke(topic, partition);
       }
       this.#logger.info(`partitions revoked: ${revoked.join(", ")}`);
+      this.app.observers.revoked(revoked);
     }
     const added = [...next].filter((tp) => !this.#assigned.has(tp));
     if (added.length === 0) return;
@@ -958,6 +973,7 @@ class Runner {
       this.#assigned.add(tp);
       if (this.#eos && !this.#parts.has(tp)) await this.#claim(topic, partition);
     }
+    this.app.observers.assigned(added);
   }
 
   async #onTick(lastFired: Map<PipelineTimer, number>): Promise<void> {
@@ -991,6 +1007,7 @@ class Runner {
     if (!this.#assigned.has(tp)) {
       await this.app.state.assign(topicName, partition);
       this.#assigned.add(tp);
+      this.app.observers.assigned([tp]);
     }
     let messages = batch.messages;
     let part: PartitionTxn | undefined;
@@ -1026,6 +1043,7 @@ class Runner {
     // Positions are recorded once per run of messages, not per message (hot path).
     let last = -1;
     let count = 0;
+    const hwm = Number(batch.highWatermark);
     const record = () => {
       if (count === 0) return;
       if (part && this.#parts.get(tp) !== part) {
@@ -1036,6 +1054,7 @@ class Runner {
       checkpoint.record(topicName, partition, last, count);
       payload.resolveOffset(String(last));
       if (part) part.next = last + 1;
+      this.app.observers.processed(topicName, partition, last, count, hwm);
       count = 0;
     };
     let sinceYield = 0;
@@ -1164,6 +1183,20 @@ class Runner {
       this.#logger.debug(`checkpoint (${reason}): ${expired} expired state cells deleted`);
     }
     const onProducerError = this.options.onProducerError;
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.#commitCheckpoint(reason, onProducerError);
+      ok = true;
+    } finally {
+      this.app.observers.checkpointed(performance.now() - started, ok);
+    }
+  }
+
+  async #commitCheckpoint(
+    reason: string,
+    onProducerError: ApplicationOptions["onProducerError"],
+  ): Promise<void> {
     const flush = async (producer: BatchingProducer, part?: PartitionTxn) => {
       try {
         await producer.flush();

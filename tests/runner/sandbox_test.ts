@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { AppSandbox, SandboxError } from "../../lib/runner/sandbox.ts";
-import { appRuntimeEnv, parseDenial, sandboxGrant } from "../../lib/runner/permissions.ts";
+import {
+  appRuntimeEnv,
+  deploymentHttpPort,
+  parseDenial,
+  sandboxGrant,
+} from "../../lib/runner/permissions.ts";
 import { SECURITY_ENV } from "../../lib/stream/kafka/security.ts";
 
 const fixture = (name: string) =>
@@ -166,6 +171,19 @@ Deno.test("appRuntimeEnv: broker and state folder under the sa and Quix names, a
   for (const name of Object.keys(env)) assert(granted.includes(name), `${name} not granted`);
 });
 
+Deno.test("sandboxGrant: an app with SA_HTTP_PORT may listen on it at 127.0.0.1", () => {
+  const vars = [{ name: "SA_HTTP_PORT", value: "8090" }];
+  const g = sandboxGrant({
+    entry: "/p/apps/views.ts",
+    brokers: [],
+    variableNames: ["SA_HTTP_PORT"],
+    httpPort: deploymentHttpPort(vars),
+  });
+  assert.ok(g.net.includes("127.0.0.1:8090"), g.net.join(","));
+  assert.equal(deploymentHttpPort([{ name: "SA_HTTP_PORT", value: "x" }]), undefined);
+  assert.equal(deploymentHttpPort([]), undefined);
+});
+
 Deno.test("sandboxGrant: every variable the runtime reads is granted to the sandbox", async () => {
   // A name the runtime reads but the sandbox denies is silently ignored (readEnv swallows the
   // denial): SA_COMMIT_INTERVAL=1000 sa run app.ts used to keep the 5 s default.
@@ -181,6 +199,8 @@ Deno.test("sandboxGrant: every variable the runtime reads is granted to the sand
     }
   }
   await scan(root);
+  await scan(new URL("../../lib/serve/", import.meta.url));
+  assert.ok(read.includes("SA_HTTP_PORT"), "the scan covers the app's HTTP server");
   assert.ok(read.includes("SA_BROKER"), "the scan found the runtime's readEnv calls");
   // Connection security is read through a lookup function (SECURITY_ENV), not readEnv("...").
   read.push(...Object.values(SECURITY_ENV));

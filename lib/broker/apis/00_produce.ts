@@ -19,6 +19,7 @@
  * @module
  */
 import { Writer } from "../protocol/codec.ts";
+import { Off } from "../protocol/record_batch.ts";
 import { ErrorCode, type ErrorInfo, KafkaError, ProtocolError } from "../protocol/errors.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
 import { isError, resolveTopic } from "./_topics.ts";
@@ -185,6 +186,8 @@ function produceTopic(
       // The request frame is this handler's alone: no copy.
       const res = log.append(records, { deferSync: true, owned: true });
       warnIfPastRetention(ctx, t.name, p.index, log, Number(view.getBigInt64(35)), res.baseOffset);
+      broker.stats.bytesIn += records.length;
+      broker.stats.messagesIn += view.getInt32(Off.recordCount);
       const result: PartitionResult = {
         index: p.index,
         error: ErrorCode.NONE,

@@ -14,6 +14,7 @@ import { allocateResponseBody } from "../protocol/header.ts";
 import type { BufferPool } from "../protocol/buffer_pool.ts";
 import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
+import type { BrokerStats } from "../stats.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
 
 interface FetchPartition {
@@ -75,7 +76,13 @@ export const handler: ApiHandler = {
 
     if (v >= 7 && sessionId !== 0) {
       // We never hand out session ids, so any non-zero id is one we do not know.
-      return encode(v, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, [], ctx.broker.buffers);
+      return encode(
+        v,
+        ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+        [],
+        ctx.broker.buffers,
+        ctx.broker.stats,
+      );
     }
 
     const logs = ctx.broker.logs;
@@ -87,7 +94,7 @@ export const handler: ApiHandler = {
         bytes >= minBytes || anyError || remaining <= 0 || waitOn.length === 0 ||
         ctx.broker.closing.aborted
       ) {
-        return encode(v, ErrorCode.NONE, result, ctx.broker.buffers);
+        return encode(v, ErrorCode.NONE, result, ctx.broker.buffers, ctx.broker.stats);
       }
       await logs.waitForAppend(waitOn, remaining, ctx.broker.closing);
     }
@@ -193,6 +200,7 @@ function encode(
   error: ErrorInfo,
   topics: { topic: string; partitions: PartitionData[] }[],
   pool: BufferPool,
+  stats: BrokerStats,
 ): Uint8Array {
   const names = topics.map((t) => textEncoder.encode(t.topic));
   const perPartition = 4 + 2 + 8 + 8 + (v >= 5 ? 8 : 0) + 4 + (v >= 11 ? 4 : 0) + 4;
@@ -250,6 +258,7 @@ function encode(
       // Empty bytes, never null: librdkafka treats a null record set as malformed.
       view.setInt32(at, p.size);
       p.copyTo(out.subarray(at + 4, at + 4 + p.size));
+      stats.countServed(out.subarray(at + 4, at + 4 + p.size));
       at += 4 + p.size;
     }
   });

@@ -17,6 +17,8 @@ import { ColumnError } from "../errors.ts";
 import { type DataFrameRegistry, type Emit, Node, type Runtime, type Stream } from "./_pipeline.ts";
 import { type PrintTableOptions, tablePrinter } from "./print_table.ts";
 import { groupBy, type GroupByOptions } from "./group_by.ts";
+import { toView } from "../views/to_view.ts";
+import type { ViewOptions } from "../views/view.ts";
 import type { Duration } from "../windows/duration.ts";
 import {
   hoppingCountWindow,
@@ -485,6 +487,15 @@ export class StreamingDataFrame<T> {
         next(v, k, t, h);
       };
     });
+  }
+
+  /**
+   * Materialises the rows as the in-memory view `name`: the latest value per key (or, with
+   * `{ windowed: true }`, the latest window results per key), served by the app's HTTP server
+   * at `/views/<name>` (see docs/streaming-http.md). Rows pass through unchanged.
+   */
+  toView(name: string, options?: ViewOptions): StreamingDataFrame<T> {
+    return toView(this, name, options);
   }
 
   /** Writes each row to `sink` (terminal); the sink is flushed at every checkpoint. */

@@ -16,13 +16,22 @@ import { connectKafka, type ConnectSecurity } from "../../util/kafka_connect.ts"
 
 const dec = new TextDecoder();
 
-class Connection {
+/** One plaintext Kafka connection issuing requests one at a time (also used by lib/serve). */
+export class Connection {
   #buf = new Uint8Array(0);
   #correlation = 0;
-  constructor(readonly conn: Deno.Conn, readonly address: string) {}
+  constructor(
+    readonly conn: Deno.Conn,
+    readonly address: string,
+    readonly clientId = "sa-state-recovery",
+  ) {}
 
-  static async open(address: string, security?: ConnectSecurity): Promise<Connection> {
-    return new Connection(await connectKafka(address, security), address);
+  static async open(
+    address: string,
+    security?: ConnectSecurity,
+    clientId?: string,
+  ): Promise<Connection> {
+    return new Connection(await connectKafka(address, security), address, clientId);
   }
 
   /** The next `n` bytes; a large response is read straight into its own buffer (no re-copies). */
@@ -60,7 +69,7 @@ class Connection {
   async request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
     const id = ++this.#correlation;
     const w = new Writer(1024);
-    w.int32(0).int16(apiKey).int16(version).int32(id).nullableString("sa-state-recovery");
+    w.int32(0).int16(apiKey).int16(version).int32(id).nullableString(this.clientId);
     body(w);
     const frame = w.finish();
     new DataView(frame.buffer, frame.byteOffset).setInt32(0, frame.length - 4);
