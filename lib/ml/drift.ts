@@ -17,7 +17,7 @@ export interface FeatureBaseline {
 /** PSI above this raises a drift alarm. */
 export const PSI_ALARM = 0.25;
 /** Feature windows per PSI evaluation (the most recent ones). */
-export const DRIFT_SAMPLE = 120;
+export const DRIFT_SAMPLE = 300;
 
 function bin(edges: readonly number[], v: number): number {
   let lo = 0, hi = edges.length;
@@ -36,13 +36,30 @@ function shares(edges: readonly number[], values: readonly number[]): number[] {
   return counts.map((c) => (c === 0 ? 0.5 : c) / n);
 }
 
-/** The baseline of one feature's training values (distinct decile edges). */
+/** Bins must hold at least this share of the training values (ties can make deciles uneven). */
+const MIN_BIN_SHARE = 0.05;
+
+/**
+ * The baseline of one feature's training values: decile edges, distinct, merged until every
+ * bin holds 5 % of the values at least (discrete features such as zero-crossing rates tie).
+ */
 export function featureBaseline(values: readonly number[]): FeatureBaseline {
   const sorted = [...values].sort((a, b) => a - b);
-  const edges: number[] = [];
+  let edges: number[] = [];
   for (let q = 1; q < 10; q++) {
     const e = sorted[Math.floor((q * sorted.length) / 10)];
     if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
+  }
+  for (;;) {
+    const counts = new Array(edges.length + 1).fill(0);
+    for (const v of values) counts[bin(edges, v)]++;
+    const smallest = counts.indexOf(Math.min(...counts));
+    if (edges.length === 0 || counts[smallest] >= MIN_BIN_SHARE * values.length) break;
+    // Merge the smallest bin into its smaller neighbour by dropping the edge between them.
+    const left = smallest > 0 ? counts[smallest - 1] : Infinity;
+    const right = smallest < edges.length ? counts[smallest + 1] : Infinity;
+    const drop = left <= right ? smallest - 1 : smallest;
+    edges = edges.filter((_, i) => i !== drop);
   }
   return { edges, expected: shares(edges, values) };
 }
@@ -68,40 +85,30 @@ export interface DriftReading {
 }
 
 /**
- * Keeps the last {@link DRIFT_SAMPLE} feature vectors and measures PSI per feature against
- * the training baselines.
+ * PSI of every feature of a model against a sample of recent feature vectors.
+ *
+ * @param names the model's feature names, with their `baselines`
+ * @param column where each name is in the sample's vectors
  */
-export class DriftDetector {
-  readonly #window: number[][] = [];
-
-  constructor(
-    readonly names: readonly string[],
-    readonly baselines: readonly FeatureBaseline[],
-    readonly sample = DRIFT_SAMPLE,
-  ) {}
-
-  /** Adds one feature vector (in `names` order). */
-  add(x: readonly number[]): void {
-    this.#window.push([...x]);
-    if (this.#window.length > this.sample) this.#window.shift();
-  }
-
-  /** PSI per feature over the window; undefined until the window is full. */
-  reading(): DriftReading | undefined {
-    if (this.#window.length < this.sample) return undefined;
-    const out: DriftReading = {
-      psi: {},
-      maxFeature: "",
-      maxPsi: -Infinity,
-      alarm: false,
-      sample: this.#window.length,
-    };
-    this.names.forEach((name, j) => {
-      const v = psi(this.baselines[j], this.#window.map((x) => x[j]));
-      out.psi[name] = v;
-      if (v > out.maxPsi) [out.maxPsi, out.maxFeature] = [v, name];
-    });
-    out.alarm = out.maxPsi > PSI_ALARM;
-    return out;
-  }
+export function driftReading(
+  names: readonly string[],
+  baselines: readonly FeatureBaseline[],
+  sample: readonly (readonly number[])[],
+  column: (name: string) => number,
+): DriftReading {
+  const out: DriftReading = {
+    psi: {},
+    maxFeature: "",
+    maxPsi: -Infinity,
+    alarm: false,
+    sample: sample.length,
+  };
+  names.forEach((name, j) => {
+    const c = column(name);
+    const v = psi(baselines[j], sample.map((x) => x[c]));
+    out.psi[name] = v;
+    if (v > out.maxPsi) [out.maxPsi, out.maxFeature] = [v, name];
+  });
+  out.alarm = out.maxPsi > PSI_ALARM;
+  return out;
 }

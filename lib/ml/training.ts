@@ -125,7 +125,8 @@ export function trainModel(examples: Examples, options: TrainOptions): ModelReco
       devices: new Set(rows.map((r) => r.deviceId)).size,
       source: options.source,
     },
-    baselines: FEATURE_NAMES.map((_, j) => featureBaseline(xTrain.map((x) => x[j]))),
+    // The reference distribution is every labelled window (train and held out alike).
+    baselines: FEATURE_NAMES.map((_, j) => featureBaseline(examples.x.map((x) => x[j]))),
     trainedAt: new Date().toISOString(),
   };
 }
