@@ -29,7 +29,16 @@ export function bucket(key: string, experiment: string): number {
   return fnv1a(`${experiment}\u0000${key}`) / 4294967296;
 }
 
-/** The variant `key` belongs to: cumulative weights over {@link bucket}. */
+/**
+ * The variant `key` belongs to: cumulative weights over {@link bucket}.
+ *
+ * @example
+ * ```ts
+ * import { assignVariant } from "@sa/toolkit";
+ * const variants = [{ version: 1, weight: 90 }, { version: 2, weight: 10 }];
+ * console.log(assignVariant(variants, "phone-42", "exp-1").version); // 1 or 2, always the same
+ * ```
+ */
 export function assignVariant<V extends Variant>(
   variants: readonly V[],
   key: string,

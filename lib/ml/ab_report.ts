@@ -19,14 +19,26 @@ export function normalCdf(z: number): number {
 
 /** Result of {@link twoProportionTest}. */
 export interface ProportionTest {
+  /** First proportion. */
   p1: number;
+  /** Second proportion. */
   p2: number;
+  /** z statistic. */
   z: number;
   /** Two-sided p-value of "the proportions are equal". */
   pValue: number;
 }
 
-/** Two-proportion z-test of `x1/n1` against `x2/n2` (pooled variance). */
+/**
+ * Two-proportion z-test of `x1/n1` against `x2/n2` (pooled variance).
+ *
+ * @example
+ * ```ts
+ * import { twoProportionTest } from "@sa/toolkit";
+ * const t = twoProportionTest(200, 1000, 250, 1000);
+ * console.log(t.z.toFixed(2), t.pValue.toFixed(4)); // -2.68 0.0074
+ * ```
+ */
 export function twoProportionTest(x1: number, n1: number, x2: number, n2: number): ProportionTest {
   if (n1 <= 0 || n2 <= 0) throw new Error("two-proportion test needs samples on both sides");
   const p1 = x1 / n1, p2 = x2 / n2, pooled = (x1 + x2) / (n1 + n2);

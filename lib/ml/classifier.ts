@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { decisionTreeKind, randomForestKind } from "./model_forest.ts";
+import { decisionTreeKind, loadTreeLibraries, randomForestKind } from "./model_forest.ts";
 import { softmaxKind } from "./model_softmax.ts";
 
 /** A trained classifier over numeric feature vectors; classes are indices into the record's list. */
@@ -30,3 +30,8 @@ export const CLASSIFIER_KINDS: Readonly<Record<string, ClassifierKind>> = {
   [decisionTreeKind.kind]: decisionTreeKind,
   [softmaxKind.kind]: softmaxKind,
 };
+
+/** Readies every kind (imports the tree libraries); call once before training or loading. */
+export function loadClassifierKinds(): Promise<void> {
+  return loadTreeLibraries();
+}

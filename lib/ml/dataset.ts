@@ -48,8 +48,11 @@ export function recordingFeatures(text: string, file = "recording"): RecordingFe
 
 /** Labelled examples: feature vectors, labels, the rows and the segments they come from. */
 export interface Examples {
+  /** Feature vectors. */
   x: number[][];
+  /** Labels. */
   y: string[];
+  /** The feature rows. */
   rows: FeatureRow[];
   /** `deviceId@segmentStart` of each example: windows of one segment stay on one split side. */
   groups: string[];

@@ -10,7 +10,9 @@
 
 /** One feature's training distribution: decile cut points and the share in each bin. */
 export interface FeatureBaseline {
+  /** Bin edges: a value `v` falls in the first bin whose edge is above it. */
   edges: number[];
+  /** Share of the training values in each bin (one more than the edges). */
   expected: number[];
 }
 
@@ -77,10 +79,15 @@ export function psi(baseline: FeatureBaseline, values: readonly number[]): numbe
 
 /** A drift reading: the PSI of every feature and the worst one. */
 export interface DriftReading {
+  /** PSI by feature. */
   psi: Record<string, number>;
+  /** The feature with the largest PSI. */
   maxFeature: string;
+  /** Its PSI. */
   maxPsi: number;
+  /** True when `maxPsi` is above {@link PSI_ALARM}. */
   alarm: boolean;
+  /** Feature windows in the sample. */
   sample: number;
 }
 

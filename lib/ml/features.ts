@@ -14,21 +14,29 @@ import type { StreamingDataFrame } from "../stream/dataframe/dataframe.ts";
 
 /** One reading of a Sensor Logger message (`time` in ns since the epoch). */
 export interface SensorLoggerReading {
+  /** Sensor name (`accelerometer`, `annotation`, ...). */
   name: string;
+  /** Nanoseconds since the epoch. */
   time: number;
+  /** One value per dimension (`x`, `y`, `z`; `text` for an annotation). */
   values: Record<string, number | string>;
 }
 
 /** A Sensor Logger HTTP push body, as the phone (or the replay app) sends it. */
 export interface SensorLoggerMessage {
+  /** Increments per message (messages can arrive out of order). */
   messageId?: number;
+  /** The recording session. */
   sessionId?: string;
+  /** The phone. */
   deviceId: string;
+  /** The readings of this batch. */
   payload: SensorLoggerReading[];
 }
 
 /** A reading tagged with its device and the time the message reached Kafka. */
 export interface DeviceReading extends SensorLoggerReading {
+  /** The phone that made the reading. */
   deviceId: string;
   /** Kafka timestamp of the message that carried it (ms): the start of the pipeline latency. */
   ingestMs: number;
@@ -36,10 +44,15 @@ export interface DeviceReading extends SensorLoggerReading {
 
 /** One accelerometer sample: time in ms and the three axes. */
 export interface AccelSample {
+  /** Time, ms since the epoch. */
   t: number;
+  /** Acceleration along x, m/s². */
   x: number;
+  /** Acceleration along y, m/s². */
   y: number;
+  /** Acceleration along z, m/s². */
   z: number;
+  /** Kafka timestamp of the message that carried it (ms). */
   ingestMs?: number;
 }
 
@@ -47,7 +60,15 @@ export interface AccelSample {
 export const FEATURE_AXES = ["x", "y", "z", "mag"] as const;
 /** Statistics per axis. */
 export const FEATURE_STATS = ["mean", "std", "min", "max", "zcr"] as const;
-/** Feature names in model order: `x_mean, x_std, ..., mag_zcr` (20 features). */
+/**
+ * Feature names in model order: `x_mean, x_std, ..., mag_zcr` (20 features).
+ *
+ * @example
+ * ```ts
+ * import { FEATURE_NAMES } from "@sa/toolkit";
+ * console.log(FEATURE_NAMES.length, FEATURE_NAMES[0]); // 20 x_mean
+ * ```
+ */
 export const FEATURE_NAMES: readonly string[] = FEATURE_AXES.flatMap((a) =>
   FEATURE_STATS.map((s) => `${a}_${s}`)
 );
@@ -62,11 +83,21 @@ export const FEATURE_WINDOW = {
   minSamples: 20,
 } as const;
 
-/** A feature row, as written to the `features` topic. */
+/**
+ * A feature row, as written to the `features` topic.
+ *
+ * @example
+ * ```ts
+ * import type { FeatureRow } from "@sa/toolkit";
+ * const shaking = (row: FeatureRow) => row.features.mag_std > 10;
+ * ```
+ */
 export interface FeatureRow {
+  /** The phone (also the record key). */
   deviceId: string;
   /** Window start and end, ms since the epoch (event time). */
   start: number;
+  /** Window end (exclusive). */
   end: number;
   /** Samples in the window. */
   samples: number;
@@ -96,7 +127,16 @@ function stats(values: number[]): number[] {
   return [mean, Math.sqrt(sq / n), min, max, n > 1 ? crossings / (n - 1) : 0];
 }
 
-/** The features of one window's samples (sorted by time here; input order does not matter). */
+/**
+ * The features of one window's samples (sorted by time here; input order does not matter).
+ *
+ * @example
+ * ```ts
+ * import { computeFeatures } from "@sa/toolkit";
+ * const f = computeFeatures([{ t: 0, x: 1, y: 0, z: 3 }, { t: 50, x: -1, y: 1, z: 3 }]);
+ * console.log(f.x_mean, f.x_std, f.x_zcr); // 0 1 1
+ * ```
+ */
 export function computeFeatures(samples: readonly AccelSample[]): Record<string, number> {
   if (samples.length === 0) throw new Error("computeFeatures: no samples");
   const sorted = [...samples].sort((a, b) => a.t - b.t);
@@ -131,6 +171,16 @@ export function featureVector(row: FeatureRow, names: readonly string[]): number
 /**
  * Raw Sensor Logger messages → one row per reading, tagged with `deviceId` and the message's
  * Kafka timestamp, re-keyed by device (repartition topic `...--device`).
+ *
+ * @example
+ * ```ts
+ * import { deviceReadings, type SensorLoggerMessage, TestApp } from "@sa/toolkit";
+ * const app = new TestApp();
+ * const raw = app.topic<SensorLoggerMessage>("raw-activity");
+ * const rows = app.collect(deviceReadings(app.dataframe(raw)));
+ * app.push(raw, { deviceId: "p1", payload: [{ name: "accelerometer", time: 1e15, values: { x: 1, y: 2, z: 3 } }] });
+ * console.log(rows[0].key, rows[0].value.name); // p1 accelerometer
+ * ```
  */
 export function deviceReadings(
   messages: StreamingDataFrame<SensorLoggerMessage>,
@@ -148,7 +198,17 @@ export function deviceReadings(
     .groupBy((r: DeviceReading) => r.deviceId, { name: "device", keySerializer: "string" });
 }
 
-/** Device readings → feature rows (the accelerometer only). */
+/**
+ * Device readings → feature rows (the accelerometer only).
+ *
+ * @example
+ * ```ts
+ * import { activityFeatures, deviceReadings, type SensorLoggerMessage, TestApp } from "@sa/toolkit";
+ * const app = new TestApp();
+ * const raw = app.topic<SensorLoggerMessage>("raw-activity");
+ * activityFeatures(deviceReadings(app.dataframe(raw))).toTopic(app.topic("features"));
+ * ```
+ */
 export function activityFeatures(
   readings: StreamingDataFrame<DeviceReading>,
 ): StreamingDataFrame<FeatureRow> {

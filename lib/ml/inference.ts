@@ -15,37 +15,63 @@ import { FEATURE_SCHEMA, type FeatureRow, featureVector } from "./features.ts";
 import type { LoadedModel } from "./model_record.ts";
 import type { ModelRegistry } from "./registry.ts";
 
-/** One prediction, as written to `predictions` (served) or `predictions-shadow`. */
+/**
+ * One prediction, as written to `predictions` (served) or `predictions-shadow`.
+ *
+ * @example
+ * ```ts
+ * import type { Prediction } from "@sa/toolkit";
+ * const slow = (p: Prediction) => p.latencyMs !== null && p.latencyMs > 1500;
+ * ```
+ */
 export interface Prediction {
+  /** The phone. */
   deviceId: string;
+  /** Window start, ms. */
   start: number;
+  /** Window end, ms. */
   end: number;
+  /** Predicted class. */
   label: string;
+  /** Version of the model that made it. */
   version: number;
   /** `v<version>`, the variant's name in KPIs and reports. */
   variant: string;
+  /** False for a shadow prediction. */
   served: boolean;
+  /** The A/B experiment (empty without one). */
   experiment: string;
   /** ms from the window's newest message reaching Kafka to this prediction (null without one). */
   latencyMs: number | null;
+  /** Microseconds the model took. */
   scoreUs: number;
+  /** Wall-clock time of the prediction, ms. */
   predictedAt: number;
 }
 
 /** An alert record on `alerts`. */
 export interface Alert {
+  /** Alert type. */
   type: "shake";
+  /** The phone. */
   deviceId: string;
+  /** Window start, ms. */
   start: number;
+  /** Window end, ms. */
   end: number;
+  /** Version of the model that predicted the shake. */
   version: number;
+  /** Wall-clock time of the prediction, ms. */
   predictedAt: number;
 }
 
 /** Rows that could not be scored, by reason. */
 export interface InferenceCounters {
+  /** Rows predicted. */
   scored: number;
+  /** Rows skipped because no model was known yet. */
   noModel: number;
+  /** Rows skipped because of another feature schema. */
   badRow: number;
 }
 
@@ -59,9 +85,13 @@ export interface InferenceOptions {
 
 /** The three outputs of {@link inference}. */
 export interface InferenceStreams {
+  /** Served predictions. */
   served: StreamingDataFrame<Prediction>;
+  /** Shadow predictions. */
   shadow: StreamingDataFrame<Prediction>;
+  /** Alerts for served shakes. */
   alerts: StreamingDataFrame<Alert>;
+  /** Counts of scored and skipped rows. */
   counters: InferenceCounters;
 }
 
@@ -92,7 +122,20 @@ function score(
   };
 }
 
-/** Scores every feature row with the registry's serving set at the time the row is processed. */
+/**
+ * Scores every feature row with the registry's serving set at the time the row is processed.
+ *
+ * @example
+ * ```ts
+ * import { type FeatureRow, inference, ModelRegistry, TestApp } from "@sa/toolkit";
+ * const app = new TestApp();
+ * const registry = new ModelRegistry("activity");
+ * const out = inference(app.dataframe(app.topic<FeatureRow>("features")), registry);
+ * out.served.toTopic(app.topic("predictions"));
+ * out.shadow.toTopic(app.topic("predictions-shadow"));
+ * out.alerts.toTopic(app.topic("alerts"));
+ * ```
+ */
 export function inference(
   features: StreamingDataFrame<FeatureRow>,
   registry: ModelRegistry,

@@ -16,25 +16,37 @@ import type { ModelRecord } from "./model_record.ts";
 
 /** Latency figures of an interval, in ms (nearest-rank percentiles). */
 export interface LatencyStats {
+  /** Predictions with a latency. */
   count: number;
+  /** Mean. */
   mean: number;
+  /** Median. */
   p50: number;
+  /** 99th percentile. */
   p99: number;
+  /** Largest. */
   max: number;
 }
 
 /** One KPI record, as written to `model-kpis` (key: the variant). */
 export interface KpiRecord {
+  /** Record type. */
   type: "kpi";
+  /** Variant name (`v3`, `v4-shadow`). */
   variant: string;
+  /** Model version. */
   version: number;
+  /** False for a shadow. */
   served: boolean;
   /** Interval of wall-clock time covered by the interval figures (ms). */
   from: number;
+  /** Interval end. */
   to: number;
   /** Predictions in the interval, and since the start. */
   predictions: number;
+  /** Predictions since the tracker started. */
   totalPredictions: number;
+  /** Latency over the interval. */
   latencyMs: LatencyStats | null;
   /** Share of each class among the interval's predictions. */
   classMix: Record<string, number>;
@@ -70,7 +82,21 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** Predictions waiting for a label per device, at most this many (oldest dropped). */
 export const MAX_PENDING = 10_000;
 
-/** Accumulates KPIs from predictions, labels and features. */
+/**
+ * Accumulates KPIs from predictions, labels and features.
+ *
+ * @example
+ * ```ts
+ * import { KpiTracker } from "@sa/toolkit";
+ * const kpis = new KpiTracker(() => undefined, 0);
+ * kpis.addPrediction({
+ *   deviceId: "p1", start: 0, end: 2000, label: "walking", version: 1, variant: "v1",
+ *   served: true, experiment: "", latencyMs: 12, scoreUs: 3, predictedAt: 2012,
+ * });
+ * kpis.addLabel({ deviceId: "p1", label: "walking", start: 0, end: 8000 });
+ * console.log(kpis.snapshot(10_000)[0].accuracy); // { correct: 1, scored: 1, value: 1 }
+ * ```
+ */
 export class KpiTracker {
   readonly #variants = new Map<string, VariantState>();
   readonly #pending = new Map<string, Pending[]>();
@@ -80,10 +106,15 @@ export class KpiTracker {
   /** Predictions dropped unscored (their window spans two activities, or too many pending). */
   unlabelled = 0;
 
-  /** @param models the model records by version, for drift baselines (e.g. a registry's map) */
+  /**
+   * An empty tracker.
+   *
+   * @param models the model records by version, for drift baselines (e.g. a registry's map)
+   * @param now start of the first interval (ms)
+   */
   constructor(
     readonly models: (version: number) => ModelRecord | undefined,
-    now = Date.now(),
+    now: number = Date.now(),
   ) {
     this.#from = now;
   }
@@ -163,7 +194,7 @@ export class KpiTracker {
   }
 
   /** KPI records of every variant seen; starts a new interval. */
-  snapshot(now = Date.now()): KpiRecord[] {
+  snapshot(now: number = Date.now()): KpiRecord[] {
     const out: KpiRecord[] = [];
     for (const s of this.#variants.values()) {
       const sorted = [...s.latencies].sort((a, b) => a - b);

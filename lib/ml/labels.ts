@@ -10,11 +10,23 @@
 import type { StreamingDataFrame } from "../stream/dataframe/dataframe.ts";
 import type { DeviceReading } from "./features.ts";
 
-/** A closed label segment: `[start, end)` in ms of event time. */
+/**
+ * A closed label segment: `[start, end)` in ms of event time.
+ *
+ * @example
+ * ```ts
+ * import type { LabelSegment } from "@sa/toolkit";
+ * const s: LabelSegment = { deviceId: "p1", label: "walking", start: 1000, end: 9000 };
+ * ```
+ */
 export interface LabelSegment {
+  /** The phone. */
   deviceId: string;
+  /** The annotation's text (`still`, `walking`, ...). */
   label: string;
+  /** Segment start (the annotation's time), ms. */
   start: number;
+  /** Segment end (the next annotation's time), ms, exclusive. */
   end: number;
 }
 
@@ -23,7 +35,24 @@ interface OpenLabel {
   start: number;
 }
 
-/** Device readings (keyed by device) → a closed segment at each annotation after the first. */
+/**
+ * Device readings (keyed by device) → a closed segment at each annotation after the first.
+ *
+ * @example
+ * ```ts
+ * import { deviceReadings, labelSegments, type SensorLoggerMessage, TestApp } from "@sa/toolkit";
+ * const app = new TestApp();
+ * const raw = app.topic<SensorLoggerMessage>("raw-activity");
+ * const labels = app.collect(labelSegments(deviceReadings(app.dataframe(raw))));
+ * const tap = (ms: number, text: string) => ({
+ *   deviceId: "p1",
+ *   payload: [{ name: "annotation", time: ms * 1e6, values: { text, millisecond_press_duration: 90 } }],
+ * });
+ * app.push(raw, tap(1000, "walking"));
+ * app.push(raw, tap(9000, "running"));
+ * console.log(labels[0].value); // { deviceId: "p1", label: "walking", start: 1000, end: 9000 }
+ * ```
+ */
 export function labelSegments(
   readings: StreamingDataFrame<DeviceReading>,
 ): StreamingDataFrame<LabelSegment> {

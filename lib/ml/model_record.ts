@@ -12,66 +12,93 @@ import { FEATURE_NAMES, FEATURE_SCHEMA } from "./features.ts";
 
 /** Per-class precision and recall on the held-out windows. */
 export interface ClassMetrics {
+  /** Share of predictions of this class that were right. */
   precision: number;
+  /** Share of this class's windows predicted as it. */
   recall: number;
+  /** Held-out windows of this class. */
   support: number;
 }
 
 /** What training measured on the held-out windows. */
 export interface TrainingMetrics {
+  /** Share of held-out windows predicted right. */
   accuracy: number;
   /** Accuracy of always answering the most frequent training class. */
   baselineAccuracy: number;
+  /** Precision and recall by class. */
   perClass: Record<string, ClassMetrics>;
   /** `confusion[actual][predicted]`, in the record's class order. */
   confusion: number[][];
+  /** Windows trained on. */
   trainWindows: number;
+  /** Windows held out. */
   testWindows: number;
+  /** Training time, ms. */
   trainMs: number;
 }
 
 /** A versioned model. */
 export interface ModelRecord {
+  /** Record type. */
   type: "model";
+  /** Model name (`activity`). */
   name: string;
+  /** Version, from 1, one more than the last published. */
   version: number;
+  /** Classifier kind (`softmax`, `random-forest`, `decision-tree`). */
   kind: string;
+  /** Seed of the split and the model. */
   seed: number;
+  /** Feature schema the model was trained on. */
   schema: string;
+  /** Feature names, in the order the model takes them. */
   features: string[];
+  /** Class names; predictions are indices into this list. */
   classes: string[];
+  /** The classifier's parameters (its `toJSON()`). */
   params: unknown;
+  /** Held-out metrics. */
   metrics: TrainingMetrics;
   /** The training data: event-time range (ms), windows and devices. */
   data: { from: number; to: number; windows: number; devices: number; source: string };
   /** Training distribution per feature (for drift). */
   baselines: FeatureBaseline[];
+  /** When it was trained (ISO 8601). */
   trainedAt: string;
 }
 
 /** One variant of a deployment: a version and its share of devices. */
 export interface Variant {
+  /** Model version. */
   version: number;
+  /** Share of devices, relative to the other variants' weights. */
   weight: number;
 }
 
 /** Which versions of a model serve: weighted variants (sticky per device) and shadows. */
 export interface DeploymentRecord {
+  /** Record type. */
   type: "deployment";
+  /** Model name. */
   name: string;
   /** The default version (promotion sets it; the only variant when there is no A/B). */
   default: number;
+  /** Served variants; each device is served by one of them. */
   variants: Variant[];
   /** Versions scored on every input but never served. */
   shadow: number[];
   /** Salt of the split: a new experiment reshuffles devices. */
   experiment: string;
+  /** When it was published (ISO 8601). */
   at: string;
 }
 
 /** A decoded model with its classifier loaded. */
 export interface LoadedModel {
+  /** The record as published. */
   record: ModelRecord;
+  /** The loaded classifier. */
   classifier: Classifier;
 }
 

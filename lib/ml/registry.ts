@@ -16,16 +16,23 @@ import {
 
 /** A model serving a share of devices. */
 export interface ServingVariant {
+  /** Model version. */
   version: number;
+  /** Share of devices (relative). */
   weight: number;
+  /** The model. */
   model: LoadedModel;
 }
 
 /** What serves now: weighted variants (sticky by device) and shadows (scored, never served). */
 export interface ServingSet {
+  /** Model name. */
   name: string;
+  /** Served variants. */
   variants: ServingVariant[];
+  /** Shadow models. */
   shadows: LoadedModel[];
+  /** Salt of the A/B split. */
   experiment: string;
   /** Bumped on every change. */
   generation: number;
@@ -33,20 +40,39 @@ export interface ServingSet {
 
 /** A refused record: where it is and why. */
 export interface Refusal {
+  /** Where the record is: `topic[partition]@offset`. */
   offset: string;
+  /** The record's key. */
   key: string;
+  /** Why it was refused. */
   reason: string;
 }
 
-/** Model versions and the deployment of one model name. */
+/**
+ * Model versions and the deployment of one model name.
+ *
+ * @example
+ * ```ts ignore
+ * import { ModelRegistry } from "@sa/toolkit";
+ * const registry = new ModelRegistry("activity");
+ * registry.apply("activity@1", modelRecord, "models[0]@0");
+ * const refusal = registry.apply("activity@2", { type: "model" }, "models[0]@1");
+ * console.log(refusal?.reason, registry.serving?.variants[0].version); // ... 1
+ * ```
+ */
 export class ModelRegistry {
-  readonly models = new Map<number, LoadedModel>();
+  /** Every accepted model version. */
+  readonly models: Map<number, LoadedModel> = new Map();
+  /** The latest accepted deployment. */
   deployment?: DeploymentRecord;
+  /** Every refused record. */
   readonly refusals: Refusal[] = [];
   #serving?: ServingSet;
   #generation = 0;
 
   /**
+   * A registry serving model `name`.
+   *
    * @param name the model name served (records of other names are skipped)
    * @param log where refusals and swaps are reported
    */

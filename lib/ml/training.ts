@@ -20,7 +20,9 @@ export interface TrainOptions {
   seed?: number;
   /** Share of segments held out (default 0.3). */
   testShare?: number;
+  /** Model name (default `activity`). */
   name?: string;
+  /** Version of the record. */
   version: number;
   /** Where the data came from (a file or topics), for the record. */
   source: string;
@@ -71,7 +73,16 @@ export function evaluate(
   return { accuracy: actual.length ? correct / actual.length : 0, perClass, confusion };
 }
 
-/** Trains on labelled examples and returns the model record (not yet published). */
+/**
+ * Trains on labelled examples and returns the model record (not yet published).
+ *
+ * @example
+ * ```ts ignore
+ * import { trainModel } from "@sa/toolkit";
+ * const record = trainModel(examples, { kind: "softmax", seed: 1, version: 1, source: "demo" });
+ * console.log(record.metrics.accuracy, record.metrics.baselineAccuracy);
+ * ```
+ */
 export function trainModel(examples: Examples, options: TrainOptions): ModelRecord {
   const kindName = options.kind ?? "softmax";
   const kind = CLASSIFIER_KINDS[kindName];

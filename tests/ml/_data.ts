@@ -4,6 +4,9 @@ import { labelledExamples, recordingFeatures } from "../../lib/ml/dataset.ts";
 import { FEATURE_NAMES } from "../../lib/ml/features.ts";
 import { trainModel } from "../../lib/ml/training.ts";
 import type { ModelRecord } from "../../lib/ml/model_record.ts";
+import { loadClassifierKinds } from "../../lib/ml/classifier.ts";
+
+await loadClassifierKinds();
 
 let cached: ReturnType<typeof build> | undefined;
 let base: ModelRecord | undefined;
