@@ -29,6 +29,7 @@ const COMMANDS: Record<string, Loader> = {
   lag: () => import("./lib/cli/lag.ts"),
   reset: () => import("./lib/cli/reset.ts"),
   compose: () => import("./lib/cli/compose.ts"),
+  ml: () => import("./lib/cli/ml.ts"),
 };
 
 async function usage(): Promise<string> {
