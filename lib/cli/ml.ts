@@ -311,7 +311,7 @@ async function deploy(ctx: Ctx, kafka: Kafka): Promise<number> {
     variants,
     shadow,
     experiment: str(ctx.args, "experiment") ??
-      `ab-${variants.map((v) => v.version).join("-")}-${Date.now()}`,
+      `${ctx.model}-ab-${variants.map((v) => v.version).join("-")}`,
     at: new Date().toISOString(),
   };
   await publishToModels(kafka, modelsTopic(ctx), [d]);

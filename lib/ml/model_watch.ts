@@ -34,10 +34,21 @@ export async function watchModels(
   await loadClassifierKinds();
   const kafka = createKafka(brokerAddress, "sa-ml-models", new Logger("models", "WARN"));
   await ensureModelsTopic(kafka, topic);
-  const follower = await followTopic(kafka, topic, (r) => {
-    const key = r.message.key ? new TextDecoder().decode(r.message.key) : null;
-    registry.applyBytes(key, r.message.value, `${topic}[${r.partition}]@${r.offset}`);
-  }, "sa-ml-models");
+  // A batch is applied as one change: models published with their deployment in one send
+  // (as training does) swap in together, never one by one.
+  const follower = await followTopic(
+    kafka,
+    topic,
+    () => {},
+    "sa-ml-models",
+    (records) =>
+      registry.batch(() => {
+        for (const r of records) {
+          const key = r.message.key ? new TextDecoder().decode(r.message.key) : null;
+          registry.applyBytes(key, r.message.value, `${topic}[${r.partition}]@${r.offset}`);
+        }
+      }),
+  );
   await follower.caughtUp;
   return follower;
 }

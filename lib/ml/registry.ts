@@ -69,6 +69,8 @@ export class ModelRegistry {
   readonly refusals: Refusal[] = [];
   #serving?: ServingSet;
   #generation = 0;
+  #batching = false;
+  #dirty = false;
 
   /**
    * A registry serving model `name`.
@@ -80,6 +82,21 @@ export class ModelRegistry {
     readonly name = "activity",
     readonly log: (line: string) => void = (l) => console.log(l),
   ) {}
+
+  /**
+   * Applies several records as one change: the serving set is rebuilt once, after `fn`, so no
+   * input is ever scored by a state in between (e.g. a new model before its deployment).
+   */
+  batch(fn: () => void): void {
+    if (this.#batching) return fn();
+    this.#batching = true;
+    try {
+      fn();
+    } finally {
+      this.#batching = false;
+      if (this.#dirty) this.#rebuild();
+    }
+  }
 
   /** The current serving set, or undefined while no model is known. */
   get serving(): ServingSet | undefined {
@@ -136,6 +153,11 @@ export class ModelRegistry {
   }
 
   #rebuild(): void {
+    if (this.#batching) {
+      this.#dirty = true;
+      return;
+    }
+    this.#dirty = false;
     let set: Omit<ServingSet, "generation">;
     const d = this.deployment;
     if (d) {

@@ -25,13 +25,15 @@ export interface TopicFollower {
 
 /**
  * Hands every record of `topic` to `onRecord` (in order per partition), from the first offset,
- * then keeps following until `stop()`. The topic must exist.
+ * then keeps following until `stop()`. With `onBatch`, each fetched batch goes to it whole
+ * instead (records one producer sent together arrive in one batch). The topic must exist.
  */
 export async function followTopic(
   kafka: Kafka,
   topic: string,
   onRecord: (r: TopicRecord) => void,
   groupPrefix = "sa-ml-reader",
+  onBatch?: (records: TopicRecord[]) => void,
 ): Promise<TopicFollower> {
   const admin = kafka.admin();
   await admin.connect();
@@ -58,11 +60,18 @@ export async function followTopic(
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachMessage: ({ partition, message }) => {
-        onRecord({ partition, offset: message.offset, message });
-        const high = pending.get(partition);
-        if (high !== undefined && BigInt(message.offset) + 1n >= high) {
-          pending.delete(partition);
+      eachBatch: ({ batch }) => {
+        const records = batch.messages.map((message) => ({
+          partition: batch.partition,
+          offset: message.offset,
+          message,
+        }));
+        if (onBatch) onBatch(records);
+        else records.forEach(onRecord);
+        const high = pending.get(batch.partition);
+        const last = records.at(-1);
+        if (high !== undefined && last && BigInt(last.offset) + 1n >= high) {
+          pending.delete(batch.partition);
           if (pending.size === 0) caught();
         }
         return Promise.resolve();

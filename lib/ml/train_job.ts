@@ -80,7 +80,9 @@ export function trainPlan(
     default: served[0].version,
     variants: served.map((m, i) => ({ version: m.version, weight: weights[i] })),
     shadow: models.slice(plan.kinds.length).map((m) => m.version),
-    experiment: served.length > 1 ? `ab-${served.map((m) => m.version).join("-")}` : "",
+    experiment: served.length > 1
+      ? `${plan.name}-ab-${served.map((m) => m.version).join("-")}`
+      : "",
     at: new Date().toISOString(),
   };
   return { models, deployment };

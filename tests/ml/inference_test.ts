@@ -140,3 +140,22 @@ Deno.test("inference: rows before any model are counted, not predicted", () => {
   assert.equal(served.length, 0);
   assert.equal(counters.noModel, 1);
 });
+
+Deno.test("registry: a batch (models + deployment, as training publishes) swaps in at once", () => {
+  const logs: string[] = [];
+  const registry = new ModelRegistry("activity", (l) => logs.push(l));
+  registry.apply("activity@1", modelRecord(1), "m@0");
+  const generation = registry.serving!.generation;
+  registry.batch(() => {
+    registry.apply("activity@2", modelRecord(2), "m@1");
+    registry.apply("activity@3", modelRecord(3), "m@2");
+    // Inside the batch nothing changes for the inputs being scored.
+    assert.equal(registry.serving!.variants[0].version, 1);
+    registry.apply("activity", deployment([[1, 1], [2, 1]], [3]), "m@3");
+  });
+  assert.equal(registry.serving!.generation, generation + 1);
+  assert.deepEqual(logs, [
+    "models: now serving v1×1",
+    "models: now serving v1×1 v2×1 shadow v3 (was v1×1)",
+  ]);
+});
