@@ -11,7 +11,8 @@
  *    prediction to its last, by the predictions' own times), latency at a paced 1,000 rows/s
  *    (produce time → prediction time, same clock), and the app process's memory (VmRSS, VmHWM).
  *
- * Usage: deno task bench:ml [--backlog N] [--seconds S] [--only models|app]
+ * Usage: deno task bench:ml [--backlog N] [--seconds S] [--only models|app] [--spikes]
+ * (`--spikes` lists the paced predictions slower than 20 ms as `ms-into-run:latency`)
  *
  * @module
  */
@@ -185,9 +186,9 @@ if (ONLY === "" || ONLY === "app") {
     const backlog = arg("backlog", 50_000);
     const rowAt = (i: number, ingestMs: number) =>
       JSON.stringify({ ...features[i % features.length], start: i, ingestMs });
-    for (let i = 0; i < backlog; i += 2000) {
+    for (let i = 0; i < backlog; i += 500) {
       const messages = [];
-      for (let j = i; j < Math.min(backlog, i + 2000); j++) {
+      for (let j = i; j < Math.min(backlog, i + 500); j++) {
         messages.push({ key: `d${j % 50}`, value: rowAt(j, 0) });
       }
       await producer.send({ topic: "features", messages });
@@ -250,6 +251,13 @@ if (ONLY === "" || ONLY === "app") {
     }
     await until(backlog + paced, 60_000);
     const lat = predictions.slice(backlog).map((p) => p.latencyMs!);
+    if (Deno.args.includes("--spikes")) {
+      const t0 = predictions[backlog].predictedAt;
+      console.log(
+        predictions.slice(backlog).filter((p) => p.latencyMs! > 20)
+          .map((p) => `${p.predictedAt - t0}:${p.latencyMs}`).join(" "),
+      );
+    }
     const achieved = paced / ((performance.now() - start) / 1000);
     const mem = await memory(appProc.child.pid);
     console.log(
