@@ -107,7 +107,7 @@ if (ONLY === "" || ONLY === "models") {
   );
 }
 
-async function spawnLogged(args: string[], env: Record<string, string> = {}) {
+function spawnLogged(args: string[], env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     env,
@@ -143,7 +143,7 @@ async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
 
 if (ONLY === "" || ONLY === "app") {
   const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-ml-" });
-  const broker = await spawnLogged([
+  const broker = spawnLogged([
     "run",
     "-A",
     CLI,
@@ -155,7 +155,7 @@ if (ONLY === "" || ONLY === "app") {
     "--log-level",
     "info",
   ]);
-  let appProc: Awaited<ReturnType<typeof spawnLogged>> | undefined;
+  let appProc: ReturnType<typeof spawnLogged> | undefined;
   try {
     let m: RegExpExecArray | null = null;
     const end = Date.now() + 30_000;
@@ -193,7 +193,7 @@ if (ONLY === "" || ONLY === "app") {
       }
       await producer.send({ topic: "features", messages });
     }
-    appProc = await spawnLogged(
+    appProc = spawnLogged(
       [
         "run",
         "-A",
