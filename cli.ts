@@ -31,6 +31,7 @@ const COMMANDS: Record<string, Loader> = {
   reset: () => import("./lib/cli/reset.ts"),
   console: () => import("./lib/cli/console.ts"),
   compose: () => import("./lib/cli/compose.ts"),
+  ml: () => import("./lib/cli/ml.ts"),
 };
 
 /**

@@ -6,6 +6,8 @@
  * - {@link defineApp} declares an app module that `sa run` and `sa up` can run.
  * - {@link TestApp} and {@link testDataFrame} run pipelines without a broker.
  * - {@link Source}s bring data in (HTTP, WebSocket, MQTT); {@link BatchingSink}s write it out.
+ * - Realtime ML (episode 4): {@link activityFeatures}, {@link trainModel}, {@link inference}
+ *   with a hot-swapping {@link ModelRegistry}, {@link KpiTracker}, {@link assignVariant}.
  *
  * @example
  * ```ts
@@ -169,3 +171,50 @@ export {
   TopicStreams,
 } from "./lib/serve/topic_stream.ts";
 export { type LiveChartOptions, liveChartPage } from "./lib/serve/live_chart_page.ts";
+export {
+  type AccelSample,
+  activityFeatures,
+  computeFeatures,
+  type DeviceReading,
+  deviceReadings,
+  FEATURE_NAMES,
+  type FeatureRow,
+  type SensorLoggerMessage,
+  type SensorLoggerReading,
+} from "./lib/ml/features.ts";
+export { type LabelSegment, labelSegments } from "./lib/ml/labels.ts";
+export type { Classifier } from "./lib/ml/classifier.ts";
+export type {
+  ClassMetrics,
+  DeploymentRecord,
+  LoadedModel,
+  ModelRecord,
+  TrainingMetrics,
+  Variant,
+} from "./lib/ml/model_record.ts";
+export type { FeatureBaseline } from "./lib/ml/drift.ts";
+export { trainModel, type TrainOptions } from "./lib/ml/training.ts";
+export type { Examples } from "./lib/ml/dataset.ts";
+export { commaList, type TrainPlan } from "./lib/ml/train_job.ts";
+export { runTrainService, type TrainServiceOptions } from "./lib/ml/train_service.ts";
+export {
+  ModelRegistry,
+  type Refusal,
+  type ServingSet,
+  type ServingVariant,
+} from "./lib/ml/registry.ts";
+export { watchModels } from "./lib/ml/model_watch.ts";
+export type { TopicFollower } from "./lib/ml/topic_reader.ts";
+export {
+  type Alert,
+  inference,
+  type InferenceCounters,
+  type InferenceOptions,
+  type InferenceStreams,
+  type Prediction,
+} from "./lib/ml/inference.ts";
+export { assignVariant } from "./lib/ml/ab.ts";
+export type { DriftReading } from "./lib/ml/drift.ts";
+export { type KpiRecord, KpiTracker, type LatencyStats } from "./lib/ml/kpis.ts";
+export { kpiLine, type KpiService, kpiService, type KpiTopics } from "./lib/ml/kpi_service.ts";
+export { type ProportionTest, twoProportionTest } from "./lib/ml/ab_report.ts";
