@@ -3,9 +3,9 @@ import { connectKafka } from "../../lib/util/kafka_connect.ts";
 import { bytes, i16, i32, request, str } from "../broker/apis/_wire.ts";
 
 /** A one-connection fake broker: checks each request frame byte for byte, sends each answer. */
-async function fakeBroker(
+function fakeBroker(
   exchanges: { expect: Uint8Array; answer: number[] }[],
-): Promise<{ port: number; done: Promise<void> }> {
+): { port: number; done: Promise<void> } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const done = (async () => {
     const conn = await listener.accept();
@@ -31,7 +31,7 @@ async function fakeBroker(
 
 Deno.test("connectKafka: SaslHandshake v1 and SaslAuthenticate v0 requests, byte for byte (PLAIN)", async () => {
   const token = new TextEncoder().encode("\0alice\0s3cret");
-  const { port, done } = await fakeBroker([
+  const { port, done } = fakeBroker([
     {
       expect: request(17, 1, 1, str("PLAIN"), { clientId: "sa" }),
       answer: [...i32(1), ...i16(0), ...i32(1), ...str("PLAIN")],
@@ -50,7 +50,7 @@ Deno.test("connectKafka: SaslHandshake v1 and SaslAuthenticate v0 requests, byte
 });
 
 Deno.test("connectKafka: the broker's SASL error message is the client's error", async () => {
-  const { port, done } = await fakeBroker([
+  const { port, done } = fakeBroker([
     {
       expect: request(17, 1, 1, str("PLAIN"), { clientId: "sa" }),
       answer: [...i32(1), ...i16(0), ...i32(0)],
