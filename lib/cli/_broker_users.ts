@@ -41,7 +41,7 @@ async function readPassword(): Promise<string> {
 
 /** Runs `sa broker users ...` (argv after "users"). */
 export async function runUsers(argv: string[], env: CliEnv): Promise<number> {
-  const args = parseCommandArgs("broker users", argv, {
+  const args = parseCommandArgs("broker", argv, {
     users: { type: "string" },
     password: { type: "string" },
     iterations: { type: "string" },
@@ -49,7 +49,7 @@ export async function runUsers(argv: string[], env: CliEnv): Promise<number> {
   const [action, name, ...rest] = args.positionals;
   if (rest.length) throw new CliError(`unexpected arguments: ${rest.join(" ")}`, 2);
   const file = str(args, "users");
-  if (!file) throw new CliError("--users FILE is required (see sa broker users --help)", 2);
+  if (!file) throw new CliError("--users FILE is required (see sa broker --help)", 2);
   const path = isAbsolute(file) ? file : join(env.cwd, file);
   let store: UserStore;
   try {

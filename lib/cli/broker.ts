@@ -17,7 +17,7 @@ export const command: CliCommand = {
   name: "broker",
   summary: "Run the embedded Kafka-compatible broker (no Docker needed)",
   help: `Usage: sa broker [options]
-       sa broker users add|remove|list ...   (see sa broker users --help)
+       sa broker users add|remove|list ...   (users of --users, below)
 
 Runs a single-node Kafka-compatible broker in the foreground. Any Kafka client (kafkajs,
 librdkafka/kcat/confluent-kafka, kafka-python) can connect to it unchanged. Data is kept in
@@ -46,15 +46,10 @@ Examples:
   sa broker --port 0          # prints "listening on 127.0.0.1:PORT"
   sa broker --tls-cert server.crt --tls-key server.key --users .sa/users.json
   sa broker --metrics-port 9308
-`,
+
+${USERS_HELP}`,
   async run(argv, env) {
-    if (argv[0] === "users") {
-      if (argv.includes("--help") || argv.includes("-h")) {
-        env.stdout(USERS_HELP);
-        return 0;
-      }
-      return await runUsers(argv.slice(1), env);
-    }
+    if (argv[0] === "users") return await runUsers(argv.slice(1), env);
     const args = parseCommandArgs("broker", argv, {
       host: { type: "string" },
       port: { type: "string" },

@@ -6,6 +6,7 @@
 import type { CliCommand, CliEnv } from "./_command.ts";
 import { flag, parseCommandArgs } from "./_args.ts";
 import { checkBroker } from "../runner/broker_check.ts";
+import { pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import { isAlive, readPid, readStatus, saPaths } from "../runner/project_state.ts";
 import { projectDir } from "./down.ts";
 import { formatTable } from "./_table.ts";
@@ -64,7 +65,11 @@ async function status(argv: string[], env: CliEnv): Promise<number> {
   let reach = "unknown";
   if (st.broker.address) {
     try {
-      await checkBroker(st.broker.address, 2000);
+      // An external broker may be secured: the same settings as `sa up --broker` had.
+      const security = st.broker.embedded
+        ? undefined
+        : securityFrom(pickSecurityEnv(env.env, {}, env.cwd));
+      await checkBroker(st.broker.address, 2000, security);
       reach = "reachable";
     } catch (err) {
       reach = `unreachable (${(err as Error).message})`;

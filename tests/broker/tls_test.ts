@@ -173,3 +173,17 @@ Deno.test("mutual TLS (--client-ca): a client certificate from the CA is require
     }
   });
 });
+
+Deno.test("closing the TLS broker drops a client that never started its handshake", async () => {
+  await withPki(async (pki) => {
+    const b = await startTestBroker({ tls: { cert: pki.pem.serverCert, key: pki.pem.serverKey } });
+    const stuck = await Deno.connect({ hostname: "127.0.0.1", port: b.port });
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // accepted by the listener
+      await within(b.close(), "broker close");
+      assert.equal(await within(stuck.read(new Uint8Array(8)), "client read"), null);
+    } finally {
+      stuck.close();
+    }
+  });
+});

@@ -121,6 +121,8 @@ export class TlsListener {
   #queue: TlsSocketConn[] = [];
   #waiting: { resolve: (c: Deno.Conn) => void; reject: (e: Error) => void } | null = null;
   #closed = false;
+  /** Every accepted TCP socket, handshaken or not: closing the listener ends them all. */
+  readonly #sockets = new Set<{ destroy(): void }>();
 
   private constructor(private readonly server: tls.Server, readonly addr: Deno.NetAddr) {}
 
@@ -135,6 +137,8 @@ export class TlsListener {
       server = tls.createServer({
         cert: opts.cert,
         key: opts.key,
+        // A client that connects and never completes the handshake is dropped after this.
+        handshakeTimeout: 10_000,
         ...(opts.clientCa
           ? { ca: opts.clientCa, requestCert: true, rejectUnauthorized: true }
           : {}),
@@ -149,6 +153,10 @@ export class TlsListener {
       server.listen(opts.port, opts.hostname, () => {
         const a = server.address() as { address: string; port: number };
         const l = new TlsListener(server, { transport: "tcp", hostname: a.address, port: a.port });
+        server.on("connection", (raw: tls.TLSSocket) => {
+          l.#sockets.add(raw);
+          raw.once("close", () => l.#sockets.delete(raw));
+        });
         server.on("secureConnection", (socket: tls.TLSSocket) => l.#push(socket));
         // A failed handshake (plaintext client, untrusted or missing client certificate)
         // never reaches the broker; one line says who and why.
@@ -189,6 +197,8 @@ export class TlsListener {
     if (this.#closed) return;
     this.#closed = true;
     this.server.close();
+    for (const s of this.#sockets) s.destroy();
+    this.#sockets.clear();
     for (const c of this.#queue) c.close();
     this.#queue = [];
     this.#waiting?.reject(new Deno.errors.BadResource("listener closed"));

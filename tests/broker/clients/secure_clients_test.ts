@@ -189,9 +189,12 @@ Deno.test("confluent-kafka over SASL_SSL/SCRAM-SHA-256: produce, group consume; 
 });
 
 Deno.test("kafka-python over SASL_SSL/SCRAM-SHA-256 (SaslHandshake v0, bare tokens): produce, group consume; wrong password fails", async () => {
-  await withSecureBroker(["kafka-python"], async (address, pki) => {
+  await withSecureBroker(["kafka-python"], async (address, pki, logs) => {
     assertEquals(await python(address, pki, "kafka-python", "ok"), { produced: 50, consumed: 50 });
+    // After a v0 handshake a failed login has no error response (Kafka closes the connection,
+    // and so does this broker); kafka-python 2.0.2 reports that as no broker available.
     const bad = await python(address, pki, "kafka-python", "fail", "hunter2");
-    assert(typeof bad.error === "string" && bad.error.length > 0);
+    assertEquals(bad, { error: "NoBrokersAvailable" });
+    assert(logs.some((l) => /authentication failed for client .* SCRAM-SHA-256/.test(l)));
   });
 });
