@@ -44,7 +44,8 @@ and the deployment (key <model>) that the inference app follows and hot-swaps to
                   --shadow V (scored, never served). Devices are split by a hash of their id.
   sa ml report    Per-variant KPIs from model-kpis, and which variant is ahead, with a
                   two-proportion z-test on test-then-train accuracy.
-  sa ml promote   Publish the report's leader (or --version V) as the only, default version.
+  sa ml promote   Publish the report's leader, when its lead is significant (or --version V),
+                  as the only, default version.
 
 Options:
 ${BROKER_HELP}
@@ -61,10 +62,10 @@ ${BROKER_HELP}
     --dry-run         train and print, publish nothing (no broker needed with --file)
   deploy:
     --variant V=W     version and weight (repeat); --shadow V (repeat); --experiment NAME
-  report:
+  report, promote:
     --kpis-topic T    default model-kpis;  --alpha A  significance level (default 0.05)
   promote:
-    --version V       promote this version instead of the report's leader
+    --version V       promote this version, whatever the report says
 
 Examples:
   sa ml train --file apps/activity_stream.json --kinds softmax,random-forest
@@ -359,8 +360,12 @@ async function promote(ctx: Ctx, kafka: Kafka): Promise<number> {
   const given = str(ctx.args, "version");
   if (given !== undefined) version = positiveInt(given, "--version");
   else {
-    const r = abReport(await kpiRecords(ctx, kafka));
-    if (!r.leader) throw new CliError(`nothing to promote: ${r.verdict}; or pass --version`);
+    const alpha = Number(str(ctx.args, "alpha") ?? "0.05");
+    const r = abReport(await kpiRecords(ctx, kafka), alpha);
+    // Only a significant lead is promoted on its own; anything else needs a human's --version.
+    if (!r.leader || !r.test || r.test.pValue >= alpha) {
+      throw new CliError(`nothing to promote: ${r.verdict}; pass --version V to promote anyway`);
+    }
     version = r.leader.version;
     ctx.env.stderr(r.verdict + "\n");
   }
