@@ -16,7 +16,13 @@ import { formatTable } from "./_table.ts";
 import { loadClassifierKinds } from "../ml/classifier.ts";
 import type { Examples } from "../ml/dataset.ts";
 import type { DeploymentRecord } from "../ml/model_record.ts";
-import { ML_TOPICS, publishToModels, readModels, soleDeployment } from "../ml/models_topic.ts";
+import {
+  ML_TOPICS,
+  type ModelsState,
+  publishToModels,
+  readModels,
+  soleDeployment,
+} from "../ml/models_topic.ts";
 import {
   commaList,
   examplesFromFile,
@@ -268,7 +274,7 @@ async function listModels(ctx: Ctx, kafka: Kafka): Promise<number> {
   }
   const rows = [...state.models.values()].sort((a, b) => a.version - b.version).map((m) => [
     String(m.version),
-    m.kind,
+    state.unusable.has(m.version) ? `unusable: ${state.unusable.get(m.version)}` : m.kind,
     `${(m.metrics.accuracy * 100).toFixed(1)}%`,
     `${(m.metrics.baselineAccuracy * 100).toFixed(1)}%`,
     String(m.data.windows),
@@ -299,12 +305,7 @@ async function deploy(ctx: Ctx, kafka: Kafka): Promise<number> {
   const shadow = ((ctx.args.values.shadow as string[] | undefined) ?? []).flatMap(commaList)
     .map((v) => positiveInt(v, "--shadow"));
   const state = await readModels(kafka, modelsTopic(ctx), ctx.model);
-  const missing = [...variants.map((v) => v.version), ...shadow].find((v) => !state.models.has(v));
-  if (missing !== undefined) {
-    throw new CliError(
-      `no version ${missing} of ${ctx.model} on ${modelsTopic(ctx)} (sa ml models)`,
-    );
-  }
+  for (const v of [...variants.map((v) => v.version), ...shadow]) usableVersion(ctx, state, v);
   const d: DeploymentRecord = {
     type: "deployment",
     name: ctx.model,
@@ -318,6 +319,17 @@ async function deploy(ctx: Ctx, kafka: Kafka): Promise<number> {
   await publishToModels(kafka, modelsTopic(ctx), [d]);
   ctx.env.stderr(`deployed ${describe(d)} (experiment ${d.experiment})\n`);
   return 0;
+}
+
+/** Throws unless `version` is on the topic and inference would accept it. */
+function usableVersion(ctx: Ctx, state: ModelsState, version: number): void {
+  if (!state.models.has(version)) {
+    throw new CliError(
+      `no version ${version} of ${ctx.model} on ${modelsTopic(ctx)} (sa ml models)`,
+    );
+  }
+  const why = state.unusable.get(version);
+  if (why) throw new CliError(`${ctx.model} v${version} cannot serve: ${why}`);
 }
 
 async function kpiRecords(ctx: Ctx, kafka: Kafka): Promise<KpiRecord[]> {
@@ -369,12 +381,7 @@ async function promote(ctx: Ctx, kafka: Kafka): Promise<number> {
     version = r.leader.version;
     ctx.env.stderr(r.verdict + "\n");
   }
-  const state = await readModels(kafka, modelsTopic(ctx), ctx.model);
-  if (!state.models.has(version)) {
-    throw new CliError(
-      `no version ${version} of ${ctx.model} on ${modelsTopic(ctx)} (sa ml models)`,
-    );
-  }
+  usableVersion(ctx, await readModels(kafka, modelsTopic(ctx), ctx.model), version);
   await publishToModels(kafka, modelsTopic(ctx), [soleDeployment(ctx.model, version)]);
   ctx.env.stderr(`promoted ${ctx.model} v${version}: it now serves every device\n`);
   return 0;
