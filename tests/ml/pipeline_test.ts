@@ -30,10 +30,16 @@ const fast = {
   maxWaitTimeInMs: 100,
 };
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
+async function until(
+  what: string | (() => string),
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+) {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -148,7 +154,15 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     // Every feature window gets exactly one served prediction: as many as the same feature
     // step makes of the same lines without a broker.
     const expected = recordingFeatures(lines.join("\n")).features.length;
-    await until(`${expected} predictions`, () => out.counters.scored >= expected);
+    let featureCount = -1;
+    await until(
+      () =>
+        `${expected} predictions: ${JSON.stringify(out.counters)}, features topic ${featureCount}`,
+      async () => {
+        featureCount = (await readTopic(address, "features", expected + 1, 500)).length;
+        return out.counters.scored >= expected;
+      },
+    );
     const predictions = (await readTopic(address, "predictions", expected + 1, 3000))
       .map((r) => JSON.parse(r.value!) as Prediction);
     assert.equal(predictions.length, expected);
