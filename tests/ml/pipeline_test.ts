@@ -30,6 +30,8 @@ const fast = {
   maxWaitTimeInMs: 100,
 };
 
+let appStopped: () => string[] = () => [];
+
 async function until(
   what: string | (() => string),
   check: () => boolean | Promise<boolean>,
@@ -37,6 +39,7 @@ async function until(
 ) {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
+    if (appStopped().length) throw new Error(appStopped().join("; "));
     if (Date.now() > end) {
       throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     }
@@ -49,6 +52,14 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
   const dir = await Deno.makeTempDir({ prefix: "sa-ml-" });
   const stop = new AbortController();
   const running: Promise<void>[] = [];
+  // An app that stops before the test ends is reported by the next wait, with its error.
+  const stopped: string[] = [];
+  const watchApp = (name: string, run: Promise<void>) =>
+    run.then(
+      () => void (stop.signal.aborted || stopped.push(`${name} returned`)),
+      (e) => void stopped.push(`${name} failed: ${(e as Error).message}`),
+    );
+  appStopped = () => stopped;
   const closers: Array<() => Promise<void>> = [];
   try {
     const address = broker.address;
@@ -81,7 +92,7 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     );
     activityFeatures(readings).toTopic(features.topic<FeatureRow>("features"));
     labelSegments(readings).toTopic(features.topic("labels"));
-    running.push(features.run({ signal: stop.signal }));
+    running.push(watchApp("features", features.run({ signal: stop.signal })));
     // 3. The inference app.
     const infer = app("inference");
     const registry = new ModelRegistry("activity", () => {});
@@ -93,7 +104,7 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     out.served.toTopic(infer.topic("predictions"));
     out.shadow.toTopic(infer.topic("predictions-shadow"));
     out.alerts.toTopic(infer.topic("alerts"));
-    running.push(infer.run({ signal: stop.signal }));
+    running.push(watchApp("inference", infer.run({ signal: stop.signal })));
     // 4. The KPI app.
     const kpiApp = app("model-kpis");
     const kpiRegistry = new ModelRegistry("activity", () => {});
@@ -107,7 +118,7 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
       kpis: "model-kpis",
     }, kpiRegistry);
     closers.push(() => kpis.close());
-    running.push(kpiApp.run({ signal: stop.signal }));
+    running.push(watchApp("model-kpis", kpiApp.run({ signal: stop.signal })));
 
     // 5. Phones stream: the first half, scored by v1.
     const lines = toJsonLines(generateActivityStream({ devices: 4, seconds: 60, seed: 21 }))
