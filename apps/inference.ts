@@ -54,12 +54,18 @@ export default defineApp({
       const out = inference(app.dataframe(app.topic<FeatureRow>(vars.features!)), registry);
       out.served.toTopic(app.topic<Prediction>(vars.predictions!), { key: (p) => p.deviceId });
       out.shadow.toTopic(app.topic<Prediction>(vars.shadow!), { key: (p) => p.deviceId });
+      // One log line per shake (consecutive windows overlap); every window is an alert record.
+      const lastAlertEnd = new Map<string, number>();
       out.alerts
-        .update((a) =>
-          console.log(
-            `ALERT shake on ${a.deviceId} at ${new Date(a.end).toISOString()} (v${a.version})`,
-          )
-        )
+        .update((a) => {
+          const last = lastAlertEnd.get(a.deviceId);
+          lastAlertEnd.set(a.deviceId, a.end);
+          if (last === undefined || a.start >= last) {
+            console.log(
+              `ALERT shake on ${a.deviceId} at ${new Date(a.start).toISOString()} (v${a.version})`,
+            );
+          }
+        })
         .toTopic(app.topic<Alert>(vars.alerts!), { key: (a) => a.deviceId });
       await app.run({ signal });
     } finally {

@@ -16,7 +16,13 @@ import { formatTable } from "./_table.ts";
 import { loadClassifierKinds } from "../ml/classifier.ts";
 import type { Examples } from "../ml/dataset.ts";
 import type { DeploymentRecord } from "../ml/model_record.ts";
-import { ML_TOPICS, publishToModels, readModels, soleDeployment } from "../ml/models_topic.ts";
+import {
+  ML_TOPICS,
+  type ModelsState,
+  publishToModels,
+  readModels,
+  soleDeployment,
+} from "../ml/models_topic.ts";
 import {
   commaList,
   examplesFromFile,
@@ -44,7 +50,8 @@ and the deployment (key <model>) that the inference app follows and hot-swaps to
                   --shadow V (scored, never served). Devices are split by a hash of their id.
   sa ml report    Per-variant KPIs from model-kpis, and which variant is ahead, with a
                   two-proportion z-test on test-then-train accuracy.
-  sa ml promote   Publish the report's leader (or --version V) as the only, default version.
+  sa ml promote   Publish the report's leader, when its lead is significant (or --version V),
+                  as the only, default version.
 
 Options:
 ${BROKER_HELP}
@@ -61,10 +68,10 @@ ${BROKER_HELP}
     --dry-run         train and print, publish nothing (no broker needed with --file)
   deploy:
     --variant V=W     version and weight (repeat); --shadow V (repeat); --experiment NAME
-  report:
+  report, promote:
     --kpis-topic T    default model-kpis;  --alpha A  significance level (default 0.05)
   promote:
-    --version V       promote this version instead of the report's leader
+    --version V       promote this version, whatever the report says
 
 Examples:
   sa ml train --file apps/activity_stream.json --kinds softmax,random-forest
@@ -267,7 +274,7 @@ async function listModels(ctx: Ctx, kafka: Kafka): Promise<number> {
   }
   const rows = [...state.models.values()].sort((a, b) => a.version - b.version).map((m) => [
     String(m.version),
-    m.kind,
+    state.unusable.has(m.version) ? `unusable: ${state.unusable.get(m.version)}` : m.kind,
     `${(m.metrics.accuracy * 100).toFixed(1)}%`,
     `${(m.metrics.baselineAccuracy * 100).toFixed(1)}%`,
     String(m.data.windows),
@@ -298,12 +305,7 @@ async function deploy(ctx: Ctx, kafka: Kafka): Promise<number> {
   const shadow = ((ctx.args.values.shadow as string[] | undefined) ?? []).flatMap(commaList)
     .map((v) => positiveInt(v, "--shadow"));
   const state = await readModels(kafka, modelsTopic(ctx), ctx.model);
-  const missing = [...variants.map((v) => v.version), ...shadow].find((v) => !state.models.has(v));
-  if (missing !== undefined) {
-    throw new CliError(
-      `no version ${missing} of ${ctx.model} on ${modelsTopic(ctx)} (sa ml models)`,
-    );
-  }
+  for (const v of [...variants.map((v) => v.version), ...shadow]) usableVersion(ctx, state, v);
   const d: DeploymentRecord = {
     type: "deployment",
     name: ctx.model,
@@ -317,6 +319,17 @@ async function deploy(ctx: Ctx, kafka: Kafka): Promise<number> {
   await publishToModels(kafka, modelsTopic(ctx), [d]);
   ctx.env.stderr(`deployed ${describe(d)} (experiment ${d.experiment})\n`);
   return 0;
+}
+
+/** Throws unless `version` is on the topic and inference would accept it. */
+function usableVersion(ctx: Ctx, state: ModelsState, version: number): void {
+  if (!state.models.has(version)) {
+    throw new CliError(
+      `no version ${version} of ${ctx.model} on ${modelsTopic(ctx)} (sa ml models)`,
+    );
+  }
+  const why = state.unusable.get(version);
+  if (why) throw new CliError(`${ctx.model} v${version} cannot serve: ${why}`);
 }
 
 async function kpiRecords(ctx: Ctx, kafka: Kafka): Promise<KpiRecord[]> {
@@ -359,17 +372,16 @@ async function promote(ctx: Ctx, kafka: Kafka): Promise<number> {
   const given = str(ctx.args, "version");
   if (given !== undefined) version = positiveInt(given, "--version");
   else {
-    const r = abReport(await kpiRecords(ctx, kafka));
-    if (!r.leader) throw new CliError(`nothing to promote: ${r.verdict}; or pass --version`);
+    const alpha = Number(str(ctx.args, "alpha") ?? "0.05");
+    const r = abReport(await kpiRecords(ctx, kafka), alpha);
+    // Only a significant lead is promoted on its own; anything else needs a human's --version.
+    if (!r.leader || !r.test || r.test.pValue >= alpha) {
+      throw new CliError(`nothing to promote: ${r.verdict}; pass --version V to promote anyway`);
+    }
     version = r.leader.version;
     ctx.env.stderr(r.verdict + "\n");
   }
-  const state = await readModels(kafka, modelsTopic(ctx), ctx.model);
-  if (!state.models.has(version)) {
-    throw new CliError(
-      `no version ${version} of ${ctx.model} on ${modelsTopic(ctx)} (sa ml models)`,
-    );
-  }
+  usableVersion(ctx, await readModels(kafka, modelsTopic(ctx), ctx.model), version);
   await publishToModels(kafka, modelsTopic(ctx), [soleDeployment(ctx.model, version)]);
   ctx.env.stderr(`promoted ${ctx.model} v${version}: it now serves every device\n`);
   return 0;

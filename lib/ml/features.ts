@@ -214,9 +214,12 @@ export function activityFeatures(
 ): StreamingDataFrame<FeatureRow> {
   const w = FEATURE_WINDOW;
   return readings
+    // Readings without a numeric time and axes are skipped, not fatal: one bad phone message
+    // must not stop the stream.
     .filter((r) =>
-      r.name === "accelerometer" && typeof r.values.x === "number" &&
-      typeof r.values.y === "number" && typeof r.values.z === "number"
+      r?.name === "accelerometer" && typeof r.time === "number" && Number.isFinite(r.time) &&
+      typeof r.values?.x === "number" && typeof r.values.y === "number" &&
+      typeof r.values.z === "number"
     )
     .apply((r): AccelSample => ({
       t: r.time / 1e6,

@@ -62,11 +62,34 @@ export async function kpiService(
   registry: ModelRegistry,
 ): Promise<KpiService> {
   const tracker = new KpiTracker((v) => registry.models.get(v)?.record);
+  // Records of another shape are skipped with a warning (at most one per 10 s), not fatal.
+  let lastWarn = -Infinity;
+  const skip = (topic: string, why: string) => {
+    if (performance.now() - lastWarn < 10_000) return;
+    lastWarn = performance.now();
+    console.warn(`model_kpis: skipped a record of ${topic}: ${why}`);
+  };
   for (const name of [topics.predictions, topics.shadow]) {
-    app.dataframe(app.topic<Prediction>(name)).update((p) => tracker.addPrediction(p));
+    app.dataframe(app.topic<Prediction>(name)).update((p) =>
+      typeof p?.deviceId === "string" && Number.isInteger(p.version) &&
+        typeof p.label === "string" && typeof p.start === "number" && typeof p.end === "number"
+        ? tracker.addPrediction(p)
+        : skip(name, "not a prediction")
+    );
   }
-  app.dataframe(app.topic<LabelSegment>(topics.labels)).update((s) => tracker.addLabel(s));
-  app.dataframe(app.topic<FeatureRow>(topics.features)).update((f) => tracker.addFeatures(f));
+  app.dataframe(app.topic<LabelSegment>(topics.labels)).update((s) =>
+    typeof s?.deviceId === "string" && typeof s.label === "string" &&
+      typeof s.start === "number" && typeof s.end === "number"
+      ? tracker.addLabel(s)
+      : skip(topics.labels, "not a label segment")
+  );
+  app.dataframe(app.topic<FeatureRow>(topics.features)).update((f) => {
+    try {
+      tracker.addFeatures(f);
+    } catch (e) {
+      skip(topics.features, (e as Error).message);
+    }
+  });
   const out = app.topic<KpiRecord>(topics.kpis);
   const producer = await app.getProducer();
   const latest = new Map<string, KpiRecord>();

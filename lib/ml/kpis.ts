@@ -178,6 +178,7 @@ export class KpiTracker {
 
   /** A feature row, for drift. */
   addFeatures(row: FeatureRow): void {
+    if (!row?.features) throw new Error("feature row without features");
     this.#features.push(featureVector(row, FEATURE_NAMES));
     if (this.#features.length > DRIFT_SAMPLE) this.#features.shift();
   }

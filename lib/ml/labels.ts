@@ -57,7 +57,10 @@ export function labelSegments(
   readings: StreamingDataFrame<DeviceReading>,
 ): StreamingDataFrame<LabelSegment> {
   return readings
-    .filter((r) => r.name === "annotation" && typeof r.values.text === "string")
+    .filter((r) =>
+      r?.name === "annotation" && typeof r.values?.text === "string" &&
+      typeof r.time === "number" && Number.isFinite(r.time)
+    )
     .apply((r, state) => {
       const open = state.get<OpenLabel>("open");
       const t = r.time / 1e6;

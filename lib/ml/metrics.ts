@@ -28,7 +28,7 @@ export function prometheusText(records: readonly KpiRecord[]): string {
     "Predictions since the KPI app started",
   );
   const latency = family(
-    "sa_ml_prediction_latency_ms",
+    "sa_ml_prediction_latency_seconds",
     "gauge",
     "Latency from the window's newest message to its prediction over the last interval",
   );
@@ -59,7 +59,7 @@ export function prometheusText(records: readonly KpiRecord[]): string {
     total(v, r.totalPredictions);
     if (r.latencyMs) {
       for (const q of ["p50", "p99", "max", "mean"] as const) {
-        latency({ ...v, stat: q }, r.latencyMs[q]);
+        latency({ ...v, stat: q }, r.latencyMs[q] / 1000);
       }
     }
     for (const [c, share] of Object.entries(r.classMix)) mix({ ...v, class: c }, share);

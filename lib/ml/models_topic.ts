@@ -5,9 +5,11 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
+import { loadClassifierKinds } from "./classifier.ts";
 import {
   decodeDeployment,
   type DeploymentRecord,
+  loadModel,
   modelKey,
   type ModelRecord,
 } from "./model_record.ts";
@@ -54,13 +56,17 @@ export async function ensureModelsTopic(kafka: Kafka, topic: string): Promise<vo
 
 /** What the models topic holds for one model name. */
 export interface ModelsState {
+  /** Every model record by version (unusable ones too: a version number is never reused). */
   models: Map<number, ModelRecord>;
+  /** Why a version cannot serve, for those inference would refuse. */
+  unusable: Map<number, string>;
   deployment?: DeploymentRecord;
 }
 
 /** Reads the models topic (latest record per key wins; unusable records are skipped). */
 export async function readModels(kafka: Kafka, topic: string, name: string): Promise<ModelsState> {
-  const out: ModelsState = { models: new Map() };
+  await loadClassifierKinds();
+  const out: ModelsState = { models: new Map(), unusable: new Map() };
   for (const r of await readTopic(kafka, topic)) {
     const v = jsonValue(r.message) as
       | { type?: string; name?: string; version?: number }
@@ -68,6 +74,12 @@ export async function readModels(kafka: Kafka, topic: string, name: string): Pro
     if (!v || v.name !== name) continue;
     if (v.type === "model" && Number.isInteger(v.version)) {
       out.models.set(v.version!, v as ModelRecord);
+      try {
+        loadModel(v);
+        out.unusable.delete(v.version!);
+      } catch (e) {
+        out.unusable.set(v.version!, (e as Error).message);
+      }
     } else if (v.type === "deployment") {
       try {
         out.deployment = decodeDeployment(v);

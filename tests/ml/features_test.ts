@@ -152,3 +152,28 @@ Deno.test("activity recording: apps/activity_stream.json is what the seeded gene
   const file = await Deno.readTextFile(new URL("../../apps/activity_stream.json", import.meta.url));
   assert.ok(file === activityData().text, "regenerate: deno task gen:demo --activity");
 });
+
+Deno.test("features: malformed readings are skipped, not fatal", () => {
+  const good = Array.from({ length: 25 }, (_, i) => ({
+    name: "accelerometer",
+    time: ms(10_000 + 50 * i),
+    values: { x: 1, y: 2, z: i },
+  }));
+  const { features, labels } = run([{
+    deviceId: "d",
+    payload: [
+      // deno-lint-ignore no-explicit-any
+      { name: "accelerometer", time: "soon", values: { x: 1, y: 1, z: 1 } } as any,
+      // deno-lint-ignore no-explicit-any
+      { name: "accelerometer", time: ms(10_010) } as any,
+      // deno-lint-ignore no-explicit-any
+      { name: "annotation", time: ms(10_020), values: { text: 7 } } as any,
+      // deno-lint-ignore no-explicit-any
+      null as any,
+      ...good,
+      { name: "accelerometer", time: ms(13_000), values: { x: 0, y: 0, z: 0 } },
+    ],
+  }, { deviceId: "d", payload: "nope" } as unknown as SensorLoggerMessage]);
+  assert.deepEqual(features.map((f) => f.samples), [20, 25]);
+  assert.deepEqual(labels, []);
+});

@@ -4,6 +4,7 @@ import type { Prediction } from "../../lib/ml/inference.ts";
 import type { LabelSegment } from "../../lib/ml/labels.ts";
 import { DRIFT_SAMPLE, psi } from "../../lib/ml/drift.ts";
 import { abReport, normalCdf, twoProportionTest } from "../../lib/ml/ab_report.ts";
+import { prometheusText } from "../../lib/ml/metrics.ts";
 import { mulberry32 } from "../../lib/util/prng.ts";
 import { activityData, modelRecord } from "./_data.ts";
 
@@ -142,4 +143,41 @@ Deno.test("A/B report: the leader, the runner-up and the verdict", () => {
   const close = abReport([rec("v1", 1, 80, 100), rec("v2", 2, 82, 100)]);
   assert.match(close.verdict, /^v2 leads v1 .* not significant at 0.05, keep collecting labels$/);
   assert.match(abReport([rec("v1", 1, 1, 2)]).verdict, /only v1 has labelled predictions/);
+});
+
+Deno.test("KPIs: /metrics text passes promtool check metrics", async () => {
+  const models = new Map([[1, modelRecord(1)]]);
+  const kpi = new KpiTracker((v) => models.get(v), 0);
+  const rand = mulberry32(9);
+  for (let i = 0; i < 50; i++) {
+    kpi.addPrediction({ ...prediction(rand, i), version: 1, variant: "v1" });
+  }
+  kpi.addLabel({ deviceId: "d1", label: "still", start: 0, end: 300_000 });
+  activityData().features.slice(0, DRIFT_SAMPLE).forEach((f) => kpi.addFeatures(f));
+  const text = prometheusText(kpi.snapshot(1000));
+  assert.match(text, /^sa_ml_accuracy\{variant="v1",version="1",served="true"\} [0-9.]+$/m);
+  assert.match(
+    text,
+    /^sa_ml_feature_psi\{variant="v1",version="1",served="true",feature="mag_zcr"\} /m,
+  );
+  let promtool: Deno.ChildProcess;
+  try {
+    promtool = new Deno.Command("promtool", {
+      args: ["check", "metrics"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch {
+    if (Deno.env.get("SA_REQUIRE_CLIENTS")) throw new Error("promtool is missing");
+    console.log("skipped the promtool check: promtool not installed");
+    return;
+  }
+  const writer = promtool.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await promtool.output();
+  const said = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  // promtool exits 0 for valid text; lint remarks (e.g. counter naming) are printed, not fatal.
+  assert.equal(out.code, 0, said);
 });

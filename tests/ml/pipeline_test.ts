@@ -30,10 +30,19 @@ const fast = {
   maxWaitTimeInMs: 100,
 };
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
+let appStopped: () => string[] = () => [];
+
+async function until(
+  what: string | (() => string),
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+) {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (appStopped().length) throw new Error(appStopped().join("; "));
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -43,6 +52,14 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
   const dir = await Deno.makeTempDir({ prefix: "sa-ml-" });
   const stop = new AbortController();
   const running: Promise<void>[] = [];
+  // An app that stops before the test ends is reported by the next wait, with its error.
+  const stopped: string[] = [];
+  const watchApp = (name: string, run: Promise<void>) =>
+    run.then(
+      () => void (stop.signal.aborted || stopped.push(`${name} returned`)),
+      (e) => void stopped.push(`${name} failed: ${(e as Error).message}`),
+    );
+  appStopped = () => stopped;
   const closers: Array<() => Promise<void>> = [];
   try {
     const address = broker.address;
@@ -75,18 +92,19 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     );
     activityFeatures(readings).toTopic(features.topic<FeatureRow>("features"));
     labelSegments(readings).toTopic(features.topic("labels"));
-    running.push(features.run({ signal: stop.signal }));
+    running.push(watchApp("features", features.run({ signal: stop.signal })));
     // 3. The inference app.
     const infer = app("inference");
     const registry = new ModelRegistry("activity", () => {});
     const watch = await watchModels(address, "models", registry);
     closers.push(() => watch.stop());
     assert.equal(registry.serving?.variants[0].version, 1);
+    const v1Record = () => registry.models.get(1)!.record;
     const out = inference(infer.dataframe(infer.topic<FeatureRow>("features")), registry);
     out.served.toTopic(infer.topic("predictions"));
     out.shadow.toTopic(infer.topic("predictions-shadow"));
     out.alerts.toTopic(infer.topic("alerts"));
-    running.push(infer.run({ signal: stop.signal }));
+    running.push(watchApp("inference", infer.run({ signal: stop.signal })));
     // 4. The KPI app.
     const kpiApp = app("model-kpis");
     const kpiRegistry = new ModelRegistry("activity", () => {});
@@ -100,7 +118,7 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
       kpis: "model-kpis",
     }, kpiRegistry);
     closers.push(() => kpis.close());
-    running.push(kpiApp.run({ signal: stop.signal }));
+    running.push(watchApp("model-kpis", kpiApp.run({ signal: stop.signal })));
 
     // 5. Phones stream: the first half, scored by v1.
     const lines = toJsonLines(generateActivityStream({ devices: 4, seconds: 60, seed: 21 }))
@@ -109,9 +127,23 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     const producer = kafka(address).producer();
     await producer.connect();
     closers.push(() => producer.disconnect());
+    // A corrupt record and an incompatible one on models: refused, named by offset; v1 stays.
+    await producer.send({
+      topic: "models",
+      messages: [
+        { key: "activity@9", value: "{oops" },
+        { key: "activity@9", value: JSON.stringify({ ...v1Record(), version: 9, schema: "x-v0" }) },
+      ],
+    });
+    await until("the refusals", () => registry.refusals.length === 2);
+    assert.deepEqual(registry.refusals.map((r) => r.offset), ["models[0]@2", "models[0]@3"]);
+    assert.match(registry.refusals[0].reason, /^not JSON/);
+    assert.match(registry.refusals[1].reason, /feature schema "x-v0" is not this build's/);
+    assert.equal(registry.serving?.variants[0].version, 1);
     await produceLines(producer, "raw-activity", "phones", lines.slice(0, half));
     await until("v1 predictions", () => out.counters.scored > 40);
-    // 6. Hot swap: an A/B pair (v2 softmax, v3 random forest) and a shadow (v4), mid-stream.
+    // 6. Hot swap: an A/B pair (softmax, random forest) and a shadow (a tree), mid-stream. The
+    // refused v9 still counts for numbering (a version number is never reused): v10, v11, v12.
     const t2 = await runCommand(ml, [
       "train",
       "--file",
@@ -126,14 +158,22 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
       "decision-tree",
     ], dir);
     assert.equal(t2.code, 0, t2.stderr);
-    assert.match(t2.stderr, /now serving v2×1 v3×1, shadow v4/);
+    assert.match(t2.stderr, /now serving v10×1 v11×1, shadow v12/);
     await until("the swap", () => registry.serving?.variants.length === 2);
     await produceLines(producer, "raw-activity", "phones", lines.slice(half));
 
     // Every feature window gets exactly one served prediction: as many as the same feature
     // step makes of the same lines without a broker.
     const expected = recordingFeatures(lines.join("\n")).features.length;
-    await until(`${expected} predictions`, () => out.counters.scored >= expected);
+    let featureCount = -1;
+    await until(
+      () =>
+        `${expected} predictions: ${JSON.stringify(out.counters)}, features topic ${featureCount}`,
+      async () => {
+        featureCount = (await readTopic(address, "features", expected + 1, 500)).length;
+        return out.counters.scored >= expected;
+      },
+    );
     const predictions = (await readTopic(address, "predictions", expected + 1, 3000))
       .map((r) => JSON.parse(r.value!) as Prediction);
     assert.equal(predictions.length, expected);
@@ -143,7 +183,7 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     // v1 until the swap, then only the A/B pair; the shadow never served.
     const swap = predictions.findIndex((p) => p.version !== 1);
     assert.ok(swap > 40, `swap at ${swap}`);
-    assert.ok(predictions.slice(swap).every((p) => p.version === 2 || p.version === 3));
+    assert.ok(predictions.slice(swap).every((p) => p.version === 10 || p.version === 11));
     const after = predictions.slice(swap);
     assert.ok(after.length > 40);
     assert.ok(predictions.every((p) => p.version !== 4 && p.served), "shadow never served");
@@ -154,7 +194,7 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
     const shadow = (await readTopic(address, "predictions-shadow", after.length + 1, 3000))
       .map((r) => JSON.parse(r.value!) as Prediction);
     assert.equal(shadow.length, after.length);
-    assert.ok(shadow.every((p) => p.version === 4 && !p.served));
+    assert.ok(shadow.every((p) => p.version === 12 && !p.served));
     assert.ok(predictions.every((p) => p.latencyMs !== null && p.latencyMs >= 0));
 
     // 7. KPIs once the labels are in, then the report and promotion.
@@ -163,27 +203,31 @@ Deno.test("episode 4 on the broker: train, serve, hot swap to A/B + shadow, KPIs
       return scored.length === 4 && scored.every((n) => n > 0);
     });
     const records = await kpis.publish();
-    assert.deepEqual(records.map((r) => r.variant).sort(), ["v1", "v2", "v3", "v4-shadow"]);
+    assert.deepEqual(records.map((r) => r.variant).sort(), ["v1", "v10", "v11", "v12-shadow"]);
     assert.match(
       kpis.metrics(),
-      /sa_ml_accuracy\{variant="v3",version="3",served="true"\} [0-9.]+/,
+      /sa_ml_accuracy\{variant="v11",version="11",served="true"\} [0-9.]+/,
     );
     const report = await runCommand(ml, ["report", "--broker", address], dir);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /^VARIANT +SERVED +PREDICTIONS +LABELLED +ACCURACY/);
-    assert.match(report.stdout, /^v4-shadow +shadow/m);
+    assert.match(report.stdout, /^v12-shadow +shadow/m);
     assert.match(report.stdout, /(is ahead of|leads|only)/);
-    const promote = await runCommand(ml, ["promote", "--version", "3", "--broker", address], dir);
+    const promote = await runCommand(ml, ["promote", "--version", "11", "--broker", address], dir);
     assert.equal(promote.code, 0, promote.stderr);
     await until("promotion", () => registry.serving?.variants.length === 1);
-    assert.equal(registry.serving!.variants[0].version, 3);
+    assert.equal(registry.serving!.variants[0].version, 11);
     assert.deepEqual(registry.serving!.shadows, []);
     const state = await readModels(kafka(address), "models", "activity");
-    assert.deepEqual([...state.models.keys()].sort(), [1, 2, 3, 4]);
-    assert.equal(state.deployment?.default, 3);
+    assert.deepEqual([...state.models.keys()].sort((a, b) => a - b), [1, 9, 10, 11, 12]);
+    assert.equal(state.deployment?.default, 11);
     const models = await runCommand(ml, ["models", "--broker", address], dir);
-    assert.match(models.stdout, /^ *4 +decision-tree/m);
-    assert.match(models.stdout, /serving: v3\n$/);
+    assert.match(models.stdout, /^ *12 +decision-tree/m);
+    assert.match(models.stdout, /^ *9 +unusable: feature schema "x-v0" is not this build's/m);
+    const bad = await runCommand(ml, ["deploy", "--variant", "9=1", "--broker", address], dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /activity v9 cannot serve: feature schema "x-v0"/);
+    assert.match(models.stdout, /serving: v11\n$/);
   } finally {
     stop.abort();
     await Promise.allSettled(running);
