@@ -411,53 +411,57 @@ export class Application {
   }
 
   /**
-   * Runs every dataframe until stopped (signal, SIGINT/SIGTERM, `stop()`), then makes a final
-   * checkpoint and disconnects. Rejects when a message fails and no error policy skips it.
+   * Runs every dataframe (and source) until stopped (signal, SIGINT/SIGTERM, `stop()`), then
+   * makes a final checkpoint and disconnects. Rejects when a message fails and no error policy
+   * skips it, or when a source fails.
    */
   async run(options: RunOptions = {}): Promise<void> {
+    if (this.#sources.length === 0) return await this.#runDataframes(options);
     if (this.#running) throw new ConfigurationError("run() is already running");
-    if (this.#registry.streams.size === 0 && this.#sources.length === 0) {
-      throw new ConfigurationError(
-        "nothing to run: create a dataframe with app.dataframe(topic) or add a source first",
-      );
-    }
-    this.#running = true;
-    const txnId = this.#options.processingGuarantee === "exactly-once"
-      ? this.#transactionalId()
-      : undefined;
     // A failing source stops the whole app, as a stop signal would.
     const sourceStop = new AbortController();
     let sourceError: Error | null = null;
     const signal = options.signal
       ? AbortSignal.any([options.signal, sourceStop.signal])
       : sourceStop.signal;
-    let sources: { runner: SourceRunner; close(): Promise<void> } | undefined;
+    const sources = await this.#startSources((e) => {
+      sourceError ??= e;
+      this.logger.error(e.message);
+      sourceStop.abort();
+    });
     try {
-      if (this.#sources.length > 0) {
-        sources = await this.#startSources((e) => {
-          sourceError ??= e;
-          this.logger.error(e.message);
-          sourceStop.abort();
-        });
-      }
-      if (this.#registry.streams.size > 0) {
-        await new Runner(this, this.#options, this.#registry, this.#topics, {
-          commitInterval: this.#commitInterval,
-          commitEvery: this.#commitEvery,
-          kafkaProducer: (kafka) => this.#kafkaProducer(kafka, txnId?.id),
-          ensureTopics: (kafka) => this.#ensureTopics(kafka),
-          setStop: (fn) => (this.#stop = fn),
-        }).run(signal);
-      } else {
-        await this.#waitForSources(sources!.runner, signal);
-      }
+      if (this.#registry.streams.size > 0) await this.#runDataframes({ signal });
+      else await this.#waitForSources(sources.runner, signal);
     } finally {
-      await sources?.close();
+      await sources.close();
+    }
+    if (sourceError) throw sourceError;
+  }
+
+  async #runDataframes(options: RunOptions): Promise<void> {
+    if (this.#running) throw new ConfigurationError("run() is already running");
+    if (this.#registry.streams.size === 0) {
+      throw new ConfigurationError(
+        "nothing to run: create a dataframe with app.dataframe(topic) first",
+      );
+    }
+    this.#running = true;
+    const txnId = this.#options.processingGuarantee === "exactly-once"
+      ? this.#transactionalId()
+      : undefined;
+    try {
+      await new Runner(this, this.#options, this.#registry, this.#topics, {
+        commitInterval: this.#commitInterval,
+        commitEvery: this.#commitEvery,
+        kafkaProducer: (kafka) => this.#kafkaProducer(kafka, txnId?.id),
+        ensureTopics: (kafka) => this.#ensureTopics(kafka),
+        setStop: (fn) => (this.#stop = fn),
+      }).run(options.signal);
+    } finally {
       txnId?.release();
       this.#running = false;
       this.#stop = null;
     }
-    if (sourceError) throw sourceError;
   }
 
   /** Starts the sources on their own (never transactional) producer. */
@@ -499,6 +503,7 @@ export class Application {
 
   /** An app with sources only runs until they all finish or it is stopped. */
   async #waitForSources(runner: SourceRunner, signal: AbortSignal): Promise<void> {
+    this.#running = true;
     let wake!: () => void;
     const stopped = new Promise<void>((r) => wake = r);
     this.#stop = wake;
@@ -512,6 +517,8 @@ export class Application {
     } finally {
       signal.removeEventListener("abort", wake);
       for (const remove of signals) remove();
+      this.#running = false;
+      this.#stop = null;
     }
   }
 }
