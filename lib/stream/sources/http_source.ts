@@ -5,7 +5,9 @@
  *   by the body's `sessionId`. The answer is 200 only once the broker acknowledged the message.
  * - `GET /ws` (WebSocket): one JSON message per text frame; each frame is answered
  *   `{"seq":n,"ok":true}` once the broker has it (`seq` counts frames from 1), or
- *   `{"seq":n,"ok":false,"error":"..."}`.
+ *   `{"seq":n,"ok":false,"error":"..."}`. A frame may also carry a batch, one message per
+ *   line, answered once every line is durable: `{"seq":n,"ok":true,"messages":k,
+ *   "duplicates":d}` (with `errors: [{line, status, error}]` when some failed).
  * - A repeated (`sessionId`, `messageId`) within `dedupeWindowMs` is not produced again (it is
  *   answered 200 `duplicate`).
  * - A malformed body gets 499 with a short text (Sensor Logger shows it to the user); a body
@@ -69,6 +71,28 @@ function text(status: number, body: string, extra: Record<string, string> = {}):
 }
 
 class TooLarge extends Error {}
+
+function isJson(body: Uint8Array): boolean {
+  try {
+    JSON.parse(new TextDecoder().decode(body));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The non-blank lines of a frame (a batch is one message per line). */
+function splitLines(body: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i <= body.length; i++) {
+    if (i < body.length && body[i] !== 0x0a) continue;
+    const line = body.subarray(start, i);
+    start = i + 1;
+    if (line.some((b) => b !== 0x20 && b !== 0x09 && b !== 0x0d)) out.push(line);
+  }
+  return out;
+}
 
 async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
@@ -323,10 +347,28 @@ export class HttpSource implements Source {
         socket.close(1013, `more than ${this.#maxPending} frames unacknowledged`);
         return;
       }
-      this.#ingest.ingest(this.#ctx!, body).then((r) => {
+      // Several lines that are not one (pretty-printed) JSON document: a batch.
+      const lines = splitLines(body);
+      if (lines.length <= 1 || isJson(body)) {
+        this.#ingest.ingest(this.#ctx!, body).then((r) => {
+          pending--;
+          if (r.ok) reply(r.duplicate ? { ok: true, duplicate: true } : { ok: true });
+          else reply({ ok: false, status: r.status, error: r.error });
+        });
+        return;
+      }
+      // A batch: one message per line, answered once every line is settled.
+      Promise.all(lines.map((l) => this.#ingest.ingest(this.#ctx!, l))).then((rs) => {
         pending--;
-        if (r.ok) reply(r.duplicate ? { ok: true, duplicate: true } : { ok: true });
-        else reply({ ok: false, status: r.status, error: r.error });
+        const errors = rs.flatMap((r, i) =>
+          r.ok ? [] : [{ line: i + 1, status: r.status, error: r.error }]
+        );
+        reply({
+          ok: errors.length === 0,
+          messages: rs.length,
+          duplicates: rs.filter((r) => r.ok && r.duplicate).length,
+          ...(errors.length ? { errors } : {}),
+        });
       });
     };
     return response;

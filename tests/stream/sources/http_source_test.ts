@@ -191,3 +191,41 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "HttpSource: a WebSocket frame may carry a batch, one message per line, acked as a whole",
+  ...opts,
+  async fn() {
+    await withGateway({}, async (_source, base, address) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/ws`);
+      const replies: Array<Record<string, unknown>> = [];
+      const done = new Promise<void>((resolve) => {
+        ws.onmessage = (e) => {
+          replies.push(JSON.parse(e.data));
+          if (replies.length === 3) resolve();
+        };
+      });
+      await new Promise((r) => ws.onopen = r);
+      ws.send([msg("b", 1), msg("b", 2), "", msg("b", 3)].join("\n") + "\n");
+      ws.send([msg("b", 3), "oops", msg("b", 4)].join("\n"));
+      // Pretty-printed JSON is one message, not a batch.
+      ws.send(JSON.stringify(JSON.parse(msg("b", 5)), null, 2));
+      await done;
+      ws.close();
+      replies.sort((a, b) => (a.seq as number) - (b.seq as number));
+      assertEquals(replies[0], { seq: 1, ok: true, messages: 3, duplicates: 0 });
+      assertEquals(replies[1].ok, false);
+      assertEquals(replies[1].duplicates, 1);
+      assertEquals(
+        (replies[1].errors as Array<{ line: number; status: number }>).map((
+          e,
+        ) => [e.line, e.status]),
+        [[2, 499]],
+      );
+      assertEquals(replies[2], { seq: 3, ok: true });
+      const records = await readTopic(address, "raw-data", 5);
+      assertEquals(records.map((r) => JSON.parse(r.value!).messageId), [1, 2, 3, 4, 5]);
+      assertEquals(records[0].value, msg("b", 1));
+    });
+  },
+});
