@@ -97,7 +97,8 @@ export class SourceRunner {
   /** Sets up and starts every source on a connected producer. */
   async start(producer: KafkaProducer): Promise<void> {
     this.#acker = new AckingProducer(producer);
-    const contexts: Array<[Source, SourceContext]> = [];
+    // Each source runs as soon as it is set up: if a later setup fails, stop() then aborts
+    // the ones already running (an HttpSource closes its port).
     for (const { source, topic } of this.entries) {
       const path = this.options.stateDir
         ? `${this.options.stateDir}/${encodeURIComponent(source.name)}.json`
@@ -111,9 +112,7 @@ export class SourceRunner {
           cause: e,
         });
       }
-      contexts.push([source, this.#context(source, topic, state)]);
-    }
-    for (const [source, ctx] of contexts) {
+      const ctx = this.#context(source, topic, state);
       this.#runs.push(
         source.run(ctx).then(
           () => this.options.logger.debug(`source ${source.name} finished`),

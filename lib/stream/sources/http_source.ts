@@ -32,7 +32,7 @@ import type { Source, SourceContext } from "./source.ts";
  * @example
  * ```ts
  * import type { HttpSourceOptions } from "@sa/toolkit";
- * const options: HttpSourceOptions = { hostname: "0.0.0.0", port: 8080, token: "s3cret" };
+ * const options: HttpSourceOptions = { hostname: "0.0.0.0", port: 8000, token: "s3cret" };
  * ```
  */
 export interface HttpSourceOptions {
@@ -40,7 +40,7 @@ export interface HttpSourceOptions {
   name?: string;
   /** Interface to bind (default `"127.0.0.1"`; `"0.0.0.0"` for phones on the LAN). */
   hostname?: string;
-  /** Port (default 8080; 0 picks a free one, see {@link HttpSource.port}). */
+  /** Port (default 8000; 0 picks a free one, see {@link HttpSource.port}). */
   port?: number;
   /** Shared secret; required when `hostname` is not loopback. */
   token?: string;
@@ -144,7 +144,7 @@ export interface HttpSourceStats {
  * import { Application, HttpSource } from "@sa/toolkit";
  *
  * const app = new Application({ consumerGroup: "gateway" });
- * const source = new HttpSource({ hostname: "0.0.0.0", port: 8080, token: "s3cret" });
+ * const source = new HttpSource({ hostname: "0.0.0.0", port: 8000, token: "s3cret" });
  * app.addSource(source, HttpSource.topic(app, "raw-data"));
  * const stop = new AbortController();
  * setTimeout(() => stop.abort(), 5000);
@@ -168,13 +168,13 @@ export class HttpSource implements Source {
   #ready!: () => void;
   readonly #started = new Promise<void>((r) => this.#ready = r);
   readonly #sockets = new Set<WebSocket>();
-  readonly #onListen: ((urls: string[]) => void) | undefined;
+  readonly #onListen: (urls: string[]) => void;
 
   /** Checks the options; the port is bound by `setup()` (when the app starts). */
   constructor(options: HttpSourceOptions = {}) {
     this.name = options.name ?? "http";
     this.hostname = options.hostname ?? "127.0.0.1";
-    this.#wantedPort = options.port ?? 8080;
+    this.#wantedPort = options.port ?? 8000;
     this.#token = options.token || undefined;
     if (!this.#token && !isLoopback(this.hostname)) {
       throw new ConfigurationError(
@@ -184,7 +184,8 @@ export class HttpSource implements Source {
     }
     this.#maxBody = options.maxBodyBytes ?? 512 * 1024;
     this.#maxPending = options.maxPendingFrames ?? 10_000;
-    this.#onListen = options.onListen;
+    this.#onListen = options.onListen ??
+      ((urls) => console.log(`${this.name}: listening; push URL(s):\n  ${urls.join("\n  ")}`));
     this.#ingest = new PhoneIngest(
       this.stats,
       options.dedupeWindowMs ?? 600_000,
@@ -244,7 +245,7 @@ export class HttpSource implements Source {
       );
     }
     this.#wantedPort = this.#server.addr.port;
-    this.#onListen?.(this.urls());
+    this.#onListen(this.urls());
   }
 
   /** Serves until the app stops, then finishes in-flight requests and closes sockets. */

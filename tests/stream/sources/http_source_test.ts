@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { Application } from "../../../lib/stream/application.ts";
 import { ConfigurationError } from "../../../lib/stream/errors.ts";
 import { HttpSource } from "../../../lib/stream/sources/http_source.ts";
@@ -106,6 +106,42 @@ Deno.test({
       ]);
       assertEquals(records[0].value, msg("s1", 1));
     });
+  },
+});
+
+Deno.test({
+  name: "HttpSource: a source whose setup fails stops the app and frees the ports already bound",
+  ...opts,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    const stateDir = await Deno.makeTempDir({ prefix: "sa-gw-" });
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const app = new Application({
+        brokerAddress: broker.address,
+        consumerGroup: "gateway",
+        stateDir,
+        logLevel: "SILENT",
+        handleSignals: false,
+      });
+      const first = new HttpSource({ name: "first", port: 0, onListen() {} });
+      const taken = (busy.addr as Deno.NetAddr).port;
+      const second = new HttpSource({ name: "second", port: taken, onListen() {} });
+      const topic = HttpSource.topic(app, "raw-data");
+      app.addSource(first, topic);
+      app.addSource(second, topic);
+      const err = await assertRejects(() => app.run());
+      assert(
+        (err as Error).message.includes(`cannot listen on 127.0.0.1:${taken}`),
+        (err as Error).message,
+      );
+      // The first source was running; stopping the app closed its port.
+      Deno.listen({ hostname: "127.0.0.1", port: first.port }).close();
+    } finally {
+      busy.close();
+      await broker.close();
+      await Deno.remove(stateDir, { recursive: true });
+    }
   },
 });
 
