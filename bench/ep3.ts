@@ -6,7 +6,9 @@
  *    each with a fresh messageId). Open loop at `--rate` requests/s for `--seconds` (requests
  *    are sent on schedule whether or not earlier ones were answered, so a stall shows up as
  *    latency): p50/p99/max from send to the 200, which comes after the broker's ack. Then a
- *    closed loop of 32 concurrent phones for the requests/s ceiling.
+ *    closed loop of 32 concurrent phones for the requests/s ceiling, and the same open loop
+ *    against a bare `Deno.serve` answering 200 in its own process: the control, showing what
+ *    the machine alone adds.
  * 2. InfluxDB sink: a real influxd 1.x (Debian's, on free ports), `--points` downsampled-like
  *    points written through InfluxDBSink in checkpoint batches of 10,000 (5,000 per request):
  *    points/s.
@@ -83,7 +85,16 @@ async function benchGateway(): Promise<string[][]> {
     { SA_BROKER: broker.match[1], SA_LOG_LEVEL: "WARN" },
     /http:\/\/127\.0\.0\.1:(\d+)\/data/,
   );
-  const url = `http://127.0.0.1:${gateway.match[1]}/data`;
+  // Control: a bare Deno.serve answering 200 in its own process, under the same load, shows
+  // what the machine itself adds to every request.
+  const echo = await spawn(
+    [
+      "eval",
+      'Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: (a) => console.log("echo " + a.port) }, async (r) => { await r.arrayBuffer(); return new Response("ok"); });',
+    ],
+    {},
+    /echo (\d+)/,
+  );
   const lines = (await Deno.readTextFile(DEMO)).split("\n").filter((l) => l.trim());
   const bytes = lines.reduce((s, l) => s + l.length, 0) / lines.length;
   let id = 0;
@@ -91,65 +102,79 @@ async function benchGateway(): Promise<string[][]> {
     const n = id++;
     return lines[n % lines.length].replace(/"messageId":\d+/, `"messageId":${n}`);
   };
-  const post = async () => {
+  const poster = (url: string) => async () => {
     const res = await fetch(url, { method: "POST", body: body() });
     await res.body?.cancel();
-    if (res.status !== 200) throw new Error(`gateway answered ${res.status}`);
+    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   };
   try {
-    for (let i = 0; i < 200; i++) await post(); // warm-up: connections, JIT, topic metadata
-    // Open loop at RATE.
-    const latencies: number[] = [];
-    const total = RATE * SECONDS;
-    const started = performance.now();
-    const inflight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = started + (i * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      const t0 = performance.now();
-      inflight.push(
-        post().then(() => {
-          latencies.push(performance.now() - t0);
-          if (Deno.env.get("EP3_DEBUG") && performance.now() - t0 > 10) {
-            console.error(
-              `slow at ${((t0 - started) / 1000).toFixed(2)} s: ${
-                (performance.now() - t0).toFixed(1)
-              } ms`,
-            );
-          }
-        }),
-      );
+    const gw = poster(`http://127.0.0.1:${gateway.match[1]}/data`);
+    const ctl = poster(`http://127.0.0.1:${echo.match[1]}/`);
+    for (let i = 0; i < 200; i++) await gw(); // warm-up: connections, JIT, topic metadata
+    for (let i = 0; i < 200; i++) await ctl();
+    const rows: string[][] = [];
+    for (const [name, post] of [["gateway", gw], ["control: bare HTTP 200", ctl]] as const) {
+      const { rate, latencies } = await openLoop(post);
+      rows.push([
+        `${name}, open loop ${RATE} req/s`,
+        num(rate),
+        num(percentile(latencies, 50), 2),
+        num(percentile(latencies, 99), 2),
+        num(Math.max(...latencies), 2),
+        num(bytes),
+      ]);
     }
-    await Promise.all(inflight);
-    const openSeconds = (performance.now() - started) / 1000;
     // Closed loop: 32 phones for 3 s.
     let done = 0;
     const end = performance.now() + 3000;
     const closedStart = performance.now();
     await Promise.all(Array.from({ length: 32 }, async () => {
       while (performance.now() < end) {
-        await post();
+        await gw();
         done++;
       }
     }));
     const closedRate = done / ((performance.now() - closedStart) / 1000);
-    return [
-      [
-        `gateway, open loop ${RATE} req/s`,
-        num(total / openSeconds),
-        num(percentile(latencies, 50), 2),
-        num(percentile(latencies, 99), 2),
-        num(Math.max(...latencies), 2),
-        num(bytes),
-      ],
-      ["gateway, 32 concurrent (ceiling)", num(closedRate), "-", "-", "-", num(bytes)],
-    ];
+    rows.splice(1, 0, [
+      "gateway, 32 concurrent (ceiling)",
+      num(closedRate),
+      "-",
+      "-",
+      "-",
+      num(bytes),
+    ]);
+    return rows;
   } finally {
+    await echo.stop();
     await gateway.stop();
     await broker.stop();
     await Deno.remove(dataDir, { recursive: true });
   }
+}
+
+/** Sends RATE requests/s for SECONDS on schedule; latency from send to answer. */
+async function openLoop(post: () => Promise<void>): Promise<{ rate: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const total = RATE * SECONDS;
+  const started = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const t0 = performance.now();
+    inflight.push(
+      post().then(() => {
+        const ms = performance.now() - t0;
+        latencies.push(ms);
+        if (Deno.env.get("EP3_DEBUG") && ms > 10) {
+          console.error(`slow at ${((t0 - started) / 1000).toFixed(2)} s: ${ms.toFixed(1)} ms`);
+        }
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  return { rate: total / ((performance.now() - started) / 1000), latencies };
 }
 
 async function benchInflux(): Promise<string[][]> {

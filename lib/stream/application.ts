@@ -422,52 +422,56 @@ export class Application {
   }
 
   /**
-   * Runs every dataframe until stopped (signal, SIGINT/SIGTERM, `stop()`), then makes a final
-   * checkpoint and disconnects. Rejects when a message fails and no error policy skips it.
+   * Runs every dataframe (and source) until stopped (signal, SIGINT/SIGTERM, `stop()`), then
+   * makes a final checkpoint and disconnects. Rejects when a message fails and no error policy
+   * skips it, or when a source fails.
    */
   async run(options: RunOptions = {}): Promise<void> {
+    if (this.#sources.length === 0) return await this.#runDataframes(options);
     if (this.#running) throw new ConfigurationError("run() is already running");
-    if (this.#registry.streams.size === 0 && this.#sources.length === 0) {
-      throw new ConfigurationError(
-        "nothing to run: create a dataframe with app.dataframe(topic) or add a source first",
-      );
-    }
-    this.#running = true;
     // A failing source stops the whole app, as a stop signal would.
     const sourceStop = new AbortController();
     let sourceError: Error | null = null;
     const signal = options.signal
       ? AbortSignal.any([options.signal, sourceStop.signal])
       : sourceStop.signal;
-    let sources: { runner: SourceRunner; close(): Promise<void> } | undefined;
+    const sources = await this.#startSources((e) => {
+      sourceError ??= e;
+      this.logger.error(e.message);
+      sourceStop.abort();
+    });
+    try {
+      if (this.#registry.streams.size > 0) await this.#runDataframes({ signal });
+      else await this.#waitForSources(sources.runner, signal);
+    } finally {
+      await sources.close();
+    }
+    if (sourceError) throw sourceError;
+  }
+
+  async #runDataframes(options: RunOptions): Promise<void> {
+    if (this.#running) throw new ConfigurationError("run() is already running");
+    if (this.#registry.streams.size === 0) {
+      throw new ConfigurationError(
+        "nothing to run: create a dataframe with app.dataframe(topic) first",
+      );
+    }
+    this.#running = true;
     let http: AppHttp | null = null;
     try {
       http = startAppHttp(this, this.#registry, this.#options.http);
-      if (this.#sources.length > 0) {
-        sources = await this.#startSources((e) => {
-          sourceError ??= e;
-          this.logger.error(e.message);
-          sourceStop.abort();
-        });
-      }
-      if (this.#registry.streams.size > 0) {
-        await new Runner(this, this.#options, this.#registry, this.#topics, {
-          commitInterval: this.#commitInterval,
-          commitEvery: this.#commitEvery,
-          kafkaProducer: (kafka, transactionalId) => this.#kafkaProducer(kafka, transactionalId),
-          ensureTopics: (kafka) => this.#ensureTopics(kafka),
-          setStop: (fn) => (this.#stop = fn),
-        }).run(signal);
-      } else {
-        await this.#waitForSources(sources!.runner, signal);
-      }
+      await new Runner(this, this.#options, this.#registry, this.#topics, {
+        commitInterval: this.#commitInterval,
+        commitEvery: this.#commitEvery,
+        kafkaProducer: (kafka, transactionalId) => this.#kafkaProducer(kafka, transactionalId),
+        ensureTopics: (kafka) => this.#ensureTopics(kafka),
+        setStop: (fn) => (this.#stop = fn),
+      }).run(options.signal);
     } finally {
       await http?.close();
-      await sources?.close();
       this.#running = false;
       this.#stop = null;
     }
-    if (sourceError) throw sourceError;
   }
 
   /** Starts the sources on their own (never transactional) producer. */
@@ -510,6 +514,7 @@ export class Application {
 
   /** An app with sources only runs until they all finish or it is stopped. */
   async #waitForSources(runner: SourceRunner, signal: AbortSignal): Promise<void> {
+    this.#running = true;
     let wake!: () => void;
     const stopped = new Promise<void>((r) => wake = r);
     this.#stop = wake;
@@ -523,6 +528,8 @@ export class Application {
     } finally {
       signal.removeEventListener("abort", wake);
       for (const remove of signals) remove();
+      this.#running = false;
+      this.#stop = null;
     }
   }
 }

@@ -9,6 +9,7 @@ import { STARTER_TRANSFORMATION } from "./apps/starter_transformation.ts";
 import { STARTER_DESTINATION } from "./apps/starter_destination.ts";
 import { FILE_SINK } from "./apps/file_sink.ts";
 import { REPLAY } from "./apps/replay.ts";
+import { PHONE_GATEWAY } from "./apps/phone_gateway.ts";
 import { demoRecording } from "./demo_recording.ts";
 
 /** One template: an app module plus any files it needs next to it. */
@@ -56,6 +57,11 @@ export const TEMPLATES: readonly AppTemplate[] = [
     STARTER_DESTINATION,
   ),
   simple("file-sink", "Writes a topic to JSON-lines files, one per checkpoint batch", FILE_SINK),
+  simple(
+    "phone-gateway",
+    "Receives the Sensor Logger phone app's HTTP push and WebSocket frames into a topic",
+    PHONE_GATEWAY,
+  ),
 ];
 
 /** The template with this id, or undefined. */

@@ -4,52 +4,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { AppSandbox } from "../../lib/runner/sandbox.ts";
 import { sandboxGrant } from "../../lib/runner/permissions.ts";
-import { G } from "../../apps/downsampling.ts";
+import { expectedDownsampled } from "./_downsampled.ts";
 import type { SensorMessage } from "../../apps/normalize.ts";
 import { demoLines, kafka, produceLines, tempBroker } from "./_helpers.ts";
 import { hasInfluxd, startInfluxd } from "../stream/sinks/_influxd.ts";
 
 const DOWNSAMPLING = fileURLToPath(new URL("../../apps/downsampling.ts", import.meta.url));
-
-/** Closed 10 s windows of the recording: [start, g-mean, g-max, latitude, longitude]. */
-function expectedWindows(
-  lines: string[],
-): Array<[number, number | null, number | null, number | null, number | null]> {
-  const rs: { ts: number; clock: number; g?: number; lat?: number; lon?: number }[] = [];
-  let clock = 0;
-  for (const line of lines) {
-    for (const r of (JSON.parse(line) as SensorMessage).payload) {
-      if (r.name !== "accelerometer" && r.name !== "location") continue;
-      const ts = Math.floor(r.time / 1_000_000);
-      clock = Math.max(clock, ts);
-      const v = r.values as Record<string, number>;
-      rs.push(
-        r.name === "accelerometer"
-          ? { ts, clock, g: Math.sqrt(v.x * v.x + v.y * v.y + v.z * v.z) / G }
-          : { ts, clock, lat: v.latitude, lon: v.longitude },
-      );
-    }
-  }
-  const by = new Map<number, typeof rs>();
-  for (const r of rs) {
-    const s = r.ts - (r.ts % 10_000);
-    if (s + 10_000 <= r.clock) continue; // late: its window had closed
-    by.set(s, [...(by.get(s) ?? []), r]);
-  }
-  return [...by].filter(([s]) => s + 10_000 <= clock).sort((a, b) => a[0] - b[0]).map(
-    ([s, group]) => {
-      const gs = group.filter((r) => r.g !== undefined).map((r) => r.g!);
-      const locs = group.filter((r) => r.lat !== undefined);
-      return [
-        s,
-        gs.length ? gs.reduce((a, b) => a + b, 0) / gs.length : null,
-        gs.length ? Math.max(...gs) : null,
-        locs.length ? locs[locs.length - 1].lat! : null,
-        locs.length ? locs[locs.length - 1].lon! : null,
-      ];
-    },
-  );
-}
 
 Deno.test({
   name: "downsampling: the demo recording's 10 s windows land in InfluxDB 1.6, point for point",
@@ -58,7 +18,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const lines = await demoLines();
-    const want = expectedWindows(lines);
+    const want = expectedDownsampled(lines.map((l) => JSON.parse(l) as SensorMessage)).map(
+      (w) => [w.start, w.mean, w.max, w.latitude, w.longitude] as const,
+    );
     assert.ok(want.length >= 3);
     const broker = await tempBroker();
     const influx = await startInfluxd();

@@ -4,17 +4,11 @@ import { AppSandbox } from "../../lib/runner/sandbox.ts";
 import { sandboxGrant } from "../../lib/runner/permissions.ts";
 import { parsePort } from "../../apps/gateway.ts";
 import { consumeUntil, demoLines, tempBroker } from "./_helpers.ts";
+import { freePort } from "../_services.ts";
 
 const GATEWAY = fileURLToPath(new URL("../../apps/gateway.ts", import.meta.url));
 const REPLAY = fileURLToPath(new URL("../../apps/replay.ts", import.meta.url));
 const PROCESS = fileURLToPath(new URL("./_gateway_process.ts", import.meta.url));
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function sandboxed(
   name: string,

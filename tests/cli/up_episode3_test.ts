@@ -7,26 +7,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { withTempDir } from "./_helpers.ts";
+import { exists, freePort } from "../_services.ts";
 import { demoLines, spawnSa } from "../apps/_helpers.ts";
 import { hasInfluxd, startInfluxd } from "../stream/sinks/_influxd.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 Deno.test({
   name: "sa up: the episode-3 sample takes phone pushes to InfluxDB",

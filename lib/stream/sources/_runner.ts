@@ -97,7 +97,8 @@ export class SourceRunner {
   /** Sets up and starts every source on a connected producer. */
   async start(producer: KafkaProducer): Promise<void> {
     this.#acker = new AckingProducer(producer);
-    const contexts: Array<[Source, SourceContext]> = [];
+    // Each source runs as soon as it is set up: if a later setup fails, stop() then aborts
+    // the ones already running (an HttpSource closes its port).
     for (const { source, topic } of this.entries) {
       const path = this.options.stateDir
         ? `${this.options.stateDir}/${encodeURIComponent(source.name)}.json`
@@ -111,9 +112,7 @@ export class SourceRunner {
           cause: e,
         });
       }
-      contexts.push([source, this.#context(source, topic, state)]);
-    }
-    for (const [source, ctx] of contexts) {
+      const ctx = this.#context(source, topic, state);
       this.#runs.push(
         source.run(ctx).then(
           () => this.options.logger.debug(`source ${source.name} finished`),
@@ -129,6 +128,7 @@ export class SourceRunner {
       );
     }
     this.#timer = setInterval(() => {
+      if (this.#checkpointing) return; // the running one will be followed by the next tick's
       this.checkpoint().catch((e) =>
         this.options.logger.warn(`source checkpoint failed: ${(e as Error).message}`)
       );
@@ -140,27 +140,33 @@ export class SourceRunner {
     return Promise.all(this.#runs).then(() => {});
   }
 
-  /** Waits for every produced message to be acknowledged, then saves changed state. */
-  checkpoint(): Promise<void> {
-    return this.#checkpointing ??= (async () => {
-      try {
-        // Values set before this point are covered by the sends made before it; values set
-        // while waiting belong to the next checkpoint.
-        const snapshots = this.#states.filter((s) => s.dirty).map((s) => ({
-          s,
-          text: s.snapshot(),
-        }));
-        try {
-          await this.#acker.drained();
-        } catch (e) {
-          for (const { s } of snapshots) s.dirty = true;
-          throw e;
-        }
-        for (const { s, text } of snapshots) await s.save(text);
-      } finally {
-        this.#checkpointing = null;
-      }
-    })();
+  /**
+   * Waits for every produced message to be acknowledged, then saves changed state. A call
+   * while a checkpoint is running waits for it, then makes its own: values set meanwhile were
+   * not in the running one's snapshot.
+   */
+  async checkpoint(): Promise<void> {
+    while (this.#checkpointing) await this.#checkpointing.catch(() => {});
+    const run = this.#checkpointOnce();
+    this.#checkpointing = run;
+    try {
+      await run;
+    } finally {
+      if (this.#checkpointing === run) this.#checkpointing = null;
+    }
+  }
+
+  async #checkpointOnce(): Promise<void> {
+    // Values set before this point are covered by the sends made before it; values set while
+    // waiting belong to the next checkpoint.
+    const snapshots = this.#states.filter((s) => s.dirty).map((s) => ({ s, text: s.snapshot() }));
+    try {
+      await this.#acker.drained();
+    } catch (e) {
+      for (const { s } of snapshots) s.dirty = true;
+      throw e;
+    }
+    for (const { s, text } of snapshots) await s.save(text);
   }
 
   /** Stops every source (waits up to `timeoutMs` for them), then a final checkpoint. */

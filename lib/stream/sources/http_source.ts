@@ -5,7 +5,9 @@
  *   by the body's `sessionId`. The answer is 200 only once the broker acknowledged the message.
  * - `GET /ws` (WebSocket): one JSON message per text frame; each frame is answered
  *   `{"seq":n,"ok":true}` once the broker has it (`seq` counts frames from 1), or
- *   `{"seq":n,"ok":false,"error":"..."}`.
+ *   `{"seq":n,"ok":false,"error":"..."}`. A frame may also carry a batch, one message per
+ *   line, answered once every line is durable: `{"seq":n,"ok":true,"messages":k,
+ *   "duplicates":d}` (with `errors: [{line, status, error}]` when some failed).
  * - A repeated (`sessionId`, `messageId`) within `dedupeWindowMs` is not produced again (it is
  *   answered 200 `duplicate`).
  * - A malformed body gets 499 with a short text (Sensor Logger shows it to the user); a body
@@ -30,7 +32,7 @@ import type { Source, SourceContext } from "./source.ts";
  * @example
  * ```ts
  * import type { HttpSourceOptions } from "@sa/toolkit";
- * const options: HttpSourceOptions = { hostname: "0.0.0.0", port: 8080, token: "s3cret" };
+ * const options: HttpSourceOptions = { hostname: "0.0.0.0", port: 8000, token: "s3cret" };
  * ```
  */
 export interface HttpSourceOptions {
@@ -38,7 +40,7 @@ export interface HttpSourceOptions {
   name?: string;
   /** Interface to bind (default `"127.0.0.1"`; `"0.0.0.0"` for phones on the LAN). */
   hostname?: string;
-  /** Port (default 8080; 0 picks a free one, see {@link HttpSource.port}). */
+  /** Port (default 8000; 0 picks a free one, see {@link HttpSource.port}). */
   port?: number;
   /** Shared secret; required when `hostname` is not loopback. */
   token?: string;
@@ -69,6 +71,28 @@ function text(status: number, body: string, extra: Record<string, string> = {}):
 }
 
 class TooLarge extends Error {}
+
+function isJson(body: Uint8Array): boolean {
+  try {
+    JSON.parse(new TextDecoder().decode(body));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The non-blank lines of a frame (a batch is one message per line). */
+function splitLines(body: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i <= body.length; i++) {
+    if (i < body.length && body[i] !== 0x0a) continue;
+    const line = body.subarray(start, i);
+    start = i + 1;
+    if (line.some((b) => b !== 0x20 && b !== 0x09 && b !== 0x0d)) out.push(line);
+  }
+  return out;
+}
 
 async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
@@ -120,7 +144,7 @@ export interface HttpSourceStats {
  * import { Application, HttpSource } from "@sa/toolkit";
  *
  * const app = new Application({ consumerGroup: "gateway" });
- * const source = new HttpSource({ hostname: "0.0.0.0", port: 8080, token: "s3cret" });
+ * const source = new HttpSource({ hostname: "0.0.0.0", port: 8000, token: "s3cret" });
  * app.addSource(source, HttpSource.topic(app, "raw-data"));
  * const stop = new AbortController();
  * setTimeout(() => stop.abort(), 5000);
@@ -144,13 +168,13 @@ export class HttpSource implements Source {
   #ready!: () => void;
   readonly #started = new Promise<void>((r) => this.#ready = r);
   readonly #sockets = new Set<WebSocket>();
-  readonly #onListen: ((urls: string[]) => void) | undefined;
+  readonly #onListen: (urls: string[]) => void;
 
   /** Checks the options; the port is bound by `setup()` (when the app starts). */
   constructor(options: HttpSourceOptions = {}) {
     this.name = options.name ?? "http";
     this.hostname = options.hostname ?? "127.0.0.1";
-    this.#wantedPort = options.port ?? 8080;
+    this.#wantedPort = options.port ?? 8000;
     this.#token = options.token || undefined;
     if (!this.#token && !isLoopback(this.hostname)) {
       throw new ConfigurationError(
@@ -160,7 +184,8 @@ export class HttpSource implements Source {
     }
     this.#maxBody = options.maxBodyBytes ?? 512 * 1024;
     this.#maxPending = options.maxPendingFrames ?? 10_000;
-    this.#onListen = options.onListen;
+    this.#onListen = options.onListen ??
+      ((urls) => console.log(`${this.name}: listening; push URL(s):\n  ${urls.join("\n  ")}`));
     this.#ingest = new PhoneIngest(
       this.stats,
       options.dedupeWindowMs ?? 600_000,
@@ -220,7 +245,7 @@ export class HttpSource implements Source {
       );
     }
     this.#wantedPort = this.#server.addr.port;
-    this.#onListen?.(this.urls());
+    this.#onListen(this.urls());
   }
 
   /** Serves until the app stops, then finishes in-flight requests and closes sockets. */
@@ -323,10 +348,28 @@ export class HttpSource implements Source {
         socket.close(1013, `more than ${this.#maxPending} frames unacknowledged`);
         return;
       }
-      this.#ingest.ingest(this.#ctx!, body).then((r) => {
+      // Several lines that are not one (pretty-printed) JSON document: a batch.
+      const lines = splitLines(body);
+      if (lines.length <= 1 || isJson(body)) {
+        this.#ingest.ingest(this.#ctx!, body).then((r) => {
+          pending--;
+          if (r.ok) reply(r.duplicate ? { ok: true, duplicate: true } : { ok: true });
+          else reply({ ok: false, status: r.status, error: r.error });
+        });
+        return;
+      }
+      // A batch: one message per line, answered once every line is settled.
+      Promise.all(lines.map((l) => this.#ingest.ingest(this.#ctx!, l))).then((rs) => {
         pending--;
-        if (r.ok) reply(r.duplicate ? { ok: true, duplicate: true } : { ok: true });
-        else reply({ ok: false, status: r.status, error: r.error });
+        const errors = rs.flatMap((r, i) =>
+          r.ok ? [] : [{ line: i + 1, status: r.status, error: r.error }]
+        );
+        reply({
+          ok: errors.length === 0,
+          messages: rs.length,
+          duplicates: rs.filter((r) => r.ok && r.duplicate).length,
+          ...(errors.length ? { errors } : {}),
+        });
       });
     };
     return response;

@@ -176,20 +176,22 @@ export class MqttSource implements Source {
     const qos = o.qos ?? 1;
     const keepAlive = o.keepAliveSeconds ?? 30;
     const conn = await Deno.connect({ hostname: this.#host, port: this.#port });
+    let writing: Promise<unknown> = Promise.resolve();
+    const send = (bytes: Uint8Array) =>
+      writing = writing.then(async () => {
+        for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+      });
+    let acks: Promise<void> = Promise.resolve();
     const onAbort = () => {
-      // DISCONNECT first, so the broker does not treat the close as a failure.
-      conn.write(mqtt.DISCONNECT).catch(() => {}).finally(() => {
+      // Acknowledge what Kafka already has (else the broker redelivers it), then DISCONNECT,
+      // so the broker does not treat the close as a failure.
+      acks.then(() => send(mqtt.DISCONNECT)).catch(() => {}).finally(() => {
         try {
           conn.close();
         } catch { /* closed */ }
       });
     };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
-    let writing: Promise<unknown> = Promise.resolve();
-    const send = (bytes: Uint8Array) =>
-      writing = writing.then(async () => {
-        for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-      });
     let lastHeard = Date.now();
     const ping = setInterval(() => {
       if (Date.now() - lastHeard > keepAlive * 1500) {
@@ -200,7 +202,6 @@ export class MqttSource implements Source {
       }
       send(mqtt.PINGREQ).catch(() => {});
     }, (keepAlive * 1000) / 2);
-    let acks: Promise<void> = Promise.resolve();
     let failure: Error | null = null;
     try {
       await send(mqtt.connect({

@@ -3,12 +3,7 @@
  * free ports, stopped by its pid.
  */
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { exists, freePort, startService } from "../../_services.ts";
 
 /** A running influxd. */
 export interface Influxd {
@@ -20,11 +15,7 @@ export interface Influxd {
 
 /** True when `influxd` is installed. */
 export function hasInfluxd(): boolean {
-  try {
-    return Deno.statSync("/usr/bin/influxd").isFile;
-  } catch {
-    return false;
-  }
+  return exists("/usr/bin/influxd");
 }
 
 /** Starts influxd and waits for /ping. */
@@ -56,37 +47,17 @@ bind-address = "127.0.0.1:${rpc}"
   enabled = false
 `,
   );
-  const child = new Deno.Command("influxd", {
-    args: ["-config", `${dir}/influxdb.conf`],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let err = "";
-  const drained = (async () => {
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) err += c;
-  })();
   const url = `http://127.0.0.1:${http}`;
-  const stop = async () => {
-    try {
-      Deno.kill(child.pid, "SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-    await drained.catch(() => {});
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
-  const end = Date.now() + 20_000;
-  for (;;) {
-    try {
+  const service = await startService(
+    "influxd",
+    ["-config", `${dir}/influxdb.conf`],
+    dir,
+    async () => {
       const res = await fetch(`${url}/ping`);
       await res.body?.cancel();
-      if (res.status === 204) break;
-    } catch { /* not yet */ }
-    if (Date.now() > end) {
-      await stop();
-      throw new Error(`influxd did not start: ${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      return res.status === 204;
+    },
+  );
   return {
     url,
     async query(db, q) {
@@ -99,6 +70,6 @@ bind-address = "127.0.0.1:${rpc}"
       }
       return body.results[0].series?.[0];
     },
-    close: stop,
+    close: service.close,
   };
 }

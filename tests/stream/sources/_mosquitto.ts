@@ -3,15 +3,11 @@
  * temp config, stopped by its pid; and a minimal QoS 1 publisher playing the phone.
  */
 import * as mqtt from "../../../lib/stream/sources/_mqtt_packets.ts";
+import { exists, freePort, startService } from "../../_services.ts";
 
 /** True when mosquitto is installed. */
 export function hasMosquitto(): boolean {
-  for (const p of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]) {
-    try {
-      if (Deno.statSync(p).isFile) return true;
-    } catch { /* next */ }
-  }
-  return false;
+  return exists("/usr/sbin/mosquitto") || exists("/usr/bin/mosquitto");
 }
 
 /** A running mosquitto. */
@@ -24,44 +20,21 @@ export interface Mosquitto {
 /** Starts mosquitto and waits until it accepts connections. */
 export async function startMosquitto(): Promise<Mosquitto> {
   const dir = await Deno.makeTempDir({ prefix: "sa-mosquitto-" });
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const port = freePort();
   await Deno.writeTextFile(
     `${dir}/mosquitto.conf`,
     `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`,
   );
-  const child = new Deno.Command("mosquitto", {
-    args: ["-c", `${dir}/mosquitto.conf`],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let err = "";
-  const drained = (async () => {
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) err += c;
-  })();
-  const close = async () => {
-    try {
-      Deno.kill(child.pid, "SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-    await drained.catch(() => {});
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
-  const end = Date.now() + 10_000;
-  for (;;) {
-    try {
+  const service = await startService(
+    "mosquitto",
+    ["-c", `${dir}/mosquitto.conf`],
+    dir,
+    async () => {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      if (Date.now() > end) {
-        await close();
-        throw new Error(`mosquitto did not start: ${err}`);
-      }
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, port, close };
+      return true;
+    },
+  );
+  return { url: `mqtt://127.0.0.1:${port}`, port, close: service.close };
 }
 
 /** Publishes `messages` to `topic` with QoS 1 and waits for every PUBACK. */

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { Application } from "../../../lib/stream/application.ts";
 import { ConfigurationError } from "../../../lib/stream/errors.ts";
 import { HttpSource } from "../../../lib/stream/sources/http_source.ts";
@@ -110,6 +110,42 @@ Deno.test({
 });
 
 Deno.test({
+  name: "HttpSource: a source whose setup fails stops the app and frees the ports already bound",
+  ...opts,
+  async fn() {
+    const broker = await startTestBroker({ logger: silent });
+    const stateDir = await Deno.makeTempDir({ prefix: "sa-gw-" });
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const app = new Application({
+        brokerAddress: broker.address,
+        consumerGroup: "gateway",
+        stateDir,
+        logLevel: "SILENT",
+        handleSignals: false,
+      });
+      const first = new HttpSource({ name: "first", port: 0, onListen() {} });
+      const taken = (busy.addr as Deno.NetAddr).port;
+      const second = new HttpSource({ name: "second", port: taken, onListen() {} });
+      const topic = HttpSource.topic(app, "raw-data");
+      app.addSource(first, topic);
+      app.addSource(second, topic);
+      const err = await assertRejects(() => app.run());
+      assert(
+        (err as Error).message.includes(`cannot listen on 127.0.0.1:${taken}`),
+        (err as Error).message,
+      );
+      // The first source was running; stopping the app closed its port.
+      Deno.listen({ hostname: "127.0.0.1", port: first.port }).close();
+    } finally {
+      busy.close();
+      await broker.close();
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "HttpSource: concurrent retries of one message produce it once",
   ...opts,
   async fn() {
@@ -188,6 +224,44 @@ Deno.test({
       assertEquals(replies[3].duplicate, true);
       const records = await readTopic(address, "raw-data", 3);
       assertEquals(records.map((r) => JSON.parse(r.value!).messageId), [1, 2, 3]);
+    });
+  },
+});
+
+Deno.test({
+  name: "HttpSource: a WebSocket frame may carry a batch, one message per line, acked as a whole",
+  ...opts,
+  async fn() {
+    await withGateway({}, async (_source, base, address) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/ws`);
+      const replies: Array<Record<string, unknown>> = [];
+      const done = new Promise<void>((resolve) => {
+        ws.onmessage = (e) => {
+          replies.push(JSON.parse(e.data));
+          if (replies.length === 3) resolve();
+        };
+      });
+      await new Promise((r) => ws.onopen = r);
+      ws.send([msg("b", 1), msg("b", 2), "", msg("b", 3)].join("\n") + "\n");
+      ws.send([msg("b", 3), "oops", msg("b", 4)].join("\n"));
+      // Pretty-printed JSON is one message, not a batch.
+      ws.send(JSON.stringify(JSON.parse(msg("b", 5)), null, 2));
+      await done;
+      ws.close();
+      replies.sort((a, b) => (a.seq as number) - (b.seq as number));
+      assertEquals(replies[0], { seq: 1, ok: true, messages: 3, duplicates: 0 });
+      assertEquals(replies[1].ok, false);
+      assertEquals(replies[1].duplicates, 1);
+      assertEquals(
+        (replies[1].errors as Array<{ line: number; status: number }>).map((
+          e,
+        ) => [e.line, e.status]),
+        [[2, 499]],
+      );
+      assertEquals(replies[2], { seq: 3, ok: true });
+      const records = await readTopic(address, "raw-data", 5);
+      assertEquals(records.map((r) => JSON.parse(r.value!).messageId), [1, 2, 3, 4, 5]);
+      assertEquals(records[0].value, msg("b", 1));
     });
   },
 });

@@ -5,7 +5,8 @@ import { TestApp } from "../../../lib/stream/testing.ts";
 import type { AccelerometerRow, SensorMessage } from "../../../apps/normalize.ts";
 import { windows } from "../../../apps/windows.ts";
 import { normalizeWindowed } from "../../../apps/normalize_windowed.ts";
-import { downsample, G } from "../../../apps/downsampling.ts";
+import { downsample } from "../../../apps/downsampling.ts";
+import { expectedDownsampled } from "../../apps/_downsampled.ts";
 import { haversine, odometer } from "../../../apps/odometer.ts";
 
 const lines = Deno.readTextFileSync(new URL("../../../apps/demo_stream.json", import.meta.url))
@@ -79,40 +80,7 @@ Deno.test("episode 3: downsampling gives mean/max g and the last position per 10
   const got = run((app) => ({
     rows: app.collect(downsample(app.dataframe(app.topic<SensorMessage>("raw-data")))),
   }));
-  const rs: { ts: number; clock: number; g?: number; lat?: number; lon?: number }[] = [];
-  let clock = 0;
-  for (const m of messages) {
-    for (const r of m.payload) {
-      if (r.name !== "accelerometer" && r.name !== "location") continue;
-      const ts = Math.floor(r.time / 1_000_000);
-      clock = Math.max(clock, ts);
-      const v = r.values as Record<string, number>;
-      rs.push(
-        r.name === "accelerometer"
-          ? { ts, clock, g: Math.sqrt(v.x * v.x + v.y * v.y + v.z * v.z) / G }
-          : { ts, clock, lat: v.latitude, lon: v.longitude },
-      );
-    }
-  }
-  const by = new Map<number, typeof rs>();
-  for (const r of rs) {
-    const s = r.ts - (r.ts % 10_000);
-    if (s + 10_000 <= r.clock) continue; // late
-    by.set(s, [...(by.get(s) ?? []), r]);
-  }
-  const want = [...by].filter(([s]) => s + 10_000 <= clock).sort((a, b) => a[0] - b[0]).map(
-    ([s, group]) => {
-      const gs = group.filter((r) => r.g !== undefined).map((r) => r.g!);
-      const locs = group.filter((r) => r.lat !== undefined);
-      return {
-        mean: gs.length ? gs.reduce((a, b) => a + b, 0) / gs.length : null,
-        max: gs.length ? Math.max(...gs) : null,
-        latitude: locs.length ? locs[locs.length - 1].lat! : null,
-        longitude: locs.length ? locs[locs.length - 1].lon! : null,
-        start: s,
-      };
-    },
-  );
+  const want = expectedDownsampled(messages);
   assert(want.length >= 3);
   assertEquals(got.length, want.length);
   for (const [i, w] of want.entries()) {
