@@ -18,6 +18,8 @@ import { GroupCoordinator } from "./groups/coordinator.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BrokerServer } from "./server.ts";
 import { type BrokerConfig, BrokerState } from "./state.ts";
+import { type BrokerLimits, resolveLimits } from "./limits.ts";
+import { openSegmentFiles } from "./log/open_files.ts";
 
 export type { BrokerConfig } from "./state.ts";
 export { BrokerState } from "./state.ts";
@@ -46,6 +48,8 @@ export interface BrokerOptions {
   maxFrameBytes?: number;
   /** Where log lines go. Default: an INFO logger named "broker" on stderr. */
   logger?: Logger;
+  /** Memory, connection and file limits (see limits.ts); unset ones take their defaults. */
+  limits?: Partial<BrokerLimits>;
 }
 
 /** A running broker. */
@@ -131,6 +135,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   if (!Number.isInteger(defaultPartitions) || defaultPartitions < 1) {
     throw new Error(`defaultPartitions must be a positive integer, got ${defaultPartitions}`);
   }
+  const limits = resolveLimits(options.limits);
+  // Process-wide: several brokers in one process share the descriptor limit.
+  openSegmentFiles.max = limits.maxOpenSegmentFiles;
   const dataDir = options.dataDir;
   await Deno.mkdir(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
@@ -166,7 +173,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           fsync,
           fsyncIntervalMs,
         };
-        return new BrokerState(config, logger, logs, g, t, handlers, closing.signal);
+        const state = new BrokerState(config, logger, logs, g, t, handlers, closing.signal);
+        state.setLimits(limits);
+        return state;
       },
       logger.child("net"),
     );

@@ -10,6 +10,7 @@ import type { LogManager } from "./log/manager.ts";
 import type { GroupCoordinator } from "./groups/coordinator.ts";
 import type { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BufferPool } from "./protocol/buffer_pool.ts";
+import { type BrokerLimits, ByteBudget, resolveLimits } from "./limits.ts";
 
 /** The broker's settings, after defaults and port resolution. */
 export interface BrokerConfig {
@@ -33,6 +34,12 @@ export interface BrokerConfig {
 export class BrokerState {
   /** Large buffers reused for Produce request frames and Fetch responses. */
   readonly buffers: BufferPool = new BufferPool();
+  /** Resource limits; {@link setLimits} replaces the defaults. */
+  limits: BrokerLimits = resolveLimits();
+  /** Bytes of large request frames being read or handled (`queued.max.request.bytes`). */
+  requestBudget: ByteBudget = new ByteBudget(this.limits.queuedMaxRequestBytes);
+  /** Bytes of Fetch responses built and not yet written. */
+  fetchBudget: ByteBudget = new ByteBudget(this.limits.fetchMaxBytesTotal);
 
   constructor(
     readonly config: BrokerConfig,
@@ -45,4 +52,11 @@ export class BrokerState {
     /** Aborted when the broker shuts down: long polls and parked requests end early. */
     readonly closing: AbortSignal,
   ) {}
+
+  /** Applies resolved limits (before any connection is served). */
+  setLimits(limits: BrokerLimits): void {
+    this.limits = limits;
+    this.requestBudget = new ByteBudget(limits.queuedMaxRequestBytes);
+    this.fetchBudget = new ByteBudget(limits.fetchMaxBytesTotal);
+  }
 }
