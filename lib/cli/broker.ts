@@ -33,6 +33,13 @@ Options:
                        creating them on first use
   --log-level LEVEL    debug, info (default), warn or error
 
+Limits (docs/broker.md, "Limits"):
+  --memory-limit MIB   memory target (default 512); a quarter each bounds request frames
+                       in flight and Fetch responses not yet written
+  --max-connections N  connections past N are refused (default 512)
+  --idle-timeout-ms MS close connections idle this long (default 600000)
+  --max-open-files N   segment files kept open at once (default 256)
+
 Examples:
   sa broker
   sa broker --port 9092 --partitions 3
@@ -48,6 +55,10 @@ Examples:
       fsync: { type: "string" },
       "no-auto-create": { type: "boolean" },
       "log-level": { type: "string" },
+      "memory-limit": { type: "string" },
+      "max-connections": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "max-open-files": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -69,6 +80,13 @@ Examples:
     const dir = str(args, "data-dir") ?? join(".sa", "broker");
     const dataDir = isAbsolute(dir) ? dir : join(env.cwd, dir);
     const logger = new Logger("broker", level, (line) => env.stderr(line + "\n"));
+    const memoryMiB = int(args, "memory-limit", 16);
+    const limits = {
+      memoryLimitBytes: memoryMiB === undefined ? undefined : memoryMiB * 1024 * 1024,
+      maxConnections: int(args, "max-connections", 1),
+      idleTimeoutMs: int(args, "idle-timeout-ms", 1),
+      maxOpenSegmentFiles: int(args, "max-open-files", 1),
+    };
 
     if (env.signal.aborted) return 0;
     let broker;
@@ -81,6 +99,7 @@ Examples:
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
         logger,
+        limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
       });
     } catch (err) {
       if (err instanceof Deno.errors.AddrInUse) {
