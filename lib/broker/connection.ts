@@ -18,6 +18,7 @@ import type { RequestContext } from "./apis/_types.ts";
 import type { BrokerState } from "./state.ts";
 import type { Logger } from "../util/log.ts";
 import { PRE_AUTH_APIS, SaslSession } from "./sasl/session.ts";
+import { settleResponse } from "./limits.ts";
 
 /** Responses queued for writing before the connection stops handling further requests. */
 const MAX_PENDING_WRITES = 16;
@@ -26,6 +27,11 @@ const MAX_PENDING_WRITES = 16;
 export class Connection {
   readonly clientAddress: string;
   private closed = false;
+  /** When the last request was read or response written (`connections.max.idle.ms`). */
+  lastActivity = Date.now();
+  private idleReason: string | null = null;
+  /** Aborted on close: a frame waiting for the request budget stops waiting. */
+  private readonly gone = new AbortController();
   private pendingWrites = 0;
   private writeChain: Promise<void> = Promise.resolve();
   /** SASL state when the broker has users; requests wait for authentication. */
@@ -47,16 +53,23 @@ export class Connection {
     this.logger.info(`connection opened from ${this.clientAddress}`);
     this.state.stats.connectionsTotal++;
     this.state.stats.connectionsOpen++;
-    const frames = new FrameReader(this.conn, this.maxFrameBytes, undefined, this.state.buffers);
+    const frames = new FrameReader(this.conn, this.maxFrameBytes, undefined, this.state.buffers, {
+      budget: this.state.requestBudget,
+      signal: this.gone.signal,
+    });
     let reason = "client closed the connection";
     try {
       while (!this.closed) {
         const frame = await frames.next();
         if (frame === null) break;
-        // After a v0 SaslHandshake, frames are bare SASL tokens (no request header).
-        const response = this.sasl?.raw
-          ? await this.sasl.rawToken(frame)
-          : await this.handle(frame);
+        this.lastActivity = Date.now();
+        let response;
+        try {
+          // After a v0 SaslHandshake, frames are bare SASL tokens (no request header).
+          response = this.sasl?.raw ? await this.sasl.rawToken(frame) : await this.handle(frame);
+        } finally {
+          frames.releaseAdmitted();
+        }
         if (response instanceof Uint8Array) this.enqueueWrite(response);
         else if (response !== null) this.enqueueWrite(response.later);
         if (this.sasl?.closeAfterWrite) {
@@ -69,7 +82,7 @@ export class Connection {
       await this.writeChain;
     } catch (err) {
       if (this.closed) {
-        reason = "broker shutting down";
+        reason = this.idleReason ?? "broker shutting down";
       } else if (isDisconnect(err)) {
         reason = `client disconnected (${(err as Error).name})`;
       } else {
@@ -87,7 +100,9 @@ export class Connection {
     } finally {
       this.close();
       this.state.stats.connectionsOpen--;
+      frames.releaseAdmitted();
     }
+    if (this.idleReason !== null) reason = this.idleReason;
     this.logger.info(`connection from ${this.clientAddress} closed: ${reason}`);
   }
 
@@ -95,11 +110,19 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.gone.abort();
     try {
       this.conn.close();
     } catch {
       // already closed by the peer
     }
+  }
+
+  /** Closes a connection that has been idle for `ms` (`connections.max.idle.ms`). */
+  closeIdle(ms: number): void {
+    if (this.closed) return;
+    this.idleReason = `idle for more than ${ms} ms`;
+    this.close();
   }
 
   /**
@@ -190,8 +213,10 @@ export class Connection {
       (err: unknown) => ({ f: null, err }),
     );
     this.writeChain = this.writeChain.then(async () => {
+      let sent: Uint8Array | null = null;
       try {
         const { f, err } = await ready;
+        sent = f;
         if (err !== undefined) {
           if (!this.closed) {
             this.logger.warn(`closing connection from ${this.clientAddress}: ${errorText(err)}`);
@@ -201,6 +226,8 @@ export class Connection {
         }
         if (!this.closed && f !== null) {
           await writeAll(this.conn, f);
+          this.lastActivity = Date.now();
+          settleResponse(f);
           this.state.buffers.release(f); // a pooled Fetch response: sent, so reusable
         }
       } catch (err) {
@@ -209,6 +236,7 @@ export class Connection {
         }
         this.close();
       } finally {
+        if (sent !== null) settleResponse(sent); // not sent: its bytes are free all the same
         this.pendingWrites--;
       }
     });

@@ -21,6 +21,8 @@ import { type MetricsServer, serveBrokerMetrics } from "./metrics.ts";
 import { type BrokerConfig, BrokerState } from "./state.ts";
 import { TlsListener, type TlsListenOptions } from "./tls/listener.ts";
 import type { UserStore } from "./sasl/users.ts";
+import { type BrokerLimits, resolveLimits } from "./limits.ts";
+import { openSegmentFiles } from "./log/open_files.ts";
 
 export type { BrokerConfig } from "./state.ts";
 export { BrokerState } from "./state.ts";
@@ -60,6 +62,8 @@ export interface BrokerOptions {
   metricsPort?: number;
   /** Interface of the metrics server. Default "127.0.0.1". */
   metricsHost?: string;
+  /** Memory, connection and file limits (see limits.ts); unset ones take their defaults. */
+  limits?: Partial<BrokerLimits>;
 }
 
 /** A running broker. */
@@ -147,6 +151,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   if (!Number.isInteger(defaultPartitions) || defaultPartitions < 1) {
     throw new Error(`defaultPartitions must be a positive integer, got ${defaultPartitions}`);
   }
+  const limits = resolveLimits(options.limits);
+  // Process-wide: several brokers in one process share the descriptor limit.
+  openSegmentFiles.max = limits.maxOpenSegmentFiles;
   const dataDir = options.dataDir;
   await Deno.mkdir(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
@@ -187,7 +194,18 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           fsyncIntervalMs,
         };
         const served = options.users ? saslHandlers : handlers;
-        return new BrokerState(config, logger, logs, g, t, served, closing.signal, options.users);
+        const state = new BrokerState(
+          config,
+          logger,
+          logs,
+          g,
+          t,
+          served,
+          closing.signal,
+          options.users,
+        );
+        state.setLimits(limits);
+        return state;
       },
       logger.child("net"),
     );

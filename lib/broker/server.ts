@@ -10,6 +10,8 @@ import { MAX_FRAME_BYTES } from "./protocol/frame.ts";
 
 /** Pooled request/response buffers are dropped after this long without traffic. */
 const POOL_IDLE_MS = 30_000;
+/** At most one "connection limit reached" line per this long. */
+const LIMIT_LOG_EVERY_MS = 10_000;
 
 /** What the accept loop needs of a listener: Deno's TCP one or the TLS one (tls/listener.ts). */
 export interface AcceptingListener {
@@ -26,6 +28,10 @@ export class BrokerServer {
   private closed = false;
   /** Gives the pooled buffers back to the system once the broker has been idle a while. */
   private readonly trimTimer: ReturnType<typeof setInterval>;
+  /** Closes connections idle past `connections.max.idle.ms`. */
+  private readonly idleTimer: ReturnType<typeof setInterval>;
+  private refusedSinceLog = 0;
+  private lastLimitLog = 0;
 
   private constructor(
     private readonly listener: AcceptingListener,
@@ -34,6 +40,13 @@ export class BrokerServer {
     private readonly maxFrameBytes: number,
   ) {
     this.trimTimer = setInterval(() => state.buffers.trimIdle(POOL_IDLE_MS), POOL_IDLE_MS / 3);
+    const idle = state.limits.idleTimeoutMs;
+    this.idleTimer = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.connections) {
+        if (now - c.lastActivity > idle) c.closeIdle(idle);
+      }
+    }, Math.max(10, Math.min(idle / 4, 10_000)));
   }
 
   /**
@@ -84,6 +97,23 @@ export class BrokerServer {
       } catch {
         // the peer may already be gone
       }
+      if (this.connections.size >= this.state.limits.maxConnections) {
+        // Refused at once, so a flood of sockets cannot take descriptors or memory.
+        try {
+          conn.close();
+        } catch { /* gone */ }
+        this.refusedSinceLog++;
+        const now = Date.now();
+        if (now - this.lastLimitLog >= LIMIT_LOG_EVERY_MS) {
+          this.logger.warn(
+            `connection limit ${this.state.limits.maxConnections} reached: refused ` +
+              `${this.refusedSinceLog} connection(s)`,
+          );
+          this.lastLimitLog = now;
+          this.refusedSinceLog = 0;
+        }
+        continue;
+      }
       const c = new Connection(conn, this.state, this.logger, this.maxFrameBytes);
       this.connections.add(c);
       const p: Promise<void> = c.serve().finally(() => {
@@ -99,6 +129,7 @@ export class BrokerServer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.trimTimer);
+    clearInterval(this.idleTimer);
     try {
       this.listener.close();
     } catch {

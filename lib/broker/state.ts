@@ -12,6 +12,7 @@ import type { TransactionCoordinator } from "./txn/coordinator.ts";
 import { BufferPool } from "./protocol/buffer_pool.ts";
 import type { UserStore } from "./sasl/users.ts";
 import { BrokerStats } from "./stats.ts";
+import { type BrokerLimits, ByteBudget, resolveLimits } from "./limits.ts";
 
 /** The broker's settings, after defaults and port resolution. */
 export interface BrokerConfig {
@@ -37,6 +38,12 @@ export class BrokerState {
   readonly buffers: BufferPool = new BufferPool();
   /** Traffic counters served by `/metrics`. */
   readonly stats: BrokerStats = new BrokerStats();
+  /** Resource limits; {@link setLimits} replaces the defaults. */
+  limits: BrokerLimits = resolveLimits();
+  /** Bytes of large request frames being read or handled (`queued.max.request.bytes`). */
+  requestBudget: ByteBudget = new ByteBudget(this.limits.queuedMaxRequestBytes);
+  /** Bytes of Fetch responses built and not yet written. */
+  fetchBudget: ByteBudget = new ByteBudget(this.limits.fetchMaxBytesTotal);
 
   constructor(
     readonly config: BrokerConfig,
@@ -51,4 +58,11 @@ export class BrokerState {
     /** Who may connect (SASL on every connection), or null: no authentication. */
     readonly users: UserStore | null = null,
   ) {}
+
+  /** Applies resolved limits (before any connection is served). */
+  setLimits(limits: BrokerLimits): void {
+    this.limits = limits;
+    this.requestBudget = new ByteBudget(limits.queuedMaxRequestBytes);
+    this.fetchBudget = new ByteBudget(limits.fetchMaxBytesTotal);
+  }
 }

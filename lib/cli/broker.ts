@@ -39,6 +39,14 @@ Options:
                        kafka-lag-exporter's names, watermarks, traffic counters
   --log-level LEVEL    debug, info (default), warn or error
 ${SECURITY_HELP}
+
+Limits (docs/broker.md, "Limits"):
+  --memory-limit MIB   memory target (default 512); a quarter each bounds request frames
+                       in flight and Fetch responses not yet written
+  --max-connections N  connections past N are refused (default 512)
+  --idle-timeout-ms MS close connections idle this long (default 600000)
+  --max-open-files N   segment files kept open at once (default 256)
+
 Examples:
   sa broker
   sa broker --port 9092 --partitions 3
@@ -60,6 +68,10 @@ ${USERS_HELP}`,
       "log-level": { type: "string" },
       ...SECURITY_FLAGS,
       "metrics-port": { type: "string" },
+      "memory-limit": { type: "string" },
+      "max-connections": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "max-open-files": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -86,6 +98,13 @@ ${USERS_HELP}`,
     const dataDir = isAbsolute(dir) ? dir : join(env.cwd, dir);
     const logger = new Logger("broker", level, (line) => env.stderr(line + "\n"));
     const security = await brokerSecurityOptions(args, env.cwd);
+    const memoryMiB = int(args, "memory-limit", 16);
+    const limits = {
+      memoryLimitBytes: memoryMiB === undefined ? undefined : memoryMiB * 1024 * 1024,
+      maxConnections: int(args, "max-connections", 1),
+      idleTimeoutMs: int(args, "idle-timeout-ms", 1),
+      maxOpenSegmentFiles: int(args, "max-open-files", 1),
+    };
 
     if (env.signal.aborted) return 0;
     let broker;
@@ -100,6 +119,7 @@ ${USERS_HELP}`,
         logger,
         ...security,
         metricsPort,
+        limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
       });
     } catch (err) {
       if (err instanceof MetricsBindError) {

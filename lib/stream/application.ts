@@ -34,6 +34,7 @@ import {
 } from "./errors.ts";
 import {
   createKafka,
+  destroyLeftoverSockets,
   ensureTopics,
   readEnv,
   resolveBrokerAddress,
@@ -836,6 +837,9 @@ class Runner {
       for (const remove of signals) remove();
       this.#stopping = true;
       await this.#shutdown(producer, connected);
+      // A socket kafkajs left open would keep the process alive after "stopped".
+      const leftover = destroyLeftoverSockets(kafka);
+      if (leftover > 0) this.#logger.debug(`closed ${leftover} socket(s) kafkajs left open`);
     }
     if (this.#fatal) throw this.#fatal;
   }

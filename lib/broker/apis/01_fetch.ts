@@ -8,6 +8,11 @@
  * `max_wait_ms`, for an append to any requested partition. Fetch sessions (KIP-227) are not
  * kept: every fetch is a full fetch and the response's session id is 0.
  *
+ * Memory: `max_bytes` is capped by the broker's `fetchMaxBytes`, and every response's record
+ * bytes are taken from the shared `fetchMaxBytesTotal` budget until the connection has written
+ * them, so clients that ask for 2 GiB and never read cannot pin more than that budget. A
+ * Fetch that finds the budget used up waits, up to its `max_wait_ms`, then answers empty.
+ *
  * @module
  */
 import { allocateResponseBody } from "../protocol/header.ts";
@@ -16,6 +21,7 @@ import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
 import type { BrokerStats } from "../stats.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
+import { chargeResponse } from "../limits.ts";
 
 interface FetchPartition {
   partition: number;
@@ -86,17 +92,27 @@ export const handler: ApiHandler = {
     }
 
     const logs = ctx.broker.logs;
+    const budget = ctx.broker.fetchBudget;
+    const cap = Math.min(maxBytes, ctx.broker.limits.fetchMaxBytes);
     const deadline = Date.now() + Math.max(0, maxWaitMs);
     while (true) {
-      const { result, bytes, anyError, waitOn } = collect(ctx, topics, maxBytes, isolation);
+      const room = Math.min(cap, budget.available);
+      const { result, bytes, anyError, waitOn } = collect(ctx, topics, room, isolation);
       const remaining = deadline - Date.now();
       if (
         bytes >= minBytes || anyError || remaining <= 0 || waitOn.length === 0 ||
         ctx.broker.closing.aborted
       ) {
-        return encode(v, ErrorCode.NONE, result, ctx.broker.buffers, ctx.broker.stats);
+        const out = encode(v, ErrorCode.NONE, result, ctx.broker.buffers, ctx.broker.stats);
+        if (bytes > 0) {
+          // May pass the budget by one batch (the first one always goes, KIP-74).
+          budget.force(bytes);
+          chargeResponse(out, budget, bytes);
+        }
+        return out;
       }
-      await logs.waitForAppend(waitOn, remaining, ctx.broker.closing);
+      if (room <= 0) await budget.whenAvailable(remaining, ctx.broker.closing);
+      else await logs.waitForAppend(waitOn, remaining, ctx.broker.closing);
     }
   },
 };
@@ -125,6 +141,7 @@ function collect(
         return failed(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       waitOn.push(log);
+      if (maxBytes <= 0) return empty(p.partition, log, isolation); // no budget left at all
       const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
       if (bytes > 0 && budget <= 0) return empty(p.partition, log, isolation);
       try {

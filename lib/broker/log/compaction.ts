@@ -9,6 +9,12 @@
  * dropped (never served empty). Tombstones (null value) are dropped once older than
  * delete.retention.ms. Records of aborted transactions are dropped; markers are kept.
  *
+ * A pass streams the log twice, one batch at a time: first to build the key map (latest
+ * offset per key, its only memory that grows with the log, and only with the distinct keys),
+ * then to rewrite each cleanable segment, holding one segment's survivors at a time. It is a
+ * generator that yields after every {@link COMPACTION_SLICE_BYTES} read, so the background
+ * maintenance serves requests between slices instead of blocking on a multi-GB changelog.
+ *
  * @module
  */
 import type { Logger } from "../../util/log.ts";
@@ -43,12 +49,23 @@ function keyString(k: Uint8Array): string {
   return s;
 }
 
+function decodeOrNull(bytes: Uint8Array): BatchRecord[] | null {
+  try {
+    return decodeRecords(bytes, readBatchHeader(bytes));
+  } catch {
+    return null;
+  }
+}
+
 function isAborted(log: PartitionLog, pid: number, offset: number): boolean {
   for (const a of log.aborted) {
     if (a.producerId === pid && a.firstOffset <= offset && offset <= a.lastOffset) return true;
   }
   return false;
 }
+
+/** Bytes read between two yields of {@link compactInSlices}. */
+export const COMPACTION_SLICE_BYTES = 1024 * 1024;
 
 /** Stats of one compaction pass. */
 export interface CompactionStats {
@@ -57,13 +74,31 @@ export interface CompactionStats {
   batchesDropped: number;
 }
 
-/** Compacts the partition's cleanable segments once. */
+/** Compacts the partition's cleanable segments once, all at once (tests, shutdown). */
 export function compact(
   log: PartitionLog,
   cfg: LogConfig,
   now: number,
   logger: Logger,
 ): CompactionStats {
+  const steps = compactInSlices(log, cfg, now, logger);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link compact} as slices: the caller may run other work between two `next()` calls. The
+ * log may take appends meanwhile; a segment that left the log (DeleteRecords, deletion) is
+ * skipped.
+ */
+export function* compactInSlices(
+  log: PartitionLog,
+  cfg: LogConfig,
+  now: number,
+  logger: Logger,
+): Generator<void, CompactionStats> {
   const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, batchesDropped: 0 };
   const lso = log.lastStableOffset;
   const segs = log.segments;
@@ -89,38 +124,33 @@ export function compact(
     if (dirty === 0 || dirty / total < cfg.minCleanableDirtyRatio) return stats;
   }
 
-  // Latest offset per key over all committed data below the LSO. Closed cleanable segments
-  // keep their bytes and decoded records for the rewrite.
+  // Snapshot: replaceSegment may remove emptied segments from log.segments, and appends may
+  // roll new ones while we yield.
+  const targets = segs.slice(0, cleanable);
+  const scanned = segs.slice();
+  let sinceYield = 0;
+
+  // Latest offset per key over all committed data below the LSO (pass 1).
   const latest = new Map<string, number>();
-  const cache: { bytes: Uint8Array; recs: BatchRecord[] | null; drop: boolean }[][] = [];
-  for (let si = 0; si < segs.length; si++) {
-    const s = segs[si];
-    const perBatch: { bytes: Uint8Array; recs: BatchRecord[] | null; drop: boolean }[] = [];
+  for (const s of scanned) {
     for (let i = 0; i < s.count; i++) {
       const flags = s.flagsAt(i);
       const base = s.baseAt(i);
       if (base >= lso) break;
-      const control = (flags & Flag.control) !== 0;
-      const aborted = !control && (flags & Flag.transactional) !== 0 &&
-        isAborted(log, s.pidAt(i), base);
-      if (si >= cleanable && (control || aborted)) continue;
+      if ((flags & Flag.control) !== 0) continue;
+      if ((flags & Flag.transactional) !== 0 && isAborted(log, s.pidAt(i), base)) continue;
+      if (!log.segments.includes(s)) break;
       const bytes = s.read(s.posAt(i), s.sizeAt(i));
-      let recs: BatchRecord[] | null = null;
-      if (!control && !aborted) {
-        try {
-          recs = decodeRecords(bytes, readBatchHeader(bytes));
-        } catch {
-          recs = null; // undecodable codec: kept verbatim, contributes no keys
-        }
-        if (recs) { for (const r of recs) if (r.key) latest.set(keyString(r.key), r.offset); }
+      const recs = decodeOrNull(bytes); // undecodable codec: kept verbatim, contributes no keys
+      if (recs) { for (const r of recs) if (r.key) latest.set(keyString(r.key), r.offset); }
+      sinceYield += bytes.length;
+      if (sinceYield >= COMPACTION_SLICE_BYTES) {
+        sinceYield = 0;
+        yield;
       }
-      if (si < cleanable) perBatch.push({ bytes, recs, drop: aborted });
     }
-    if (si < cleanable) cache.push(perBatch);
   }
 
-  // Snapshot: replaceSegment may remove emptied segments from log.segments.
-  const targets = segs.slice(0, cleanable);
   const cleanEnd = targets[cleanable - 1].nextOffset;
   const tombstoneHorizon = now - cfg.deleteRetentionMs;
   let nextTombstoneExpiry = Infinity;
@@ -128,12 +158,28 @@ export function compact(
     const s = targets[si];
     const out: Uint8Array[] = [];
     let changed = false;
-    for (const { bytes, recs, drop } of cache[si]) {
+    let gone = false;
+    for (let i = 0; i < s.count; i++) {
+      if (!log.segments.includes(s)) {
+        gone = true;
+        break;
+      }
+      const flags = s.flagsAt(i);
+      const control = (flags & Flag.control) !== 0;
+      const drop = !control && (flags & Flag.transactional) !== 0 &&
+        isAborted(log, s.pidAt(i), s.baseAt(i));
       if (drop) {
         changed = true;
         stats.batchesDropped++;
         continue;
       }
+      const bytes = s.read(s.posAt(i), s.sizeAt(i));
+      sinceYield += bytes.length;
+      if (sinceYield >= COMPACTION_SLICE_BYTES) {
+        sinceYield = 0;
+        yield;
+      }
+      const recs = control ? null : decodeOrNull(bytes);
       if (!recs) {
         out.push(bytes);
         continue;
@@ -182,7 +228,7 @@ export function compact(
         },
       ));
     }
-    if (!changed) continue;
+    if (!changed || gone || !log.segments.includes(s)) continue;
     log.replaceSegment(s, out);
     stats.segmentsRewritten++;
   }

@@ -8,7 +8,7 @@ import type { Logger } from "../../util/log.ts";
 import type { LogConfig } from "./configs.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import { applyRetention } from "./retention.ts";
-import { compact } from "./compaction.ts";
+import { compact, compactInSlices } from "./compaction.ts";
 
 /** Applies retention, then compaction when the topic is compacted. */
 export function runMaintenance(
@@ -19,4 +19,15 @@ export function runMaintenance(
 ): void {
   if (cfg.deletePolicy) applyRetention(log, cfg, now, logger);
   if (cfg.compact) compact(log, cfg, now, logger);
+}
+
+/** {@link runMaintenance} in slices (see `compactInSlices`) for the background timer. */
+export function* runMaintenanceInSlices(
+  log: PartitionLog,
+  cfg: LogConfig,
+  now: number,
+  logger: Logger,
+): Generator<void, void> {
+  if (cfg.deletePolicy) applyRetention(log, cfg, now, logger);
+  if (cfg.compact) yield* compactInSlices(log, cfg, now, logger);
 }

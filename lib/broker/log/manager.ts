@@ -17,7 +17,7 @@ import {
 } from "./configs.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { type StoredTopic, TopicsStore } from "./topics_store.ts";
-import { runMaintenance } from "./maintenance.ts";
+import { runMaintenance, runMaintenanceInSlices } from "./maintenance.ts";
 
 /** A topic as the API handlers see it. */
 export interface TopicInfo {
@@ -376,13 +376,28 @@ export class LogManager {
 
   private async maintenancePass(): Promise<void> {
     const now = this.opts.now?.() ?? Date.now();
+    const yieldTurn = () => new Promise((r) => setTimeout(r, 0));
     for (const t of [...this.topics.values()]) {
       for (const log of [...t.logs]) {
-        await new Promise((r) => setTimeout(r, 0));
+        await yieldTurn();
         // Closed, or the topic was deleted or re-created while we yielded.
-        if (this.closed || this.topics.get(t.name)?.logs[log.index] !== log) continue;
+        const alive = () => !this.closed && this.topics.get(t.name)?.logs[log.index] === log;
+        if (!alive()) continue;
         try {
-          runMaintenance(log, this.topics.get(t.name)!.config, now, this.logger);
+          // A slice of compaction at a time, with a turn of the event loop in between.
+          const steps = runMaintenanceInSlices(
+            log,
+            this.topics.get(t.name)!.config,
+            now,
+            this.logger,
+          );
+          while (!steps.next().done) {
+            await yieldTurn();
+            if (!alive()) {
+              steps.return();
+              break;
+            }
+          }
         } catch (e) {
           this.logger.error(`maintenance of ${log.label}: ${(e as Error).message}`);
         }

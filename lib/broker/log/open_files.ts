@@ -6,8 +6,8 @@
  * @module
  */
 
-/** Default of {@link openSegmentFiles}' cap. */
-export const DEFAULT_MAX_OPEN_SEGMENT_FILES = 500;
+/** Default of {@link openSegmentFiles}' cap: with 512 connections, under 1024 descriptors. */
+export const DEFAULT_MAX_OPEN_SEGMENT_FILES = 256;
 
 /** Something holding a file it can close and later reopen. */
 export interface Reopenable {

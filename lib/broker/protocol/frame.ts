@@ -34,8 +34,26 @@ export class FrameReader {
     bufferSize = 64 * 1024,
     /** Where frames up to {@link EAGER_FRAME_BYTES} come from; their owner may release them. */
     private readonly pool?: BufferPool,
+    /**
+     * Shared bytes a frame larger than the read buffer must take before it is allocated
+     * (`queued.max.request.bytes`); given back by {@link releaseAdmitted}.
+     */
+    private readonly admission?: {
+      budget: { take(n: number, signal?: AbortSignal): Promise<void>; release(n: number): void };
+      signal?: AbortSignal;
+    },
   ) {
     this.buf = new Uint8Array(bufferSize);
+  }
+
+  /** Bytes the current frame took from the admission budget. */
+  private admitted = 0;
+
+  /** Gives back what the last frame took from the admission budget (once handled). */
+  releaseAdmitted(): void {
+    if (this.admitted === 0) return;
+    this.admission?.budget.release(this.admitted);
+    this.admitted = 0;
   }
 
   /** Bytes received but not yet returned as a frame. */
@@ -69,6 +87,12 @@ export class FrameReader {
       const frame = this.buf.slice(this.start, this.start + size);
       this.start += size;
       return frame;
+    }
+    if (this.admission && size > this.buf.length) {
+      // Waits (reading nothing more from this client) until the bytes fit.
+      this.releaseAdmitted();
+      await this.admission.budget.take(size, this.admission.signal);
+      this.admitted = size;
     }
     // Large frame: copy what is buffered, then read the remainder directly into it. Memory
     // is committed as bytes arrive (doubling past EAGER_FRAME_BYTES), so a client announcing

@@ -3,7 +3,15 @@
 
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import { type Admin, Kafka, type LogEntry, logLevel as KafkaLogLevel } from "kafkajs";
+import net from "node:net";
+import tls from "node:tls";
+import {
+  type Admin,
+  type ISocketFactory,
+  Kafka,
+  type LogEntry,
+  logLevel as KafkaLogLevel,
+} from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import type { Topic } from "../topic.ts";
 import { type ClientSecurity, kafkajsSecurity } from "./security.ts";
@@ -52,10 +60,12 @@ export function createKafka(
   const brokers = brokerAddress.split(",").map((s) => s.trim()).filter(Boolean);
   filterKafkajsTimerWarning();
   const log = logger.child(`${logger.component}:kafkajs`);
-  return new Kafka({
+  const sockets = new Set<net.Socket>();
+  const kafka = new Kafka({
     clientId,
     brokers,
     ...(security ? kafkajsSecurity(security) : {}),
+    socketFactory: trackingSocketFactory(sockets),
     connectionTimeout: 3000,
     logLevel: KafkaLogLevel.INFO,
     logCreator: () => (entry: LogEntry) => {
@@ -69,6 +79,44 @@ export function createKafka(
       else log.debug(text);
     },
   });
+  openSockets.set(kafka, sockets);
+  return kafka;
+}
+
+/** The sockets each client from {@link createKafka} has open. */
+const openSockets = new WeakMap<Kafka, Set<net.Socket>>();
+
+/** kafkajs' own socket factory, plus a record of the sockets it opened and not yet closed. */
+function trackingSocketFactory(sockets: Set<net.Socket>): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tls.connect(
+        { host, port, ...(!net.isIP(host) ? { servername: host } : {}), ...ssl },
+        onConnect,
+      )
+      : net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    return socket;
+  };
+}
+
+/**
+ * Destroys the sockets of `kafka` still open after all its clients disconnected, and returns
+ * how many there were. A consumer disconnected while it rejoins its group after a broker
+ * restart leaves its connections half-closed (kafkajs ended its side; the broker still holds
+ * the parked JoinGroup), and kafkajs keeps each one's request-queue timer running until the
+ * socket fails: that alone kept a stopped app's process alive. Destroying with an error is
+ * what kafkajs reacts to (a plain close leaves its timer running).
+ */
+export function destroyLeftoverSockets(kafka: Kafka): number {
+  const sockets = openSockets.get(kafka);
+  if (!sockets) return 0;
+  const n = sockets.size;
+  for (const s of sockets) s.destroy(new Error("closed after disconnect"));
+  sockets.clear();
+  return n;
 }
 
 /** Zero-copy view of bytes as the Buffer kafkajs expects (it stringifies plain Uint8Arrays). */

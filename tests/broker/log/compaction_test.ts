@@ -101,3 +101,84 @@ Deno.test("compaction rebuilds partially compacted batches and drops aborted tra
   await logs.close();
   Deno.removeSync(dataDir, { recursive: true });
 });
+
+Deno.test("compaction in the background runs in slices: other work gets turns during one partition", async () => {
+  const { logs, dataDir } = await openManager();
+  try {
+    logs.createTopic("big", 1, { "cleanup.policy": "compact", "segment.bytes": String(1 << 20) });
+    const p = logs.partition("big", 0)!;
+    const value = "v".repeat(1000);
+    // ~8 MiB over 50 keys: eight closed segments, almost everything obsolete.
+    for (let b = 0; b < 80; b++) {
+      p.append(batch(Array.from({ length: 100 }, (_, i) => [`k${(b * 100 + i) % 50}`, value])));
+    }
+    strictEqual(p.segments.length > 6, true);
+    let turns = 0;
+    let running = true;
+    const ticker = (async () => {
+      while (running) {
+        await new Promise((r) => setTimeout(r, 0));
+        turns++;
+      }
+    })();
+    await logs.maintainInBackground();
+    running = false;
+    await ticker;
+    // One slice per MiB read (twice over the log): a pass that blocked would allow one turn.
+    strictEqual(turns >= 8, true, `${turns} turns`);
+    const got = readAll(p);
+    strictEqual(new Set(got.map((r) => r[1])).size, 50);
+    strictEqual(got.length < 8000, true);
+  } finally {
+    await logs.close();
+    Deno.removeSync(dataDir, { recursive: true });
+  }
+});
+
+const SLOW = Deno.env.get("SA_SLOW_TESTS") === "1";
+
+Deno.test({
+  name: "compaction of a 2 GiB changelog: bounded memory, no long event-loop stall",
+  ignore: !SLOW,
+  async fn() {
+    const { logs, dataDir } = await openManager();
+    try {
+      logs.createTopic("huge", 1, { "cleanup.policy": "compact" });
+      const p = logs.partition("huge", 0)!;
+      const value = "v".repeat(1000);
+      for (let b = 0; b < 2 * 1024 * 1024 / 100; b++) {
+        p.append(
+          batch(Array.from({ length: 100 }, (_, i) => [`k${(b * 100 + i) % 10_000}`, value])),
+        );
+        if (b % 1000 === 0) await logs.flushAll();
+      }
+      await logs.flushAll();
+      const rss = () => Deno.memoryUsage().rss / 1024 / 1024;
+      const before = rss();
+      let peak = before;
+      let maxGap = 0;
+      let last = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+        peak = Math.max(peak, rss());
+      }, 5);
+      const t0 = performance.now();
+      await logs.maintainInBackground();
+      const took = performance.now() - t0;
+      await new Promise((r) => setTimeout(r, 20));
+      clearInterval(timer);
+      console.log(
+        `2 GiB changelog compacted in ${(took / 1000).toFixed(1)} s, longest stall ` +
+          `${maxGap.toFixed(0)} ms, RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} MiB`,
+      );
+      strictEqual(maxGap < 1000, true, `event loop stalled ${maxGap.toFixed(0)} ms`);
+      strictEqual(peak - before < 256, true, `RSS grew ${(peak - before).toFixed(0)} MiB`);
+      strictEqual(p.segments.length <= 2, true);
+    } finally {
+      await logs.close();
+      Deno.removeSync(dataDir, { recursive: true });
+    }
+  },
+});
