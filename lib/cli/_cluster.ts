@@ -45,6 +45,12 @@ interface KBroker {
     }[];
   }>;
   offsetCommit(req: unknown): Promise<unknown>;
+  listOffsets(req: {
+    isolationLevel: number;
+    topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
+  }): Promise<{
+    responses: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }>;
 }
 interface KMessage {
   offset: string;
@@ -63,14 +69,6 @@ interface KCluster {
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
   findBroker(q: { nodeId: number }): Promise<KBroker>;
   findGroupCoordinator(q: { groupId: string }): Promise<KBroker>;
-  fetchTopicsOffset(
-    topics: {
-      topic: string;
-      partitions: { partition: number }[];
-      fromBeginning?: boolean;
-      fromTimestamp?: number;
-    }[],
-  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
 function createCluster(kafka: Kafka): KCluster {
@@ -132,35 +130,79 @@ export class ClusterReader {
     );
   }
 
+  /**
+   * Partition metadata of `topics` by topic, in one pass over the cluster's metadata
+   * (`findTopicPartitionMetadata` searches the whole list for each topic: quadratic).
+   */
+  #metadata(topics: string[]): Map<string, { partitionId: number; leader: number }[]> {
+    const all = (this.#cluster as unknown as {
+      brokerPool?: {
+        metadata?: {
+          topicMetadata?: {
+            topic: string;
+            partitionMetadata: { partitionId: number; leader: number }[];
+          }[];
+        };
+      };
+    }).brokerPool?.metadata?.topicMetadata;
+    if (all) return new Map(all.map((t) => [t.topic, t.partitionMetadata]));
+    return new Map(topics.map((t) => [t, this.#cluster.findTopicPartitionMetadata(t)]));
+  }
+
+  /**
+   * Offsets at `timestamp` (-2 earliest, -1 latest, else epoch ms) of every partition of
+   * `topics`: one ListOffsets request per leader. (kafkajs's own helper merges its answers
+   * in quadratic time: 0.4 s for 1,000 topics.)
+   */
+  async #offsetsAt(
+    topics: string[],
+    timestamp: number,
+    meta = this.#metadata(topics),
+  ): Promise<Map<string, number>> {
+    const perLeader = new Map<number, Map<string, { partition: number; timestamp: number }[]>>();
+    for (const topic of topics) {
+      for (const p of meta.get(topic) ?? []) {
+        const byTopic = perLeader.get(p.leader) ?? new Map();
+        perLeader.set(p.leader, byTopic);
+        const parts = byTopic.get(topic) ?? [];
+        byTopic.set(topic, parts);
+        parts.push({ partition: p.partitionId, timestamp });
+      }
+    }
+    const out = new Map<string, number>(); // "topic\0partition"
+    await Promise.all([...perLeader].map(async ([nodeId, byTopic]) => {
+      const broker = await this.#cluster.findBroker({ nodeId });
+      const res = await broker.listOffsets({
+        isolationLevel: 1,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      });
+      for (const t of res.responses) {
+        for (const p of t.partitions) out.set(`${t.topic}\0${p.partition}`, Number(p.offset));
+      }
+    }));
+    return out;
+  }
+
   /** Start and end offsets of every partition of `topics`, in one request per broker and side. */
   async ranges(topics: string[]): Promise<Map<string, PartitionRange[]>> {
     const out = new Map<string, PartitionRange[]>();
     if (!topics.length) return out;
     await this.#ready(topics);
-    const req = (fromBeginning: boolean) =>
-      topics.map((topic) => ({
-        topic,
-        fromBeginning,
-        partitions: this.#cluster.findTopicPartitionMetadata(topic).map((p) => ({
-          partition: p.partitionId,
-        })),
-      })).filter((t) => t.partitions.length);
+    const meta = this.#metadata(topics);
     const [lows, highs] = await Promise.all([
-      this.#cluster.fetchTopicsOffset(req(true)),
-      this.#cluster.fetchTopicsOffset(req(false)),
+      this.#offsetsAt(topics, -2, meta),
+      this.#offsetsAt(topics, -1, meta),
     ]);
-    const low = new Map<string, number>();
-    for (const t of lows) {
-      for (const p of t.partitions) low.set(`${t.topic}\0${p.partition}`, Number(p.offset));
-    }
-    for (const t of highs) {
+    for (const topic of topics) {
+      const parts = (meta.get(topic) ?? []).map((p) => p.partitionId).sort((a, b) => a - b);
+      if (!parts.length) continue;
       out.set(
-        t.topic,
-        t.partitions.map((p) => ({
-          partition: p.partition,
-          low: low.get(`${t.topic}\0${p.partition}`) ?? 0,
-          high: Number(p.offset),
-        })).sort((a, b) => a.partition - b.partition),
+        topic,
+        parts.map((partition) => ({
+          partition,
+          low: lows.get(`${topic}\0${partition}`) ?? 0,
+          high: highs.get(`${topic}\0${partition}`) ?? 0,
+        })),
       );
     }
     return out;
@@ -169,15 +211,8 @@ export class ClusterReader {
   /** Per partition, the first offset whose timestamp is >= `ms` (-1: none, past the end). */
   async offsetsForTime(topic: string, ms: number): Promise<Map<number, number>> {
     await this.#ready([topic]);
-    const parts = this.#cluster.findTopicPartitionMetadata(topic).map((p) => ({
-      partition: p.partitionId,
-    }));
-    const [res] = await this.#cluster.fetchTopicsOffset([{
-      topic,
-      partitions: parts,
-      fromTimestamp: ms,
-    }]);
-    return new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const at = await this.#offsetsAt([topic], ms);
+    return new Map([...at].map(([k, o]) => [Number(k.slice(k.indexOf("\0") + 1)), o]));
   }
 
   /**
