@@ -157,6 +157,19 @@ Deno.test({
       await page.getByRole("alert").getByText(/^filter: /).waitFor();
       await page.getByLabel("javascript filter").fill("");
 
+      // Integers beyond 2^53 (nanosecond times) are shown exactly.
+      await fetch(`${base}api/topics/empty/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ value: '{"time":1715254400002510123}' }),
+      }).then((r) => r.body?.cancel());
+      await page.goto(`${base}#/topics/empty`);
+      await page.locator("h1", { hasText: "/ empty" }).waitFor();
+      await page.locator('.row[data-partition="0"][data-offset="0"]').click();
+      await detail.getByText("1715254400002510123").waitFor();
+      await page.goto(`${base}#/topics/sensors`);
+      await page.locator("h1", { hasText: "/ sensors" }).waitFor();
+
       // Export, then import into "copy": keys, headers and timestamps survive.
       const [download] = await Promise.all([
         page.waitForEvent("download"),

@@ -101,7 +101,10 @@ function sparkline(values, w = 180, h = 36, color = "#2f6fde") {
   );
 }
 
-/** Draws series [{name, color, points: [{t, v}]}] as lines on a canvas. */
+/**
+ * Draws series [{name, color, points: [{t, v}]}] as lines on a canvas; the time axis spans the
+ * points (at most `windowMs`, ending now or at the newest point).
+ */
 function drawChart(canvas, series, windowMs = 60_000) {
   const dpr = globalThis.devicePixelRatio || 1;
   const w = canvas.clientWidth, hgt = canvas.clientHeight;
@@ -110,13 +113,16 @@ function drawChart(canvas, series, windowMs = 60_000) {
   const g = canvas.getContext("2d");
   g.scale(dpr, dpr);
   g.clearRect(0, 0, w, hgt);
-  const now = Date.now();
-  const all = series.flatMap((s) => s.points.filter((p) => p.t > now - windowMs).map((p) => p.v));
+  const ts = series.flatMap((s) => s.points.map((p) => p.t));
+  const end = Math.max(Date.now(), ...ts);
+  const start = Math.max(end - windowMs, Math.min(end - 1000, ...ts));
+  const shown = series.map((s) => s.points.filter((p) => p.t >= start));
+  const all = shown.flatMap((ps) => ps.map((p) => p.v));
   let lo = Math.min(...all), hi = Math.max(...all);
   if (!all.length) lo = 0, hi = 1;
   if (lo === hi) lo -= 1, hi += 1;
-  const padL = 50, padB = 20;
-  const x = (t) => padL + ((t - (now - windowMs)) / windowMs) * (w - padL - 10);
+  const padL = 56, padB = 20;
+  const x = (t) => padL + ((t - start) / (end - start)) * (w - padL - 10);
   const y = (v) => 10 + (1 - (v - lo) / (hi - lo)) * (hgt - 10 - padB);
   g.strokeStyle = "#e3e6ec";
   g.fillStyle = "#687084";
@@ -129,19 +135,18 @@ function drawChart(canvas, series, windowMs = 60_000) {
     g.stroke();
     g.fillText(v.toPrecision(4), 4, y(v) + 4);
   }
-  for (const s of series) {
+  g.fillText(new Date(start).toLocaleTimeString(), padL, hgt - 4);
+  const endLabel = new Date(end).toLocaleTimeString();
+  g.fillText(endLabel, w - 10 - g.measureText(endLabel).width, hgt - 4);
+  series.forEach((s, i) => {
     g.strokeStyle = s.color;
+    g.fillStyle = s.color;
     g.lineWidth = 1.5;
     g.beginPath();
-    let first = true;
-    for (const p of s.points) {
-      if (p.t < now - windowMs) continue;
-      if (first) g.moveTo(x(p.t), y(p.v));
-      else g.lineTo(x(p.t), y(p.v));
-      first = false;
-    }
+    shown[i].forEach((p, j) => (j ? g.lineTo(x(p.t), y(p.v)) : g.moveTo(x(p.t), y(p.v))));
     g.stroke();
-  }
+    if (shown[i].length === 1) g.fillRect(x(shown[i][0].t) - 2, y(shown[i][0].v) - 2, 4, 4);
+  });
 }
 
 const COLORS = ["#2f6fde", "#d0342c", "#1f9d55", "#c98a00", "#9b3fb5", "#0aa2c0"];
@@ -410,9 +415,31 @@ async function topicsView() {
   );
 }
 
+/** A number whose text JSON.parse would round (integers beyond 2^53, e.g. nanosecond times). */
+class ExactNumber {
+  constructor(text) {
+    this.text = text;
+  }
+}
+
+/** JSON.parse that keeps the exact text of numbers a double cannot hold. */
+function parseExact(text) {
+  return JSON.parse(
+    text,
+    (_k, v, ctx) =>
+      typeof v === "number" && ctx?.source !== undefined && String(v) !== ctx.source &&
+        /^-?\d+$/.test(ctx.source)
+        ? new ExactNumber(ctx.source)
+        : v,
+  );
+}
+
 /** A collapsible tree of a JSON value. */
 function jsonTree(v, key) {
   const label = key === undefined ? [] : [h("span", { class: "k" }, JSON.stringify(key)), ": "];
+  if (v instanceof ExactNumber) {
+    return h("div", { class: "kv" }, ...label, h("span", { class: "n" }, v.text));
+  }
   if (v !== null && typeof v === "object") {
     const entries = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
     const open = Array.isArray(v) ? "[" : "{";
@@ -454,8 +481,15 @@ function shownBlock(s, topic, m) {
       ),
     );
   }
-  if (s.kind === "json") parts.push(h("div", { class: "tree" }, jsonTree(s.json)));
-  else parts.push(h("pre", {}, (s.kind === "hex" ? "(hex) " : "") + s.text));
+  if (s.kind === "json") {
+    let exact = s.json;
+    try {
+      exact = parseExact(s.text);
+    } catch {
+      // The server's parse stands.
+    }
+    parts.push(h("div", { class: "tree" }, jsonTree(exact)));
+  } else parts.push(h("pre", {}, (s.kind === "hex" ? "(hex) " : "") + s.text));
   return h("div", {}, ...parts);
 }
 
@@ -1149,7 +1183,7 @@ function drawGraph(p) {
     ks.forEach((k, r) => pos.set(k, { x: 20 + c * (W + GX), y: 20 + r * (H + GY) }))
   );
   const width = 40 + cols.length * (W + GX);
-  const height = 40 + Math.max(1, ...cols.map((c) => c.length)) * (H + GY);
+  const height = 40 + Math.max(1, ...cols.filter(Boolean).map((c) => c.length)) * (H + GY);
   const g = svg("svg", { width, height, "data-test": "graph" });
   for (const e of edges) {
     const a = pos.get(e.src), b = pos.get(e.dst);
@@ -1259,7 +1293,8 @@ async function chartsView() {
       const v = get(m.value.json, p);
       if (typeof v !== "number") continue;
       const pts = series.get(p) ?? [];
-      pts.push({ t: Date.now(), v });
+      pts.push({ t: m.timestamp, v });
+      if (pts.length > 1 && pts[pts.length - 2].t > m.timestamp) pts.sort((a, b) => a.t - b.t);
       if (pts.length > 5000) pts.shift();
       series.set(p, pts);
     }
@@ -1272,10 +1307,9 @@ async function chartsView() {
     const topic = topicSel.value;
     if (!topic) return;
     try {
-      const recent = await api(`/api/topics/${enc(topic)}/messages?start=newest&max=20`);
-      for (const m of recent.messages) {
-        addFields(m.value?.kind === "json" ? numericPaths(m.value.json) : []);
-      }
+      // The history first: the newest 500 messages, then the live tail adds to them.
+      const recent = await api(`/api/topics/${enc(topic)}/messages?start=newest&max=500`);
+      recent.messages.forEach(take);
     } catch (e) {
       showError(err, e);
     }
@@ -1297,7 +1331,7 @@ async function chartsView() {
       color: COLORS[i % COLORS.length],
       points: series.get(p) ?? [],
     }));
-    drawChart(canvas, list);
+    drawChart(canvas, list, 300_000);
     legend.replaceChildren(
       ...list.map((s) =>
         h(
@@ -1319,7 +1353,7 @@ async function chartsView() {
     h(
       "p",
       { class: "muted" },
-      "A live line chart of the numeric fields of a topic's JSON messages (the last minute). Pick the fields.",
+      "A live line chart of the numeric fields of a topic's JSON messages, by message time (the newest 500, then live; at most 5 minutes). Pick the fields.",
     ),
     h("div", { class: "bar" }, h("label", {}, "Topic", topicSel)),
     err,
