@@ -28,6 +28,9 @@ const COMMANDS: Record<string, Loader> = {
   groups: () => import("./lib/cli/groups.ts"),
   lag: () => import("./lib/cli/lag.ts"),
   reset: () => import("./lib/cli/reset.ts"),
+  export: () => import("./lib/cli/export.ts"),
+  import: () => import("./lib/cli/import.ts"),
+  replay: () => import("./lib/cli/replay.ts"),
   console: () => import("./lib/cli/console.ts"),
   compose: () => import("./lib/cli/compose.ts"),
 };

@@ -91,41 +91,67 @@ export class ClusterReader {
     this.#cluster = createCluster(kafka);
   }
 
-  #queue: Promise<void> = Promise.resolve();
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Replaced clusters, disconnected once no read can still be using them. */
+  #retired: { cluster: KCluster; at: number }[] = [];
 
   /**
-   * Connects and loads metadata of `topics`, one caller at a time: kafkajs answers "Broker
-   * not connected" to requests made while another caller's connect or metadata refresh is
-   * still replacing its connections.
+   * Connects and loads metadata of `topics`, one caller at a time (kafkajs answers "Broker not
+   * connected" to requests made while another caller's connect or metadata refresh is still
+   * replacing its connections), and gives the cluster to use for the reads that follow: a
+   * {@link refresh} meanwhile replaces `#cluster`, never the one a read holds.
    */
-  #ready(topics: string[]): Promise<void> {
+  #ready(topics: string[]): Promise<KCluster> {
     const run = this.#queue.then(async () => {
-      if (!this.#cluster.isConnected()) await this.#cluster.connect();
-      const fresh = topics.filter((t) => !this.#known.has(t));
-      if (fresh.length) {
-        await this.#cluster.addMultipleTargetTopics(fresh);
-        for (const t of fresh) this.#known.add(t);
+      for (let attempt = 0;; attempt++) {
+        const cluster = this.#cluster;
+        try {
+          if (!cluster.isConnected()) await cluster.connect();
+          const fresh = topics.filter((t) => !this.#known.has(t));
+          if (fresh.length) {
+            await cluster.addMultipleTargetTopics(fresh);
+            for (const t of fresh) this.#known.add(t);
+          }
+          return cluster;
+        } catch (err) {
+          // A tracked topic was deleted behind our back: every refresh of the tracked set
+          // fails from then on. Start over with a cluster that tracks only what is asked now.
+          if ((err as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" || attempt > 0) {
+            throw err;
+          }
+          this.#replace();
+        }
       }
     });
     this.#queue = run.catch(() => {});
     return run;
   }
 
+  #replace(): void {
+    const now = Date.now();
+    this.#retired.push({ cluster: this.#cluster, at: now });
+    this.#cluster = createCluster(this.#kafka);
+    this.#known.clear();
+    // A read holds its cluster for one request or a few: a minute is plenty.
+    const keep = this.#retired.filter((r) => now - r.at < 60_000);
+    for (const r of this.#retired) if (!keep.includes(r)) r.cluster.disconnect().catch(() => {});
+    this.#retired = keep;
+  }
+
   /**
    * Forgets cached metadata and the topics it tracks (after topics were created or deleted:
    * kafkajs keeps asking for a tracked topic, and a deleted one fails every refresh).
    */
-  async refresh(): Promise<void> {
-    const old = this.#cluster;
-    this.#cluster = createCluster(this.#kafka);
-    this.#known.clear();
-    await old.disconnect().catch(() => {});
+  refresh(): Promise<void> {
+    const run = this.#queue.then(() => this.#replace());
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   /** Partition ids of a topic (empty when it does not exist). */
   async partitions(topic: string): Promise<number[]> {
-    await this.#ready([topic]);
-    return this.#cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) =>
+    const cluster = await this.#ready([topic]);
+    return cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) =>
       a - b
     );
   }
@@ -134,8 +160,11 @@ export class ClusterReader {
    * Partition metadata of `topics` by topic, in one pass over the cluster's metadata
    * (`findTopicPartitionMetadata` searches the whole list for each topic: quadratic).
    */
-  #metadata(topics: string[]): Map<string, { partitionId: number; leader: number }[]> {
-    const all = (this.#cluster as unknown as {
+  #metadata(
+    cluster: KCluster,
+    topics: string[],
+  ): Map<string, { partitionId: number; leader: number }[]> {
+    const all = (cluster as unknown as {
       brokerPool?: {
         metadata?: {
           topicMetadata?: {
@@ -146,7 +175,7 @@ export class ClusterReader {
       };
     }).brokerPool?.metadata?.topicMetadata;
     if (all) return new Map(all.map((t) => [t.topic, t.partitionMetadata]));
-    return new Map(topics.map((t) => [t, this.#cluster.findTopicPartitionMetadata(t)]));
+    return new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t)]));
   }
 
   /**
@@ -155,9 +184,10 @@ export class ClusterReader {
    * in quadratic time: 0.4 s for 1,000 topics.)
    */
   async #offsetsAt(
+    cluster: KCluster,
     topics: string[],
     timestamp: number,
-    meta = this.#metadata(topics),
+    meta = this.#metadata(cluster, topics),
   ): Promise<Map<string, number>> {
     const perLeader = new Map<number, Map<string, { partition: number; timestamp: number }[]>>();
     for (const topic of topics) {
@@ -171,7 +201,7 @@ export class ClusterReader {
     }
     const out = new Map<string, number>(); // "topic\0partition"
     await Promise.all([...perLeader].map(async ([nodeId, byTopic]) => {
-      const broker = await this.#cluster.findBroker({ nodeId });
+      const broker = await cluster.findBroker({ nodeId });
       const res = await broker.listOffsets({
         isolationLevel: 1,
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
@@ -187,11 +217,11 @@ export class ClusterReader {
   async ranges(topics: string[]): Promise<Map<string, PartitionRange[]>> {
     const out = new Map<string, PartitionRange[]>();
     if (!topics.length) return out;
-    await this.#ready(topics);
-    const meta = this.#metadata(topics);
+    const cluster = await this.#ready(topics);
+    const meta = this.#metadata(cluster, topics);
     const [lows, highs] = await Promise.all([
-      this.#offsetsAt(topics, -2, meta),
-      this.#offsetsAt(topics, -1, meta),
+      this.#offsetsAt(cluster, topics, -2, meta),
+      this.#offsetsAt(cluster, topics, -1, meta),
     ]);
     for (const topic of topics) {
       const parts = (meta.get(topic) ?? []).map((p) => p.partitionId).sort((a, b) => a - b);
@@ -210,8 +240,8 @@ export class ClusterReader {
 
   /** Per partition, the first offset whose timestamp is >= `ms` (-1: none, past the end). */
   async offsetsForTime(topic: string, ms: number): Promise<Map<number, number>> {
-    await this.#ready([topic]);
-    const at = await this.#offsetsAt([topic], ms);
+    const cluster = await this.#ready([topic]);
+    const at = await this.#offsetsAt(cluster, [topic], ms);
     return new Map([...at].map(([k, o]) => [Number(k.slice(k.indexOf("\0") + 1)), o]));
   }
 
@@ -226,12 +256,10 @@ export class ClusterReader {
     maxBytes = 1 << 20,
     maxWaitMs = 0,
   ): Promise<{ records: RawRecord[]; high: number }> {
-    await this.#ready([topic]);
-    const meta = this.#cluster.findTopicPartitionMetadata(topic).find((p) =>
-      p.partitionId === partition
-    );
+    const cluster = await this.#ready([topic]);
+    const meta = cluster.findTopicPartitionMetadata(topic).find((p) => p.partitionId === partition);
     if (!meta) throw new Error(`topic "${topic}" has no partition ${partition}`);
-    const broker = await this.#cluster.findBroker({ nodeId: meta.leader });
+    const broker = await cluster.findBroker({ nodeId: meta.leader });
     const res = await broker.fetch({
       replicaId: -1,
       isolationLevel: 1,
@@ -276,7 +304,8 @@ export class ClusterReader {
     topic: string,
     partitions: { partition: number; offset: number }[],
   ): Promise<void> {
-    const coordinator = await this.#cluster.findGroupCoordinator({ groupId });
+    const cluster = await this.#ready([]);
+    const coordinator = await cluster.findGroupCoordinator({ groupId });
     await coordinator.offsetCommit({
       groupId,
       groupGenerationId: -1,
@@ -290,6 +319,9 @@ export class ClusterReader {
 
   /** Disconnects. */
   async close(): Promise<void> {
+    await this.#queue;
+    for (const r of this.#retired) await r.cluster.disconnect().catch(() => {});
+    this.#retired = [];
     await this.#cluster.disconnect().catch(() => {});
   }
 }
