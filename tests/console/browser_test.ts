@@ -38,6 +38,13 @@ const PIPELINE = `deployments:
       - name: output
         inputType: OutputTopic
         value: table-data
+  - name: sink
+    application: apps/sink.ts
+    deploymentType: Service
+    variables:
+      - name: input
+        inputType: InputTopic
+        value: table-data
 topics:
   - name: sensors
   - name: table-data
@@ -231,6 +238,14 @@ Deno.test({
       await graph.locator('[data-node="table-data"]').waitFor();
       await graph.getByText(/^lag 7, \d+ d$/).waitFor();
       await shot(page, shots, "pipeline");
+      // Nodes link to their app, topic or group.
+      await graph.locator('[data-node="sink"]').click();
+      await page.locator("tr#app-sink.sel").waitFor();
+      await page.locator('[data-test="graph"] [data-node="normalize"]').click();
+      await page.locator("h1", { hasText: "/ normalize" }).waitFor();
+      await page.goto(`${base}#/pipeline`);
+      await page.locator('[data-test="graph"] [data-node="sensors"]').click();
+      await page.locator("h1", { hasText: "/ sensors" }).waitFor();
 
       // Charts: pick a field, produce, see its last value.
       await page.goto(`${base}#/charts?topic=sensors&fields=n`);

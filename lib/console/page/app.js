@@ -1097,6 +1097,7 @@ async function groupView(group) {
 async function pipelineView() {
   const err = errorBox();
   const holder = h("div");
+  let first = true;
   const load = async () => {
     try {
       const p = await api("/api/pipeline");
@@ -1114,7 +1115,10 @@ async function pipelineView() {
         holder.replaceChildren(h("p", { class: "error" }, p.error));
         return;
       }
-      holder.replaceChildren(drawGraph(p), appTable(p));
+      const selected = new URLSearchParams(location.hash.split("?")[1] ?? "").get("app");
+      holder.replaceChildren(drawGraph(p), appTable(p, selected));
+      if (selected && first) document.getElementById(`app-${selected}`)?.scrollIntoView();
+      first = false;
       showError(err, null);
     } catch (e) {
       showError(err, e);
@@ -1125,7 +1129,7 @@ async function pipelineView() {
   return h("div", {}, h("h1", {}, "Pipeline"), err, holder);
 }
 
-function appTable(p) {
+function appTable(p, selected) {
   return h(
     "div",
     {},
@@ -1145,7 +1149,7 @@ function appTable(p) {
       p.apps.map((a) =>
         h(
           "tr",
-          { id: `app-${a.name}` },
+          { id: `app-${a.name}`, class: a.name === selected ? "sel" : null },
           h("td", {}, a.name),
           h("td", {}, a.state ?? (a.declared || "not running")),
           h("td", { class: "num" }, a.restarts),
@@ -1231,7 +1235,7 @@ function drawGraph(p) {
       ? `#/topics/${enc(n.name)}`
       : n.app.group
       ? `#/groups/${enc(n.app.group)}`
-      : `#app-${n.name}`;
+      : `#/pipeline?app=${enc(n.name)}`;
     const sub = n.kind === "topic"
       ? "topic"
       : `${n.app.state ?? (n.app.declared || "not running")}, ${n.app.restarts} restart(s)`;
