@@ -276,3 +276,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "console in Chromium: --read-only hides every write",
+  ignore: !hasChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const work = await Deno.makeTempDir({ prefix: "sa_browser_ro_" });
+    const logger = new Logger("broker", "ERROR");
+    const broker = await startBroker({ port: 0, dataDir: `${work}/broker`, logger });
+    await seed(broker.address);
+    const console_ = await startConsole({ address: broker.address, port: 0, readOnly: true });
+    await console_.ctx.run((_a, r) => r.commit("g", "sensors", [{ partition: 0, offset: 1 }]));
+    const context = await chromium.launchPersistentContext(`${work}/profile`, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+    });
+    const base = `http://127.0.0.1:${console_.port}/`;
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(`${base}#/topics`);
+      await page.locator("#mode").getByText("read-only").waitFor();
+      await page.locator('tr[data-topic="sensors"]').waitFor();
+      assert.equal(await page.getByRole("button", { name: "Create topic" }).isVisible(), false);
+      assert.equal(await page.getByRole("button", { name: "Delete…" }).first().isVisible(), false);
+      await page.goto(`${base}#/topics/sensors`);
+      await page.locator('[data-test="browse-info"]').getByText("6 message(s)").waitFor();
+      assert.equal(await page.getByRole("button", { name: "Produce" }).isVisible(), false);
+      assert.equal(await page.getByLabel("import file").count(), 0);
+      await page.locator('.row[data-partition="0"][data-offset="1"]').click();
+      assert.equal(await page.getByRole("button", { name: "Re-produce this message" }).count(), 0);
+      await page.goto(`${base}#/groups/g`);
+      await page.locator('tr[data-tp="sensors:0"]').waitFor();
+      assert.equal(await page.getByRole("button", { name: "Reset offsets" }).isVisible(), false);
+    } finally {
+      await context.close();
+      await console_.close();
+      await broker.close();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
