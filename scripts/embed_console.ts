@@ -1,5 +1,5 @@
 /**
- * Embeds the console's page (lib/console/page/index.html, app.js, style.css) into
+ * Embeds the console's page (lib/console/page/: index.html, style.css and the JS modules) into
  * lib/console/page/_assets.ts as string constants, so `deno compile` takes them in and the
  * console reads no file at run time. Run after editing the page:
  * `deno run -A scripts/embed_console.ts` (tests/console/assets_test.ts checks it was).
@@ -8,11 +8,20 @@
  */
 import { fileURLToPath } from "node:url";
 
+const JS = "text/javascript; charset=utf-8";
+
 /** Page files and their content types. */
 export const PAGE_FILES: Record<string, string> = {
   "index.html": "text/html; charset=utf-8",
-  "app.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
+  "app.js": JS,
+  "dom.js": JS,
+  "overview.js": JS,
+  "topics.js": JS,
+  "messages.js": JS,
+  "groups.js": JS,
+  "pipeline.js": JS,
+  "charts.js": JS,
 };
 
 /** The text of _assets.ts for the page files in `dir`. */

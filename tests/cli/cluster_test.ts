@@ -52,3 +52,67 @@ Deno.test("ClusterReader reads at offsets, finds offsets by time, commits, and g
     }
   });
 });
+
+Deno.test("ClusterReader: a refresh while a read loads a topic's metadata never loses that topic", async () => {
+  await withBroker(async (address) => {
+    const admin = kafkaFor(address).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "t1" }] });
+    await admin.disconnect();
+    // Hold every metadata load at a gate, to refresh while one is under way (as the console's
+    // sampler reads a new topic while a topic creation refreshes).
+    const kafka = kafkaFor(address);
+    const sym = Object.getOwnPropertySymbols(kafka).find((s) =>
+      s.description === "private:Kafka:createCluster"
+    )!;
+    const k = kafka as unknown as Record<symbol, (o: unknown) => Record<string, unknown>>;
+    const factory = k[sym];
+    let gate = Promise.resolve();
+    let entered = () => {};
+    k[sym] = (o) => {
+      const cluster = factory(o);
+      const add = (cluster.addMultipleTargetTopics as (t: string[]) => Promise<void>).bind(cluster);
+      cluster.addMultipleTargetTopics = async (t: string[]) => {
+        entered();
+        await gate;
+        return add(t);
+      };
+      return cluster;
+    };
+    const reader = new ClusterReader(address, kafka);
+    try {
+      let open!: () => void;
+      gate = new Promise((r) => (open = r));
+      const inside = new Promise<void>((r) => (entered = r));
+      const read = reader.ranges(["t1"]);
+      await inside;
+      const refreshed = reader.refresh();
+      gate = Promise.resolve();
+      open();
+      await Promise.all([read, refreshed]);
+      assert.equal((await reader.ranges(["t1"])).size, 1);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+Deno.test("ClusterReader: a topic deleted by another client does not break reads of others", async () => {
+  await withBroker(async (address) => {
+    const admin = kafkaFor(address).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "gone" }, { topic: "other" }] });
+    const reader = new ClusterReader(address);
+    try {
+      assert.equal((await reader.ranges(["gone"])).size, 1);
+      await admin.deleteTopics({ topics: ["gone"] });
+      assert.deepEqual(
+        await reader.ranges(["other"]),
+        new Map([["other", [{ partition: 0, low: 0, high: 0 }]]]),
+      );
+    } finally {
+      await reader.close();
+      await admin.disconnect();
+    }
+  });
+});

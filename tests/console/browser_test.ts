@@ -38,6 +38,13 @@ const PIPELINE = `deployments:
       - name: output
         inputType: OutputTopic
         value: table-data
+  - name: sink
+    application: apps/sink.ts
+    deploymentType: Service
+    variables:
+      - name: input
+        inputType: InputTopic
+        value: table-data
 topics:
   - name: sensors
   - name: table-data
@@ -157,6 +164,19 @@ Deno.test({
       await page.getByRole("alert").getByText(/^filter: /).waitFor();
       await page.getByLabel("javascript filter").fill("");
 
+      // Integers beyond 2^53 (nanosecond times) are shown exactly.
+      await fetch(`${base}api/topics/empty/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ value: '{"time":1715254400002510123}' }),
+      }).then((r) => r.body?.cancel());
+      await page.goto(`${base}#/topics/empty`);
+      await page.locator("h1", { hasText: "/ empty" }).waitFor();
+      await page.locator('.row[data-partition="0"][data-offset="0"]').click();
+      await detail.getByText("1715254400002510123").waitFor();
+      await page.goto(`${base}#/topics/sensors`);
+      await page.locator("h1", { hasText: "/ sensors" }).waitFor();
+
       // Export, then import into "copy": keys, headers and timestamps survive.
       const [download] = await Promise.all([
         page.waitForEvent("download"),
@@ -218,6 +238,14 @@ Deno.test({
       await graph.locator('[data-node="table-data"]').waitFor();
       await graph.getByText(/^lag 7, \d+ d$/).waitFor();
       await shot(page, shots, "pipeline");
+      // Nodes link to their app, topic or group.
+      await graph.locator('[data-node="sink"]').click();
+      await page.locator("tr#app-sink.sel").waitFor();
+      await page.locator('[data-test="graph"] [data-node="normalize"]').click();
+      await page.locator("h1", { hasText: "/ normalize" }).waitFor();
+      await page.goto(`${base}#/pipeline`);
+      await page.locator('[data-test="graph"] [data-node="sensors"]').click();
+      await page.locator("h1", { hasText: "/ sensors" }).waitFor();
 
       // Charts: pick a field, produce, see its last value.
       await page.goto(`${base}#/charts?topic=sensors&fields=n`);
@@ -240,6 +268,49 @@ Deno.test({
       await page.locator('tr[data-topic="sensors"] [data-test="messages"]').getByText("8")
         .waitFor();
       assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await console_.close();
+      await broker.close();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "console in Chromium: --read-only hides every write",
+  ignore: !hasChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const work = await Deno.makeTempDir({ prefix: "sa_browser_ro_" });
+    const logger = new Logger("broker", "ERROR");
+    const broker = await startBroker({ port: 0, dataDir: `${work}/broker`, logger });
+    await seed(broker.address);
+    const console_ = await startConsole({ address: broker.address, port: 0, readOnly: true });
+    await console_.ctx.run((_a, r) => r.commit("g", "sensors", [{ partition: 0, offset: 1 }]));
+    const context = await chromium.launchPersistentContext(`${work}/profile`, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+    });
+    const base = `http://127.0.0.1:${console_.port}/`;
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(`${base}#/topics`);
+      await page.locator("#mode").getByText("read-only").waitFor();
+      await page.locator('tr[data-topic="sensors"]').waitFor();
+      assert.equal(await page.getByRole("button", { name: "Create topic" }).isVisible(), false);
+      assert.equal(await page.getByRole("button", { name: "Delete…" }).first().isVisible(), false);
+      await page.goto(`${base}#/topics/sensors`);
+      await page.locator('[data-test="browse-info"]').getByText("6 message(s)").waitFor();
+      assert.equal(await page.getByRole("button", { name: "Produce" }).isVisible(), false);
+      assert.equal(await page.getByLabel("import file").count(), 0);
+      await page.locator('.row[data-partition="0"][data-offset="1"]').click();
+      assert.equal(await page.getByRole("button", { name: "Re-produce this message" }).count(), 0);
+      await page.goto(`${base}#/groups/g`);
+      await page.locator('tr[data-tp="sensors:0"]').waitFor();
+      assert.equal(await page.getByRole("button", { name: "Reset offsets" }).isVisible(), false);
     } finally {
       await context.close();
       await console_.close();
