@@ -21,7 +21,7 @@ import { Application } from "../mod.ts";
 import { TopicStreams } from "../lib/serve/topic_stream.ts";
 import { MemoryStateBackend } from "../lib/stream/state/memory.ts";
 import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
-import { num, percentile, table } from "./_util.ts";
+import { cpuSeconds, num, percentile, table } from "./_util.ts";
 
 const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     keys: { type: "string", default: "10000" },
     // internal: the client process
     "clients-of": { type: "string" },
+    "get-of": { type: "string" },
     expect: { type: "string" },
   },
 });
@@ -169,6 +170,7 @@ async function fanOut(address: string, kafka: Kafka) {
   while (streams.sessions().length < count) await sleep(10);
   await sleep(300); // every session has sent its start frame and is polling
   // 1,000/s as 10 messages every 10 ms, each stamped when sent.
+  const cpu0 = await cpuSeconds(Deno.pid);
   const started = Date.now();
   let sent = 0;
   while (sent < total) {
@@ -187,6 +189,7 @@ async function fanOut(address: string, kafka: Kafka) {
     out += value;
   }
   await child.status;
+  const serverCpu = (await cpuSeconds(Deno.pid)) - cpu0;
   const result = JSON.parse(out.trim().split("\n").at(-1)!) as ClientResult;
   streams.close();
   await server.shutdown();
@@ -201,6 +204,7 @@ async function fanOut(address: string, kafka: Kafka) {
     deliveredRate: result.delivered / span,
     expected: total * count,
     delays: result.delays,
+    cpuPerFrameUs: (serverCpu / result.delivered) * 1e6,
   };
 }
 
@@ -237,17 +241,9 @@ async function views(address: string, kafka: Kafka) {
     if (list[0]?.size === keys) break;
     await sleep(50);
   }
-  // Get latency: sequential requests over keep-alive, random keys.
-  const lat: number[] = [];
-  for (let i = 0; i < 3000; i++) {
-    const k = `key-${Math.floor(Math.random() * keys)}`;
-    const t0 = performance.now();
-    const res = await fetch(`${url}/views/bench/${k}`);
-    await res.arrayBuffer();
-    const dt = performance.now() - t0;
-    if (res.status !== 200) throw new Error(`GET ${k}: ${res.status}`);
-    if (i >= 200) lat.push(dt); // warm-up
-  }
+  // Get latency: sequential requests over keep-alive, random keys, from another process (so
+  // the client's own work and GC never sit on the server's event loop).
+  const lat = await getClient(`${url}/views/bench/`, keys);
   // Produce → visible: a subscription sees each update.
   const ws = new WebSocket(`${url.replace("http", "ws")}/views/bench?watch&prefix=probe-`);
   const seen = new Map<string, number>();
@@ -269,7 +265,34 @@ async function views(address: string, kafka: Kafka) {
   stop.abort();
   await running;
   await producer.disconnect();
-  return { keys, get: summarize(lat), visible: summarize(visible) };
+  return { keys, get: lat, visible: summarize(visible) };
+}
+
+/** Runs the GET loop in a subprocess; returns p50/p99/max (ms). */
+async function getClient(base: string, keys: number): Promise<number[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SELF, "--get-of", base, "--keys", String(keys)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error("GET client failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+}
+
+if (args["get-of"]) {
+  const keys = Number(args.keys);
+  const lat: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const k = `key-${Math.floor(Math.random() * keys)}`;
+    const t0 = performance.now();
+    const res = await fetch(`${args["get-of"]}${k}`);
+    await res.arrayBuffer();
+    const dt = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`GET ${k}: ${res.status}`);
+    if (i >= 200) lat.push(dt); // warm-up
+  }
+  console.log(JSON.stringify(summarize(lat)));
+  Deno.exit(0);
 }
 
 if (args["clients-of"]) {
@@ -297,7 +320,10 @@ try {
     ["delay p50 (ms)", num(f.delays[0])],
     ["delay p99 (ms)", num(f.delays[1])],
     ["delay max (ms)", num(f.delays[2])],
+    ["server + producer CPU per delivered frame (µs)", num(f.cpuPerFrameUs, 1)],
   ]));
+  const load = await Deno.readTextFile("/proc/loadavg").then((t) => t.split(" ")[0], () => "?");
+  console.log(`(load average ${load} on ${navigator.hardwareConcurrency} cores)`);
   const v = await views(broker.address, kafka);
   console.log(`\nViews: ${num(v.keys)} keys`);
   console.log(table(["", "p50 (ms)", "p99 (ms)", "max (ms)"], [

@@ -128,6 +128,7 @@ export function startAppHttp(
   });
   const routes = options?.routes ?? {};
   let router: GroupKeyRouter | undefined;
+  let removeRouter = () => {};
   let viewsHttp = new ViewsHttp(views);
   const handler = async (req: Request): Promise<Response> => {
     const path = new URL(req.url).pathname;
@@ -160,7 +161,7 @@ export function startAppHttp(
   if (views.size > 0) {
     router = new GroupKeyRouter(app, brokers, advertised, views);
     viewsHttp = new ViewsHttp(views, router);
-    app.observers.add(router);
+    removeRouter = app.observers.add(router);
   }
   app.logger.info(
     `http on ${url}: /metrics${views.size ? `, /views (${[...views.keys()].join(", ")})` : ""}` +
@@ -173,6 +174,7 @@ export function startAppHttp(
       streams.close();
       removeMetrics();
       removeViews();
+      removeRouter();
       await router?.close();
       await server.shutdown();
     },

@@ -65,12 +65,6 @@ export class AppMetrics implements RunObserver {
 
   revoked(tps: string[]): void {
     for (const tp of tps) this.#parts.delete(tp);
-    for (const v of this.views()) {
-      for (const tp of tps) {
-        const i = tp.lastIndexOf(":");
-        if (tp.slice(0, i) === v.topic) v.revoke(Number(tp.slice(i + 1)));
-      }
-    }
   }
 
   /** Messages per second over the last RATE_WINDOW_S whole seconds. */

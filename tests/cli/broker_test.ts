@@ -61,6 +61,8 @@ Deno.test("sa broker rejects bad options with a usage error", async () => {
       [["--fsync", "sometimes"], '--fsync must be "always" or "interval", not "sometimes"'],
       [["--partitions", "0"], "--partitions must be an integer >= 1"],
       [["--port", "70000"], "--port must be at most 65535"],
+      [["--metrics-port", "70000"], "--metrics-port must be at most 65535"],
+      [["--metrics-port", "x"], '--metrics-port must be an integer >= 0, not "x"'],
       [["--bogus"], "Unknown option '--bogus'"],
     ] as const
   ) {
@@ -84,6 +86,42 @@ Deno.test("sa broker reports a port already in use", async () => {
   } finally {
     busy.close();
   }
+});
+
+Deno.test("sa broker --metrics-port serves /metrics; a busy metrics port is named", async () => {
+  await withTempDir(async (cwd) => {
+    const ctrl = new AbortController();
+    const env = captureEnv(cwd, {}, ctrl.signal);
+    const run = command.run(["--port", "0", "--metrics-port", "0", "--data-dir", cwd], env);
+    const port = await waitFor(() => {
+      const m = env.err.join("").match(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/);
+      return m ? Number(m[1]) : undefined;
+    });
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /# TYPE kafka_consumergroup_group_lag_seconds gauge/);
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      await withTempDir(async (other) => {
+        await assert.rejects(
+          () =>
+            command.run(
+              ["--port", "0", "--metrics-port", String(busy.addr.port), "--data-dir", other],
+              captureEnv(other),
+            ),
+          (e: unknown) =>
+            e instanceof CliError &&
+            e.message.startsWith(
+              `--metrics-port: cannot serve metrics on 127.0.0.1:${busy.addr.port}`,
+            ),
+        );
+      });
+    } finally {
+      busy.close();
+    }
+    ctrl.abort();
+    assert.equal(await run, 0);
+  });
 });
 
 Deno.test("sa broker as a process stops cleanly on SIGTERM", async () => {

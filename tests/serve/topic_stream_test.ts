@@ -218,3 +218,30 @@ Deno.test("ws slow client: the server stops reading for it, memory stays bounded
     await s.close();
   }
 });
+
+Deno.test("sse slow client: the server stops reading for it once the stream is full", async () => {
+  const s = await setup({ highWaterBytes: 64 * 1024, fetchMaxBytes: 64 * 1024 });
+  try {
+    const total = 1500;
+    await s.produce(total, 16 * 1024);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(s.url.split(":")[1]) });
+    await conn.write(new TextEncoder().encode(
+      "GET /topics/t/events?from=earliest HTTP/1.1\r\nHost: x\r\n\r\n",
+    ));
+    await until("a session", () => s.streams.sessions().length === 1);
+    let prev = -1;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 300));
+      const st = s.streams.sessions()[0];
+      if (st.sent === prev) break;
+      prev = st.sent;
+    }
+    const st = s.streams.sessions()[0];
+    // Socket buffers hold a few MB at most: far less than the ~24 MB topic.
+    assert(st.sent < total / 2, `sent ${st.sent} of ${total} to a client that never reads`);
+    conn.close();
+    await until("the session ends", () => s.streams.sessions().length === 0);
+  } finally {
+    await s.close();
+  }
+});

@@ -145,6 +145,19 @@ Deno.test("views: reads equal what the stream computed; read-your-writes; 503 sa
       .reduce((s, [, v]) => s + v, 0);
     assertEquals(processed, 205);
     assertEquals(samples(metrics, "sa_app_view_keys")[0][1], 5);
+    // Everything produced was processed: no lag on either partition.
+    assertEquals(samples(metrics, "sa_app_partition_lag").map(([l, v]) => [l.partition, v]), [
+      ["0", 0],
+      ["1", 0],
+    ]);
+    // Checkpoints run every 200 ms: their count and durations show up.
+    let checkpoints = 0;
+    for (let i = 0; i < 100 && checkpoints === 0; i++) {
+      const m = await (await fetch(`${a.url}/metrics`)).text();
+      checkpoints = samples(m, "sa_app_checkpoint_duration_seconds_count")[0][1];
+      if (checkpoints === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert(checkpoints > 0, "no checkpoint counted");
   } finally {
     await a.stop();
     await producer.disconnect();
