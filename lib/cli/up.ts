@@ -38,6 +38,7 @@ import {
 import { InterruptTracker } from "../util/signals.ts";
 import { errorLine } from "./_errors.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
+import { typeCheck } from "../runner/type_check.ts";
 
 const HELP = `Usage: sa up [options]
 
@@ -63,6 +64,9 @@ Options:
                             and runs docker-compose up --build (Redpanda, Console, one
                             container per deployment)
       --log-level <level>   Broker log level: DEBUG, INFO, WARN (default), ERROR
+      --type-check          Type-check each app beside its start (deno check) and show its
+                            type errors at their line; the default on a terminal
+      --no-type-check       Do not type-check
   -h, --help                Show this help
 
 Examples:
@@ -80,6 +84,8 @@ interface UpOptions {
   detach: boolean;
   docker: boolean;
   logLevel: LogLevel;
+  /** Type-check the apps beside the start (undefined: on a terminal). */
+  typeCheck?: boolean;
 }
 
 function parse(argv: string[]): UpOptions {
@@ -90,6 +96,8 @@ function parse(argv: string[]): UpOptions {
     detach: { type: "boolean", short: "d" },
     docker: { type: "boolean" },
     "log-level": { type: "string" },
+    "type-check": { type: "boolean" },
+    "no-type-check": { type: "boolean" },
   });
   if (p.positionals.length) {
     throw new CliError(`unexpected argument "${p.positionals[0]}" (see sa up --help)`, 2);
@@ -111,6 +119,7 @@ function parse(argv: string[]): UpOptions {
     detach: flag(p, "detach"),
     docker: flag(p, "docker"),
     logLevel,
+    typeCheck: flag(p, "no-type-check") ? false : flag(p, "type-check") ? true : undefined,
   };
 }
 
@@ -179,6 +188,25 @@ function checkModules(pipeline: Pipeline): void {
     }
   }
   if (problems.length) throw new CliError(problems.join("\n"));
+}
+
+/** Type-checks each app once (one at a time: the machine runs the pipeline too). */
+async function typeCheckApps(
+  specs: DeploymentSpec[],
+  dir: string,
+  signal: AbortSignal,
+  show: (deployment: string, text: string) => void,
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.entry) || signal.aborted) continue;
+    seen.add(spec.entry);
+    const errors = await typeCheck(spec.entry, dir, signal);
+    if (signal.aborted) return;
+    for (const e of errors) {
+      for (const line of `type error: ${e}`.split("\n")) show(spec.name, line);
+    }
+  }
 }
 
 /** Starts `sa up` in the background and returns once it is ready (or has failed). */
@@ -360,6 +388,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
 
   let broker: { address: string; close(): Promise<void> } | undefined;
   let supervisor: Supervisor | undefined;
+  const checking = new AbortController();
   try {
     if (opts.externalBroker) {
       try {
@@ -493,6 +522,15 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
         }`,
     );
 
+    if (opts.typeCheck ?? env.isTty) {
+      void typeCheckApps(
+        specs,
+        pipeline.dir,
+        checking.signal,
+        (name, text) => env.stderr(prefix.line(name, text) + "\n"),
+      );
+    }
+
     await new Promise<void>((resolve) => {
       if (env.signal.aborted) resolve();
       env.signal.addEventListener("abort", () => resolve(), { once: true });
@@ -505,6 +543,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     say(`error: ${status.error}`);
     throw err;
   } finally {
+    checking.abort();
     status.state = "stopping";
     publish();
     // A second Ctrl+C while the apps commit: terminate them now. The first keystroke's
