@@ -37,6 +37,7 @@ import {
 } from "../runner/project_state.ts";
 import { InterruptTracker } from "../util/signals.ts";
 import { errorLine } from "./_errors.ts";
+import { composeTool } from "./_docker.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 import { typeCheck } from "../runner/type_check.ts";
 
@@ -276,29 +277,12 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
   );
 }
 
-/** Which compose front end is installed: `docker-compose` (v1) or `docker compose`. */
-async function composeTool(): Promise<{ cmd: string; args: string[] } | null> {
-  for (const [cmd, args] of [["docker-compose", []], ["docker", ["compose"]]] as const) {
-    try {
-      const out = await new Deno.Command(cmd, {
-        args: [...args, "version"],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (out.success) return { cmd, args: [...args] };
-    } catch {
-      // not installed
-    }
-  }
-  return null;
-}
-
 /** `sa up --docker`: generate compose/ with `sa compose`, then `docker-compose up --build`. */
 async function upDocker(pipeline: Pipeline, opts: UpOptions, env: CliEnv): Promise<number> {
   const { command: compose } = await import("./compose.ts");
   const code = await compose.run([], { ...env, cwd: pipeline.dir });
   if (code !== 0) return code;
-  const tool = await composeTool();
+  const tool = await composeTool(env.env.PATH);
   if (!tool) {
     throw new CliError(
       "neither docker-compose nor `docker compose` is installed; run `sa up` without --docker " +
