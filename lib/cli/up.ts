@@ -40,6 +40,7 @@ import { errorLine } from "./_errors.ts";
 import { composeTool } from "./_docker.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 import { typeCheck } from "../runner/type_check.ts";
+import { startLive } from "./_up_live.ts";
 
 const HELP = `Usage: sa up [options]
 
@@ -49,6 +50,10 @@ Brings the pipeline in sa.yaml (or quix.yaml) up locally:
   3. runs every enabled deployment in its own sandboxed worker; output lines are prefixed
      with the deployment name; a deployment that crashes is restarted with backoff.
 Ctrl+C stops the apps first (each commits its progress), then the broker.
+
+While it runs, \`sa stop|start|restart <deployment>\` act on one deployment (the rest keeps
+running), and changes to sa.yaml (\`sa pipeline update\`, an edit) are applied within a
+second: new deployments start, changed ones restart, removed or Stopped ones stop.
 
 Topics keep their data by size (retentionInBytes), not by time: the recording's 2024 event
 times would be past any retentionInMinutes at once.
@@ -145,6 +150,15 @@ export function topicConfigs(t: TopicDecl): Record<string, string> {
   if (t.cleanupPolicy === "delete") c["retention.ms"] = "-1";
   if (t.retentionBytes !== undefined) c["retention.bytes"] = String(t.retentionBytes);
   return c;
+}
+
+function newTopic(t: TopicDecl): NewTopic {
+  return {
+    name: t.name,
+    partitions: t.partitions,
+    replicationFactor: t.replicationFactor,
+    configs: topicConfigs(t),
+  };
 }
 
 /** Deployments `sa up` runs: enabled, desired Running; replicas become `name#2`, ... */
@@ -373,6 +387,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   let broker: { address: string; close(): Promise<void> } | undefined;
   let supervisor: Supervisor | undefined;
   const checking = new AbortController();
+  let live: { close(): Promise<void> } | undefined;
   try {
     if (opts.externalBroker) {
       try {
@@ -406,18 +421,13 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     status.broker.address = address;
     publish();
 
-    const topics: NewTopic[] = pipeline.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions,
-      replicationFactor: t.replicationFactor,
-      configs: topicConfigs(t),
-    }));
+    const topics: NewTopic[] = pipeline.topics.map(newTopic);
     const created = await createTopics(address, topics);
     for (const [name, result] of Object.entries(created)) {
       if (result !== "created" && result !== "exists") say(`topic ${name}: ${result}`);
     }
 
-    const specs: DeploymentSpec[] = runnable.map(({ name, d }) => {
+    const specFor = ({ name, d }: { name: string; d: Deployment }): DeploymentSpec => {
       const entry = resolveAppEntry(pipeline, d);
       const stateDir = join(paths.stateDir, d.name);
       Deno.mkdirSync(stateDir, { recursive: true });
@@ -468,7 +478,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           };
         },
       };
-    });
+    };
+    const specs = runnable.map(specFor);
 
     supervisor = new Supervisor({
       onLine(name, stream, line) {
@@ -488,6 +499,21 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       },
     });
     await supervisor.start(specs);
+    live = startLive({
+      paths,
+      pipeline,
+      supervisor,
+      runnable: runnableDeployments,
+      specFor,
+      async createTopics(p) {
+        const made = await createTopics(address, p.topics.map(newTopic));
+        for (const [name, result] of Object.entries(made)) {
+          if (result === "created") say(`topic ${name}: created`);
+          else if (result !== "exists") say(`topic ${name}: ${result}`);
+        }
+      },
+      say,
+    });
     status.state = "running";
     status.readyAt = new Date().toISOString();
     status.readyMs = Math.round(performance.now());
@@ -528,6 +554,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     throw err;
   } finally {
     checking.abort();
+    await live?.close();
     status.state = "stopping";
     publish();
     // A second Ctrl+C while the apps commit: terminate them now. The first keystroke's
