@@ -8,7 +8,7 @@ import { assertGolden, runCommand, withTempDir } from "./_helpers.ts";
 
 const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
-Deno.test("sa apps templates lists the five templates", async () => {
+Deno.test("sa apps templates lists the templates, episode 2's included", async () => {
   const r = await runCommand(command, ["templates"], "/");
   assert.equal(r.code, 0);
   await assertGolden("templates/list.txt", r.stdout);
@@ -18,6 +18,10 @@ Deno.test("sa apps templates lists the five templates", async () => {
     "starter-transformation",
     "starter-destination",
     "file-sink",
+    "odometer",
+    "windows",
+    "normalize-windowed",
+    "group-by",
   ]);
 });
 
