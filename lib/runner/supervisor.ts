@@ -118,6 +118,20 @@ class Supervised {
   }
 }
 
+/**
+ * Errors of the app's own code or configuration, outside any message (a typo, a wrong
+ * option): restarting runs the same code into the same error.
+ */
+function isCodeError(name: string | undefined, message: string): boolean {
+  if (name === "ReferenceError" || name === "SyntaxError" || name === "ConfigurationError") {
+    return true;
+  }
+  // Not every TypeError: fetch reports a network failure as one, and that can pass.
+  return name === "TypeError" &&
+    /is not a function|is not defined|Cannot read properties of|is not iterable|is not a constructor/
+      .test(message);
+}
+
 /** `normalize` matches `normalize` and its replicas `normalize#2`, ... */
 function matches(itemName: string, name: string): boolean {
   return itemName === name || itemName.startsWith(`${name}#`);
@@ -334,6 +348,17 @@ export class Supervisor {
         if (exit.kind === "exited") {
           this.#opts.onEvent(name, "INFO", "exited (main returned); not restarted");
           this.#set(item, "completed");
+          return;
+        }
+        if (exit.kind === "failed" && !exit.origin && isCodeError(exit.errorName, exit.message)) {
+          // A bug or a wrong setting in the app's own setup: every restart would fail the same.
+          this.#opts.onEvent(
+            name,
+            "ERROR",
+            `crashed: ${exit.message}; not restarted, as a restart cannot fix this: fix the ` +
+              `app, then \`sa restart ${name.replace(/#\d+$/, "")}\``,
+          );
+          this.#set(item, "failed", exit.message);
           return;
         }
         if (exit.kind === "failed" && exit.denied) {
