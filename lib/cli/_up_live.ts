@@ -14,7 +14,12 @@ import {
   resolveAppEntry,
 } from "../project/pipeline.ts";
 import type { DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
-import { controlPath, type ControlResponse, serveControl } from "../runner/control.ts";
+import {
+  controlPath,
+  type ControlRequest,
+  type ControlResponse,
+  serveControl,
+} from "../runner/control.ts";
 import type { SaPaths } from "../runner/project_state.ts";
 
 /** What the live part of `sa up` needs from it. */
@@ -43,36 +48,43 @@ export function startLive(opts: LiveOptions): { close(): Promise<void> } {
     return run;
   };
 
-  const control = serveControl(
-    controlPath(opts.paths),
-    (req) =>
-      serial(async (): Promise<ControlResponse> => {
-        const names = supervisor.names(req.deployment);
-        if (!names.length) {
-          const all = supervisor.names().join(", ") || "none";
-          return {
-            ok: false,
-            message:
-              `no deployment "${req.deployment}" in the running pipeline (deployments: ${all})`,
-          };
-        }
-        say(`${req.action} ${names.join(", ")} (sa ${req.action})`);
-        if (req.action === "stop") await supervisor.stopDeployment(req.deployment);
-        else if (req.action === "start") await supervisor.startDeployment(req.deployment);
-        else await supervisor.restartDeployment(req.deployment);
-        const failed = supervisor.statuses().filter((s) =>
-          names.includes(s.name) && s.state === "failed"
-        );
-        if (failed.length) {
-          return {
-            ok: false,
-            message: failed.map((f) => `${f.name} could not start: ${f.lastError}`).join("\n"),
-          };
-        }
-        const done = { stop: "stopped", start: "started", restart: "restarted" }[req.action];
-        return { ok: true, message: `${done} ${names.join(", ")}` };
-      }),
-  );
+  let control: { close(): void } = { close() {} };
+  const handle = (req: ControlRequest) =>
+    serial(async (): Promise<ControlResponse> => {
+      const names = supervisor.names(req.deployment);
+      if (!names.length) {
+        const all = supervisor.names().join(", ") || "none";
+        return {
+          ok: false,
+          message:
+            `no deployment "${req.deployment}" in the running pipeline (deployments: ${all})`,
+        };
+      }
+      say(`${req.action} ${names.join(", ")} (sa ${req.action})`);
+      if (req.action === "stop") await supervisor.stopDeployment(req.deployment);
+      else if (req.action === "start") await supervisor.startDeployment(req.deployment);
+      else await supervisor.restartDeployment(req.deployment);
+      const failed = supervisor.statuses().filter((s) =>
+        names.includes(s.name) && s.state === "failed"
+      );
+      if (failed.length) {
+        return {
+          ok: false,
+          message: failed.map((f) => `${f.name} could not start: ${f.lastError}`).join("\n"),
+        };
+      }
+      const done = { stop: "stopped", start: "started", restart: "restarted" }[req.action];
+      return { ok: true, message: `${done} ${names.join(", ")}` };
+    });
+  try {
+    control = serveControl(controlPath(opts.paths), handle);
+  } catch (err) {
+    // e.g. a project path too long for a Unix socket: the pipeline runs all the same.
+    say(
+      `warning: sa stop/start/restart are not available for this run: cannot listen on ` +
+        `${controlPath(opts.paths)}: ${(err as Error).message}`,
+    );
+  }
 
   let current = opts.pipeline;
   let stamp = fileStamp(current.file);

@@ -102,3 +102,23 @@ Deno.test("sa stop/start/restart one deployment while sa up runs; sa.yaml change
     });
   });
 });
+
+Deno.test("sa up in a folder too deep for a Unix socket still runs, and says stop/start are unavailable", async () => {
+  await withTempDir(async (tmp) => {
+    const dir = join(tmp, "a-rather-long-folder-name-".repeat(4));
+    await Deno.mkdir(join(dir, "apps"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "apps/ticker.ts"), TICKER);
+    await Deno.writeTextFile(join(dir, "sa.yaml"), yaml([["a", "A"]]));
+    const up = spawnSa(["up", "--port", "0"], dir);
+    try {
+      await up.waitFor((out, err) => /ready in/.test(err) && ticks(out, "A") > 0);
+    } finally {
+      const st = await up.kill("SIGINT");
+      assert.equal(st.code, 0, up.stderr());
+    }
+    assert.match(
+      up.stderr(),
+      /sa +\| warning: sa stop\/start\/restart are not available for this run: cannot listen on .*control\.sock: /,
+    );
+  });
+});
