@@ -10,6 +10,7 @@ import { parseCommandArgs, str } from "./_args.ts";
 import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
 import { COMPOSE_DIR, generateCompose } from "../project/compose.ts";
 import { defaultToolkitModule } from "../project/scaffold.ts";
+import { composeTool } from "./_docker.ts";
 
 /** When the toolkit's folder cannot be derived (e.g. from a compiled binary). */
 export const NO_TOOLKIT_DIR =
@@ -32,7 +33,9 @@ Writes compose/docker-compose.yml for the pipeline in sa.yaml:
   influxdb        InfluxDB 1.8, when a variable holds http://127.0.0.1:8086 (rewritten to
                   http://influxdb:8086 inside) or an allowNet entry names influxdb:8086
   mosquitto       Mosquitto 2 on 1883, likewise for mqtt://127.0.0.1:1883 or mosquitto:1883
-The sa toolkit is mounted read-only into each app container at /sa.
+The sa toolkit is mounted read-only into each app container at /sa, from the path given by
+SA_TOOLKIT when you run compose, else its path relative to compose/ when generated.
+A deployment with a loop variable set to false (a replay that ends) gets restart: "no".
 Deployments and their apps are validated before anything is written.
 
 Options:
@@ -70,10 +73,15 @@ Examples:
     for (const [rel, text] of Object.entries(files)) {
       await writeTextOrFail(join(project.dir, rel), text);
     }
+    const tool = await composeTool(env.env.PATH);
     env.stdout(
       `Wrote ${COMPOSE_DIR}/docker-compose.yml and ${
         Object.keys(files).filter((f) => f.endsWith(".Dockerfile")).length
-      } Dockerfile(s)\nRun: docker compose -f ${COMPOSE_DIR}/docker-compose.yml up --build\n`,
+      } Dockerfile(s)\n` +
+        (tool
+          ? `Run: ${tool.display} -f ${COMPOSE_DIR}/docker-compose.yml up --build\n`
+          : "Docker Compose is not installed here (neither `docker compose` nor " +
+            "`docker-compose`); install Docker, or run the pipeline without it: `sa up`\n"),
     );
     return 0;
   },

@@ -27,6 +27,7 @@ import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { skipAdvice } from "../runner/supervisor.ts";
 import { saPaths } from "../runner/project_state.ts";
+import { typeCheck } from "../runner/type_check.ts";
 
 const HELP = `Usage: sa run <app.ts> [options]
 
@@ -46,6 +47,9 @@ Options:
   -n, --name <deployment>   Use this deployment's variables and allowNet from sa.yaml
                             (default: the deployment whose application is this file)
       --no-check            Skip the up-front broker connectivity check
+      --type-check          Type-check the app beside its start (deno check) and show its
+                            type errors at their line; the default on a terminal
+      --no-type-check       Do not type-check
   -h, --help                Show this help
 
 Examples:
@@ -83,6 +87,8 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     broker: { type: "string", short: "b" },
     name: { type: "string", short: "n" },
     "no-check": { type: "boolean" },
+    "type-check": { type: "boolean" },
+    "no-type-check": { type: "boolean" },
   });
   const target = p.positionals[0];
   if (!target || p.positionals.length > 1) {
@@ -179,10 +185,27 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
       }${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
   sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir, securityVars));
-  const onAbort = () => void sandbox.stop(15_000);
+  // Type errors are shown beside the run (the app runs anyway, as `deno run` does).
+  const checking = new AbortController();
+  const wantCheck = !flag(p, "no-type-check") && (flag(p, "type-check") || env.isTty);
+  const checked = wantCheck
+    ? typeCheck(entry, env.cwd, checking.signal).then((errors) => {
+      if (!errors.length) return;
+      env.stderr(
+        `sa run: ${errors.length} type error${errors.length > 1 ? "s" : ""} in ${
+          relative(env.cwd, entry)
+        }:\n${errors.join("\n")}\n`,
+      );
+    })
+    : Promise.resolve();
+  const onAbort = () => {
+    checking.abort();
+    void sandbox.stop(15_000);
+  };
   env.signal.addEventListener("abort", onAbort, { once: true });
   try {
     const exit = await sandbox.done;
+    await checked;
     if (exit.kind === "exited") return 0;
     env.stderr(`sa run: ${exit.message}\n`);
     if (exit.kind === "failed" && exit.origin) {

@@ -45,7 +45,10 @@ import {
 import { InterruptTracker } from "../util/signals.ts";
 import { startUpConsole, UP_CONSOLE_PORT } from "./_up_console.ts";
 import { errorLine } from "./_errors.ts";
+import { composeTool } from "./_docker.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
+import { typeCheck } from "../runner/type_check.ts";
+import { startLive } from "./_up_live.ts";
 
 const HELP = `Usage: sa up [options]
 
@@ -55,6 +58,10 @@ Brings the pipeline in sa.yaml (or quix.yaml) up locally:
   3. runs every enabled deployment in its own sandboxed worker; output lines are prefixed
      with the deployment name; a deployment that crashes is restarted with backoff.
 Ctrl+C stops the apps first (each commits its progress), then the broker.
+
+While it runs, \`sa stop|start|restart <deployment>\` act on one deployment (the rest keeps
+running), and changes to sa.yaml (\`sa pipeline update\`, an edit) are applied within a
+second: new deployments start, changed ones restart, removed or Stopped ones stop.
 
 Topics keep their data by size (retentionInBytes), not by time: the recording's 2024 event
 times would be past any retentionInMinutes at once.
@@ -73,6 +80,9 @@ Options:
       --log-level <level>   Broker log level: DEBUG, INFO, WARN (default), ERROR
       --console-port <n>    Web console port (default 8080; a free one when it is busy)
       --no-console          Do not serve the web console (see sa console)
+      --type-check          Type-check each app beside its start (deno check) and show its
+                            type errors at their line; the default on a terminal
+      --no-type-check       Do not type-check
   -h, --help                Show this help
 
 Examples:
@@ -92,6 +102,8 @@ interface UpOptions {
   logLevel: LogLevel;
   /** null: no console. */
   consolePort: number | null;
+  /** Type-check the apps beside the start (undefined: on a terminal). */
+  typeCheck?: boolean;
 }
 
 function parse(argv: string[]): UpOptions {
@@ -104,6 +116,8 @@ function parse(argv: string[]): UpOptions {
     "log-level": { type: "string" },
     "console-port": { type: "string" },
     "no-console": { type: "boolean" },
+    "type-check": { type: "boolean" },
+    "no-type-check": { type: "boolean" },
   });
   if (p.positionals.length) {
     throw new CliError(`unexpected argument "${p.positionals[0]}" (see sa up --help)`, 2);
@@ -126,6 +140,7 @@ function parse(argv: string[]): UpOptions {
     docker: flag(p, "docker"),
     logLevel,
     consolePort: flag(p, "no-console") ? null : int(p, "console-port") ?? UP_CONSOLE_PORT,
+    typeCheck: flag(p, "no-type-check") ? false : flag(p, "type-check") ? true : undefined,
   };
 }
 
@@ -150,6 +165,15 @@ export function topicConfigs(t: TopicDecl): Record<string, string> {
   if (t.cleanupPolicy === "delete") c["retention.ms"] = "-1";
   if (t.retentionBytes !== undefined) c["retention.bytes"] = String(t.retentionBytes);
   return c;
+}
+
+function newTopic(t: TopicDecl): NewTopic {
+  return {
+    name: t.name,
+    partitions: t.partitions,
+    replicationFactor: t.replicationFactor,
+    configs: topicConfigs(t),
+  };
 }
 
 /** Deployments `sa up` runs: enabled, desired Running; replicas become `name#2`, ... */
@@ -194,6 +218,25 @@ function checkModules(pipeline: Pipeline): void {
     }
   }
   if (problems.length) throw new CliError(problems.join("\n"));
+}
+
+/** Type-checks each app once (one at a time: the machine runs the pipeline too). */
+async function typeCheckApps(
+  specs: DeploymentSpec[],
+  dir: string,
+  signal: AbortSignal,
+  show: (deployment: string, text: string) => void,
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.entry) || signal.aborted) continue;
+    seen.add(spec.entry);
+    const errors = await typeCheck(spec.entry, dir, signal);
+    if (signal.aborted) return;
+    for (const e of errors) {
+      for (const line of `type error: ${e}`.split("\n")) show(spec.name, line);
+    }
+  }
 }
 
 /** Starts `sa up` in the background and returns once it is ready (or has failed). */
@@ -263,29 +306,12 @@ async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<numb
   );
 }
 
-/** Which compose front end is installed: `docker-compose` (v1) or `docker compose`. */
-async function composeTool(): Promise<{ cmd: string; args: string[] } | null> {
-  for (const [cmd, args] of [["docker-compose", []], ["docker", ["compose"]]] as const) {
-    try {
-      const out = await new Deno.Command(cmd, {
-        args: [...args, "version"],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (out.success) return { cmd, args: [...args] };
-    } catch {
-      // not installed
-    }
-  }
-  return null;
-}
-
 /** `sa up --docker`: generate compose/ with `sa compose`, then `docker-compose up --build`. */
 async function upDocker(pipeline: Pipeline, opts: UpOptions, env: CliEnv): Promise<number> {
   const { command: compose } = await import("./compose.ts");
   const code = await compose.run([], { ...env, cwd: pipeline.dir });
   if (code !== 0) return code;
-  const tool = await composeTool();
+  const tool = await composeTool(env.env.PATH);
   if (!tool) {
     throw new CliError(
       "neither docker-compose nor `docker compose` is installed; run `sa up` without --docker " +
@@ -376,6 +402,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   let broker: { address: string; close(): Promise<void> } | undefined;
   let supervisor: Supervisor | undefined;
   let webConsole: { close(): Promise<void> } | null = null;
+  const checking = new AbortController();
+  let live: { close(): Promise<void> } | undefined;
   try {
     // An external broker may be secured (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_* in the
     // environment); the embedded one is plaintext on loopback.
@@ -413,18 +441,13 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     status.broker.address = address;
     publish();
 
-    const topics: NewTopic[] = pipeline.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions,
-      replicationFactor: t.replicationFactor,
-      configs: topicConfigs(t),
-    }));
+    const topics: NewTopic[] = pipeline.topics.map(newTopic);
     const created = await createTopics(address, topics, undefined, security);
     for (const [name, result] of Object.entries(created)) {
       if (result !== "created" && result !== "exists") say(`topic ${name}: ${result}`);
     }
 
-    const specs: DeploymentSpec[] = runnable.map(({ name, d }) => {
+    const specFor = ({ name, d }: { name: string; d: Deployment }): DeploymentSpec => {
       const entry = resolveAppEntry(pipeline, d);
       const stateDir = join(paths.stateDir, d.name);
       Deno.mkdirSync(stateDir, { recursive: true });
@@ -477,7 +500,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           };
         },
       };
-    });
+    };
+    const specs = runnable.map(specFor);
 
     supervisor = new Supervisor({
       onLine(name, stream, line) {
@@ -500,6 +524,21 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     if (opts.consolePort !== null) {
       webConsole = await startUpConsole(address, pipeline.dir, opts.consolePort, say);
     }
+    live = startLive({
+      paths,
+      pipeline,
+      supervisor,
+      runnable: runnableDeployments,
+      specFor,
+      async createTopics(p) {
+        const made = await createTopics(address, p.topics.map(newTopic), undefined, security);
+        for (const [name, result] of Object.entries(made)) {
+          if (result === "created") say(`topic ${name}: created`);
+          else if (result !== "exists") say(`topic ${name}: ${result}`);
+        }
+      },
+      say,
+    });
     status.state = "running";
     status.readyAt = new Date().toISOString();
     status.readyMs = Math.round(performance.now());
@@ -518,6 +557,15 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
         }`,
     );
 
+    if (opts.typeCheck ?? env.isTty) {
+      void typeCheckApps(
+        specs,
+        pipeline.dir,
+        checking.signal,
+        (name, text) => env.stderr(prefix.line(name, text) + "\n"),
+      );
+    }
+
     await new Promise<void>((resolve) => {
       if (env.signal.aborted) resolve();
       env.signal.addEventListener("abort", () => resolve(), { once: true });
@@ -530,6 +578,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     say(`error: ${status.error}`);
     throw err;
   } finally {
+    checking.abort();
+    await live?.close();
     status.state = "stopping";
     publish();
     // A second Ctrl+C while the apps commit: terminate them now. The first keystroke's

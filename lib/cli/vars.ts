@@ -10,7 +10,8 @@ import { flag, parseCommandArgs, str } from "./_args.ts";
 import { loadAppsOrFail, openProject, writeTextOrFail } from "./_project.ts";
 import { formatTable } from "./_table.ts";
 import { findApp, type ProjectApp } from "../project/apps.ts";
-import { readDotEnv } from "../project/env.ts";
+import { appDotEnvPath, readDotEnv } from "../project/env.ts";
+import { basename } from "node:path";
 import { renderDotEnv } from "../project/dotenv_export.ts";
 import { SECURITY_ENV } from "../stream/kafka/security.ts";
 import { resolveVariables } from "../project/variables.ts";
@@ -32,7 +33,7 @@ export  Writes .env with SA_BROKER=localhost:19092 (and Quix__Broker__Address), 
         in .env are kept unless --reset. A name apps use with different values is left
         commented out (a .env value would apply to every app).
 list    Shows each variable's resolved value and its source
-        (env > .env > pipeline > default), and required variables without a value.
+        (env > .env.<app> > .env > pipeline > default), and required variables without a value.
 
 [app] is a deployment name, an app name or a path like apps/normalize.ts (default: all apps).
 
@@ -65,7 +66,14 @@ Examples:
     const envFile = resolve(env.cwd, str(args, "env-file") ?? ".env");
     const existing = await readDotEnv(envFile);
     if (sub === "list") {
-      env.stdout(listVariables(apps, existing, env.env));
+      const perApp = new Map<string, { file: string; values: Record<string, string> }>();
+      for (const app of apps) {
+        // The same name `sa run` uses: the deployment's, else the module's file name.
+        const name = app.deployment?.name ?? basename(app.entry).replace(/\.[^.]+$/, "");
+        const path = appDotEnvPath(project.dir, name);
+        perApp.set(app.name, { file: basename(path), values: await readDotEnv(path) });
+      }
+      env.stdout(listVariables(apps, existing, env.env, perApp));
       return 0;
     }
     const security = Object.fromEntries(
@@ -101,6 +109,7 @@ export function listVariables(
   apps: readonly ProjectApp[],
   dotenv: Record<string, string>,
   processEnv: Readonly<Record<string, string>>,
+  perApp: ReadonlyMap<string, { file: string; values: Record<string, string> }> = new Map(),
 ): string {
   const rows: string[][] = [];
   for (const app of apps) {
@@ -108,6 +117,7 @@ export function listVariables(
       declared: app.definition.variables,
       deployment: app.deployment,
       dotenv,
+      appDotenv: perApp.get(app.name),
       processEnv: { ...processEnv },
     });
     for (const v of app.definition.variables) {

@@ -5,8 +5,8 @@
  * declared topics, and one service per deployment built from a generated Dockerfile on the
  * official Deno image, running `sa run <app>`.
  *
- * The toolkit is not published, so containers mount it read-only at `/sa` from the machine
- * that generated the file (`--toolkit` overrides where it is).
+ * The toolkit is not published, so containers mount it read-only at `/sa`: from `SA_TOOLKIT`
+ * when compose runs, else by its path relative to `compose/` (`--toolkit` sets that folder).
  *
  * @module
  */
@@ -55,10 +55,9 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
   const { pipeline } = opts;
   const files: ComposeFiles = {};
   const composeDir = posix.join(pipeline.dir, COMPOSE_DIR);
-  // Relative when the project lives inside the toolkit (this repo's own pipeline), so the file
-  // is portable with the checkout; absolute otherwise.
-  const inside = !relative(opts.toolkitDir, pipeline.dir).startsWith("..");
-  const toolkit = inside ? toPosix(relative(composeDir, opts.toolkitDir)) || "." : opts.toolkitDir;
+  // Relative to compose/ (portable with the checkout, no path of this machine), and
+  // configurable when compose runs: SA_TOOLKIT=/path/to/sa docker compose up.
+  const toolkit = `\${SA_TOOLKIT:-${toPosix(relative(composeDir, opts.toolkitDir)) || "."}}`;
   const services: Record<string, unknown> = {
     "kafka-broker": {
       image: REDPANDA_IMAGE,
@@ -152,7 +151,8 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
       // The local .env is for running outside Docker; mask it as Quix does.
       volumes: [`${toolkit}:/sa:ro`, `/dev/null:${workdir}/.env`],
       depends_on: dependsOn,
-      restart: d.deploymentType === "Job" ? "no" : "unless-stopped",
+      // A Job, or a replay that ends (loop=false), must not start over when it is done.
+      restart: d.deploymentType === "Job" || endsOnItsOwn(values) ? "no" : "unless-stopped",
       deploy: { replicas: d.desiredStatus === "Stopped" ? 0 : d.replicas },
     };
     files[`${COMPOSE_DIR}/${dockerfile}`] = dockerfileText(d.name, entry, opts.denoVersion, sub);
@@ -168,7 +168,8 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
     posix.basename(pipeline.file)
   }; re-run it after changes.
 # Broker: kafka-broker:9092 inside, localhost:19092 outside. Console: http://localhost:8080
-# Start: docker compose -f compose/docker-compose.yml up --build   (or: sa up --docker)
+# Start: docker compose -f compose/docker-compose.yml up --build   (docker-compose with v1;
+# or: sa up --docker). The toolkit is mounted from SA_TOOLKIT, else its path relative to here.
 `;
   Object.assign(services, extra);
   const volumes = serviceVolumes(extra);
@@ -198,6 +199,12 @@ ENTRYPOINT ["deno", "run", "--allow-all", "--unstable-worker-options", "--config
     JSON.stringify(entry)
   }]
 `;
+}
+
+/** A deployment whose `loop` variable is false finishes by design (the replay app). */
+function endsOnItsOwn(values: Record<string, string>): boolean {
+  const loop = values.loop?.trim().toLowerCase();
+  return loop !== undefined && ["false", "0", "no", "off"].includes(loop);
 }
 
 /** A compose service name: lowercase letters, digits, `-` and `_`. */

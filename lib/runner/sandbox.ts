@@ -32,6 +32,8 @@ export type AppExit =
     stack?: string;
     /** The input message being processed, when a callback failed on one. */
     origin?: MessageAt;
+    /** The error's class name (`TypeError`, `ConfigurationError`, ...). */
+    errorName?: string;
   }
   | { kind: "killed"; message: string };
 
@@ -216,7 +218,7 @@ export class AppSandbox {
 
   #explain(
     err: WorkerError,
-  ): { message: string; denied: boolean; stack?: string; origin?: MessageAt } {
+  ): { message: string; denied: boolean; stack?: string; origin?: MessageAt; errorName?: string } {
     return explainError(this.options, err);
   }
 
@@ -231,7 +233,7 @@ export class AppSandbox {
 function explainError(
   { name, grant, displayDir }: SandboxOptions,
   err: WorkerError,
-): { message: string; denied: boolean; stack?: string; origin?: MessageAt } {
+): { message: string; denied: boolean; stack?: string; origin?: MessageAt; errorName?: string } {
   const denial = parseDenial(err.message);
   if (denial) return { message: explainDenial(name, denial, grant), denied: true };
   // A ProcessingError's text already says what failed; other names (TypeError...) inform.
@@ -253,6 +255,7 @@ function explainError(
     message,
     denied: false,
     stack: err.stack,
+    errorName: err.name,
     ...(err.origin ? { origin: err.origin } : {}),
   };
 }

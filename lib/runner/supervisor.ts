@@ -93,6 +93,8 @@ class LineBuffer {
 
 class Supervised {
   status: DeploymentStatus;
+  /** Stopped on request (`sa stop`): no restart until started again. */
+  halted = false;
   sandbox?: AppSandbox;
   timer?: ReturnType<typeof setTimeout>;
   consecutiveCrashes = 0;
@@ -102,7 +104,7 @@ class Supervised {
   wake?: () => void;
   readonly out: Record<"stdout" | "stderr", LineBuffer>;
 
-  constructor(readonly spec: DeploymentSpec, onLine: SupervisorOptions["onLine"]) {
+  constructor(public spec: DeploymentSpec, onLine: SupervisorOptions["onLine"]) {
     this.status = {
       name: spec.name,
       state: "starting",
@@ -114,6 +116,25 @@ class Supervised {
       stderr: new LineBuffer((l) => onLine(spec.name, "stderr", l)),
     };
   }
+}
+
+/**
+ * Errors of the app's own code or configuration, outside any message (a typo, a wrong
+ * option): restarting runs the same code into the same error.
+ */
+function isCodeError(name: string | undefined, message: string): boolean {
+  if (name === "ReferenceError" || name === "SyntaxError" || name === "ConfigurationError") {
+    return true;
+  }
+  // Not every TypeError: fetch reports a network failure as one, and that can pass.
+  return name === "TypeError" &&
+    /is not a function|is not defined|Cannot read properties of|is not iterable|is not a constructor/
+      .test(message);
+}
+
+/** `normalize` matches `normalize` and its replicas `normalize#2`, ... */
+function matches(itemName: string, name: string): boolean {
+  return itemName === name || itemName.startsWith(`${name}#`);
 }
 
 /** How to get past an input message an app cannot process. */
@@ -156,6 +177,78 @@ export class Supervisor {
     }
     this.#publish();
     await Promise.all(firstRuns);
+  }
+
+  /** Deployment names (replicas as `name#2`) matching `name` or one of its replicas. */
+  names(name?: string): string[] {
+    return this.#items.filter((i) => name === undefined || matches(i.spec.name, name)).map((i) =>
+      i.spec.name
+    );
+  }
+
+  /** Stops a deployment (all its replicas) and keeps it stopped; resolves when it is. */
+  async stopDeployment(name: string): Promise<string[]> {
+    const items = this.#items.filter((i) => matches(i.spec.name, name));
+    await Promise.all(items.map((item) => this.#halt(item)));
+    return items.map((i) => i.spec.name);
+  }
+
+  /** Starts a stopped (or failed, completed) deployment again; resolves once it started. */
+  async startDeployment(name: string): Promise<string[]> {
+    const items = this.#items.filter((i) => matches(i.spec.name, name));
+    await Promise.all(items.map((item) => this.#resume(item)));
+    return items.map((i) => i.spec.name);
+  }
+
+  /** Stops then starts a deployment. */
+  async restartDeployment(name: string): Promise<string[]> {
+    await this.stopDeployment(name);
+    return await this.startDeployment(name);
+  }
+
+  /** Runs `spec` in place of the deployment of the same name (or adds it). */
+  async replace(spec: DeploymentSpec): Promise<void> {
+    const item = this.#items.find((i) => i.spec.name === spec.name);
+    if (!item) {
+      await this.start([spec]);
+      return;
+    }
+    await this.#halt(item);
+    item.spec = spec;
+    await this.#resume(item);
+  }
+
+  /** Stops a deployment and forgets it. */
+  async remove(name: string): Promise<void> {
+    const item = this.#items.find((i) => i.spec.name === name);
+    if (!item) return;
+    await this.#halt(item);
+    this.#items = this.#items.filter((i) => i !== item);
+    this.#publish();
+  }
+
+  async #halt(item: Supervised): Promise<void> {
+    item.halted = true;
+    clearTimeout(item.timer);
+    item.wake?.();
+    if (item.sandbox?.running) {
+      this.#set(item, "stopping");
+      const exit = await item.sandbox.stop(this.#opts.stopTimeoutMs);
+      if (exit.kind === "killed") this.#opts.onEvent(item.spec.name, "WARN", exit.message);
+    }
+    await item.loop;
+  }
+
+  async #resume(item: Supervised): Promise<void> {
+    if (this.#stopping) return;
+    await item.loop; // a deployment runs one loop at a time
+    item.halted = false;
+    item.consecutiveCrashes = 0;
+    item.lastCrashAt = undefined;
+    let started!: () => void;
+    const first = new Promise<void>((r) => started = r);
+    item.loop = this.#run(item, started);
+    await first;
   }
 
   /** Current state of every deployment. */
@@ -210,7 +303,7 @@ export class Supervisor {
   async #run(item: Supervised, started: () => void): Promise<void> {
     const { name } = item.spec;
     try {
-      while (!this.#stopping) {
+      while (!this.#stopping && !item.halted) {
         this.#set(item, "starting");
         let exit: AppExit;
         const t0 = Date.now();
@@ -224,7 +317,7 @@ export class Supervisor {
           });
           item.sandbox = sandbox;
           const { vars, env } = item.spec.resolve(sandbox.definition);
-          if (this.#stopping) {
+          if (this.#stopping || item.halted) {
             sandbox.kill();
             break;
           }
@@ -246,7 +339,7 @@ export class Supervisor {
           item.out.stdout.flush();
           item.out.stderr.flush();
         }
-        if (this.#stopping) {
+        if (this.#stopping || item.halted) {
           if (exit.kind === "failed") {
             this.#opts.onEvent(name, "ERROR", `failed while stopping: ${exit.message}`);
           }
@@ -255,6 +348,17 @@ export class Supervisor {
         if (exit.kind === "exited") {
           this.#opts.onEvent(name, "INFO", "exited (main returned); not restarted");
           this.#set(item, "completed");
+          return;
+        }
+        if (exit.kind === "failed" && !exit.origin && isCodeError(exit.errorName, exit.message)) {
+          // A bug or a wrong setting in the app's own setup: every restart would fail the same.
+          this.#opts.onEvent(
+            name,
+            "ERROR",
+            `crashed: ${exit.message}; not restarted, as a restart cannot fix this: fix the ` +
+              `app, then \`sa restart ${name.replace(/#\d+$/, "")}\``,
+          );
+          this.#set(item, "failed", exit.message);
           return;
         }
         if (exit.kind === "failed" && exit.denied) {
@@ -289,7 +393,7 @@ export class Supervisor {
           item.timer = setTimeout(r, delay);
         });
         item.wake = undefined;
-        if (this.#stopping) break;
+        if (this.#stopping || item.halted) break;
         item.status.restarts++;
       }
       this.#set(item, "stopped");

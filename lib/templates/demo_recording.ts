@@ -3,7 +3,8 @@ import { mulberry32 as prng } from "../util/prng.ts";
  * A small synthetic phone-sensor recording for the `replay` template, generated
  * deterministically (no file is read): JSON lines in the course's format,
  * `{messageId, sessionId, deviceId, payload: [{name, time (ns), values}]}`, with accelerometer,
- * gyroscope and battery readings and a shake (|x|+|y|+|z| > 50) every few seconds.
+ * gyroscope, location (once a second) and battery readings and a shake (|x|+|y|+|z| > 50)
+ * every few seconds.
  *
  * @module
  */
@@ -51,6 +52,22 @@ export function demoRecording(seconds = 60, start = Date.UTC(2024, 4, 9, 12, 0, 
           batteryLevel: round(0.9 - q / 10_000),
           batteryState: "unplugged",
           lowPowerMode: "false",
+        },
+      });
+    }
+    if (q % 4 === 0) {
+      // Once a second, a position walking north-east at about 1.4 m/s (for the odometer).
+      const t = q / 4;
+      payload.push({
+        name: "location",
+        time: (baseMs + 2) * 1_000_000,
+        values: {
+          latitude: round(51.5 + t * 9e-6),
+          longitude: round(-0.12 + t * 1.4e-5),
+          altitude: 20,
+          speed: 1.4,
+          bearing: 45,
+          horizontalAccuracy: 5,
         },
       });
     }

@@ -11,6 +11,7 @@ import { FILE_SINK } from "./apps/file_sink.ts";
 import { REPLAY } from "./apps/replay.ts";
 import { PHONE_GATEWAY } from "./apps/phone_gateway.ts";
 import { demoRecording } from "./demo_recording.ts";
+import { GROUP_BY, NORMALIZE_WINDOWED, ODOMETER, WINDOWS } from "./apps/episode2.ts";
 
 /** One template: an app module plus any files it needs next to it. */
 export interface AppTemplate {
@@ -61,6 +62,23 @@ export const TEMPLATES: readonly AppTemplate[] = [
     "phone-gateway",
     "Receives the Sensor Logger phone app's HTTP push and WebSocket frames into a topic",
     PHONE_GATEWAY,
+  ),
+  // Episode 2, generated from the course apps (scripts/gen_templates.ts).
+  simple("odometer", "Episode 2, state: distance per device, a running sum in state", ODOMETER),
+  simple(
+    "windows",
+    "Episode 2, windows: tumbling mean, custom reduce, hopping mean of the shake totals",
+    WINDOWS,
+  ),
+  simple(
+    "normalize-windowed",
+    "Episode 2, windows: the sensors merged into an even table, one row per second",
+    NORMALIZE_WINDOWED,
+  ),
+  simple(
+    "group-by",
+    "Episode 2, group by: readings per sensor per 10 s, re-keyed by sensor",
+    GROUP_BY,
   ),
 ];
 

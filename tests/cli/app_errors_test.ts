@@ -91,3 +91,42 @@ Deno.test("sa up: a crash loop on the same message says how to skip it", async (
     );
   });
 });
+
+Deno.test("sa up: an error in the app's own setup is not restarted in a loop", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "apps"));
+    await Deno.writeTextFile(
+      join(dir, "apps/typo.ts"),
+      `import { Application, defineApp } from "${MOD_URL}";
+export default defineApp({
+  name: "typo",
+  variables: [],
+  async main(_vars, signal) {
+    const app = new Application({ consumerGroup: "typo" });
+    // deno-lint-ignore no-explicit-any
+    (app.dataframe(app.topic("raw")) as any).projec(["x"]);
+    await app.run({ signal });
+  },
+});
+`,
+    );
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: typo\n    application: apps/typo.ts\n",
+    );
+    const proc = spawnSa(["up", "--port", "0", "--no-type-check"], dir);
+    try {
+      await proc.waitFor((_o, err) => /not restarted/.test(err));
+      const status = JSON.parse(await Deno.readTextFile(join(dir, ".sa/status.json")));
+      assert.equal(status.deployments[0].state, "failed");
+    } finally {
+      const st = await proc.kill("SIGINT");
+      assert.equal(st.code, 0, proc.stderr());
+    }
+    assert.match(
+      proc.stderr(),
+      /\ntypo +\| ERROR crashed: apps\/typo\.ts:8:46: TypeError: app\.dataframe\(\.\.\.\)\.projec is not a function; not restarted, as a restart cannot fix this: fix the app, then `sa restart typo`\n/,
+    );
+    assert.doesNotMatch(proc.stderr(), /restarting in/);
+  });
+});

@@ -148,3 +148,20 @@ Deno.test("sa up: a deployment writing into its own input is refused with sa.yam
     assert.doesNotMatch(err, /restarting/);
   });
 });
+
+Deno.test("sa vars list shows values from the app's own .env.<app>", async () => {
+  const { command: vars } = await import("../../lib/cli/vars.ts");
+  await withTempDir(async (dir) => {
+    await writeStarter(dir);
+    await Deno.writeTextFile(join(dir, ".env"), "output=raw-data\n");
+    await Deno.writeTextFile(join(dir, ".env.starter"), "output=table-data\n");
+    const r = await runCommand(vars, ["list"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "APP      VARIABLE  TYPE         VALUE       SOURCE\n" +
+        "starter  input     InputTopic   raw-data    default\n" +
+        "starter  output    OutputTopic  table-data  .env.starter\n",
+    );
+  });
+});

@@ -8,7 +8,7 @@ import { assertGolden, runCommand, withTempDir } from "./_helpers.ts";
 
 const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
-Deno.test("sa apps templates lists the six templates", async () => {
+Deno.test("sa apps templates lists the templates, episode 2's included", async () => {
   const r = await runCommand(command, ["templates"], "/");
   assert.equal(r.code, 0);
   await assertGolden("templates/list.txt", r.stdout);
@@ -19,6 +19,10 @@ Deno.test("sa apps templates lists the six templates", async () => {
     "starter-destination",
     "file-sink",
     "phone-gateway",
+    "odometer",
+    "windows",
+    "normalize-windowed",
+    "group-by",
   ]);
 });
 

@@ -136,3 +136,59 @@ Deno.test("sa compose validates before writing", async () => {
     assert.equal(r.code, 2);
   });
 });
+
+Deno.test("sa compose names the Compose that is installed, and what to do without one", async () => {
+  await withTempDir(async (dir) => {
+    await project(dir);
+    const bin = join(dir, "bin");
+    await Deno.mkdir(bin);
+    const tool = async (name: string) => {
+      await Deno.writeTextFile(join(bin, name), "#!/bin/sh\nexit 0\n");
+      await Deno.chmod(join(bin, name), 0o755);
+    };
+    const run = async () => (await runCommand(command, [], dir, { PATH: bin })).stdout;
+    assert.equal(
+      await run(),
+      "Wrote compose/docker-compose.yml and 3 Dockerfile(s)\nDocker Compose is not installed " +
+        "here (neither `docker compose` nor `docker-compose`); install Docker, or run the " +
+        "pipeline without it: `sa up`\n",
+    );
+    await tool("docker-compose");
+    assert.match(
+      await run(),
+      /\nRun: docker-compose -f compose\/docker-compose\.yml up --build\n$/,
+    );
+    await tool("docker");
+    assert.match(
+      await run(),
+      /\nRun: docker compose -f compose\/docker-compose\.yml up --build\n$/,
+    );
+  });
+});
+
+Deno.test("generateCompose: a replay that ends (loop=false) is not restarted; the toolkit path is relative and configurable", () => {
+  const yaml = `deployments:
+  - name: once
+    application: apps/replay.ts
+    variables:
+      - { name: loop, inputType: FreeText, value: "false" }
+  - name: forever
+    application: apps/replay.ts
+    variables:
+      - { name: loop, inputType: FreeText, value: "true" }
+`;
+  const files = generateCompose({
+    pipeline: parsePipeline(yaml, "/home/me/proj/sa.yaml"),
+    apps: [],
+    toolkitDir: "/home/me/sa",
+    denoVersion: "2.1.4",
+  });
+  const compose = parse(files["compose/docker-compose.yml"]);
+  assert.equal(compose.services.once.restart, "no");
+  assert.equal(compose.services.forever.restart, "unless-stopped");
+  assert.deepEqual(compose.services.once.volumes, [
+    "${SA_TOOLKIT:-../../sa}:/sa:ro",
+    "/dev/null:/app/.env",
+  ]);
+  assert.ok(!files["compose/docker-compose.yml"].includes("/home/me"));
+});

@@ -11,6 +11,9 @@ const COMMANDS = [
   "pipeline",
   "up",
   "down",
+  "stop",
+  "start",
+  "restart",
   "status",
   "logs",
   "run",
@@ -34,8 +37,9 @@ async function sa(args: string[]) {
 
 /** The options a command's parser accepts, read from its source: [long, short?]. */
 function declaredOptions(name: string): [string, string | undefined][] {
+  const file = ["stop", "start", "restart"].includes(name) ? "_control" : name;
   const src = Deno.readTextFileSync(
-    fileURLToPath(new URL(`../../lib/cli/${name}.ts`, import.meta.url)),
+    fileURLToPath(new URL(`../../lib/cli/${file}.ts`, import.meta.url)),
   );
   const opts = [
     ...src.matchAll(/^\s+"?([a-z][a-z-]*)"?: \{ type: "(?:string|boolean)"(?:, short: "(\w)")?/gm),

@@ -30,7 +30,8 @@ export function applyRetention(
     ) drop++;
     if (drop) {
       const newest = log.segments[drop - 1].retentionTimestamp;
-      reason = `newest record time ${new Date(newest).toISOString()} is older than ` +
+      const when = Math.abs(newest) < 8.64e15 ? new Date(newest).toISOString() : String(newest);
+      reason = `newest record time ${when} is older than ` +
         `retention.ms=${cfg.retentionMs}`;
     }
   }

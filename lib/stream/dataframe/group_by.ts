@@ -72,7 +72,9 @@ export function groupBy<T>(
     keyDeserializer: format(options.keySerializer),
     valueSerializer: format(options.valueSerializer),
     valueDeserializer: format(options.valueSerializer),
-    config: { numPartitions: source?.config.numPartitions ?? 1 },
+    // As Kafka Streams: no time retention, rows carry event times that may be long past
+    // (a replayed recording) and must not be deleted before the grouped side reads them.
+    config: { numPartitions: source?.config.numPartitions ?? 1, extra: { "retention.ms": "-1" } },
   });
   const keyOf = typeof by === "string"
     ? (value: T) => {
