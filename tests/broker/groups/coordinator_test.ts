@@ -261,8 +261,8 @@ Deno.test("OffsetCommit validation follows Kafka's rules", async () => {
     assert.deepEqual(
       c.fetchOffsets("g", [{ topic: "t", partition: 1 }, { topic: "t", partition: 2 }]),
       [
-        { topic: "t", partition: 1, offset: 7, metadata: "hello" },
-        { topic: "t", partition: 2, offset: -1, metadata: "" },
+        { topic: "t", partition: 1, offset: 7, metadata: "hello", leaderEpoch: -1 },
+        { topic: "t", partition: 2, offset: -1, metadata: "", leaderEpoch: -1 },
       ],
     );
     await c.close();
@@ -278,14 +278,17 @@ Deno.test("committed offsets survive a restart; deletion is durable too", async 
       { topic: "a", partition: 0, offset: 10, metadata: "m0" },
       { topic: "a", partition: 1, offset: 11, metadata: null },
     ]);
-    await c.commitOffsets("g", -1, "", [{ topic: "a", partition: 0, offset: 12, metadata: "m1" }]);
+    // The committed leader epoch is journaled with the offset.
+    await c.commitOffsets("g", -1, "", [
+      { topic: "a", partition: 0, offset: 12, metadata: "m1", leaderEpoch: 3 },
+    ]);
     await c.commitOffsets("h", -1, "", [{ topic: "b", partition: 0, offset: 1, metadata: null }]);
     await c.close();
 
     ({ c } = await open(dir));
     assert.deepEqual(c.fetchOffsets("g", null).sort((x, y) => x.partition - y.partition), [
-      { topic: "a", partition: 0, offset: 12, metadata: "m1" },
-      { topic: "a", partition: 1, offset: 11, metadata: "" },
+      { topic: "a", partition: 0, offset: 12, metadata: "m1", leaderEpoch: 3 },
+      { topic: "a", partition: 1, offset: 11, metadata: "", leaderEpoch: -1 },
     ]);
     assert.deepEqual(c.describe("g").state, "Empty");
     assert.deepEqual(c.describe("g").protocolType, "consumer");
