@@ -32,6 +32,10 @@ Options:
   --no-auto-create     answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics instead of
                        creating them on first use
   --log-level LEVEL    debug, info (default), warn or error
+  --group-initial-rebalance-delay-ms MS
+                       how long a new consumer group's first rebalance waits for more
+                       members, so consumers starting together settle in one generation
+                       (default 3000, as Kafka; 0 answers the first member at once)
 
 Examples:
   sa broker
@@ -48,6 +52,7 @@ Examples:
       fsync: { type: "string" },
       "no-auto-create": { type: "boolean" },
       "log-level": { type: "string" },
+      "group-initial-rebalance-delay-ms": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -56,6 +61,7 @@ Examples:
     const port = int(args, "port", 0) ?? 19092;
     if (port > 65535) throw new CliError(`--port must be at most 65535, not ${port}`, 2);
     const partitions = int(args, "partitions", 1) ?? 1;
+    const initialDelay = int(args, "group-initial-rebalance-delay-ms", 0) ?? 3000;
     const fsync = str(args, "fsync") ?? "interval";
     if (fsync !== "always" && fsync !== "interval") {
       throw new CliError(`--fsync must be "always" or "interval", not "${fsync}"`, 2);
@@ -80,6 +86,7 @@ Examples:
         defaultPartitions: partitions,
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
+        groupInitialRebalanceDelayMs: initialDelay,
         logger,
       });
     } catch (err) {

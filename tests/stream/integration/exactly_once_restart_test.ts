@@ -15,8 +15,25 @@ import {
   waitFor,
 } from "./_util.ts";
 import { readWholeTopic } from "./_eos_scenario.ts";
+import { arr, i32, i64, request, str, WireClient } from "../../broker/apis/_wire.ts";
 
 const N = 3000;
+
+/** ListOffsets v2 "latest" of partition 0: the high watermark (isolation 0) or the LSO (1). */
+async function latest(wire: WireClient, topic: string, isolation: 0 | 1): Promise<number> {
+  const res = await wire.roundTrip(
+    request(2, 2, 1, [
+      ...i32(-1),
+      isolation,
+      ...arr([[...str(topic), ...arr([[...i32(0), ...i64(-1)]])]]),
+    ]),
+  );
+  // correlation id, throttle, [topic [partition error timestamp offset]]
+  const view = new DataView(res.buffer, res.byteOffset, res.byteLength);
+  const at = 4 + 4 + 4 + 2 + topic.length + 4 + 4;
+  if (view.getInt16(at) !== 0) return -1; // not created yet
+  return Number(view.getBigInt64(at + 2 + 8));
+}
 const fixture = new URL("./fixtures/eos_crash_app.ts", import.meta.url).pathname;
 
 function spawnApp(address: string, stateDir: string): Deno.ChildProcess {
@@ -54,22 +71,22 @@ Deno.test({
       await producer.close();
 
       const first = spawnApp(broker.address, stateDir);
-      const committedNow = async () =>
-        (await committedOffsets(broker.address, "eos-crash", "eos-in"))[0] ?? -1;
-      // Kill it with rows in an open transaction: after a checkpoint, once the output log
-      // (read_uncommitted) holds more rows than the committed input (one output per input),
-      // with no commit in between. (Sleeping a fixed time after a commit found the
-      // transaction still empty when the machine was loaded: its rows were not sent yet.)
-      await waitFor(
-        async () => {
-          const before = await committedNow();
-          if (before <= 0) return false;
-          const rows = await readTopic(broker.address, "eos-out", before + 1, 500, true);
-          return rows.length > before && (await committedNow()) === before;
-        },
-        60_000,
-        "the first run to hold rows in an open transaction after a checkpoint",
-      );
+      // Kill it with rows in an open transaction: once the output's high watermark is past its
+      // last stable offset. (Sleeping a fixed time after a commit found the transaction still
+      // empty when the machine was loaded: its rows were not sent yet.)
+      const wire = await WireClient.connect(broker.port);
+      try {
+        await waitFor(
+          async () => {
+            const [hw, lso] = [await latest(wire, "eos-out", 0), await latest(wire, "eos-out", 1)];
+            return lso > 0 && hw > lso;
+          },
+          60_000,
+          "the first run to hold rows in an open transaction after a checkpoint",
+        );
+      } finally {
+        wire.close();
+      }
       first.kill("SIGKILL");
       assert(!(await first.status).success, "the first run was killed");
       const committed = (await committedOffsets(broker.address, "eos-crash", "eos-in"))[0];
@@ -83,7 +100,7 @@ Deno.test({
       const second = spawnApp(broker.address, stateDir);
       try {
         // Well before the killed transaction's 60 s timeout: the restart's claim aborted it. (The
-        // time is mostly the restart processing the rest at 2 ms a row, slower on a loaded
+        // time is mostly the restart processing the rest at 1 ms a row, slower on a loaded
         // machine: 15 s was too tight there.)
         const rows = await readTopic(broker.address, "eos-out", N, 40_000);
         const took = Date.now() - restartedAt;
