@@ -47,7 +47,7 @@ export interface BrokerOptions {
   /**
    * Kafka's `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
    * waits for more members, so consumers starting together settle in one generation. Default
-   * 0 here (embedded and test brokers); `sa broker` defaults to Kafka's 3000, `sa up` to 1000.
+   * 0 here (embedded and test brokers); `sa broker` defaults to Kafka's 3000, `sa up` to 500.
    */
   groupInitialRebalanceDelayMs?: number;
   /** Where log lines go. Default: an INFO logger named "broker" on stderr. */

@@ -61,6 +61,10 @@ Deno.test("sa broker rejects bad options with a usage error", async () => {
       [["--fsync", "sometimes"], '--fsync must be "always" or "interval", not "sometimes"'],
       [["--partitions", "0"], "--partitions must be an integer >= 1"],
       [["--port", "70000"], "--port must be at most 65535"],
+      [
+        ["--group-initial-rebalance-delay-ms", "soon"],
+        '--group-initial-rebalance-delay-ms must be an integer >= 0, not "soon"',
+      ],
       [["--bogus"], "Unknown option '--bogus'"],
     ] as const
   ) {
