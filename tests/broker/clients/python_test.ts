@@ -56,6 +56,12 @@ Deno.test("confluent-kafka: a fenced transactional producer's next produce is fa
   assertEquals(r, { zombie_fatal: true, zombie_error: "_FENCED" });
 });
 
+Deno.test("confluent-kafka: offsets sent with a stale generation's metadata are refused (KIP-447)", async () => {
+  const r = await runScript("confluent-kafka", "confluent_kip447_check.py");
+  if (!r) return;
+  assertEquals(r, { refused: "ILLEGAL_GENERATION", committed: 5 });
+});
+
 Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {
   const r = await runScript("kafka-python", "kafka_python_check.py");
   if (!r) return;
