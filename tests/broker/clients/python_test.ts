@@ -7,11 +7,12 @@ import { type ClientName, PYTHON, requireClient } from "../../_clients.ts";
 async function runScript(
   clients: ClientName | ClientName[],
   script: string,
+  brokerOpts: Parameters<typeof testBroker>[0] = {},
 ): Promise<Record<string, unknown> | null> {
   for (const client of [clients].flat()) {
     if (!(await requireClient(client))) return null;
   }
-  const broker = await testBroker();
+  const broker = await testBroker(brokerOpts);
   try {
     const child = new Deno.Command(PYTHON, {
       args: [new URL(`./py/${script}`, import.meta.url).pathname, broker.address, unique("py")],
@@ -60,6 +61,18 @@ Deno.test("confluent-kafka: offsets sent with a stale generation's metadata are 
   const r = await runScript("confluent-kafka", "confluent_kip447_check.py");
   if (!r) return;
   assertEquals(r, { refused: "ILLEGAL_GENERATION", committed: 5 });
+});
+
+Deno.test("confluent-kafka cooperative-sticky: three starting together see one generation; a leave costs one", async () => {
+  const lines: string[] = [];
+  const r = await runScript("confluent-kafka", "confluent_cooperative_check.py", {
+    sink: (line) => void lines.push(line),
+    groupInitialRebalanceDelayMs: 1500,
+  });
+  if (!r) return;
+  const stable = lines.filter((l) => l.includes(`group ${r.group}: generation`))
+    .map((l) => /generation (\d+) is stable/.exec(l)?.[1]).filter((g) => g !== undefined);
+  assertEquals(stable, ["1", "2"]);
 });
 
 Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {
