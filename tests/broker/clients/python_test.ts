@@ -75,6 +75,17 @@ Deno.test("confluent-kafka cooperative-sticky: three starting together see one g
   assertEquals(stable, ["1", "2"]);
 });
 
+Deno.test("confluent-kafka static member: a restart takes its partitions back without a rebalance", async () => {
+  const lines: string[] = [];
+  const r = await runScript("confluent-kafka", "confluent_static_check.py", {
+    sink: (line) => void lines.push(line),
+  });
+  if (!r) return;
+  const rebalances = lines.filter((l) => l.includes(`group ${r.group}: preparing rebalance`));
+  // The first member's join, the second's; none for the restart.
+  assertEquals(rebalances.length, 2, rebalances.join("\n"));
+});
+
 Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {
   const r = await runScript("kafka-python", "kafka_python_check.py");
   if (!r) return;

@@ -402,6 +402,41 @@ Deno.test("a restarted static member replaces its old incarnation without waitin
   });
 });
 
+Deno.test("KIP-345: a restarted static follower gets its assignment back, no rebalance", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const first = await c.join(req({ groupInstanceId: "inst-1" }));
+    await c.sync("g", first.generationId, first.memberId, []);
+    // inst-2 joins: a rebalance, which inst-1 joins again with its member id.
+    const b = c.join(req({ groupInstanceId: "inst-2" }));
+    const a = c.join(req({ groupInstanceId: "inst-1", memberId: first.memberId }));
+    const [ja, jb] = await Promise.all([a, b]);
+    const leader = ja.leader === ja.memberId ? ja : jb;
+    const follower = leader === ja ? jb : ja;
+    const followerInstance = leader === ja ? "inst-2" : "inst-1";
+    const assignments = [
+      { memberId: leader.memberId, assignment: meta("L") },
+      { memberId: follower.memberId, assignment: meta("F") },
+    ];
+    const syncs = await Promise.all([
+      c.sync("g", leader.generationId, leader.memberId, assignments),
+      c.sync("g", follower.generationId, follower.memberId, []),
+    ]);
+    assert.deepEqual(syncs.map((r) => r.errorCode), [0, 0]);
+    // The follower restarts (no LeaveGroup, as static members do) and joins again at once.
+    const back = await c.join(req({ groupInstanceId: followerInstance }));
+    assert.equal(back.errorCode, 0);
+    assert.equal(back.generationId, leader.generationId, "same generation: no rebalance");
+    assert.notEqual(back.memberId, follower.memberId);
+    const s = await c.sync("g", back.generationId, back.memberId, []);
+    assert.deepEqual([s.errorCode, [...s.assignment]], [0, [...meta("F")]]);
+    assert.equal(c.describe("g").state, "Stable");
+    assert.equal(c.heartbeat("g", leader.generationId, leader.memberId), 0, "leader undisturbed");
+    assert.equal(c.heartbeat("g", follower.generationId, follower.memberId), 25, "old id fenced");
+    await c.close();
+  });
+});
+
 Deno.test("a well-formed but invalid offsets record is skipped with its line number", async () => {
   await withDir(async (dir) => {
     await Deno.mkdir(`${dir}/__groups`, { recursive: true });
