@@ -52,6 +52,12 @@ export interface BrokerOptions {
   fsyncIntervalMs?: number;
   /** Frames larger than this close the connection. Default 100 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Kafka's `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
+   * waits for more members, so consumers starting together settle in one generation. Default
+   * 0 here (embedded and test brokers); `sa broker` defaults to Kafka's 3000, `sa up` to 500.
+   */
+  groupInitialRebalanceDelayMs?: number;
   /** Where log lines go. Default: an INFO logger named "broker" on stderr. */
   logger?: Logger;
   /** Serve TLS instead of plain TCP (PEM material; `clientCa` requires client certificates). */
@@ -171,7 +177,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   let server: BrokerServer | undefined;
   const closing = new AbortController();
   try {
-    groups = await GroupCoordinator.open({ dataDir, logger, fsync });
+    groups = await GroupCoordinator.open({
+      dataDir,
+      logger,
+      fsync,
+      initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+    });
     txns = await TransactionCoordinator.open({ dataDir, logs, groups, logger, fsync });
     const g = groups, t = txns;
     const port = options.port ?? 19092;

@@ -38,6 +38,10 @@ Options:
                        consumer-group lag (messages and exact seconds) under
                        kafka-lag-exporter's names, watermarks, traffic counters
   --log-level LEVEL    debug, info (default), warn or error
+  --group-initial-rebalance-delay-ms MS
+                       how long a new consumer group's first rebalance waits for more
+                       members, so consumers starting together settle in one generation
+                       (default 3000, as Kafka; 0 answers the first member at once)
 ${SECURITY_HELP}
 
 Limits (docs/broker.md, "Limits"):
@@ -72,6 +76,7 @@ ${USERS_HELP}`,
       "max-connections": { type: "string" },
       "idle-timeout-ms": { type: "string" },
       "max-open-files": { type: "string" },
+      "group-initial-rebalance-delay-ms": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -84,6 +89,7 @@ ${USERS_HELP}`,
       throw new CliError(`--metrics-port must be at most 65535, not ${metricsPort}`, 2);
     }
     const partitions = int(args, "partitions", 1) ?? 1;
+    const initialDelay = int(args, "group-initial-rebalance-delay-ms", 0) ?? 3000;
     const fsync = str(args, "fsync") ?? "interval";
     if (fsync !== "always" && fsync !== "interval") {
       throw new CliError(`--fsync must be "always" or "interval", not "${fsync}"`, 2);
@@ -116,6 +122,7 @@ ${USERS_HELP}`,
         defaultPartitions: partitions,
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
+        groupInitialRebalanceDelayMs: initialDelay,
         logger,
         ...security,
         metricsPort,

@@ -424,7 +424,14 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       });
       const { startBroker } = await import("../broker/mod.ts");
       try {
-        broker = await startBroker({ port: opts.port, dataDir: paths.brokerData, logger });
+        // 0.5 s, not Kafka's 3 s: replicas starting together still join one generation, and the
+        // first row still arrives in well under 3 s (docs/broker.md, "Initial rebalance delay").
+        broker = await startBroker({
+          port: opts.port,
+          dataDir: paths.brokerData,
+          logger,
+          groupInitialRebalanceDelayMs: 500,
+        });
       } catch (err) {
         if (err instanceof Deno.errors.AddrInUse) {
           throw new CliError(

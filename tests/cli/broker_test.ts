@@ -63,6 +63,10 @@ Deno.test("sa broker rejects bad options with a usage error", async () => {
       [["--port", "70000"], "--port must be at most 65535"],
       [["--metrics-port", "70000"], "--metrics-port must be at most 65535"],
       [["--metrics-port", "x"], '--metrics-port must be an integer >= 0, not "x"'],
+      [
+        ["--group-initial-rebalance-delay-ms", "soon"],
+        '--group-initial-rebalance-delay-ms must be an integer >= 0, not "soon"',
+      ],
       [["--bogus"], "Unknown option '--bogus'"],
     ] as const
   ) {

@@ -1,10 +1,12 @@
 /**
- * OffsetCommit (key 8), v2–5: stores a group's consumed positions durably.
+ * OffsetCommit (key 8), v2–8 (v8 flexible): stores a group's consumed positions durably, with
+ * the committed leader epoch from v6.
  *
  * Membership is validated as Kafka does (a commit with generation -1 and no member id is
  * accepted for an Empty group: admin tools and manually assigned consumers). Partitions of
  * unknown topics get UNKNOWN_TOPIC_OR_PARTITION. `retention_time_ms` (v2–4) is ignored:
- * offsets never expire.
+ * offsets never expire. `group_instance_id` (v7+) is read but not checked: members are
+ * validated by member id.
  *
  * @module
  */
@@ -19,14 +21,18 @@ export const handler: ApiHandler = {
   key: 8,
   name: "OffsetCommit",
   minVersion: 2,
-  maxVersion: 5,
+  maxVersion: 8,
+  flexibleFrom: 8,
   async handle(body, ctx) {
     const v = ctx.header.apiVersion;
-    const groupId = body.string();
+    body.flexible = v >= 8;
+    const groupId = body.fString();
     const generationId = body.int32();
-    const memberId = body.string();
+    const memberId = body.fString();
+    if (v >= 7) body.fNullableString(); // group_instance_id
     if (v <= 4) body.int64(); // retention_time_ms
-    const topics = readOffsetTopics(body);
+    const topics = readOffsetTopics(body, v >= 6);
+    body.fTags();
     const { logs, groups } = ctx.broker;
     const codes = new Map<OffsetEntry, number>();
     const valid: OffsetEntry[] = [];
@@ -39,12 +45,14 @@ export const handler: ApiHandler = {
     }
     const results = await groups.commitOffsets(groupId, generationId, memberId, valid);
     valid.forEach((e, i) => codes.set(e, results[i]));
-    const w = new Writer(64);
+    const w = new Writer(64, v >= 8);
     if (v >= 3) w.int32(0); // throttle_time_ms
-    w.array(topics, (w, t) => {
-      w.string(t.name);
-      w.array(t.partitions, (w, e) => void w.int32(e.partition).int16(codes.get(e)!));
+    w.fArray(topics, (w, t) => {
+      w.fString(t.name);
+      w.fArray(t.partitions, (w, e) => void w.int32(e.partition).int16(codes.get(e)!).fTags());
+      w.fTags();
     });
+    w.fTags();
     return w.finish();
   },
 };

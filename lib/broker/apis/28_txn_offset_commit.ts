@@ -1,6 +1,8 @@
 /**
- * TxnOffsetCommit (key 28), v0–1: stages group offsets inside a transaction; they become
- * visible to OffsetFetch only when EndTxn commits.
+ * TxnOffsetCommit (key 28), v0–3 (v3 flexible): stages group offsets inside a transaction;
+ * they become visible to OffsetFetch only when EndTxn commits. v2 adds the committed leader
+ * epoch; v3 (KIP-447) the consumer's generation and member id, checked against the group so
+ * that a consumer that lost its partitions in a rebalance cannot commit their offsets.
  *
  * @module
  */
@@ -13,13 +15,22 @@ export const handler: ApiHandler = {
   key: 28,
   name: "TxnOffsetCommit",
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 3,
+  flexibleFrom: 3,
   handle(body, ctx) {
-    const transactionalId = body.string();
-    const groupId = body.string();
+    const v = ctx.header.apiVersion;
+    body.flexible = v >= 3;
+    const transactionalId = body.fString();
+    const groupId = body.fString();
     const producerId = body.int64();
     const epoch = body.int16();
-    const topics = readOffsetTopics(body);
+    let member: { generationId: number; memberId: string } | undefined;
+    if (v >= 3) {
+      member = { generationId: body.int32(), memberId: body.fString() };
+      body.fNullableString(); // group_instance_id: members are validated by member id
+    }
+    const topics = readOffsetTopics(body, v >= 2);
+    body.fTags();
     const entries = topics.flatMap((t) => t.partitions);
     const codes = ctx.broker.txns.txnOffsetCommit(
       transactionalId,
@@ -27,14 +38,17 @@ export const handler: ApiHandler = {
       producerId,
       epoch,
       entries,
+      member,
     );
     let i = 0;
-    const w = new Writer(64);
+    const w = new Writer(64, v >= 3);
     w.int32(0); // throttle_time_ms
-    w.array(topics, (w, t) => {
-      w.string(t.name);
-      w.array(t.partitions, (w, e) => void w.int32(e.partition).int16(codes[i++]));
+    w.fArray(topics, (w, t) => {
+      w.fString(t.name);
+      w.fArray(t.partitions, (w, e) => void w.int32(e.partition).int16(codes[i++]).fTags());
+      w.fTags();
     });
+    w.fTags();
     return w.finish();
   },
 };

@@ -1,6 +1,6 @@
 /**
- * Reads the `[topic [partition offset metadata]]` array that OffsetCommit (v2–5) and
- * TxnOffsetCommit (v0–1) share.
+ * Reads the `[topic [partition offset leader_epoch? metadata]]` array that OffsetCommit and
+ * TxnOffsetCommit share (compact and tagged in flexible versions: set `body.flexible`).
  *
  * @module
  */
@@ -15,18 +15,22 @@ export interface OffsetTopic {
   partitions: OffsetEntry[];
 }
 
-/** Reads the topics array of an offset commit request. */
-export function readOffsetTopics(body: Reader): OffsetTopic[] {
-  return body.array((r) => {
-    const name = r.string();
-    return {
-      name,
-      partitions: r.array((r): OffsetEntry => ({
-        topic: name,
-        partition: r.int32(),
-        offset: r.int64(),
-        metadata: r.nullableString(),
-      })),
-    };
+/**
+ * Reads the topics array of an offset commit request; `leaderEpoch` when the version carries
+ * `committed_leader_epoch` (OffsetCommit v6+, TxnOffsetCommit v2+).
+ */
+export function readOffsetTopics(body: Reader, leaderEpoch = false): OffsetTopic[] {
+  return body.fArray((r) => {
+    const name = r.fString();
+    const partitions = r.fArray((r): OffsetEntry => {
+      const partition = r.int32();
+      const offset = r.int64();
+      const epoch = leaderEpoch ? r.int32() : -1;
+      const metadata = r.fNullableString();
+      r.fTags();
+      return { topic: name, partition, offset, metadata, leaderEpoch: epoch };
+    });
+    r.fTags();
+    return { name, partitions };
   });
 }

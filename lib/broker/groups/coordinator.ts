@@ -35,6 +35,8 @@ export interface OffsetEntry {
   partition: number;
   offset: number;
   metadata: string | null;
+  /** The leader epoch the client saw at this offset (OffsetCommit v6+, TxnOffsetCommit v2+); -1 when unknown. */
+  leaderEpoch?: number;
 }
 
 /** A committed offset as OffsetFetch returns it (-1 and "" when nothing is committed). */
@@ -43,6 +45,13 @@ export interface CommittedOffset {
   partition: number;
   offset: number;
   metadata: string;
+  /** The committed leader epoch, -1 when none was committed. */
+  leaderEpoch: number;
+  /**
+   * Set when asked for stable offsets and a transaction holds pending offsets of this
+   * partition (OffsetFetch v7 `require_stable`, KIP-447): the client retries later.
+   */
+  unstable?: boolean;
 }
 
 /** A DescribeGroups entry. */
@@ -73,7 +82,7 @@ export interface GroupCoordinatorOptions {
 }
 
 type OffsetRecord =
-  | { g: string; t: string; p: number; o: number; m: string; ts: number }
+  | { g: string; t: string; p: number; o: number; m: string; ts: number; le?: number }
   | { g: string; del: true }
   | { g: string; pt: string };
 
@@ -89,12 +98,14 @@ function validOffsetRecord(r: unknown): string | null {
   if (typeof o.t !== "string" || !isInt(o.p) || !isInt(o.o) || !isInt(o.ts)) {
     return "offset record needs string t and integer p, o, ts";
   }
+  if ("le" in o && !isInt(o.le)) return `"le" must be an integer`;
   return typeof o.m === "string" ? null : `"m" must be a string`;
 }
 
 interface Stored {
   offset: number;
   metadata: string;
+  leaderEpoch: number;
   ts: number;
 }
 
@@ -112,6 +123,19 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** A journal record of one committed offset (`le` only when a leader epoch was committed). */
+function offsetRecord(
+  g: string,
+  t: string,
+  p: number,
+  o: number,
+  m: string,
+  le: number,
+  ts: number,
+): OffsetRecord {
+  return le >= 0 ? { g, t, p, o, m, ts, le } : { g, t, p, o, m, ts };
+}
 
 /** Coordinates consumer groups and stores their committed offsets; see the module doc. */
 export class GroupCoordinator {
@@ -163,6 +187,7 @@ export class GroupCoordinator {
             partition: r.p,
             offset: r.o,
             metadata: r.m,
+            leaderEpoch: r.le ?? -1,
             ts: r.ts,
           });
         }
@@ -317,14 +342,17 @@ export class GroupCoordinator {
   async #store(groupId: string, entries: OffsetEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const ts = this.#timers.now();
-    const records: OffsetRecord[] = entries.map((e) => ({
-      g: groupId,
-      t: e.topic,
-      p: e.partition,
-      o: e.offset,
-      m: e.metadata ?? "",
-      ts,
-    }));
+    const records: OffsetRecord[] = entries.map((e) =>
+      offsetRecord(
+        groupId,
+        e.topic,
+        e.partition,
+        e.offset,
+        e.metadata ?? "",
+        e.leaderEpoch ?? -1,
+        ts,
+      )
+    );
     // Visible only once durable: a failed write must not be served by OffsetFetch. Appends
     // resolve in order, so the latest commit of a partition still wins.
     await this.#journal.append(records);
@@ -332,11 +360,13 @@ export class GroupCoordinator {
     if (!m) this.#offsets.set(groupId, m = new Map());
     for (const e of entries) {
       const metadata = e.metadata ?? "";
+      const leaderEpoch = e.leaderEpoch ?? -1;
       m.set(key(e.topic, e.partition), {
         topic: e.topic,
         partition: e.partition,
         offset: e.offset,
         metadata,
+        leaderEpoch,
         ts,
       });
     }
@@ -351,20 +381,35 @@ export class GroupCoordinator {
   fetchOffsets(
     groupId: string,
     partitions: { topic: string; partition: number }[] | null,
+    requireStable = false,
   ): CommittedOffset[] {
     const m = this.#offsets.get(groupId);
-    if (partitions === null) {
-      return [...(m?.values() ?? [])].map((s) => ({
+    const pending = requireStable ? this.#txnOffsets.get(groupId) : undefined;
+    const out: CommittedOffset[] = partitions === null
+      ? [...(m?.values() ?? [])].map((s) => ({
         topic: s.topic,
         partition: s.partition,
         offset: s.offset,
         metadata: s.metadata,
-      }));
+        leaderEpoch: s.leaderEpoch,
+      }))
+      : partitions.map(({ topic, partition }) => {
+        const s = m?.get(key(topic, partition));
+        return {
+          topic,
+          partition,
+          offset: s?.offset ?? -1,
+          metadata: s?.metadata ?? "",
+          leaderEpoch: s?.leaderEpoch ?? -1,
+        };
+      });
+    if (pending) {
+      for (const o of out) {
+        const k = key(o.topic, o.partition);
+        for (const staged of pending.values()) if (staged.has(k)) o.unstable = true;
+      }
     }
-    return partitions.map(({ topic, partition }) => {
-      const s = m?.get(key(topic, partition));
-      return { topic, partition, offset: s?.offset ?? -1, metadata: s?.metadata ?? "" };
-    });
+    return out;
   }
 
   #maybeCompact(): void {
@@ -375,7 +420,9 @@ export class GroupCoordinator {
     for (const [g, pt] of this.#protocolTypes) snapshot.push({ g, pt });
     for (const [g, m] of this.#offsets) {
       for (const s of m.values()) {
-        snapshot.push({ g, t: s.topic, p: s.partition, o: s.offset, m: s.metadata, ts: s.ts });
+        snapshot.push(
+          offsetRecord(g, s.topic, s.partition, s.offset, s.metadata, s.leaderEpoch, s.ts),
+        );
       }
     }
     this.#compacting = this.#journal.rewrite(snapshot).catch((e) => {
@@ -384,6 +431,23 @@ export class GroupCoordinator {
   }
 
   // ---- transactional offsets (called by the transaction coordinator) -------------------------
+
+  /**
+   * TxnOffsetCommit v3 (KIP-447): whether the committing consumer still belongs to the group's
+   * current generation. Without generation and member (v0–2, or a producer not tied to a
+   * consumer) anything goes, as in Kafka.
+   */
+  validateTxnCommit(groupId: string, generationId: number, memberId: string): number {
+    if (generationId < 0 && memberId === "") return 0;
+    const g = this.#groups.get(groupId);
+    if (!g) return ErrorCode.ILLEGAL_GENERATION.code;
+    if (g.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    if (memberId !== "" && !g.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    if (generationId >= 0 && generationId !== g.generationId) {
+      return ErrorCode.ILLEGAL_GENERATION.code;
+    }
+    return 0;
+  }
 
   /** TxnOffsetCommit: stages offsets for `producerId`; returns one error code per entry. */
   stageTxnOffsets(groupId: string, producerId: number, entries: OffsetEntry[]): number[] {

@@ -5,8 +5,9 @@
  * group is deleted. JoinGroup and SyncGroup are long polls: {@link Group.join} and
  * {@link Group.sync} return promises that settle when the rebalance reaches the point the
  * caller waits for. Follows apache/kafka `GroupCoordinator.scala` (3.8) for dynamic members.
- * Static membership is reduced to one rule: a join carrying a known `group_instance_id` and
- * no member id replaces (fences) the old member right away.
+ * Static membership (KIP-345): a join carrying a known `group_instance_id` and no member id
+ * replaces (fences) the old member right away, and in a Stable group takes its assignment
+ * back without a rebalance.
  *
  * @module
  */
@@ -198,7 +199,11 @@ export class Group {
         this.pendingMembers.set(id, t);
         return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED.code, id));
       }
-      if (req.groupInstanceId !== null) this.#replaceStatic(req.groupInstanceId);
+      if (req.groupInstanceId !== null) {
+        const back = this.#staticRejoin(req.groupInstanceId, req);
+        if (back) return back;
+        this.#replaceStatic(req.groupInstanceId);
+      }
       return this.#addMemberAndRebalance(`${req.clientId}-${crypto.randomUUID()}`, req);
     }
     const pending = this.pendingMembers.get(req.memberId);
@@ -230,9 +235,46 @@ export class Group {
   }
 
   /**
-   * A restarted static member (same `group_instance_id`, empty member id) replaces its old
-   * incarnation at once instead of waiting for the old session to time out. The old member id
-   * is fenced; unlike Kafka the group still rebalances (no assignment carry-over).
+   * KIP-345: a static member that restarts (same `group_instance_id`, empty member id) while
+   * the group is Stable gets a new member id and its old assignment back, and the other members
+   * are not rebalanced: the old incarnation is fenced, the generation stays. As in Kafka, a
+   * leader, or a member whose protocols no longer include the group's, rejoins through a
+   * rebalance instead ({@link #replaceStatic}).
+   */
+  #staticRejoin(instanceId: string, req: JoinRequest): Promise<JoinResult> | null {
+    if (this.state !== "Stable") return null;
+    const old = [...this.members.values()].find((m) => m.groupInstanceId === instanceId);
+    if (
+      !old || old.memberId === this.leaderId ||
+      !req.protocols.some((p) => p.name === this.protocolName)
+    ) return null;
+    const member = new Member(
+      `${req.clientId}-${crypto.randomUUID()}`,
+      instanceId,
+      req.clientId,
+      req.clientHost,
+      req,
+    );
+    member.assignment = old.assignment;
+    this.#logger.info(
+      `group ${this.groupId}: static member ${instanceId} rejoined as ${member.memberId}, ` +
+        `replacing ${old.memberId}; generation ${this.generationId} kept, no rebalance`,
+    );
+    old.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID.code, old.memberId));
+    old.joinWaiter = null;
+    old.syncWaiter?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID.code, assignment: EMPTY });
+    old.syncWaiter = null;
+    this.#removeMember(old);
+    this.members.set(member.memberId, member);
+    this.#heartbeat(member);
+    this.#onChange(this);
+    return Promise.resolve(this.#joinResultFor(member));
+  }
+
+  /**
+   * A restarted static member that cannot simply take its old place back (see
+   * {@link #staticRejoin}) replaces its old incarnation at once instead of waiting for the old
+   * session to time out; the old member id is fenced and the group rebalances.
    */
   #replaceStatic(instanceId: string): void {
     for (const m of this.members.values()) {

@@ -18,6 +18,13 @@ export class Reader {
   readonly view: DataView;
   pos: number;
   readonly end: number;
+  /**
+   * Whether the request version is flexible (KIP-482): the `f*` readers below then use compact
+   * strings and arrays and read tagged-field sections; otherwise the classic INT16/INT32
+   * lengths and no tags. A handler sets it once from its version, then reads each field the
+   * same way in every version.
+   */
+  flexible = false;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
     this.buf = buf;
@@ -183,6 +190,33 @@ export class Reader {
       this.raw(this.uvarint());
     }
   }
+  compactNullableString(): string | null {
+    const n = this.uvarint() - 1;
+    return n < 0 ? null : this.utf8(n);
+  }
+
+  // ---- version-dependent fields: compact and tagged when `flexible` ----------------------------
+
+  /** A string: compact when flexible. */
+  fString(): string {
+    return this.flexible ? this.compactString() : this.string();
+  }
+  /** A nullable string: compact when flexible. */
+  fNullableString(): string | null {
+    return this.flexible ? this.compactNullableString() : this.nullableString();
+  }
+  /** An array: compact when flexible. */
+  fArray<T>(item: (r: Reader) => T): T[] {
+    return this.flexible ? this.compactArray(item) : this.array(item);
+  }
+  /** A nullable array: compact when flexible. */
+  fNullableArray<T>(item: (r: Reader) => T): T[] | null {
+    return this.flexible ? this.compactNullableArray(item) : this.nullableArray(item);
+  }
+  /** The tagged-field section ending a structure, when flexible (skipped: none are known). */
+  fTags(): void {
+    if (this.flexible) this.taggedFields();
+  }
 }
 
 /** Writes big-endian Kafka primitives into a growable buffer. */
@@ -190,10 +224,13 @@ export class Writer {
   private buf: Uint8Array;
   private view: DataView;
   pos = 0;
+  /** Whether the response version is flexible (KIP-482): see {@link Reader.flexible}. */
+  flexible: boolean;
 
-  constructor(initial = 256) {
+  constructor(initial = 256, flexible = false) {
     this.buf = new Uint8Array(initial);
     this.view = new DataView(this.buf.buffer);
+    this.flexible = flexible;
   }
 
   private ensure(n: number): void {
@@ -294,6 +331,28 @@ export class Writer {
   /** An empty tagged-field section. */
   taggedFields(): this {
     return this.uvarint(0);
+  }
+  compactNullableString(s: string | null | undefined): this {
+    return s == null ? this.uvarint(0) : this.compactString(s);
+  }
+
+  // ---- version-dependent fields: compact and tagged when `flexible` ----------------------------
+
+  /** A string: compact when flexible. */
+  fString(s: string): this {
+    return this.flexible ? this.compactString(s) : this.string(s);
+  }
+  /** A nullable string: compact when flexible. */
+  fNullableString(s: string | null | undefined): this {
+    return this.flexible ? this.compactNullableString(s) : this.nullableString(s);
+  }
+  /** An array: compact when flexible. */
+  fArray<T>(items: readonly T[], item: (w: Writer, v: T) => void): this {
+    return this.flexible ? this.compactArray(items, item) : this.array(items, item);
+  }
+  /** An empty tagged-field section ending a structure, when flexible. */
+  fTags(): this {
+    return this.flexible ? this.taggedFields() : this;
   }
 
   /** Overwrites an int32 at an earlier position (e.g. a length prefix). */

@@ -460,18 +460,27 @@ export class TransactionCoordinator {
     return 0;
   }
 
-  /** TxnOffsetCommit: stages offsets until EndTxn; one error code per entry. */
+  /**
+   * TxnOffsetCommit: stages offsets until EndTxn; one error code per entry. With `member`
+   * (v3, KIP-447), a consumer no longer in the group's current generation is refused, so a
+   * replica that lost its partitions cannot commit their offsets.
+   */
   txnOffsetCommit(
     transactionalId: string,
     groupId: string,
     producerId: number,
     epoch: number,
     entries: OffsetEntry[],
+    member?: { generationId: number; memberId: string },
   ): number[] {
     const { txn, error } = this.#check(transactionalId, producerId, epoch);
     if (!txn) return entries.map(() => error);
     if (txn.state !== "Ongoing" || !txn.groups.has(groupId)) {
       return entries.map(() => ErrorCode.INVALID_TXN_STATE.code);
+    }
+    if (member) {
+      const code = this.#groups.validateTxnCommit(groupId, member.generationId, member.memberId);
+      if (code !== 0) return entries.map(() => code);
     }
     return this.#groups.stageTxnOffsets(groupId, producerId, entries);
   }

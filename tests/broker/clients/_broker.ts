@@ -26,6 +26,8 @@ export async function testBroker(
     defaultPartitions?: number;
     /** Receives every broker log line (at INFO and above) instead of stderr. */
     sink?: LogSink;
+    /** `group.initial.rebalance.delay.ms` (default 0). */
+    groupInitialRebalanceDelayMs?: number;
   } = {},
 ): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "sa-b4-" });
@@ -39,6 +41,7 @@ export async function testBroker(
         ? new Logger("broker", "INFO", opts.sink)
         : new Logger("broker", parseLogLevel(Deno.env.get("SA_BROKER_LOG") ?? "WARN")),
       ...(opts.defaultPartitions ? { defaultPartitions: opts.defaultPartitions } : {}),
+      groupInitialRebalanceDelayMs: opts.groupInitialRebalanceDelayMs,
     });
   let broker = await start();
   let open = true;

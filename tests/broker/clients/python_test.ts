@@ -7,11 +7,12 @@ import { type ClientName, PYTHON, requireClient } from "../../_clients.ts";
 async function runScript(
   clients: ClientName | ClientName[],
   script: string,
+  brokerOpts: Parameters<typeof testBroker>[0] = {},
 ): Promise<Record<string, unknown> | null> {
   for (const client of [clients].flat()) {
     if (!(await requireClient(client))) return null;
   }
-  const broker = await testBroker();
+  const broker = await testBroker(brokerOpts);
   try {
     const child = new Deno.Command(PYTHON, {
       args: [new URL(`./py/${script}`, import.meta.url).pathname, broker.address, unique("py")],
@@ -54,6 +55,35 @@ Deno.test("confluent-kafka: a fenced transactional producer's next produce is fa
   const r = await runScript("confluent-kafka", "confluent_fenced_check.py");
   if (!r) return;
   assertEquals(r, { zombie_fatal: true, zombie_error: "_FENCED" });
+});
+
+Deno.test("confluent-kafka: offsets sent with a stale generation's metadata are refused (KIP-447)", async () => {
+  const r = await runScript("confluent-kafka", "confluent_kip447_check.py");
+  if (!r) return;
+  assertEquals(r, { refused: "ILLEGAL_GENERATION", committed: 5 });
+});
+
+Deno.test("confluent-kafka cooperative-sticky: three starting together see one generation; a leave costs one", async () => {
+  const lines: string[] = [];
+  const r = await runScript("confluent-kafka", "confluent_cooperative_check.py", {
+    sink: (line) => void lines.push(line),
+    groupInitialRebalanceDelayMs: 1500,
+  });
+  if (!r) return;
+  const stable = lines.filter((l) => l.includes(`group ${r.group}: generation`))
+    .map((l) => /generation (\d+) is stable/.exec(l)?.[1]).filter((g) => g !== undefined);
+  assertEquals(stable, ["1", "2"]);
+});
+
+Deno.test("confluent-kafka static member: a restart takes its partitions back without a rebalance", async () => {
+  const lines: string[] = [];
+  const r = await runScript("confluent-kafka", "confluent_static_check.py", {
+    sink: (line) => void lines.push(line),
+  });
+  if (!r) return;
+  const rebalances = lines.filter((l) => l.includes(`group ${r.group}: preparing rebalance`));
+  // The first member's join, the second's; none for the restart.
+  assertEquals(rebalances.length, 2, rebalances.join("\n"));
 });
 
 Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {

@@ -261,8 +261,8 @@ Deno.test("OffsetCommit validation follows Kafka's rules", async () => {
     assert.deepEqual(
       c.fetchOffsets("g", [{ topic: "t", partition: 1 }, { topic: "t", partition: 2 }]),
       [
-        { topic: "t", partition: 1, offset: 7, metadata: "hello" },
-        { topic: "t", partition: 2, offset: -1, metadata: "" },
+        { topic: "t", partition: 1, offset: 7, metadata: "hello", leaderEpoch: -1 },
+        { topic: "t", partition: 2, offset: -1, metadata: "", leaderEpoch: -1 },
       ],
     );
     await c.close();
@@ -278,14 +278,17 @@ Deno.test("committed offsets survive a restart; deletion is durable too", async 
       { topic: "a", partition: 0, offset: 10, metadata: "m0" },
       { topic: "a", partition: 1, offset: 11, metadata: null },
     ]);
-    await c.commitOffsets("g", -1, "", [{ topic: "a", partition: 0, offset: 12, metadata: "m1" }]);
+    // The committed leader epoch is journaled with the offset.
+    await c.commitOffsets("g", -1, "", [
+      { topic: "a", partition: 0, offset: 12, metadata: "m1", leaderEpoch: 3 },
+    ]);
     await c.commitOffsets("h", -1, "", [{ topic: "b", partition: 0, offset: 1, metadata: null }]);
     await c.close();
 
     ({ c } = await open(dir));
     assert.deepEqual(c.fetchOffsets("g", null).sort((x, y) => x.partition - y.partition), [
-      { topic: "a", partition: 0, offset: 12, metadata: "m1" },
-      { topic: "a", partition: 1, offset: 11, metadata: "" },
+      { topic: "a", partition: 0, offset: 12, metadata: "m1", leaderEpoch: 3 },
+      { topic: "a", partition: 1, offset: 11, metadata: "", leaderEpoch: -1 },
     ]);
     assert.deepEqual(c.describe("g").state, "Empty");
     assert.deepEqual(c.describe("g").protocolType, "consumer");
@@ -395,6 +398,41 @@ Deno.test("a restarted static member replaces its old incarnation without waitin
       ["inst-1", "inst-2"],
     );
     assert.equal(c.heartbeat("g", fresh.generationId, old.memberId), 25);
+    await c.close();
+  });
+});
+
+Deno.test("KIP-345: a restarted static follower gets its assignment back, no rebalance", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const first = await c.join(req({ groupInstanceId: "inst-1" }));
+    await c.sync("g", first.generationId, first.memberId, []);
+    // inst-2 joins: a rebalance, which inst-1 joins again with its member id.
+    const b = c.join(req({ groupInstanceId: "inst-2" }));
+    const a = c.join(req({ groupInstanceId: "inst-1", memberId: first.memberId }));
+    const [ja, jb] = await Promise.all([a, b]);
+    const leader = ja.leader === ja.memberId ? ja : jb;
+    const follower = leader === ja ? jb : ja;
+    const followerInstance = leader === ja ? "inst-2" : "inst-1";
+    const assignments = [
+      { memberId: leader.memberId, assignment: meta("L") },
+      { memberId: follower.memberId, assignment: meta("F") },
+    ];
+    const syncs = await Promise.all([
+      c.sync("g", leader.generationId, leader.memberId, assignments),
+      c.sync("g", follower.generationId, follower.memberId, []),
+    ]);
+    assert.deepEqual(syncs.map((r) => r.errorCode), [0, 0]);
+    // The follower restarts (no LeaveGroup, as static members do) and joins again at once.
+    const back = await c.join(req({ groupInstanceId: followerInstance }));
+    assert.equal(back.errorCode, 0);
+    assert.equal(back.generationId, leader.generationId, "same generation: no rebalance");
+    assert.notEqual(back.memberId, follower.memberId);
+    const s = await c.sync("g", back.generationId, back.memberId, []);
+    assert.deepEqual([s.errorCode, [...s.assignment]], [0, [...meta("F")]]);
+    assert.equal(c.describe("g").state, "Stable");
+    assert.equal(c.heartbeat("g", leader.generationId, leader.memberId), 0, "leader undisturbed");
+    assert.equal(c.heartbeat("g", follower.generationId, follower.memberId), 25, "old id fenced");
     await c.close();
   });
 });

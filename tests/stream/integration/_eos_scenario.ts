@@ -47,7 +47,7 @@ export async function readWholeTopic(
   address: string,
   topic: string,
   timeoutMs = 30_000,
-): Promise<{ key: string | null; value: string | null; partition: number }[]> {
+): Promise<{ key: string | null; value: string | null; partition: number; offset: number }[]> {
   const kafka = new Kafka({ brokers: [address], clientId: "reader", logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -79,7 +79,7 @@ export async function readWholeTopic(
     sessionTimeout: 6000,
     heartbeatInterval: 500,
   });
-  const out: { key: string | null; value: string | null; partition: number }[] = [];
+  const out: { key: string | null; value: string | null; partition: number; offset: number }[] = [];
   const ended = new Set<number>();
   await consumer.connect();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -108,6 +108,7 @@ export async function readWholeTopic(
               key: message.key?.toString() ?? null,
               value: message.value?.toString() ?? null,
               partition,
+              offset: Number(message.offset),
             });
           }
           return Promise.resolve();

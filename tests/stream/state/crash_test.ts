@@ -14,6 +14,7 @@ import {
   startTestBroker,
   waitFor,
 } from "../integration/_util.ts";
+import { readWholeTopic } from "../integration/_eos_scenario.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const N = 1500;
@@ -81,6 +82,8 @@ async function produceWalk(
   address: string,
   partitions = 1,
   part: "all" | "first-half" | "second-half" | "paced" = "all",
+  /** "paced": resolves when the rest may be produced. */
+  gate: Promise<void> = Promise.resolve(),
 ): Promise<number[]> {
   const kafka = new Kafka({ brokers: [address], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -125,8 +128,11 @@ async function produceWalk(
     }
     const half = N / 2;
     if (part === "paced") {
-      // A live stream: small batches, so the app checkpoints many times along the way.
+      // A live stream: small batches, so the app checkpoints many times along the way. After
+      // a fifth, it waits for `gate` (the kill): a slow start cannot find all input there and
+      // commit it in one checkpoint, leaving nothing to crash in the middle of.
       for (let i = 0; i < messages.length; i += 25) {
+        if (i === 300) await gate;
         await producer.send({ topic: "raw-data", messages: messages.slice(i, i + 25) });
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -160,7 +166,13 @@ async function crashAndRestart(extraEnv: Record<string, string>, eos = false) {
   const dir = await project();
   try {
     const first = spawnOdometer(dir, broker.address, extraEnv);
-    const producing = produceWalk(broker.address, 1, "paced");
+    let killed!: () => void;
+    const producing = produceWalk(
+      broker.address,
+      1,
+      "paced",
+      new Promise<void>((resolve) => killed = resolve),
+    );
     // Killed after some checkpoints committed (state and offsets), before the end.
     await waitFor(
       async () => ((await committedOffsets(broker.address, "odometer", "raw-data"))[0] ?? 0) > 0,
@@ -169,6 +181,7 @@ async function crashAndRestart(extraEnv: Record<string, string>, eos = false) {
     );
     first.kill("SIGKILL");
     assert(!(await first.status).success, "the first run was killed");
+    killed();
     const atKill = (await committedOffsets(broker.address, "odometer", "raw-data"))[0];
     assert(atKill < N, `killed too late: ${atKill} of ${N} committed`);
     const second = spawnOdometer(dir, broker.address, extraEnv);
@@ -183,11 +196,11 @@ async function crashAndRestart(extraEnv: Record<string, string>, eos = false) {
       second.kill("SIGTERM");
       await second.status;
     }
-    // Exactly-once: the restart reused the killed run's transactional id, which aborted its
-    // open transaction at once (not after the 60 s transaction timeout), so every committed
-    // row is readable now; at-least-once: read everything the topic holds.
+    // Exactly-once: the restart's claim of the partition (its transactional id) aborted the
+    // killed run's open transaction, so the whole topic is readable now, read_committed;
+    // at-least-once: read everything the topic holds.
     const rows = eos
-      ? await readTopic(broker.address, "odometer", N, 20_000)
+      ? await readWholeTopic(broker.address, "odometer")
       : await readTopic(broker.address, "odometer", await outputCount(broker.address), 5000);
     return {
       exact,
