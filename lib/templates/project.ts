@@ -49,6 +49,9 @@ Apps live in \`apps/\`; \`sa.yaml\` lists what \`sa up\` runs; \`.env\` holds lo
 `;
 }
 
+/** The toolkit's own test and bench imports: a student's project never resolves them. */
+const TOOLKIT_DEV_IMPORTS = new Set(["playwright-core"]);
+
 /**
  * The project's `deno.json`: maps `@sa/toolkit` (and the toolkit's own npm imports, which a
  * project-level import map must also resolve) so editors and `deno check` understand apps.
@@ -56,7 +59,7 @@ Apps live in \`apps/\`; \`sa.yaml\` lists what \`sa up\` runs; \`.env\` holds lo
 export function denoJson(toolkitModule: string, toolkitImports: Record<string, string>): string {
   const imports: Record<string, string> = { "@sa/toolkit": toolkitModule };
   for (const [k, v] of Object.entries(toolkitImports)) {
-    if (k !== "@sa/toolkit" && v.startsWith("npm:")) imports[k] = v;
+    if (k !== "@sa/toolkit" && !TOOLKIT_DEV_IMPORTS.has(k) && v.startsWith("npm:")) imports[k] = v;
   }
   return JSON.stringify(
     {
