@@ -24,6 +24,8 @@ export interface TopicInfo {
   name: string;
   /** Partition count. */
   partitions: number;
+  /** Topic id (UUID): a topic deleted and created again gets a new one. */
+  id: string;
   /** Explicitly set configs only (defaults are in {@link LogManager.describeConfigs}). */
   configs: Record<string, string>;
 }
@@ -111,6 +113,11 @@ export class LogManager {
       return Promise.reject(e);
     }
     m.warnOrphans();
+    // Topics stored before topic ids existed get one now, kept from then on.
+    if ([...m.topics.values()].some((t) => t.stored.id === undefined)) {
+      for (const t of m.topics.values()) t.stored.id ??= crypto.randomUUID();
+      m.save();
+    }
     if (opts.fsync === "interval") {
       const every = opts.fsyncIntervalMs ?? 1000;
       m.fsyncTimer = setInterval(() => m.flushAll(), every);
@@ -164,7 +171,12 @@ export class LogManager {
   }
 
   private info(t: Topic): TopicInfo {
-    return { name: t.name, partitions: t.logs.length, configs: { ...t.stored.configs } };
+    return {
+      name: t.name,
+      partitions: t.logs.length,
+      id: t.stored.id!,
+      configs: { ...t.stored.configs },
+    };
   }
 
   private ensureOpen(): void {
@@ -218,14 +230,15 @@ export class LogManager {
       );
     }
     const cfg = validateTopicConfigs(name, configs);
-    if (validateOnly) return { name, partitions: n, configs: cfg };
+    const id = crypto.randomUUID();
+    if (validateOnly) return { name, partitions: n, id, configs: cfg };
     for (let i = 0; i < n; i++) {
       // A leftover directory from an interrupted delete must not resurrect old data.
       try {
         Deno.removeSync(this.partitionDir(name, i), { recursive: true });
       } catch { /* absent */ }
     }
-    const t = this.openTopic(name, { partitions: n, configs: cfg });
+    const t = this.openTopic(name, { partitions: n, configs: cfg, id });
     this.save();
     this.logger.info(`created topic ${name} with ${n} partition(s)`);
     return this.info(t);
@@ -269,6 +282,26 @@ export class LogManager {
     t.stored = { ...t.stored, partitions: total };
     this.save();
     this.logger.info(`topic ${name} now has ${total} partition(s)`);
+  }
+
+  /**
+   * Replaces a topic's explicit configs with `configs` (AlterConfigs and
+   * IncrementalAlterConfigs compute the whole new set). Every key and value is validated
+   * first: INVALID_CONFIG names the bad key, and nothing changes. Takes effect at once for
+   * appends, retention and compaction.
+   */
+  alterConfigs(name: string, configs: Record<string, string>, validateOnly = false): void {
+    this.ensureOpen();
+    const t = this.topics.get(name);
+    if (!t) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
+    }
+    const cfg = validateTopicConfigs(name, configs);
+    if (validateOnly) return;
+    t.stored = { ...t.stored, configs: cfg };
+    t.config = resolveLogConfig(cfg);
+    this.save();
+    this.logger.info(`topic ${name} configs now ${JSON.stringify(cfg)}`);
   }
 
   /** Every supported config of a topic with its value and whether it is the default. */

@@ -10,7 +10,11 @@ import { join } from "node:path";
 export interface StoredTopic {
   partitions: number;
   configs: Record<string, string>;
+  /** Kafka topic id (a random UUID, new for each creation); absent in files from before ids. */
+  id?: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** File name inside the data dir. */
 export const TOPICS_FILE = "topics.json";
@@ -40,7 +44,8 @@ export function loadTopics(dataDir: string): Map<string, StoredTopic> {
     if (!Number.isInteger(t?.partitions) || t.partitions < 1) {
       throw new Error(`${path}: topic ${name} has invalid partitions ${t?.partitions}`);
     }
-    out.set(name, { partitions: t.partitions, configs: { ...(t.configs ?? {}) } });
+    const id = typeof t.id === "string" && UUID.test(t.id) ? t.id : undefined;
+    out.set(name, { partitions: t.partitions, configs: { ...(t.configs ?? {}) }, id });
   }
   return out;
 }
