@@ -42,6 +42,10 @@ export interface BrokerOptions {
   fsync?: "always" | "interval";
   /** Background fdatasync period for fsync "interval". Default 1000. */
   fsyncIntervalMs?: number;
+  /** How often retention runs (`log.retention.check.interval.ms`). Default 30000. */
+  logRetentionCheckIntervalMs?: number;
+  /** The log cleaner's pause between compaction passes (`log.cleaner.backoff.ms`). Default 15000. */
+  logCleanerBackoffMs?: number;
   /** Frames larger than this close the connection. Default 100 MiB. */
   maxFrameBytes?: number;
   /** Where log lines go. Default: an INFO logger named "broker" on stderr. */
@@ -131,6 +135,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   if (!Number.isInteger(defaultPartitions) || defaultPartitions < 1) {
     throw new Error(`defaultPartitions must be a positive integer, got ${defaultPartitions}`);
   }
+  const logRetentionCheckIntervalMs = options.logRetentionCheckIntervalMs ?? 30000;
+  const logCleanerBackoffMs = options.logCleanerBackoffMs ?? 15000;
+  for (const [name, v] of Object.entries({ logRetentionCheckIntervalMs, logCleanerBackoffMs })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be an integer >= 1, got ${v}`);
+  }
   const dataDir = options.dataDir;
   await Deno.mkdir(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
@@ -138,7 +147,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   let logs: LogManager;
   try {
     clusterId = await loadClusterId(dataDir, nodeId);
-    logs = await LogManager.open({ dataDir, defaultPartitions, fsync, fsyncIntervalMs, logger });
+    logs = await LogManager.open({
+      dataDir,
+      defaultPartitions,
+      fsync,
+      fsyncIntervalMs,
+      logger,
+      retentionCheckIntervalMs: logRetentionCheckIntervalMs,
+      cleanerBackoffMs: logCleanerBackoffMs,
+    });
   } catch (err) {
     lock.close();
     throw err;
@@ -165,6 +182,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           autoCreateTopics: options.autoCreateTopics ?? true,
           fsync,
           fsyncIntervalMs,
+          logRetentionCheckIntervalMs,
+          logCleanerBackoffMs,
         };
         return new BrokerState(config, logger, logs, g, t, handlers, closing.signal);
       },

@@ -32,6 +32,13 @@ Options:
   --no-auto-create     answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics instead of
                        creating them on first use
   --log-level LEVEL    debug, info (default), warn or error
+  --log-retention-check-interval-ms MS
+                       how often expired segments are deleted (default 30000;
+                       Kafka's log.retention.check.interval.ms)
+  --log-cleaner-backoff-ms MS
+                       rest between compaction passes (default 15000; Kafka's
+                       log.cleaner.backoff.ms). Per topic: retention.ms, segment.ms,
+                       min.cleanable.dirty.ratio (sa topics alter-config)
 
 Examples:
   sa broker
@@ -48,6 +55,8 @@ Examples:
       fsync: { type: "string" },
       "no-auto-create": { type: "boolean" },
       "log-level": { type: "string" },
+      "log-retention-check-interval-ms": { type: "string" },
+      "log-cleaner-backoff-ms": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -66,6 +75,8 @@ Examples:
     } catch (err) {
       throw new CliError(`--log-level: ${(err as Error).message}`, 2);
     }
+    const logRetentionCheckIntervalMs = int(args, "log-retention-check-interval-ms", 1);
+    const logCleanerBackoffMs = int(args, "log-cleaner-backoff-ms", 1);
     const dir = str(args, "data-dir") ?? join(".sa", "broker");
     const dataDir = isAbsolute(dir) ? dir : join(env.cwd, dir);
     const logger = new Logger("broker", level, (line) => env.stderr(line + "\n"));
@@ -80,6 +91,8 @@ Examples:
         defaultPartitions: partitions,
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
+        logRetentionCheckIntervalMs,
+        logCleanerBackoffMs,
         logger,
       });
     } catch (err) {

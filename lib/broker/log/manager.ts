@@ -16,7 +16,7 @@ import {
 } from "./configs.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { loadTopics, saveTopics, type StoredTopic } from "./topics_store.ts";
-import { runMaintenance } from "./maintenance.ts";
+import { type MaintenanceKind, runMaintenance } from "./maintenance.ts";
 
 /** A topic as the API handlers see it. */
 export interface TopicInfo {
@@ -56,7 +56,18 @@ export interface LogManagerOptions {
   fsyncIntervalMs?: number;
   /** Parent logger; storage logs as its `log` child. */
   logger: Logger;
-  /** How often retention and compaction run (default 30000 ms; 0 disables the timer). */
+  /**
+   * How often retention runs over every partition (Kafka's `log.retention.check.interval.ms`;
+   * default 30000 ms, Kafka's is 300000; 0 disables the timer).
+   */
+  retentionCheckIntervalMs?: number;
+  /**
+   * Pause of the cleaner between compaction passes (Kafka's `log.cleaner.backoff.ms`, default
+   * 15000 ms; 0 disables it). Each pass compacts the partitions whose dirty ratio has reached
+   * the topic's `min.cleanable.dirty.ratio`.
+   */
+  cleanerBackoffMs?: number;
+  /** The default of both periods above; 0 disables both timers (tests run passes by hand). */
   maintenanceIntervalMs?: number;
   /** Clock for tests. */
   now?: () => number;
@@ -86,9 +97,12 @@ export class LogManager {
   private fsyncTimer: ReturnType<typeof setInterval> | undefined;
   /** The background fsync pass in progress; close() waits for it. */
   private flushing: Promise<void> | null = null;
-  private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
-  /** The background maintenance pass running, if any (passes never overlap; close waits). */
-  private maintaining: Promise<void> | null = null;
+  private retentionTimer: ReturnType<typeof setInterval> | undefined;
+  private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Background passes run one after another on this chain; close waits for it. */
+  private maintaining: Promise<void> = Promise.resolve();
+  /** Kinds of pass queued or running: a timer tick never queues a second one of its kind. */
+  private readonly queued = new Set<MaintenanceKind>();
   private closed = false;
   /** On case-insensitive file systems (macOS, Windows) "Orders" and "orders" share a directory. */
   private caseInsensitive = false;
@@ -122,8 +136,12 @@ export class LogManager {
       const every = opts.fsyncIntervalMs ?? 1000;
       m.fsyncTimer = setInterval(() => m.flushAll(), every);
     }
-    const maint = opts.maintenanceIntervalMs ?? 30000;
-    if (maint > 0) m.maintenanceTimer = setInterval(() => m.maintainInBackground(), maint);
+    const retention = opts.retentionCheckIntervalMs ?? opts.maintenanceIntervalMs ?? 30000;
+    if (retention > 0) {
+      m.retentionTimer = setInterval(() => m.maintainInBackground("retention"), retention);
+    }
+    const backoff = opts.cleanerBackoffMs ?? opts.maintenanceIntervalMs ?? 15000;
+    if (backoff > 0) m.scheduleCleaner(backoff);
     m.logger.info(
       `opened ${opts.dataDir}: ${stored.size} topic(s), ${
         [...m.topics.values()].reduce((n, t) => n + t.logs.length, 0)
@@ -374,13 +392,26 @@ export class LogManager {
    * {@link runMaintenance} for the timer: one partition at a time with a turn of the event
    * loop between them, so requests are served in between instead of after the whole pass.
    */
-  maintainInBackground(): Promise<void> {
+  maintainInBackground(kind: MaintenanceKind = "all"): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.maintaining ??= this.maintenancePass().finally(() => this.maintaining = null);
+    if (this.queued.has(kind)) return this.maintaining;
+    this.queued.add(kind);
+    this.maintaining = this.maintaining
+      .then(() => this.maintenancePass(kind))
+      .catch((e) => this.logger.error(`maintenance pass: ${(e as Error).message}`))
+      .finally(() => this.queued.delete(kind));
     return this.maintaining;
   }
 
-  private async maintenancePass(): Promise<void> {
+  /** The cleaner: a compaction pass, then `backoffMs` of rest, until close. */
+  private scheduleCleaner(backoffMs: number): void {
+    this.cleanerTimer = setTimeout(async () => {
+      await this.maintainInBackground("compaction");
+      if (!this.closed) this.scheduleCleaner(backoffMs);
+    }, backoffMs);
+  }
+
+  private async maintenancePass(kind: MaintenanceKind): Promise<void> {
     const now = this.opts.now?.() ?? Date.now();
     for (const t of [...this.topics.values()]) {
       for (const log of [...t.logs]) {
@@ -388,7 +419,7 @@ export class LogManager {
         // Closed, or the topic was deleted or re-created while we yielded.
         if (this.closed || this.topics.get(t.name)?.logs[log.index] !== log) continue;
         try {
-          runMaintenance(log, this.topics.get(t.name)!.config, now, this.logger);
+          runMaintenance(log, this.topics.get(t.name)!.config, now, this.logger, kind);
         } catch (e) {
           this.logger.error(`maintenance of ${log.label}: ${(e as Error).message}`);
         }
@@ -427,7 +458,8 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.fsyncTimer);
-    clearInterval(this.maintenanceTimer);
+    clearInterval(this.retentionTimer);
+    clearTimeout(this.cleanerTimer);
     await this.maintaining;
     await this.flushing;
     this.closeAll();
