@@ -50,6 +50,10 @@ export interface BrokerOptions {
   fsync?: "always" | "interval";
   /** Background fdatasync period for fsync "interval". Default 1000. */
   fsyncIntervalMs?: number;
+  /** How often retention runs (`log.retention.check.interval.ms`). Default 30000. */
+  logRetentionCheckIntervalMs?: number;
+  /** The log cleaner's pause between compaction passes (`log.cleaner.backoff.ms`). Default 15000. */
+  logCleanerBackoffMs?: number;
   /** Frames larger than this close the connection. Default 100 MiB. */
   maxFrameBytes?: number;
   /**
@@ -160,6 +164,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const limits = resolveLimits(options.limits);
   // Process-wide: several brokers in one process share the descriptor limit.
   openSegmentFiles.max = limits.maxOpenSegmentFiles;
+  const logRetentionCheckIntervalMs = options.logRetentionCheckIntervalMs ?? 30000;
+  const logCleanerBackoffMs = options.logCleanerBackoffMs ?? 15000;
+  for (const [name, v] of Object.entries({ logRetentionCheckIntervalMs, logCleanerBackoffMs })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be an integer >= 1, got ${v}`);
+  }
   const dataDir = options.dataDir;
   await Deno.mkdir(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
@@ -167,7 +176,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   let logs: LogManager;
   try {
     clusterId = await loadClusterId(dataDir, nodeId);
-    logs = await LogManager.open({ dataDir, defaultPartitions, fsync, fsyncIntervalMs, logger });
+    logs = await LogManager.open({
+      dataDir,
+      defaultPartitions,
+      fsync,
+      fsyncIntervalMs,
+      logger,
+      retentionCheckIntervalMs: logRetentionCheckIntervalMs,
+      cleanerBackoffMs: logCleanerBackoffMs,
+    });
   } catch (err) {
     lock.close();
     throw err;
@@ -203,6 +220,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           autoCreateTopics: options.autoCreateTopics ?? true,
           fsync,
           fsyncIntervalMs,
+          logRetentionCheckIntervalMs,
+          logCleanerBackoffMs,
         };
         const served = options.users ? saslHandlers : handlers;
         const state = new BrokerState(

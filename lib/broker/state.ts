@@ -30,6 +30,10 @@ export interface BrokerConfig {
   autoCreateTopics: boolean;
   fsync: "always" | "interval";
   fsyncIntervalMs: number;
+  /** Period of the retention check (`log.retention.check.interval.ms`). */
+  logRetentionCheckIntervalMs: number;
+  /** Rest of the log cleaner between compaction passes (`log.cleaner.backoff.ms`). */
+  logCleanerBackoffMs: number;
 }
 
 /** Shared broker state; one instance per running broker. */

@@ -42,6 +42,13 @@ Options:
                        how long a new consumer group's first rebalance waits for more
                        members, so consumers starting together settle in one generation
                        (default 3000, as Kafka; 0 answers the first member at once)
+  --log-retention-check-interval-ms MS
+                       how often expired segments are deleted (default 30000;
+                       Kafka's log.retention.check.interval.ms)
+  --log-cleaner-backoff-ms MS
+                       rest between compaction passes (default 15000; Kafka's
+                       log.cleaner.backoff.ms). Per topic: retention.ms, segment.ms,
+                       min.cleanable.dirty.ratio (sa topics alter-config)
 ${SECURITY_HELP}
 
 Limits (docs/broker.md, "Limits"):
@@ -77,6 +84,8 @@ ${USERS_HELP}`,
       "idle-timeout-ms": { type: "string" },
       "max-open-files": { type: "string" },
       "group-initial-rebalance-delay-ms": { type: "string" },
+      "log-retention-check-interval-ms": { type: "string" },
+      "log-cleaner-backoff-ms": { type: "string" },
     });
     if (args.positionals.length) {
       throw new CliError(`unexpected arguments: ${args.positionals.join(" ")}`, 2);
@@ -100,6 +109,8 @@ ${USERS_HELP}`,
     } catch (err) {
       throw new CliError(`--log-level: ${(err as Error).message}`, 2);
     }
+    const logRetentionCheckIntervalMs = int(args, "log-retention-check-interval-ms", 1);
+    const logCleanerBackoffMs = int(args, "log-cleaner-backoff-ms", 1);
     const dir = str(args, "data-dir") ?? join(".sa", "broker");
     const dataDir = isAbsolute(dir) ? dir : join(env.cwd, dir);
     const logger = new Logger("broker", level, (line) => env.stderr(line + "\n"));
@@ -123,6 +134,8 @@ ${USERS_HELP}`,
         fsync,
         autoCreateTopics: !flag(args, "no-auto-create"),
         groupInitialRebalanceDelayMs: initialDelay,
+        logRetentionCheckIntervalMs,
+        logCleanerBackoffMs,
         logger,
         ...security,
         metricsPort,

@@ -1,5 +1,5 @@
 /**
- * `sa topics list|create|describe|delete` against any Kafka broker.
+ * `sa topics list|create|describe|alter-config|delete` against any Kafka broker.
  *
  * @module
  */
@@ -8,6 +8,7 @@ import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts";
 import { formatTable } from "./_table.ts";
+import { alterConfig, parseAssignments } from "./_alter_config.ts";
 
 /** The `topics` command. */
 export const command: CliCommand = {
@@ -16,6 +17,7 @@ export const command: CliCommand = {
   help: `Usage: sa topics list [--all]
        sa topics create <topic> [-p PARTITIONS] [-r REPLICATION] [-c key=value]...
        sa topics describe <topic>
+       sa topics alter-config <topic> [key=value]... [--delete key]...
        sa topics delete <topic>...
 
 list      Topics with their partition count, START (each partition's first kept offset, the
@@ -26,6 +28,9 @@ list      Topics with their partition count, START (each partition's first kept 
           offsets and transactions in its own files, not in topics: see sa groups).
 create    Creates a topic (default 1 partition, replication 1), e.g. -c retention.ms=60000.
 describe  Per partition: leader, replicas, ISR, start and end offsets, messages; then the configs.
+alter-config
+          Sets topic configs, e.g. retention.ms=60000 segment.ms=600000; --delete key returns
+          one to its default. The others are kept.
 delete    Deletes topics.
 
 Options:
@@ -34,11 +39,13 @@ ${BROKER_HELP}
   -r, --replication N
   -c, --config K=V   topic config entry (repeatable)
   --all              include internal topics (changelog__, repartition__, __*) in list
+  --delete KEY       config to return to its default (alter-config; repeatable)
 
 Examples:
   sa topics list
   sa topics create raw-data -p 3 -c retention.ms=86400000
   sa topics describe raw-data --broker localhost:9092
+  sa topics alter-config raw-data retention.ms=3600000 --delete segment.ms
 `,
   async run(argv, env) {
     const args = parseCommandArgs("topics", argv, {
@@ -47,6 +54,7 @@ Examples:
       replication: { type: "string", short: "r" },
       config: { type: "string", short: "c", multiple: true },
       all: { type: "boolean" },
+      delete: { type: "string", multiple: true },
     });
     const [sub, ...names] = args.positionals;
     const { address, security } = await brokerTarget(str(args, "broker"), env);
@@ -92,6 +100,15 @@ Examples:
         }
         return await withAdmin(address, (a) => describe(a, topic, address, env), security);
       }
+      case "alter-config": {
+        const [topic, ...pairs] = names;
+        if (!topic) {
+          throw new CliError("expected a topic: sa topics alter-config <topic> key=value...", 2);
+        }
+        const set = parseAssignments(pairs);
+        const del = (args.values.delete as string[] | undefined) ?? [];
+        return await withAdmin(address, (a) => alterConfig(a, topic, set, del, address, env));
+      }
       case "delete":
       case "rm": {
         if (!names.length) throw new CliError("expected topics: sa topics delete <topic>...", 2);
@@ -109,8 +126,8 @@ Examples:
       default:
         throw new CliError(
           sub
-            ? `unknown subcommand "${sub}"; expected list, create, describe or delete`
-            : "expected list, create, describe or delete",
+            ? `unknown subcommand "${sub}"; expected list, create, describe, alter-config or delete`
+            : "expected list, create, describe, alter-config or delete",
           2,
         );
     }

@@ -58,6 +58,8 @@ function brokerConfigs(broker: BrokerState): Entry[] {
     entry("message.max.bytes", "1048588", true),
     entry("socket.request.max.bytes", String(100 * 1024 * 1024), true),
     entry("log.retention.hours", "168", true),
+    entry("log.retention.check.interval.ms", String(c.logRetentionCheckIntervalMs)),
+    entry("log.cleaner.backoff.ms", String(c.logCleanerBackoffMs)),
     entry("log.flush.interval.ms", c.fsync === "always" ? "0" : String(c.fsyncIntervalMs)),
     entry("group.min.session.timeout.ms", "6000", true),
     entry("group.max.session.timeout.ms", "1800000", true),

@@ -14,7 +14,10 @@ import { handler as createTopics } from "./19_create_topics.ts";
 import { handler as deleteTopics } from "./20_delete_topics.ts";
 import { handler as deleteRecords } from "./21_delete_records.ts";
 import { handler as describeConfigs } from "./32_describe_configs.ts";
+import { handler as alterConfigs } from "./33_alter_configs.ts";
 import { handler as createPartitions } from "./37_create_partitions.ts";
+import { handler as incrementalAlterConfigs } from "./44_incremental_alter_configs.ts";
+import { handler as offsetDelete } from "./47_offset_delete.ts";
 import { handler as offsetCommit } from "./08_offset_commit.ts";
 import { handler as offsetFetch } from "./09_offset_fetch.ts";
 import { handler as findCoordinator } from "./10_find_coordinator.ts";
@@ -43,7 +46,10 @@ const all: ApiHandler[] = [
   deleteTopics,
   deleteRecords,
   describeConfigs,
+  alterConfigs,
   createPartitions,
+  incrementalAlterConfigs,
+  offsetDelete,
   offsetCommit,
   offsetFetch,
   findCoordinator,

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { Reader } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { Journal } from "./journal.ts";
@@ -84,6 +85,7 @@ export interface GroupCoordinatorOptions {
 type OffsetRecord =
   | { g: string; t: string; p: number; o: number; m: string; ts: number; le?: number }
   | { g: string; del: true }
+  | { g: string; t: string; p: number; del: true }
   | { g: string; pt: string };
 
 const isInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
@@ -120,6 +122,26 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort
     signal.addEventListener("abort", abort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
   });
+}
+
+/**
+ * The topics a consumer group's members subscribe to, from their ConsumerProtocolSubscription
+ * metadata (`version int16, topics [string], ...`); null when some member's cannot be read,
+ * which counts as subscribed to everything, as Kafka does while it does not know.
+ */
+function subscribedTopics(g: Group): Set<string> | null {
+  const out = new Set<string>();
+  for (const member of g.members.values()) {
+    const meta = member.metadataFor(g.protocolName ?? member.protocols[0]?.name ?? null);
+    try {
+      const r = new Reader(meta);
+      r.int16();
+      for (const t of r.array((r) => r.string())) out.add(t);
+    } catch {
+      return null;
+    }
+  }
+  return out;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -174,7 +196,9 @@ export class GroupCoordinator {
       sync: opts.fsync ?? "always",
       validate: validOffsetRecord,
       replay: (r) => {
-        if ("del" in r) {
+        if ("del" in r && "t" in r) {
+          offsets.get(r.g)?.delete(key(r.t, r.p)); // OffsetDelete of one partition
+        } else if ("del" in r) {
           offsets.delete(r.g);
           protocolTypes.delete(r.g);
         } else if ("pt" in r) {
@@ -428,6 +452,41 @@ export class GroupCoordinator {
     this.#compacting = this.#journal.rewrite(snapshot).catch((e) => {
       this.#logger.error(`offset journal compaction failed: ${(e as Error).message}`);
     }).finally(() => this.#compacting = null);
+  }
+
+  /**
+   * OffsetDelete: removes the committed offsets of `partitions`. A partition of a topic the
+   * group consumes keeps its offset and gets GROUP_SUBSCRIBED_TO_TOPIC, as in Kafka; a
+   * non-consumer group with members is refused as a whole (NON_EMPTY_GROUP).
+   */
+  async deleteOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[],
+  ): Promise<{ error: number; codes: number[] }> {
+    const none = (error: number) => ({ error, codes: partitions.map(() => 0) });
+    if (groupId === "") return none(ErrorCode.INVALID_GROUP_ID.code);
+    if (this.#closed) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE.code);
+    const g = this.#groups.get(groupId);
+    if (!g) return none(ErrorCode.GROUP_ID_NOT_FOUND.code);
+    const active = g.state !== "Empty" || g.members.size > 0;
+    if (active && g.protocolType !== "consumer") return none(ErrorCode.NON_EMPTY_GROUP.code);
+    const subscribed = active ? subscribedTopics(g) : new Set<string>();
+    const m = this.#offsets.get(groupId);
+    const records: OffsetRecord[] = [];
+    const codes = partitions.map(({ topic, partition }) => {
+      if (subscribed === null || subscribed.has(topic)) {
+        return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC.code;
+      }
+      if (m?.delete(key(topic, partition))) {
+        records.push({ g: groupId, t: topic, p: partition, del: true });
+      }
+      return 0;
+    });
+    if (records.length > 0) {
+      await this.#journal.append(records);
+      this.#logger.info(`group ${groupId}: deleted ${records.length} committed offset(s)`);
+    }
+    return { error: 0, codes };
   }
 
   // ---- transactional offsets (called by the transaction coordinator) -------------------------

@@ -10,15 +10,22 @@ import type { PartitionLog } from "./partition_log.ts";
 import { applyRetention } from "./retention.ts";
 import { compact, compactInSlices } from "./compaction.ts";
 
-/** Applies retention, then compaction when the topic is compacted. */
+/**
+ * Which work a pass does: they run on separate timers, as Kafka's retention check
+ * (`log.retention.check.interval.ms`) and log cleaner (`log.cleaner.backoff.ms`) do.
+ */
+export type MaintenanceKind = "retention" | "compaction" | "all";
+
+/** Applies retention, then compaction when the topic is compacted (as `kind` allows). */
 export function runMaintenance(
   log: PartitionLog,
   cfg: LogConfig,
   now: number,
   logger: Logger,
+  kind: MaintenanceKind = "all",
 ): void {
-  if (cfg.deletePolicy) applyRetention(log, cfg, now, logger);
-  if (cfg.compact) compact(log, cfg, now, logger);
+  if (cfg.deletePolicy && kind !== "compaction") applyRetention(log, cfg, now, logger);
+  if (cfg.compact && kind !== "retention") compact(log, cfg, now, logger);
 }
 
 /** {@link runMaintenance} in slices (see `compactInSlices`) for the background timer. */
@@ -27,7 +34,8 @@ export function* runMaintenanceInSlices(
   cfg: LogConfig,
   now: number,
   logger: Logger,
+  kind: MaintenanceKind = "all",
 ): Generator<void, void> {
-  if (cfg.deletePolicy) applyRetention(log, cfg, now, logger);
-  if (cfg.compact) yield* compactInSlices(log, cfg, now, logger);
+  if (cfg.deletePolicy && kind !== "compaction") applyRetention(log, cfg, now, logger);
+  if (cfg.compact && kind !== "retention") yield* compactInSlices(log, cfg, now, logger);
 }

@@ -17,7 +17,7 @@ import {
 } from "./configs.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { type StoredTopic, TopicsStore } from "./topics_store.ts";
-import { runMaintenance, runMaintenanceInSlices } from "./maintenance.ts";
+import { type MaintenanceKind, runMaintenance, runMaintenanceInSlices } from "./maintenance.ts";
 
 /** A topic as the API handlers see it. */
 export interface TopicInfo {
@@ -25,6 +25,8 @@ export interface TopicInfo {
   name: string;
   /** Partition count. */
   partitions: number;
+  /** Topic id (UUID): a topic deleted and created again gets a new one. */
+  id: string;
   /** Explicitly set configs only (defaults are in {@link LogManager.describeConfigs}). */
   configs: Record<string, string>;
 }
@@ -55,7 +57,18 @@ export interface LogManagerOptions {
   fsyncIntervalMs?: number;
   /** Parent logger; storage logs as its `log` child. */
   logger: Logger;
-  /** How often retention and compaction run (default 30000 ms; 0 disables the timer). */
+  /**
+   * How often retention runs over every partition (Kafka's `log.retention.check.interval.ms`;
+   * default 30000 ms, Kafka's is 300000; 0 disables the timer).
+   */
+  retentionCheckIntervalMs?: number;
+  /**
+   * Pause of the cleaner between compaction passes (Kafka's `log.cleaner.backoff.ms`, default
+   * 15000 ms; 0 disables it). Each pass compacts the partitions whose dirty ratio has reached
+   * the topic's `min.cleanable.dirty.ratio`.
+   */
+  cleanerBackoffMs?: number;
+  /** The default of both periods above; 0 disables both timers (tests run passes by hand). */
   maintenanceIntervalMs?: number;
   /** Clock for tests. */
   now?: () => number;
@@ -85,9 +98,12 @@ export class LogManager {
   private fsyncTimer: ReturnType<typeof setInterval> | undefined;
   /** The background fsync pass in progress; close() waits for it. */
   private flushing: Promise<void> | null = null;
-  private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
-  /** The background maintenance pass running, if any (passes never overlap; close waits). */
-  private maintaining: Promise<void> | null = null;
+  private retentionTimer: ReturnType<typeof setInterval> | undefined;
+  private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Background passes run one after another on this chain; close waits for it. */
+  private maintaining: Promise<void> = Promise.resolve();
+  /** Kinds of pass queued or running: a timer tick never queues a second one of its kind. */
+  private readonly queued = new Set<MaintenanceKind>();
   private closed = false;
   private store!: TopicsStore;
   /** On case-insensitive file systems (macOS, Windows) "Orders" and "orders" share a directory. */
@@ -116,12 +132,28 @@ export class LogManager {
       return Promise.reject(e);
     }
     m.warnOrphans();
+    // Topics stored before topic ids existed get one now, kept from then on.
+    try {
+      for (const [name, t] of m.topics) {
+        if (t.stored.id !== undefined) continue;
+        t.stored = { ...t.stored, id: crypto.randomUUID() };
+        m.store.put(name, t.stored);
+      }
+    } catch (e) {
+      m.closeAll();
+      m.store.close();
+      return Promise.reject(e);
+    }
     if (opts.fsync === "interval") {
       const every = opts.fsyncIntervalMs ?? 1000;
       m.fsyncTimer = setInterval(() => m.flushAll(), every);
     }
-    const maint = opts.maintenanceIntervalMs ?? 30000;
-    if (maint > 0) m.maintenanceTimer = setInterval(() => m.maintainInBackground(), maint);
+    const retention = opts.retentionCheckIntervalMs ?? opts.maintenanceIntervalMs ?? 30000;
+    if (retention > 0) {
+      m.retentionTimer = setInterval(() => m.maintainInBackground("retention"), retention);
+    }
+    const backoff = opts.cleanerBackoffMs ?? opts.maintenanceIntervalMs ?? 15000;
+    if (backoff > 0) m.scheduleCleaner(backoff);
     m.logger.info(
       `opened ${opts.dataDir}: ${stored.size} topic(s), ${
         [...m.topics.values()].reduce((n, t) => n + t.logs.length, 0)
@@ -178,7 +210,12 @@ export class LogManager {
   }
 
   private info(t: Topic): TopicInfo {
-    return { name: t.name, partitions: t.logs.length, configs: { ...t.stored.configs } };
+    return {
+      name: t.name,
+      partitions: t.logs.length,
+      id: t.stored.id!,
+      configs: { ...t.stored.configs },
+    };
   }
 
   private ensureOpen(): void {
@@ -232,14 +269,15 @@ export class LogManager {
       );
     }
     const cfg = validateTopicConfigs(name, configs);
-    if (validateOnly) return { name, partitions: n, configs: cfg };
+    const id = crypto.randomUUID();
+    if (validateOnly) return { name, partitions: n, id, configs: cfg };
     for (let i = 0; i < n; i++) {
       // A leftover directory from an interrupted delete must not resurrect old data.
       try {
         Deno.removeSync(this.partitionDir(name, i), { recursive: true });
       } catch { /* absent */ }
     }
-    const t = this.openTopic(name, { partitions: n, configs: cfg });
+    const t = this.openTopic(name, { partitions: n, configs: cfg, id });
     try {
       this.store.put(name, t.stored);
     } catch (e) {
@@ -296,6 +334,27 @@ export class LogManager {
     t.logs.push(...added);
     t.stored = { ...t.stored, partitions: total };
     this.logger.info(`topic ${name} now has ${total} partition(s)`);
+  }
+
+  /**
+   * Replaces a topic's explicit configs with `configs` (AlterConfigs and
+   * IncrementalAlterConfigs compute the whole new set). Every key and value is validated
+   * first: INVALID_CONFIG names the bad key, and nothing changes. Takes effect at once for
+   * appends, retention and compaction.
+   */
+  alterConfigs(name: string, configs: Record<string, string>, validateOnly = false): void {
+    this.ensureOpen();
+    const t = this.topics.get(name);
+    if (!t) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
+    }
+    const cfg = validateTopicConfigs(name, configs);
+    if (validateOnly) return;
+    const stored = { ...t.stored, configs: cfg };
+    this.store.put(name, stored); // throws (nothing changes) when it cannot be recorded
+    t.stored = stored;
+    t.config = resolveLogConfig(cfg);
+    this.logger.info(`topic ${name} configs now ${JSON.stringify(cfg)}`);
   }
 
   /** Every supported config of a topic with its value and whether it is the default. */
@@ -368,13 +427,26 @@ export class LogManager {
    * {@link runMaintenance} for the timer: one partition at a time with a turn of the event
    * loop between them, so requests are served in between instead of after the whole pass.
    */
-  maintainInBackground(): Promise<void> {
+  maintainInBackground(kind: MaintenanceKind = "all"): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.maintaining ??= this.maintenancePass().finally(() => this.maintaining = null);
+    if (this.queued.has(kind)) return this.maintaining;
+    this.queued.add(kind);
+    this.maintaining = this.maintaining
+      .then(() => this.maintenancePass(kind))
+      .catch((e) => this.logger.error(`maintenance pass: ${(e as Error).message}`))
+      .finally(() => this.queued.delete(kind));
     return this.maintaining;
   }
 
-  private async maintenancePass(): Promise<void> {
+  /** The cleaner: a compaction pass, then `backoffMs` of rest, until close. */
+  private scheduleCleaner(backoffMs: number): void {
+    this.cleanerTimer = setTimeout(async () => {
+      await this.maintainInBackground("compaction");
+      if (!this.closed) this.scheduleCleaner(backoffMs);
+    }, backoffMs);
+  }
+
+  private async maintenancePass(kind: MaintenanceKind): Promise<void> {
     const now = this.opts.now?.() ?? Date.now();
     const yieldTurn = () => new Promise((r) => setTimeout(r, 0));
     for (const t of [...this.topics.values()]) {
@@ -390,6 +462,7 @@ export class LogManager {
             this.topics.get(t.name)!.config,
             now,
             this.logger,
+            kind,
           );
           while (!steps.next().done) {
             await yieldTurn();
@@ -428,7 +501,8 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.fsyncTimer);
-    clearInterval(this.maintenanceTimer);
+    clearInterval(this.retentionTimer);
+    clearTimeout(this.cleanerTimer);
     await this.maintaining;
     await this.flushing;
     this.closeAll();

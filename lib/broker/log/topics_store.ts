@@ -14,7 +14,11 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 export interface StoredTopic {
   partitions: number;
   configs: Record<string, string>;
+  /** Kafka topic id (a random UUID, new for each creation); absent in files from before ids. */
+  id?: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** File name inside the data dir. */
 export const TOPICS_FILE = "topics.json";
@@ -46,7 +50,8 @@ export function loadTopics(dataDir: string): Map<string, StoredTopic> {
     if (!Number.isInteger(t?.partitions) || t.partitions < 1) {
       throw new Error(`${path}: topic ${name} has invalid partitions ${t?.partitions}`);
     }
-    out.set(name, { partitions: t.partitions, configs: { ...(t.configs ?? {}) } });
+    const id = typeof t.id === "string" && UUID.test(t.id) ? t.id : undefined;
+    out.set(name, { partitions: t.partitions, configs: { ...(t.configs ?? {}) }, id });
   }
   return out;
 }
@@ -89,7 +94,9 @@ export function saveTopics(dataDir: string, topics: Map<string, StoredTopic>): v
 }
 
 /** One line of the change log: a topic's new state, or its deletion. */
-type Change = { t: string; p: number; c: Record<string, string> } | { t: string; del: true };
+type Change =
+  | { t: string; p: number; c: Record<string, string>; i?: string }
+  | { t: string; del: true };
 
 const encoder = new TextEncoder();
 
@@ -140,7 +147,8 @@ export class TopicsStore {
       }
       if ("del" in ch) topics.delete(ch.t);
       else if (Number.isInteger(ch.p) && ch.p >= 1) {
-        topics.set(ch.t, { partitions: ch.p, configs: { ...(ch.c ?? {}) } });
+        const id = typeof ch.i === "string" && UUID.test(ch.i) ? ch.i : undefined;
+        topics.set(ch.t, { partitions: ch.p, configs: { ...(ch.c ?? {}) }, id });
       } else throw new Error(`${path}: line ${lines + 1}: topic ${ch.t} has invalid partitions`);
       lines++;
       good = nl + 1;
@@ -156,9 +164,9 @@ export class TopicsStore {
     return this.#topics;
   }
 
-  /** Durably records a topic's state (create or resize). Throws KAFKA_STORAGE_ERROR. */
+  /** Durably records a topic's state (create, resize, configs). Throws KAFKA_STORAGE_ERROR. */
   put(name: string, t: StoredTopic): void {
-    this.#append({ t: name, p: t.partitions, c: t.configs });
+    this.#append({ t: name, p: t.partitions, c: t.configs, ...(t.id ? { i: t.id } : {}) });
     this.#topics.set(name, t);
     this.#maybeFold();
   }

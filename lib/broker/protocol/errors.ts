@@ -79,9 +79,11 @@ export const ErrorCode = Object.freeze({
   MEMBER_ID_REQUIRED: e(79, "MEMBER_ID_REQUIRED", false),
   GROUP_MAX_SIZE_REACHED: e(81, "GROUP_MAX_SIZE_REACHED", false),
   FENCED_INSTANCE_ID: e(82, "FENCED_INSTANCE_ID", false),
+  GROUP_SUBSCRIBED_TO_TOPIC: e(86, "GROUP_SUBSCRIBED_TO_TOPIC", false),
   INVALID_RECORD: e(87, "INVALID_RECORD", false),
   UNSTABLE_OFFSET_COMMIT: e(88, "UNSTABLE_OFFSET_COMMIT", true),
   PRODUCER_FENCED: e(90, "PRODUCER_FENCED", false),
+  UNKNOWN_TOPIC_ID: e(100, "UNKNOWN_TOPIC_ID", false),
 });
 
 /** Name of one error in {@link ErrorCode}. */

@@ -12,7 +12,7 @@ const TABLE: Record<number, [number, number]> = {
   0: [0, 7],
   1: [4, 11],
   2: [1, 3],
-  3: [0, 6],
+  3: [0, 12],
   8: [2, 8],
   9: [1, 7],
   10: [0, 2],
@@ -20,7 +20,7 @@ const TABLE: Record<number, [number, number]> = {
   12: [0, 3],
   13: [0, 3],
   14: [0, 3],
-  15: [0, 2],
+  15: [0, 5],
   16: [0, 2],
   18: [0, 3],
   19: [0, 4],
@@ -32,8 +32,11 @@ const TABLE: Record<number, [number, number]> = {
   26: [0, 1],
   28: [0, 3],
   32: [0, 2],
+  33: [0, 2],
   37: [0, 1],
   42: [0, 1],
+  44: [0, 1],
+  47: [0, 0],
 };
 
 /** Registered keys: exactly the table, each at its versions. */

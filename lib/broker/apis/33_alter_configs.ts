@@ -1,0 +1,57 @@
+/**
+ * AlterConfigs (key 33), v0–2 (v2 flexible): replaces a topic's whole explicit config set
+ * with the one sent; keys left out go back to their defaults. Kafka's validation: unknown
+ * keys and bad values get INVALID_CONFIG naming the key, a null value or a key given twice
+ * INVALID_REQUEST; `validate_only` checks without changing anything.
+ *
+ * @module
+ */
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { readArr, readNullableStr, readStr, readTags } from "../protocol/flexible.ts";
+import {
+  alterResource,
+  checkDuplicateKeys,
+  duplicateResources,
+  duplicateResult,
+  encodeAlterResponse,
+} from "./_alter_configs.ts";
+import type { ApiHandler } from "./_types.ts";
+
+/** The AlterConfigs handler. */
+export const handler: ApiHandler = {
+  key: 33,
+  name: "AlterConfigs",
+  minVersion: 0,
+  maxVersion: 2,
+  flexibleFrom: 2,
+  handle(body, ctx) {
+    const flex = ctx.header.apiVersion >= 2;
+    const resources = readArr(body, flex, (r) => ({
+      type: r.int8(),
+      name: readStr(r, flex),
+      configs: readArr(
+        r,
+        flex,
+        (r) => ({ name: readStr(r, flex), value: readNullableStr(r, flex) }),
+      ),
+    }));
+    const validateOnly = body.bool();
+    readTags(body, flex);
+    const dups = duplicateResources(resources);
+    const results = resources.map((res) => {
+      if (dups.has(`${res.type}:${res.name}`)) return duplicateResult(res.type, res.name);
+      return alterResource(ctx, res.type, res.name, validateOnly, () => {
+        checkDuplicateKeys(res.configs.map((c) => c.name));
+        const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
+        if (nulls.length > 0) {
+          throw new KafkaError(
+            ErrorCode.INVALID_REQUEST,
+            `null value not supported for: ${nulls.join(", ")}`,
+          );
+        }
+        return Object.fromEntries(res.configs.map((c) => [c.name, c.value!]));
+      });
+    });
+    return encodeAlterResponse(results, flex);
+  },
+};

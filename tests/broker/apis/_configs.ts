@@ -1,0 +1,35 @@
+/**
+ * Topic setup and inspection shared by the config golden tests (33, 44).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { arr, bool, i16, i32, request, str, type WireClient } from "./_wire.ts";
+
+/** Creates `name` (1 partition) with `configs` through CreateTopics v1. */
+export async function createTopic(
+  c: WireClient,
+  name: string,
+  configs: [string, string][] = [],
+): Promise<void> {
+  const res = await c.roundTrip(request(19, 1, 1, [
+    ...arr([[
+      ...str(name),
+      ...i32(1),
+      ...i16(1),
+      ...arr([]),
+      ...arr(configs.map(([k, v]) => [...str(k), ...str(v)])),
+    ]]),
+    ...i32(1000),
+    ...bool(false),
+  ]));
+  const view = new DataView(res.buffer, res.byteOffset);
+  assert.equal(view.getInt16(4 + 4 + 2 + name.length), 0, `create ${name}`);
+}
+
+/** The explicit configs of `topic` as stored in topics.json. */
+export async function storedConfigs(dataDir: string, topic: string) {
+  const file = JSON.parse(await Deno.readTextFile(join(dataDir, "topics.json")));
+  return file.topics[topic].configs as Record<string, string>;
+}
