@@ -51,7 +51,11 @@ export function loadTopics(dataDir: string): Map<string, StoredTopic> {
       throw new Error(`${path}: topic ${name} has invalid partitions ${t?.partitions}`);
     }
     const id = typeof t.id === "string" && UUID.test(t.id) ? t.id : undefined;
-    out.set(name, { partitions: t.partitions, configs: { ...(t.configs ?? {}) }, id });
+    out.set(name, {
+      partitions: t.partitions,
+      configs: { ...(t.configs ?? {}) },
+      ...(id ? { id } : {}),
+    });
   }
   return out;
 }
@@ -148,7 +152,7 @@ export class TopicsStore {
       if ("del" in ch) topics.delete(ch.t);
       else if (Number.isInteger(ch.p) && ch.p >= 1) {
         const id = typeof ch.i === "string" && UUID.test(ch.i) ? ch.i : undefined;
-        topics.set(ch.t, { partitions: ch.p, configs: { ...(ch.c ?? {}) }, id });
+        topics.set(ch.t, { partitions: ch.p, configs: { ...(ch.c ?? {}) }, ...(id ? { id } : {}) });
       } else throw new Error(`${path}: line ${lines + 1}: topic ${ch.t} has invalid partitions`);
       lines++;
       good = nl + 1;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { assertResponse, withBroker } from "./_golden.ts";
+import { storedTopic } from "./_configs.ts";
 import { carr, cnstr, cscalars, TAGS, uuid } from "./_flex.ts";
 import { arr, bool, cstr, i16, i32, request, str } from "./_wire.ts";
 
@@ -82,9 +82,8 @@ Deno.test("Metadata with auto-creation off at the broker answers UNKNOWN_TOPIC_O
 const ZERO = "00000000-0000-0000-0000-000000000000";
 const NOT_REQUESTED = -2147483648;
 
-async function topicId(dataDir: string, name: string): Promise<string> {
-  const file = JSON.parse(await Deno.readTextFile(join(dataDir, "topics.json")));
-  return file.topics[name].id;
+function topicId(dataDir: string, name: string): Promise<string> {
+  return Promise.resolve(storedTopic(dataDir, name).id!);
 }
 
 /** A v7+ request for topics given as [id, name]; null asks for all topics. */

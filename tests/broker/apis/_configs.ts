@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { type StoredTopic, TopicsStore } from "../../../lib/broker/log/topics_store.ts";
 import { arr, bool, i16, i32, request, str, type WireClient } from "./_wire.ts";
 
 /** Creates `name` (1 partition) with `configs` through CreateTopics v1. */
@@ -28,8 +28,19 @@ export async function createTopic(
   assert.equal(view.getInt16(4 + 4 + 2 + name.length), 0, `create ${name}`);
 }
 
-/** The explicit configs of `topic` as stored in topics.json. */
-export async function storedConfigs(dataDir: string, topic: string) {
-  const file = JSON.parse(await Deno.readTextFile(join(dataDir, "topics.json")));
-  return file.topics[topic].configs as Record<string, string>;
+/** What the data dir holds for `topic` (topics.json with its change log replayed over it). */
+export function storedTopic(dataDir: string, topic: string): StoredTopic {
+  const store = TopicsStore.open(dataDir);
+  try {
+    const t = store.topics.get(topic);
+    if (!t) throw new Error(`${topic} is not stored in ${dataDir}`);
+    return t;
+  } finally {
+    store.close();
+  }
+}
+
+/** The explicit configs of `topic` as stored on disk. */
+export function storedConfigs(dataDir: string, topic: string): Record<string, string> {
+  return storedTopic(dataDir, topic).configs;
 }

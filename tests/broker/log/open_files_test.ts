@@ -52,7 +52,7 @@ Deno.test("log manager: a topic whose creation fails is not listed; a failed del
   await withTmpfs("topic metadata at a full disk", 512, async (dir) => {
     // Pad the change log so that, with the line creating "kept", it ends exactly on a page:
     // the next line then needs a new page, which a full disk does not have.
-    const kept = `{"t":"kept","p":1,"c":{}}\n`;
+    const kept = `{"t":"kept","p":1,"c":{},"i":"${"0".repeat(36)}"}\n`; // i: its topic id
     const head = `{"t":"pad","del":true,"x":"`;
     const pad = head + "x".repeat(8192 - kept.length - head.length - 3) + `"}\n`;
     await Deno.mkdir(`${dir}/data`);
