@@ -41,8 +41,12 @@ export async function deployments(dir: string | undefined): Promise<DeploymentSt
 
 /** Collects the overview. */
 export async function overview(ctx: ConsoleContext, sampler: Sampler): Promise<Overview> {
-  const cluster = await ctx.run((admin) => admin.describeCluster());
-  const topics = await listTopics(ctx, sampler);
+  const [cluster, topics, groups, deployed] = await Promise.all([
+    ctx.run((admin) => admin.describeCluster()),
+    listTopics(ctx, sampler),
+    listGroups(ctx, sampler),
+    deployments(ctx.projectDir),
+  ]);
   return {
     broker: {
       address: ctx.address,
@@ -55,7 +59,7 @@ export async function overview(ctx: ConsoleContext, sampler: Sampler): Promise<O
     topics: topics.length,
     messages: topics.reduce((n, t) => n + t.messages, 0),
     rates: sampler.history,
-    groups: await listGroups(ctx, sampler),
-    deployments: await deployments(ctx.projectDir),
+    groups,
+    deployments: deployed,
   };
 }

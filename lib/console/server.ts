@@ -97,7 +97,14 @@ export function startConsole(opts: StartOptions): Promise<RunningConsole> {
     if (token && url.searchParams.get("token") === token) {
       headers["set-cookie"] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
-    return new Response(asset.body, { headers });
+    // The page knows read-only from its first byte, so it can draw before asking /api/health.
+    const body = asset === PAGE_ASSETS["/"]
+      ? asset.body.replace(
+        '<meta charset="utf-8">',
+        `<meta charset="utf-8">\n    <meta name="sa-read-only" content="${ctx.readOnly}">`,
+      )
+      : asset.body;
+    return new Response(body, { headers });
   });
   sampler.start();
   const port = server.addr.port;

@@ -74,6 +74,8 @@ Deno.test("console security: writes refuse cross-origin requests; the Host is ch
 Deno.test("console security: --read-only refuses every write and says so", async () => {
   await withConsole(async (c) => {
     assert.equal((await api(c, "/api/health")).body.readOnly, true);
+    const page = await api(c, "/");
+    assert.match(page.body, /<meta name="sa-read-only" content="true">/);
     for (
       const [method, path, json] of [
         ["POST", "/api/topics", { name: "x" }],

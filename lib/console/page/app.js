@@ -67,6 +67,7 @@ async function route() {
 }
 
 globalThis.addEventListener("hashchange", route);
-await checkHealth();
-setInterval(checkHealth, 2000);
+document.getElementById("mode").textContent = state.readOnly ? "read-only" : "";
 route();
+checkHealth();
+setInterval(checkHealth, 2000);

@@ -1,7 +1,11 @@
 // Helpers every view shares: DOM building, the API client, formatting, sparklines and charts.
 
 /** The console's switches and the current view's cleanups (timers, sockets). */
-export const state = { readOnly: false, cleanups: [] };
+export const state = {
+  // The server writes it into the page (and /api/health repeats it).
+  readOnly: document.querySelector('meta[name="sa-read-only"]')?.getAttribute("content") === "true",
+  cleanups: [],
+};
 
 /** Creates an element: h("a", {href: "#"}, "text", child...). Text is never parsed as HTML. */
 export function h(tag, attrs, ...children) {
