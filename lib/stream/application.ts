@@ -838,7 +838,7 @@ class Runner {
       this.#stopping = true;
       await this.#shutdown(producer, connected);
       // A socket kafkajs left open would keep the process alive after "stopped".
-      const leftover = destroyLeftoverSockets(kafka);
+      const leftover = await destroyLeftoverSockets(kafka);
       if (leftover > 0) this.#logger.debug(`closed ${leftover} socket(s) kafkajs left open`);
     }
     if (this.#fatal) throw this.#fatal;

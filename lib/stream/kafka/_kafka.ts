@@ -74,7 +74,9 @@ export function createKafka(
       delete (rest as Record<string, unknown>).logger;
       const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : "";
       const text = `${entry.namespace}: ${message}${extra}`;
-      if (entry.level === KafkaLogLevel.ERROR) log.error(text);
+      // Our own closing of a leftover socket (destroyLeftoverSockets) is not an error.
+      if (text.includes(LEFTOVER_CLOSED)) log.debug(text);
+      else if (entry.level === KafkaLogLevel.ERROR) log.error(text);
       else if (entry.level === KafkaLogLevel.WARN) log.warn(text);
       else log.debug(text);
     },
@@ -82,6 +84,8 @@ export function createKafka(
   openSockets.set(kafka, sockets);
   return kafka;
 }
+
+const LEFTOVER_CLOSED = "socket closed after disconnect";
 
 /** The sockets each client from {@link createKafka} has open. */
 const openSockets = new WeakMap<Kafka, Set<net.Socket>>();
@@ -103,18 +107,22 @@ function trackingSocketFactory(sockets: Set<net.Socket>): ISocketFactory {
 }
 
 /**
- * Destroys the sockets of `kafka` still open after all its clients disconnected, and returns
+ * Destroys the sockets of `kafka` still open `graceMs` after all its clients disconnected; returns
  * how many there were. A consumer disconnected while it rejoins its group after a broker
  * restart leaves its connections half-closed (kafkajs ended its side; the broker still holds
  * the parked JoinGroup), and kafkajs keeps each one's request-queue timer running until the
  * socket fails: that alone kept a stopped app's process alive. Destroying with an error is
  * what kafkajs reacts to (a plain close leaves its timer running).
  */
-export function destroyLeftoverSockets(kafka: Kafka): number {
+export async function destroyLeftoverSockets(kafka: Kafka, graceMs = 500): Promise<number> {
   const sockets = openSockets.get(kafka);
   if (!sockets) return 0;
+  // Normally the broker closes its side of each ended socket at once.
+  for (const end = Date.now() + graceMs; sockets.size > 0 && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const n = sockets.size;
-  for (const s of sockets) s.destroy(new Error("closed after disconnect"));
+  for (const s of sockets) s.destroy(new Error(LEFTOVER_CLOSED));
   sockets.clear();
   return n;
 }
