@@ -46,7 +46,7 @@ const COMMANDS: Record<string, Loader> = {
  */
 const SHORT_FLAGS = `Short flags:
   -b broker address    -k key    -g group    -c topic config    -d detach    -e until end
-  -r replication       -o output file       -h help
+  -r replication       -o output file       -t timeout (down)    -h help
   -n a number of lines (logs, as tail -n) or messages (consume); a deployment (run) or app
      (apps create) name
   -f follow (logs, as tail -f); input file (produce); output format (consume, as kcat);

@@ -42,7 +42,7 @@ function declaredOptions(name: string): [string, string | undefined][] {
     fileURLToPath(new URL(`../../lib/cli/${file}.ts`, import.meta.url)),
   );
   const opts = [
-    ...src.matchAll(/^\s+"?([a-z][a-z-]*)"?: \{ type: "(?:string|boolean)"(?:, short: "(\w)")?/gm),
+    ...src.matchAll(/[\s{,]"?([a-z][a-z-]*)"?: \{ type: "(?:string|boolean)"(?:, short: "(\w)")?/g),
   ].map((m): [string, string | undefined] => [m[1], m[2]]);
   if (src.includes("...BROKER_OPTION")) opts.push(["broker", "b"]);
   return opts;
