@@ -267,7 +267,6 @@ async function clearState(group: string, stateDir: string | undefined, dry: bool
       continue;
     }
     found++;
-    // Instance ids stay (exactly-once fencing after a crash); everything else goes.
     if (!dry) await clearGroupDir(dir);
     env.stdout(`${dry ? "would delete" : "deleted"} state ${dir}\n`);
   }
