@@ -9,6 +9,7 @@ import { externalServices, listenPorts } from "../../lib/project/compose_service
 import { loadPipeline } from "../../lib/project/pipeline.ts";
 
 const SAMPLE = fileURLToPath(new URL("../../examples/episode3/sa.yaml", import.meta.url));
+const TOOLKIT = fileURLToPath(new URL("../..", import.meta.url));
 
 Deno.test("compose services: local InfluxDB/MQTT URLs are rewritten, other values kept", () => {
   const r = externalServices({
@@ -34,7 +35,7 @@ Deno.test("sa compose of the episode-3 sample: InfluxDB, Mosquitto, gateway port
   const files = generateCompose({
     pipeline,
     apps: [],
-    toolkitDir: "/opt/sa",
+    toolkitDir: TOOLKIT,
     denoVersion: "2.1.4",
   });
   const compose = parse(files["compose/docker-compose.yml"]);
@@ -63,7 +64,11 @@ Deno.test("sa compose of the episode-3 sample: InfluxDB, Mosquitto, gateway port
   // The context is the checkout (examples/episode3 and apps/), the app runs from the sample.
   assert.equal(gw.build.context, "../../..");
   assert.equal(gw.build.dockerfile, "examples/episode3/compose/gateway.Dockerfile");
-  assert.deepEqual(gw.volumes, ["/opt/sa:/sa:ro", "/dev/null:/app/examples/episode3/.env"]);
+  // The toolkit (this checkout) is mounted by its path relative to the sample's compose/.
+  assert.deepEqual(gw.volumes, [
+    "${SA_TOOLKIT:-../../..}:/sa:ro",
+    "/dev/null:/app/examples/episode3/.env",
+  ]);
   const dockerfile = files["compose/gateway.Dockerfile"];
   assert.match(dockerfile, /COPY \. \.\nWORKDIR \/app\/examples\/episode3\n/);
   assert.match(dockerfile, /"run", "\.\.\/\.\.\/apps\/gateway\.ts"\]/);
