@@ -171,3 +171,44 @@ Deno.test("sa broker refuses a data dir another broker is using", async () => {
     assert.equal(await run, 0);
   });
 });
+
+Deno.test("sa broker: limit flags are validated and applied", async () => {
+  const bad = captureEnv("/tmp");
+  for (
+    const [argv, text] of [
+      [["--memory-limit", "8"], "--memory-limit must be an integer >= 16"],
+      [["--max-connections", "0"], "--max-connections must be an integer >= 1"],
+      [["--idle-timeout-ms", "x"], "--idle-timeout-ms must be an integer >= 1"],
+      [["--max-open-files", "0"], "--max-open-files must be an integer >= 1"],
+    ] as const
+  ) {
+    await assert.rejects(
+      () => command.run([...argv], bad),
+      (e: unknown) => e instanceof CliError && e.exitCode === 2 && e.message.includes(text),
+      argv.join(" "),
+    );
+  }
+  await withTempDir(async (cwd) => {
+    const ctrl = new AbortController();
+    const env = captureEnv(cwd, {}, ctrl.signal);
+    const err = env.err;
+    const run = command.run(
+      ["--port", "0", "--data-dir", "data", "--max-connections", "1", "--memory-limit", "64"],
+      env,
+    );
+    const port = await waitFor(() => {
+      const m = err.join("").match(/listening on 127\.0\.0\.1:(\d+)/);
+      return m ? Number(m[1]) : undefined;
+    });
+    const first = await Deno.connect({ hostname: "127.0.0.1", port });
+    await first.write(new Uint8Array([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff]));
+    assert.equal(await first.read(new Uint8Array(8)), 8);
+    const second = await Deno.connect({ hostname: "127.0.0.1", port });
+    assert.equal(await second.read(new Uint8Array(8)), null, "past --max-connections: closed");
+    second.close();
+    first.close();
+    ctrl.abort();
+    assert.equal(await run, 0);
+    assert.match(err.join(""), /connection limit 1 reached/);
+  });
+});
