@@ -64,3 +64,18 @@ export async function startService(
   }
   return { pid: child.pid, stderr: () => err, close };
 }
+
+/**
+ * Whether service `name` (a Debian package's program at `path`) is installed. When it is not:
+ * prints the skip reason and returns false, or throws under `SA_REQUIRE_CLIENTS=1` (CI), as the
+ * real Kafka clients do (see `_clients.ts`).
+ */
+export function requireService(name: string, ...paths: string[]): boolean {
+  if (paths.some(exists)) return true;
+  const reason = `none of ${paths.join(", ")} exists (Debian package ${name})`;
+  if (Deno.env.get("SA_REQUIRE_CLIENTS") === "1") {
+    throw new Error(`service ${name} is required (SA_REQUIRE_CLIENTS=1) but missing: ${reason}`);
+  }
+  console.log(`SKIP: ${name} not available: ${reason}`);
+  return false;
+}

@@ -154,3 +154,44 @@ Deno.test("gateway: kill -9 under load, every message answered 200 is in the top
     await broker.close();
   }
 });
+
+/** True when this machine lets an unprivileged test make a private network namespace. */
+function canUnshareNet(): boolean {
+  try {
+    return new Deno.Command("unshare", { args: ["-rn", "ip", "link", "set", "lo", "up"] })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "gateway: bound to 0.0.0.0 it refuses requests without the token and accepts it in the URL",
+  // In a private network namespace (only its own loopback), so 0.0.0.0 reaches no real network.
+  ignore: !canUnshareNet(),
+  async fn() {
+    const script = fileURLToPath(new URL("./_gateway_netns.ts", import.meta.url));
+    const out = await new Deno.Command("unshare", {
+      args: [
+        "-rn",
+        "sh",
+        "-c",
+        `ip link set lo up && exec "$0" run -A "$1"`,
+        Deno.execPath(),
+        script,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(text);
+    assert.match(r.token, /^[0-9a-f]{24}$/);
+    assert.ok(r.printed.includes(`/${r.token}/data`), r.printed);
+    assert.deepEqual(
+      [r.withoutToken, r.wrongToken, r.tokenInPath, r.tokenInQuery],
+      [401, 401, 200, 200],
+    );
+  },
+});

@@ -3,7 +3,7 @@
  * free ports, stopped by its pid.
  */
 
-import { exists, freePort, startService } from "../../_services.ts";
+import { exists, freePort, requireService, startService } from "../../_services.ts";
 
 /** A running influxd. */
 export interface Influxd {
@@ -13,9 +13,14 @@ export interface Influxd {
   close(): Promise<void>;
 }
 
-/** True when `influxd` is installed. */
+/** True when `influxd` is installed (bench use: never throws). */
 export function hasInfluxd(): boolean {
   return exists("/usr/bin/influxd");
+}
+
+/** True when `influxd` is installed; else skips the test, or fails it in CI. */
+export function requireInfluxd(): boolean {
+  return requireService("influxdb", "/usr/bin/influxd");
 }
 
 /** Starts influxd and waits for /ping. */

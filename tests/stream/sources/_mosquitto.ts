@@ -3,11 +3,11 @@
  * temp config, stopped by its pid; and a minimal QoS 1 publisher playing the phone.
  */
 import * as mqtt from "../../../lib/stream/sources/_mqtt_packets.ts";
-import { exists, freePort, startService } from "../../_services.ts";
+import { freePort, requireService, startService } from "../../_services.ts";
 
-/** True when mosquitto is installed. */
-export function hasMosquitto(): boolean {
-  return exists("/usr/sbin/mosquitto") || exists("/usr/bin/mosquitto");
+/** True when mosquitto is installed; else skips the test, or fails it in CI. */
+export function requireMosquitto(): boolean {
+  return requireService("mosquitto", "/usr/sbin/mosquitto", "/usr/bin/mosquitto");
 }
 
 /** A running mosquitto. */
