@@ -6,13 +6,14 @@
  */
 import { CliError } from "./_command.ts";
 import { ApiError, ConsoleContext } from "../console/_context.ts";
+import type { ClientSecurity } from "../stream/kafka/security.ts";
 
 /** Runs `fn` with a console context on `address`. */
 export async function withConsoleContext<T>(
-  address: string,
+  target: { address: string; security?: ClientSecurity },
   fn: (ctx: ConsoleContext) => Promise<T>,
 ): Promise<T> {
-  const ctx = new ConsoleContext({ address });
+  const ctx = new ConsoleContext(target);
   try {
     return await fn(ctx);
   } catch (err) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ClientSecurity } from "../stream/kafka/security.ts";
 
 /** Default console port, as Redpanda Console's in the course. */
 export const UP_CONSOLE_PORT = 8080;
@@ -17,15 +18,16 @@ export async function startUpConsole(
   projectDir: string,
   port: number,
   say: (text: string) => void,
+  security?: ClientSecurity,
 ): Promise<{ url: string; close(): Promise<void> } | null> {
   const { startConsole } = await import("../console/server.ts");
   try {
     let c;
     try {
-      c = await startConsole({ address, port, projectDir });
+      c = await startConsole({ address, security, port, projectDir });
     } catch (err) {
       if (!(err instanceof Deno.errors.AddrInUse) || port === 0) throw err;
-      c = await startConsole({ address, port: 0, projectDir });
+      c = await startConsole({ address, security, port: 0, projectDir });
       say(`port ${port} is busy; the console takes port ${c.port} instead`);
     }
     say(`console on ${c.url}`);

@@ -6,7 +6,7 @@
  */
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget } from "./_kafka.ts";
 import { startConsole } from "../console/server.ts";
 
 /** The `console` command. */
@@ -43,11 +43,12 @@ Examples:
     }
     const port = int(args, "port", 0) ?? 8080;
     if (port > 65535) throw new CliError(`--port must be at most 65535, not ${port}`, 2);
-    const address = await brokerAddress(str(args, "broker"), env);
+    const { address, security } = await brokerTarget(str(args, "broker"), env);
     let running;
     try {
       running = await startConsole({
         address,
+        security,
         port,
         host: str(args, "host"),
         readOnly: flag(args, "read-only"),

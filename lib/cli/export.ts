@@ -7,7 +7,7 @@
  */
 import { type CliCommand, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget } from "./_kafka.ts";
 import { withConsoleContext } from "./_console_ctx.ts";
 import { type BrowseRequest, exportNdjson } from "../console/messages.ts";
 
@@ -64,8 +64,8 @@ Examples:
       q: str(args, "grep"),
       filter: str(args, "filter"),
     };
-    const address = await brokerAddress(str(args, "broker"), env);
-    const text = await withConsoleContext(address, (ctx) => exportNdjson(ctx, topic, req));
+    const target = await brokerTarget(str(args, "broker"), env);
+    const text = await withConsoleContext(target, (ctx) => exportNdjson(ctx, topic, req));
     env.stdout(text);
     env.stderr(`${text ? text.split("\n").length - 1 : 0} record(s)\n`);
     return 0;

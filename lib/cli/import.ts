@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { type CliCommand, CliError } from "./_command.ts";
 import { flag, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget } from "./_kafka.ts";
 import { withConsoleContext } from "./_console_ctx.ts";
 import { importNdjson } from "../console/messages.ts";
 
@@ -46,9 +46,9 @@ Examples:
         throw err;
       }
     } else text = await new Response(Deno.stdin.readable).text();
-    const address = await brokerAddress(str(args, "broker"), env);
+    const target = await brokerTarget(str(args, "broker"), env);
     const { imported } = await withConsoleContext(
-      address,
+      target,
       (ctx) => importNdjson(ctx, topic, text, flag(args, "keep-partitions")),
     );
     env.stdout(`Imported ${imported} record(s) to ${topic}\n`);

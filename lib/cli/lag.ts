@@ -7,7 +7,8 @@
 import type { Admin } from "kafkajs";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerTarget, withAdmin } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget, kafkaFor, withAdmin } from "./_kafka.ts";
+import type { ClientSecurity } from "../stream/kafka/security.ts";
 import { type Colour, colour, colourEnabled, formatTable } from "./_table.ts";
 import { ACTIVE_STATES, describeGroups, groupOffsets, type PartitionOffsets } from "./_groups.ts";
 import { evaluatePartition, lagOf, type LagSample, type LagStatus, worst } from "./_lag_eval.ts";
@@ -61,7 +62,7 @@ Examples:
     const { address, security } = await brokerTarget(str(args, "broker"), env);
     return await withAdmin(
       address,
-      (admin) => lag(admin, group, samples, interval, address, env),
+      (admin) => lag(admin, group, samples, interval, address, env, security),
       security,
     );
   },
@@ -129,6 +130,7 @@ async function lag(
   intervalMs: number,
   address: string,
   env: CliEnv,
+  security?: ClientSecurity,
 ): Promise<number> {
   const all = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
   let groups = all;
@@ -146,7 +148,7 @@ async function lag(
     env.stderr(`Sampling ${samples} times over ${((samples - 1) * intervalMs) / 1000}s...\n`);
   }
   const results = await sampleLag(admin, groups, samples, intervalMs, env.signal);
-  await addLagSeconds(address, results);
+  await addLagSeconds(address, results, security);
   const rows: string[][] = [];
   for (const g of results) {
     for (const p of g.partitions) {
@@ -183,8 +185,12 @@ async function lag(
 }
 
 /** Fills in each partition's exact lag in seconds. */
-export async function addLagSeconds(address: string, results: GroupLag[]): Promise<void> {
-  const reader = new ClusterReader(address);
+export async function addLagSeconds(
+  address: string,
+  results: GroupLag[],
+  security?: ClientSecurity,
+): Promise<void> {
+  const reader = new ClusterReader(address, kafkaFor(address, security));
   try {
     const now = Date.now();
     for (const g of results) {

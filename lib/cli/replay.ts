@@ -7,7 +7,7 @@
  */
 import { type CliCommand, CliError } from "./_command.ts";
 import { int, parseCommandArgs, str } from "./_args.ts";
-import { BROKER_HELP, BROKER_OPTION, brokerAddress } from "./_kafka.ts";
+import { BROKER_HELP, BROKER_OPTION, brokerTarget } from "./_kafka.ts";
 import { withConsoleContext } from "./_console_ctx.ts";
 import { replay } from "../console/messages.ts";
 
@@ -40,9 +40,9 @@ Examples:
     }
     const to = str(args, "to");
     if (!to) throw new CliError("--to <topic> is required", 2);
-    const address = await brokerAddress(str(args, "broker"), env);
+    const target = await brokerTarget(str(args, "broker"), env);
     const { replayed } = await withConsoleContext(
-      address,
+      target,
       (ctx) => replay(ctx, dlq, to, int(args, "max", 1)),
     );
     env.stdout(`Replayed ${replayed} record(s) from ${dlq} to ${to}\n`);

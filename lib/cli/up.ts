@@ -529,7 +529,7 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
     });
     await supervisor.start(specs);
     if (opts.consolePort !== null) {
-      webConsole = await startUpConsole(address, pipeline.dir, opts.consolePort, say);
+      webConsole = await startUpConsole(address, pipeline.dir, opts.consolePort, say, security);
     }
     live = startLive({
       paths,

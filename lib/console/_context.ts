@@ -7,6 +7,7 @@
  */
 import type { Admin, Kafka } from "kafkajs";
 import { kafkaFor } from "../cli/_kafka.ts";
+import type { ClientSecurity } from "../stream/kafka/security.ts";
 import { ClusterReader } from "../cli/_cluster.ts";
 
 /** A failure with an HTTP status and a one-line message for the page. */
@@ -25,6 +26,8 @@ export interface ConsoleOptions {
   readOnly?: boolean;
   /** The project folder (sa.yaml, .sa/) for the pipeline page; none: no pipeline. */
   projectDir?: string;
+  /** How to reach the broker (SASL, TLS); default plaintext. */
+  security?: ClientSecurity;
 }
 
 /** Connections and switches shared by the endpoints. */
@@ -42,7 +45,7 @@ export class ConsoleContext {
     this.address = opts.address;
     this.readOnly = opts.readOnly ?? false;
     this.projectDir = opts.projectDir;
-    this.#kafka = kafkaFor(opts.address);
+    this.#kafka = kafkaFor(opts.address, opts.security);
   }
 
   /** The kafkajs client (for producers). */
