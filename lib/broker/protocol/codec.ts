@@ -153,6 +153,11 @@ export class Reader {
     const n = this.int32();
     return n < 0 ? null : this.raw(n);
   }
+  compactBytes(): Uint8Array {
+    const n = this.uvarint() - 1;
+    if (n < 0) throw new ProtocolError(`null compact bytes at byte ${this.pos}`);
+    return this.raw(n);
+  }
 
   /** INT32-counted array; -1 yields null. Guards the count against the bytes left. */
   array<T>(item: (r: Reader) => T): T[] {
@@ -215,6 +220,10 @@ export class Reader {
   /** A nullable string: compact when flexible. */
   fNullableString(): string | null {
     return this.flexible ? this.compactNullableString() : this.nullableString();
+  }
+  /** Bytes: compact when flexible. */
+  fBytes(): Uint8Array {
+    return this.flexible ? this.compactBytes() : this.bytes();
   }
   /**
    * An array: compact when flexible. Items that are structures read their own `fTags()` at
