@@ -10,22 +10,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
+import { Writer, ZERO_UUID } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import {
-  readNullableArr,
-  readNullableStr,
-  readStr,
-  readTags,
-  readUuid,
-  writeArr,
-  writeNullableStr,
-  writeScalarArr,
-  writeStr,
-  writeTags,
-  writeUuid,
-  ZERO_UUID,
-} from "../protocol/flexible.ts";
 import { LEADER_EPOCH } from "../log/partition_log.ts";
 import type { TopicInfo } from "../log/manager.ts";
 import type { ApiHandler } from "./_types.ts";
@@ -46,17 +32,18 @@ export const handler: ApiHandler = {
   flexibleFrom: 9,
   handle(body, ctx) {
     const v = ctx.header.apiVersion;
-    const flex = v >= 9;
+    body.flexible = v >= 9;
     const broker = ctx.broker;
-    const requested = readNullableArr(body, flex, (r) => {
-      const id = v >= 10 ? readUuid(r) : ZERO_UUID;
-      const name = v >= 10 ? readNullableStr(r, flex) : readStr(r, flex);
+    const requested = body.fNullableArray((r) => {
+      const id = v >= 10 ? r.uuid() : ZERO_UUID;
+      const name = v >= 10 ? r.fNullableString() : r.fString();
+      r.fTags();
       return { id, name };
     });
     const allowAutoCreate = v >= 4 ? body.bool() : true;
     if (v >= 8 && v <= 10) body.bool(); // include_cluster_authorized_operations
     if (v >= 8) body.bool(); // include_topic_authorized_operations
-    readTags(body, flex);
+    body.fTags();
 
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = requested === null || (v === 0 && requested.length === 0);
@@ -92,35 +79,38 @@ export const handler: ApiHandler = {
     }
 
     const { config } = broker;
-    const w = new Writer(128 + answers.length * 64);
+    const w = new Writer(128 + answers.length * 64, v >= 9);
     if (v >= 3) w.int32(0); // throttle_time_ms
-    writeArr(w, [config], flex, (w, c) => {
+    w.fArray([config], (w, c) => {
       w.int32(c.nodeId);
-      writeStr(w, c.advertisedHost, flex);
+      w.fString(c.advertisedHost);
       w.int32(c.port);
-      if (v >= 1) writeNullableStr(w, null, flex); // rack
+      if (v >= 1) w.fNullableString(null); // rack
+      w.fTags();
     });
-    if (v >= 2) writeNullableStr(w, config.clusterId, flex);
+    if (v >= 2) w.fNullableString(config.clusterId);
     if (v >= 1) w.int32(config.nodeId); // controller_id
-    writeArr(w, answers, flex, (w, a) => {
+    w.fArray(answers, (w, a) => {
       w.int16("error" in a ? a.error : ErrorCode.NONE.code);
-      if (v >= 12) writeNullableStr(w, a.name, flex);
-      else writeStr(w, a.name ?? "", flex);
-      if (v >= 10) writeUuid(w, a.id);
+      if (v >= 12) w.fNullableString(a.name);
+      else w.fString(a.name ?? "");
+      if (v >= 10) w.uuid(a.id);
       if (v >= 1) w.bool(false); // is_internal
       const partitions = "topic" in a ? [...Array(a.topic.partitions).keys()] : [];
-      writeArr(w, partitions, flex, (w, p) => {
+      w.fArray(partitions, (w, p) => {
         w.int16(ErrorCode.NONE.code).int32(p).int32(config.nodeId);
         if (v >= 7) w.int32(LEADER_EPOCH);
         const one = (w: Writer, n: number) => void w.int32(n);
-        writeScalarArr(w, [config.nodeId], flex, one); // replicas
-        writeScalarArr(w, [config.nodeId], flex, one); // isr
-        if (v >= 5) writeScalarArr(w, [], flex, one); // offline_replicas
+        w.fArray([config.nodeId], one); // replicas
+        w.fArray([config.nodeId], one); // isr
+        if (v >= 5) w.fArray([], one); // offline_replicas
+        w.fTags();
       });
       if (v >= 8) w.int32(OPERATIONS_NOT_REQUESTED);
+      w.fTags();
     });
     if (v >= 8 && v <= 10) w.int32(OPERATIONS_NOT_REQUESTED);
-    writeTags(w, flex);
+    w.fTags();
     return w.finish();
   },
 };

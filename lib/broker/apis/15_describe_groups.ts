@@ -9,14 +9,6 @@
  */
 import { Writer } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import {
-  readTags,
-  writeArr,
-  writeBytes,
-  writeNullableStr,
-  writeStr,
-  writeTags,
-} from "../protocol/flexible.ts";
 import type { ApiHandler } from "./_types.ts";
 
 const OPERATIONS_NOT_REQUESTED = -2147483648;
@@ -30,30 +22,32 @@ export const handler: ApiHandler = {
   flexibleFrom: 5,
   handle(body, ctx) {
     const v = ctx.header.apiVersion;
-    const flex = v >= 5;
-    const ids = flex ? body.compactArray((r) => r.compactString()) : body.array((r) => r.string());
+    body.flexible = v >= 5;
+    const ids = body.fArray((r) => r.fString());
     if (v >= 3) body.bool(); // include_authorized_operations
-    readTags(body, flex);
-    const w = new Writer(128);
+    body.fTags();
+    const w = new Writer(128, v >= 5);
     if (v >= 1) w.int32(0); // throttle_time_ms
-    writeArr(w, ids, flex, (w, id) => {
+    w.fArray(ids, (w, id) => {
       const d = id === "" ? null : ctx.broker.groups.describe(id);
       w.int16(d ? 0 : ErrorCode.INVALID_GROUP_ID.code);
-      writeStr(w, id, flex);
-      writeStr(w, d?.state ?? "", flex);
-      writeStr(w, d?.protocolType ?? "", flex);
-      writeStr(w, d?.protocolName ?? "", flex);
-      writeArr(w, d?.members ?? [], flex, (w, m) => {
-        writeStr(w, m.memberId, flex);
-        if (v >= 4) writeNullableStr(w, m.groupInstanceId, flex);
-        writeStr(w, m.clientId, flex);
-        writeStr(w, m.clientHost, flex);
-        writeBytes(w, m.metadata, flex);
-        writeBytes(w, m.assignment, flex);
+      w.fString(id);
+      w.fString(d?.state ?? "");
+      w.fString(d?.protocolType ?? "");
+      w.fString(d?.protocolName ?? "");
+      w.fArray(d?.members ?? [], (w, m) => {
+        w.fString(m.memberId);
+        if (v >= 4) w.fNullableString(m.groupInstanceId);
+        w.fString(m.clientId);
+        w.fString(m.clientHost);
+        w.fBytes(m.metadata);
+        w.fBytes(m.assignment);
+        w.fTags();
       });
       if (v >= 3) w.int32(OPERATIONS_NOT_REQUESTED);
+      w.fTags();
     });
-    writeTags(w, flex);
+    w.fTags();
     return w.finish();
   },
 };

@@ -7,7 +7,6 @@
  * @module
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { readArr, readNullableStr, readStr, readTags } from "../protocol/flexible.ts";
 import {
   alterResource,
   checkDuplicateKeys,
@@ -26,17 +25,20 @@ export const handler: ApiHandler = {
   flexibleFrom: 2,
   handle(body, ctx) {
     const flex = ctx.header.apiVersion >= 2;
-    const resources = readArr(body, flex, (r) => ({
-      type: r.int8(),
-      name: readStr(r, flex),
-      configs: readArr(
-        r,
-        flex,
-        (r) => ({ name: readStr(r, flex), value: readNullableStr(r, flex) }),
-      ),
-    }));
+    body.flexible = flex;
+    const resources = body.fArray((r) => {
+      const type = r.int8();
+      const name = r.fString();
+      const configs = r.fArray((r) => {
+        const config = { name: r.fString(), value: r.fNullableString() };
+        r.fTags();
+        return config;
+      });
+      r.fTags();
+      return { type, name, configs };
+    });
     const validateOnly = body.bool();
-    readTags(body, flex);
+    body.fTags();
     const dups = duplicateResources(resources);
     const results = resources.map((res) => {
       if (dups.has(`${res.type}:${res.name}`)) return duplicateResult(res.type, res.name);

@@ -21,8 +21,9 @@ export const handler: ApiHandler = {
     const sasl = ctx.sasl;
     if (!sasl) throw new ProtocolError("SASL is not enabled on this broker");
     const v = ctx.header.apiVersion;
-    const token = v >= 2 ? body.raw(body.uvarint() - 1) : body.bytes();
-    if (v >= 2) body.taggedFields();
+    body.flexible = v >= 2;
+    const token = body.fBytes();
+    body.fTags();
     let error = ErrorCode.NONE.code;
     let message: string | null = null;
     let out: Uint8Array = new Uint8Array(0);
@@ -39,17 +40,10 @@ export const handler: ApiHandler = {
         out = res.token;
       }
     }
-    const w = new Writer(32 + out.length + (message?.length ?? 0) * 3);
-    w.int16(error);
-    if (v >= 2) {
-      if (message === null) w.uvarint(0);
-      else w.compactString(message);
-      w.uvarint(out.length + 1).raw(out);
-    } else {
-      w.nullableString(message).bytes(out);
-    }
+    const w = new Writer(32 + out.length + (message?.length ?? 0) * 3, v >= 2);
+    w.int16(error).fNullableString(message).fBytes(out);
     if (v >= 1) w.int64(0n); // session_lifetime_ms: no re-authentication
-    if (v >= 2) w.taggedFields();
+    w.fTags();
     return w.finish();
   },
 };

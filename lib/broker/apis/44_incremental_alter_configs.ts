@@ -8,7 +8,6 @@
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { TOPIC_CONFIGS } from "../log/configs.ts";
-import { readArr, readNullableStr, readStr, readTags } from "../protocol/flexible.ts";
 import {
   alterResource,
   checkDuplicateKeys,
@@ -82,17 +81,20 @@ export const handler: ApiHandler = {
   flexibleFrom: 1,
   handle(body, ctx) {
     const flex = ctx.header.apiVersion >= 1;
-    const resources = readArr(body, flex, (r) => ({
-      type: r.int8(),
-      name: readStr(r, flex),
-      ops: readArr(r, flex, (r): Op => ({
-        name: readStr(r, flex),
-        op: r.int8(),
-        value: readNullableStr(r, flex),
-      })),
-    }));
+    body.flexible = flex;
+    const resources = body.fArray((r) => {
+      const type = r.int8();
+      const name = r.fString();
+      const ops = r.fArray((r): Op => {
+        const op = { name: r.fString(), op: r.int8(), value: r.fNullableString() };
+        r.fTags();
+        return op;
+      });
+      r.fTags();
+      return { type, name, ops };
+    });
     const validateOnly = body.bool();
-    readTags(body, flex);
+    body.fTags();
     const dups = duplicateResources(resources);
     const results = resources.map((res) => {
       if (dups.has(`${res.type}:${res.name}`)) return duplicateResult(res.type, res.name);

@@ -6,7 +6,6 @@
  */
 import { Writer } from "../protocol/codec.ts";
 import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
-import { writeArr, writeNullableStr, writeStr, writeTags } from "../protocol/flexible.ts";
 import { errorInfo, errorMessage } from "./_errors.ts";
 import type { RequestContext } from "./_types.ts";
 
@@ -101,14 +100,15 @@ export function duplicateResult(type: number, name: string): AlterResult {
 
 /** The response body: throttle time, then one entry per resource. */
 export function encodeAlterResponse(results: AlterResult[], flex: boolean): Uint8Array {
-  const w = new Writer(64 + results.length * 48);
+  const w = new Writer(64 + results.length * 48, flex);
   w.int32(0); // throttle_time_ms
-  writeArr(w, results, flex, (w, r) => {
+  w.fArray(results, (w, r) => {
     w.int16(r.error.code);
-    writeNullableStr(w, r.message, flex);
+    w.fNullableString(r.message);
     w.int8(r.type);
-    writeStr(w, r.name, flex);
+    w.fString(r.name);
+    w.fTags();
   });
-  writeTags(w, flex);
+  w.fTags();
   return w.finish();
 }

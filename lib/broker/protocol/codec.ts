@@ -12,6 +12,9 @@ import { ProtocolError } from "./errors.ts";
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 const textEncoder = new TextEncoder();
 
+/** The all-zero UUID Kafka uses for "no topic id". */
+export const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+
 /** Reads big-endian Kafka primitives from a byte slice. */
 export class Reader {
   readonly buf: Uint8Array;
@@ -150,6 +153,11 @@ export class Reader {
     const n = this.int32();
     return n < 0 ? null : this.raw(n);
   }
+  compactBytes(): Uint8Array {
+    const n = this.uvarint() - 1;
+    if (n < 0) throw new ProtocolError(`null compact bytes at byte ${this.pos}`);
+    return this.raw(n);
+  }
 
   /** INT32-counted array; -1 yields null. Guards the count against the bytes left. */
   array<T>(item: (r: Reader) => T): T[] {
@@ -194,6 +202,14 @@ export class Reader {
     const n = this.uvarint() - 1;
     return n < 0 ? null : this.utf8(n);
   }
+  /** A UUID (16 raw bytes) in its canonical 8-4-4-4-12 hex form. */
+  uuid(): string {
+    const b = this.raw(16);
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+      hex.slice(20)
+    }`;
+  }
 
   // ---- version-dependent fields: compact and tagged when `flexible` ----------------------------
 
@@ -205,7 +221,14 @@ export class Reader {
   fNullableString(): string | null {
     return this.flexible ? this.compactNullableString() : this.nullableString();
   }
-  /** An array: compact when flexible. */
+  /** Bytes: compact when flexible. */
+  fBytes(): Uint8Array {
+    return this.flexible ? this.compactBytes() : this.bytes();
+  }
+  /**
+   * An array: compact when flexible. Items that are structures read their own `fTags()` at
+   * their end; scalar items have none.
+   */
   fArray<T>(item: (r: Reader) => T): T[] {
     return this.flexible ? this.compactArray(item) : this.array(item);
   }
@@ -335,6 +358,17 @@ export class Writer {
   compactNullableString(s: string | null | undefined): this {
     return s == null ? this.uvarint(0) : this.compactString(s);
   }
+  compactBytes(b: Uint8Array): this {
+    return this.uvarint(b.length + 1).raw(b);
+  }
+  /** A canonical UUID string as 16 raw bytes. */
+  uuid(uuid: string): this {
+    const hex = uuid.replaceAll("-", "");
+    if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a UUID: ${JSON.stringify(uuid)}`);
+    const b = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) b[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    return this.raw(b);
+  }
 
   // ---- version-dependent fields: compact and tagged when `flexible` ----------------------------
 
@@ -346,7 +380,14 @@ export class Writer {
   fNullableString(s: string | null | undefined): this {
     return this.flexible ? this.compactNullableString(s) : this.nullableString(s);
   }
-  /** An array: compact when flexible. */
+  /** Bytes: compact when flexible. */
+  fBytes(b: Uint8Array): this {
+    return this.flexible ? this.compactBytes(b) : this.bytes(b);
+  }
+  /**
+   * An array: compact when flexible. Items that are structures end with their own `fTags()`;
+   * scalar items (e.g. INT32 replica ids) have none.
+   */
   fArray<T>(items: readonly T[], item: (w: Writer, v: T) => void): this {
     return this.flexible ? this.compactArray(items, item) : this.array(items, item);
   }
