@@ -34,7 +34,10 @@ Deno.test("unknown API key and unsupported version close the connection", async 
     for (
       const [frame, re] of [
         [request(999, 0, 1, []), /unknown API key 999/],
-        [request(3, 7, 2, []), /unsupported version 7 of Metadata \(serves 0-6, correlation 2\)/],
+        [
+          request(3, 13, 2, []),
+          /unsupported version 13 of Metadata \(serves 0-12, correlation 2\)/,
+        ],
         [request(0, 8, 3, []), /unsupported version 8 of Produce \(serves 0-7/],
       ] as const
     ) {
