@@ -115,3 +115,33 @@ Deno.test("fetch: max_bytes is capped by fetchMaxBytes", async () => {
     assert.ok(res.length > 60 * 1024 && res.length < 100 * 1024, `response of ${res.length} bytes`);
   }, { limits: { fetchMaxBytes: 100 * 1024 } });
 });
+
+Deno.test("fetch budget: a client that never reads holds it; others get only what is left, then all once it is read", async () => {
+  const MiB = 1024 * 1024;
+  const fetch = (corr: number, maxWait: number) =>
+    request(1, 4, corr, [
+      ...i32(-1),
+      ...i32(maxWait),
+      ...i32(1),
+      ...i32(0x7fffffff),
+      ...i8(0),
+      ...arr([[...str("big"), ...arr([[...i32(0), ...i64(0), ...i32(0x7fffffff)]])]]),
+    ]);
+  await withBroker(async (c, b) => {
+    const value = "v".repeat(MiB - 200);
+    for (let i = 0; i < 80; i++) await setupProduce(c, "big", 0, buildBatch([{ key: "k", value }]));
+    // 64 MiB is more than the socket buffers hold, so this response stays in the broker.
+    const stuck = await WireClient.connect(b.port);
+    await stuck.send(fetch(1, 0));
+    await new Promise((r) => setTimeout(r, 300));
+    const other = await WireClient.connect(b.port);
+    const small = await other.roundTrip(fetch(2, 200));
+    assert.ok(small.length < 2 * MiB, `only what is left of the budget (${small.length} bytes)`);
+    const big = await stuck.receive(); // reading it gives the budget back
+    assert.ok(big !== null && big.length > 60 * MiB);
+    const full = await other.roundTrip(fetch(3, 5000));
+    assert.ok(full.length > 60 * MiB, `${full.length} bytes once the budget is free`);
+    stuck.close();
+    other.close();
+  }, { limits: { fetchMaxBytesTotal: 64 * 1024 * 1024, fetchMaxBytes: 64 * 1024 * 1024 } });
+});

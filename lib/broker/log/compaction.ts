@@ -10,10 +10,13 @@
  * delete.retention.ms. Records of aborted transactions are dropped; markers are kept.
  *
  * A pass streams the log twice, one batch at a time: first to build the key map (latest
- * offset per key, its only memory that grows with the log, and only with the distinct keys),
- * then to rewrite each cleanable segment, holding one segment's survivors at a time. It is a
- * generator that yields after every {@link COMPACTION_SLICE_BYTES} read, so the background
- * maintenance serves requests between slices instead of blocking on a multi-GB changelog.
+ * offset per key) over the dirty part, the records after the last pass's end, then to
+ * rewrite each cleanable segment, holding one segment's survivors at a time. A record goes
+ * when the map has a later offset for its key. Like Kafka's cleaner buffer, the map is
+ * bounded ({@link COMPACTION_MAP_BYTES}): when it fills, the pass cleans only the segments it
+ * mapped whole and the next pass goes on from there. It is a generator that yields after
+ * every {@link COMPACTION_SLICE_BYTES} read, so the background maintenance serves requests
+ * between slices instead of blocking on a multi-GB changelog.
  *
  * @module
  */
@@ -66,6 +69,10 @@ function isAborted(log: PartitionLog, pid: number, offset: number): boolean {
 
 /** Bytes read between two yields of {@link compactInSlices}. */
 export const COMPACTION_SLICE_BYTES = 1024 * 1024;
+/** Default bound of the key map (key bytes plus ~64 bytes per entry). */
+export const COMPACTION_MAP_BYTES = 64 * 1024 * 1024;
+/** Estimated bytes a key map entry costs beyond its key. */
+const MAP_ENTRY_OVERHEAD = 64;
 
 /** Stats of one compaction pass. */
 export interface CompactionStats {
@@ -80,8 +87,9 @@ export function compact(
   cfg: LogConfig,
   now: number,
   logger: Logger,
+  maxMapBytes = COMPACTION_MAP_BYTES,
 ): CompactionStats {
-  const steps = compactInSlices(log, cfg, now, logger);
+  const steps = compactInSlices(log, cfg, now, logger, maxMapBytes);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -98,6 +106,7 @@ export function* compactInSlices(
   cfg: LogConfig,
   now: number,
   logger: Logger,
+  maxMapBytes = COMPACTION_MAP_BYTES,
 ): Generator<void, CompactionStats> {
   const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, batchesDropped: 0 };
   const lso = log.lastStableOffset;
@@ -126,23 +135,42 @@ export function* compactInSlices(
 
   // Snapshot: replaceSegment may remove emptied segments from log.segments, and appends may
   // roll new ones while we yield.
-  const targets = segs.slice(0, cleanable);
+  let targets = segs.slice(0, cleanable);
   const scanned = segs.slice();
+  // The map starts where the last pass ended: older records were deduplicated then.
+  const dirtyFrom = memo?.cleanEnd ?? 0;
+  let mapBytes = 0;
   let sinceYield = 0;
 
   // Latest offset per key over all committed data below the LSO (pass 1).
   const latest = new Map<string, number>();
-  for (const s of scanned) {
+  for (let si = 0; si < scanned.length; si++) {
+    const s = scanned[si];
+    if (s.nextOffset <= dirtyFrom) continue;
+    if (mapBytes > maxMapBytes && si > 0) {
+      // Full: clean what was mapped whole (never nothing: segment 0 was), the rest next pass.
+      cleanable = Math.min(cleanable, si);
+      targets = targets.slice(0, cleanable);
+      break;
+    }
     for (let i = 0; i < s.count; i++) {
       const flags = s.flagsAt(i);
       const base = s.baseAt(i);
       if (base >= lso) break;
+      if (s.lastAt(i) < dirtyFrom) continue;
       if ((flags & Flag.control) !== 0) continue;
       if ((flags & Flag.transactional) !== 0 && isAborted(log, s.pidAt(i), base)) continue;
       if (!log.segments.includes(s)) break;
       const bytes = s.read(s.posAt(i), s.sizeAt(i));
       const recs = decodeOrNull(bytes); // undecodable codec: kept verbatim, contributes no keys
-      if (recs) { for (const r of recs) if (r.key) latest.set(keyString(r.key), r.offset); }
+      if (recs) {
+        for (const r of recs) {
+          if (!r.key) continue;
+          const k = keyString(r.key);
+          if (!latest.has(k)) mapBytes += k.length + MAP_ENTRY_OVERHEAD;
+          latest.set(k, r.offset);
+        }
+      }
       sinceYield += bytes.length;
       if (sinceYield >= COMPACTION_SLICE_BYTES) {
         sinceYield = 0;
@@ -184,10 +212,12 @@ export function* compactInSlices(
         out.push(bytes);
         continue;
       }
-      const kept = recs.filter((r) =>
-        r.key !== null && latest.get(keyString(r.key)) === r.offset &&
-        !(r.value === null && r.timestamp < tombstoneHorizon)
-      );
+      const kept = recs.filter((r) => {
+        if (r.key === null) return false;
+        const later = latest.get(keyString(r.key));
+        return (later === undefined || later <= r.offset) &&
+          !(r.value === null && r.timestamp < tombstoneHorizon);
+      });
       for (const r of kept) {
         if (r.value === null) {
           nextTombstoneExpiry = Math.min(nextTombstoneExpiry, r.timestamp + cfg.deleteRetentionMs);
