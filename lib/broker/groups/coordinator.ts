@@ -524,6 +524,11 @@ export class GroupCoordinator {
   }
 
   /** Removes and returns the offsets staged by `producerId` for `groupId`. */
+  /** The offsets a transaction has staged, left staged (EndTxn journals them first). */
+  peekTxnOffsets(groupId: string, producerId: number): OffsetEntry[] {
+    return [...(this.#txnOffsets.get(groupId)?.get(producerId)?.values() ?? [])];
+  }
+
   takeTxnOffsets(groupId: string, producerId: number): OffsetEntry[] {
     const byPid = this.#txnOffsets.get(groupId);
     const staged = byPid?.get(producerId);

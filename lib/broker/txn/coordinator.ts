@@ -305,7 +305,9 @@ export class TransactionCoordinator {
         return { errorCode: 0, producerId, producerEpoch: 0 };
       }
     }
-    if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort") {
+    // Also while EndTxn journals its decision (still Ongoing in memory): aborting then would
+    // race the commit, whose markers and offsets could land after the new owner read them.
+    if (txn.state === "PrepareCommit" || txn.state === "PrepareAbort" || this.#ending.has(txn)) {
       return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     }
     const wasOngoing = txn.state === "Ongoing";
@@ -572,18 +574,17 @@ export class TransactionCoordinator {
    */
   async #end(txn: Txn, commit: boolean): Promise<void> {
     const state: TxnState = commit ? "PrepareCommit" : "PrepareAbort";
-    const taken = new Map<string, OffsetEntry[]>();
+    // The staged offsets stay staged (pending for require_stable fetches) until #complete
+    // applies or drops them; no TxnOffsetCommit can add to them meanwhile (#check).
+    const staged = new Map<string, OffsetEntry[]>();
     for (const g of txn.groups) {
-      const staged = this.#groups.takeTxnOffsets(g, txn.producerId);
-      if (staged.length > 0) taken.set(g, staged);
+      const entries = this.#groups.peekTxnOffsets(g, txn.producerId);
+      if (entries.length > 0) staged.set(g, entries);
     }
-    const offsets = commit ? Object.fromEntries(taken) : null;
+    const offsets = commit ? Object.fromEntries(staged) : null;
     this.#ending.add(txn);
     try {
       await this.#persist(txn, offsets ? { state, offsets } : { state });
-    } catch (e) {
-      for (const [g, staged] of taken) this.#groups.stageTxnOffsets(g, txn.producerId, staged);
-      throw e;
     } finally {
       this.#ending.delete(txn);
     }
@@ -659,6 +660,7 @@ export class TransactionCoordinator {
         await this.#groups.applyTxnOffsets(g, entries);
       }
     }
+    for (const g of txn.groups) this.#groups.takeTxnOffsets(g, txn.producerId);
     try {
       await this.#persist(txn, {
         state: commit ? "CompleteCommit" : "CompleteAbort",

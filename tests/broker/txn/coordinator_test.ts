@@ -133,6 +133,33 @@ Deno.test("commit: markers on the partitions written to, staged offsets become v
   });
 });
 
+Deno.test("InitProducerId while the commit is being journaled waits (CONCURRENT_TRANSACTIONS); offsets stay unstable until applied", async () => {
+  await withEnv(async ({ txns, groups, logs }) => {
+    const { producerId: pid, producerEpoch: ep } = await txns.initProducerId("tx", 60_000);
+    await txns.addPartitions("tx", pid, ep, [{ topic: "t", partitions: [0] }]);
+    logs.partition("t", 0)!.ongoing.add(pid);
+    await txns.addOffsets("tx", pid, ep, "g");
+    txns.txnOffsetCommit("tx", "g", pid, ep, [{
+      topic: "in",
+      partition: 0,
+      offset: 17,
+      metadata: null,
+    }]);
+    // The commit's Prepare record is being written when the next owner of the transactional
+    // id calls InitProducerId: it must wait, not abort a transaction that is committing.
+    const ending = txns.endTxn("tx", pid, ep, true);
+    const stable = groups.fetchOffsets("g", at("in", 0), true)[0];
+    const init = await txns.initProducerId("tx", 60_000);
+    assert.equal(await ending, 0);
+    assert.equal(init.errorCode, 51, "CONCURRENT_TRANSACTIONS while the commit is in flight");
+    assert.equal(stable.unstable, true, "require_stable: unstable while the commit is in flight");
+    assert.deepEqual(logs.partition("t", 0)!.markers, [{ pid, epoch: ep, commit: true }]);
+    assert.equal(groups.fetchOffsets("g", at("in", 0), true)[0].offset, 17);
+    const again = await txns.initProducerId("tx", 60_000);
+    assert.deepEqual([again.errorCode, again.producerEpoch], [0, ep + 1]);
+  });
+});
+
 Deno.test("abort: abort markers, staged offsets dropped", async () => {
   await withEnv(async ({ txns, groups, logs }) => {
     const { producerId: pid, producerEpoch: ep } = await txns.initProducerId("tx", 60_000);
