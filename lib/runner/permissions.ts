@@ -9,6 +9,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lanAddresses } from "../util/lan.ts";
 
 /**
  * Environment variables the runtime and kafkajs read. App variables are served inside the
@@ -22,6 +23,7 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_HTTP_PORT",
   "SA_HTTP_HOST",
   "SA_ADVERTISED_URL",
+  "SA_LAN_ADDRESSES",
   "Quix__Broker__Address",
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",
@@ -57,8 +59,19 @@ export function appRuntimeEnv(
     Quix__Broker__Address: broker,
     SA_STATE_DIR: stateDir,
     Quix__Deployment__State__Path: stateDir,
+    // The sandbox may not read the network interfaces; a gateway prints these to the phone.
+    ...lanEnv(),
     ...security,
   };
+}
+
+function lanEnv(): Record<string, string> {
+  try {
+    const hosts = lanAddresses();
+    return hosts.length ? { SA_LAN_ADDRESSES: hosts.join(",") } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The TLS files named by security settings: the sandbox must be able to read them. */

@@ -8,6 +8,7 @@ import {
   sandboxGrant,
 } from "../../lib/runner/permissions.ts";
 import { SECURITY_ENV } from "../../lib/stream/kafka/security.ts";
+import { lanAddresses } from "../../lib/util/lan.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}/app.ts`, import.meta.url));
@@ -161,11 +162,13 @@ Deno.test("sandboxGrant: broker localhost aliases, allowNet, app folder and tool
 
 Deno.test("appRuntimeEnv: broker and state folder under the sa and Quix names, all granted", () => {
   const env = appRuntimeEnv("127.0.0.1:9092", "/p/.sa/state/normalize");
+  const lan = lanAddresses();
   assert.deepEqual(env, {
     SA_BROKER: "127.0.0.1:9092",
     Quix__Broker__Address: "127.0.0.1:9092",
     SA_STATE_DIR: "/p/.sa/state/normalize",
     Quix__Deployment__State__Path: "/p/.sa/state/normalize",
+    ...(lan.length ? { SA_LAN_ADDRESSES: lan.join(",") } : {}),
   });
   const granted = sandboxGrant({ entry: "/p/apps/normalize.ts", brokers: [] }).env;
   for (const name of Object.keys(env)) assert(granted.includes(name), `${name} not granted`);

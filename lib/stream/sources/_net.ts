@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { lanAddresses } from "../../util/lan.ts";
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(hostname: string): boolean {
@@ -18,17 +19,21 @@ export function isWildcard(hostname: string): boolean {
 
 /**
  * Host names clients on the LAN can use for a server bound to `hostname`: the machine's IPv4
- * addresses for a wildcard bind (when the runtime may read them), else `hostname` itself.
+ * addresses for a wildcard bind, else `hostname` itself. A sandboxed app may not read the
+ * interfaces: `sa run` and `sa up` then pass them in `SA_LAN_ADDRESSES`.
  */
 export function reachableHosts(hostname: string): string[] {
   if (!isWildcard(hostname)) return [hostname.includes(":") ? `[${hostname}]` : hostname];
   try {
-    const hosts = Deno.networkInterfaces()
-      .filter((i) => i.family === "IPv4" && !isLoopback(i.address))
-      .map((i) => i.address);
-    if (hosts.length) return [...new Set(hosts)];
+    const hosts = lanAddresses();
+    if (hosts.length) return hosts;
   } catch {
-    // A sandboxed app may not read the interfaces: fall through to a placeholder.
+    // Granted by the sandbox (RUNTIME_ENV_NAMES); read here without the Kafka client's module.
+    let given: string[] | undefined;
+    try {
+      given = Deno.env.get("SA_LAN_ADDRESSES")?.split(",").map((h) => h.trim()).filter(Boolean);
+    } catch { /* not granted */ }
+    if (given?.length) return given;
   }
   return ["<this computer's LAN address>"];
 }
