@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Connection } from "../stream/state/_fetch_reader.ts";
+import { Connection, topicMetadata } from "../stream/state/_fetch_reader.ts";
 import type { Reader } from "../broker/protocol/codec.ts";
 import {
   Attr,
@@ -82,47 +82,22 @@ export class TopicReader {
       let c: Connection | undefined;
       try {
         c = await Connection.open(address, undefined, clientId);
-        // Metadata v4, so the request can say "do not auto-create": a typo in a URL must not
-        // create a topic.
-        const r = await c.request(3, 4, (w) => {
-          w.array([topic], (w, t) => w.string(t));
-          w.bool(false);
-        });
-        r.int32(); // throttle
-        const brokers = new Map<number, string>();
-        for (
-          const b of r.array((r) => [r.int32(), r.string(), r.int32(), r.nullableString()] as const)
-        ) brokers.set(b[0], `${b[1]}:${b[2]}`);
-        r.nullableString(); // cluster id
-        r.int32(); // controller
-        let found: { leaders: Map<number, number> } | null = null;
-        for (const t of r.array((r) => r)) {
-          const err = t.int16();
-          const name = t.string();
-          t.bool();
-          const parts = t.array((r) => {
-            const e = r.int16();
-            const p = r.int32();
-            const leader = r.int32();
-            r.array((r) => r.int32());
-            r.array((r) => r.int32());
-            return { e, p, leader };
-          });
-          if (name !== topic) continue;
-          if (err === UNKNOWN_TOPIC_OR_PARTITION) throw new UnknownTopicError(topic);
-          if (err !== 0) throw new Error(`metadata for ${topic}: error code ${err}`);
-          found = { leaders: new Map(parts.map((p) => [p.p, p.leader])) };
+        const meta = await topicMetadata(c, topic);
+        if (meta?.errorCode === UNKNOWN_TOPIC_OR_PARTITION) throw new UnknownTopicError(topic);
+        if (meta && meta.errorCode !== 0) {
+          throw new Error(`metadata for ${topic}: error code ${meta.errorCode}`);
         }
-        if (!found || found.leaders.size === 0) throw new UnknownTopicError(topic);
-        const leaderIds = new Set(found.leaders.values());
+        const leaders = new Map(meta?.partitions.map((p) => [p.partition, p.leader]) ?? []);
+        if (!meta || leaders.size === 0) throw new UnknownTopicError(topic);
+        const leaderIds = new Set(leaders.values());
         if (leaderIds.size !== 1 || [...leaderIds][0] < 0) {
           throw new Error(
             `${topic}: partitions led by several brokers (or none); this reader needs one leader`,
           );
         }
-        const leader = brokers.get([...leaderIds][0]);
+        const leader = meta.brokers.get([...leaderIds][0]);
         if (!leader) throw new Error(`metadata: leader of ${topic} is unknown`);
-        const partitions = [...found.leaders.keys()].sort((a, b) => a - b);
+        const partitions = [...leaders.keys()].sort((a, b) => a - b);
         if (leader === address) {
           const reader = new TopicReader(topic, partitions, c);
           c = undefined; // kept

@@ -93,6 +93,47 @@ export class Connection {
   }
 }
 
+/** One topic's metadata: the brokers (id → "host:port") and each partition's leader. */
+export interface TopicMetadata {
+  brokers: Map<number, string>;
+  errorCode: number;
+  partitions: { partition: number; errorCode: number; leader: number }[];
+}
+
+/**
+ * Metadata v4 for `topic`, which never auto-creates it (a typo must not create a topic);
+ * null when the response does not list it.
+ */
+export async function topicMetadata(c: Connection, topic: string): Promise<TopicMetadata | null> {
+  const r = await c.request(3, 4, (w) => {
+    w.array([topic], (w, t) => w.string(t));
+    w.bool(false); // allow_auto_topic_creation
+  });
+  r.int32(); // throttle
+  const brokers = new Map<number, string>();
+  for (
+    const b of r.array((r) => [r.int32(), r.string(), r.int32(), r.nullableString()] as const)
+  ) brokers.set(b[0], `${b[1]}:${b[2]}`);
+  r.nullableString(); // cluster id
+  r.int32(); // controller
+  let found: TopicMetadata | null = null;
+  for (const t of r.array((r) => r)) {
+    const errorCode = t.int16();
+    const name = t.string();
+    t.bool(); // internal
+    const partitions = t.array((r) => {
+      const errorCode = r.int16();
+      const partition = r.int32();
+      const leader = r.int32();
+      r.array((r) => r.int32()); // replicas
+      r.array((r) => r.int32()); // isr
+      return { partition, errorCode, leader };
+    });
+    if (name === topic) found = { brokers, errorCode, partitions };
+  }
+  return found;
+}
+
 /** Finds the leader of `topic[partition]` through any of `bootstrap`. */
 async function leaderOf(
   bootstrap: string[],
@@ -105,34 +146,19 @@ async function leaderOf(
     let c: Connection | undefined;
     try {
       c = await Connection.open(address, security);
-      const r = await c.request(3, 1, (w) => w.array([topic], (w, t) => w.string(t)));
-      const brokers = new Map<number, string>();
-      for (
-        const b of r.array((r) => [r.int32(), r.string(), r.int32(), r.nullableString()] as const)
-      ) {
-        brokers.set(b[0], `${b[1]}:${b[2]}`);
-      }
-      r.int32(); // controller
-      for (const t of r.array((r) => r)) {
-        const err = t.int16();
-        const name = t.string();
-        t.bool();
-        const parts = t.array((r) => {
-          const e = r.int16();
-          const p = r.int32();
-          const leader = r.int32();
-          r.array((r) => r.int32());
-          r.array((r) => r.int32());
-          return { e, p, leader };
-        });
-        if (name !== topic) continue;
-        if (err !== 0) throw new Error(`metadata for ${topic}: error code ${err}`);
-        const part = parts.find((x) => x.p === partition);
-        if (!part) throw new Error(`metadata: ${topic} has no partition ${partition}`);
-        if (part.e !== 0 || part.leader < 0) {
-          throw new Error(`metadata for ${topic}[${partition}]: error code ${part.e}, no leader`);
+      const meta = await topicMetadata(c, topic);
+      if (meta) {
+        if (meta.errorCode !== 0) {
+          throw new Error(`metadata for ${topic}: error code ${meta.errorCode}`);
         }
-        const leader = brokers.get(part.leader);
+        const part = meta.partitions.find((x) => x.partition === partition);
+        if (!part) throw new Error(`metadata: ${topic} has no partition ${partition}`);
+        if (part.errorCode !== 0 || part.leader < 0) {
+          throw new Error(
+            `metadata for ${topic}[${partition}]: error code ${part.errorCode}, no leader`,
+          );
+        }
+        const leader = meta.brokers.get(part.leader);
         if (!leader) throw new Error(`metadata: leader ${part.leader} of ${topic} is unknown`);
         return leader;
       }
