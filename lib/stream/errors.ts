@@ -140,3 +140,19 @@ export class ProducerError extends StreamError {}
  * ```
  */
 export class ConfigurationError extends StreamError {}
+
+/**
+ * Headers a dead-lettered message carries.
+ *
+ * @example
+ * ```ts
+ * import { DEAD_LETTER_HEADERS } from "@sa/toolkit";
+ * console.log(DEAD_LETTER_HEADERS.offset); // "sa-error-offset"
+ * ```
+ */
+export const DEAD_LETTER_HEADERS = {
+  error: "sa-error",
+  topic: "sa-error-topic",
+  partition: "sa-error-partition",
+  offset: "sa-error-offset",
+} as const;
