@@ -7,13 +7,7 @@
  * @module
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import {
-  alterResource,
-  checkDuplicateKeys,
-  duplicateResources,
-  duplicateResult,
-  encodeAlterResponse,
-} from "./_alter_configs.ts";
+import { checkDuplicateKeys, handleAlter } from "./_alter_configs.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The AlterConfigs handler. */
@@ -24,36 +18,22 @@ export const handler: ApiHandler = {
   maxVersion: 2,
   flexibleFrom: 2,
   handle(body, ctx) {
-    const flex = ctx.header.apiVersion >= 2;
-    body.flexible = flex;
-    const resources = body.fArray((r) => {
-      const type = r.int8();
-      const name = r.fString();
-      const configs = r.fArray((r) => {
-        const config = { name: r.fString(), value: r.fNullableString() };
-        r.fTags();
-        return config;
-      });
-      r.fTags();
-      return { type, name, configs };
-    });
-    const validateOnly = body.bool();
-    body.fTags();
-    const dups = duplicateResources(resources);
-    const results = resources.map((res) => {
-      if (dups.has(`${res.type}:${res.name}`)) return duplicateResult(res.type, res.name);
-      return alterResource(ctx, res.type, res.name, validateOnly, () => {
-        checkDuplicateKeys(res.configs.map((c) => c.name));
-        const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
+    return handleAlter(
+      body,
+      ctx,
+      ctx.header.apiVersion >= 2,
+      (r) => ({ name: r.fString(), value: r.fNullableString() }),
+      (configs) => {
+        checkDuplicateKeys(configs.map((c) => c.name));
+        const nulls = configs.filter((c) => c.value === null).map((c) => c.name);
         if (nulls.length > 0) {
           throw new KafkaError(
             ErrorCode.INVALID_REQUEST,
             `null value not supported for: ${nulls.join(", ")}`,
           );
         }
-        return Object.fromEntries(res.configs.map((c) => [c.name, c.value!]));
-      });
-    });
-    return encodeAlterResponse(results, flex);
+        return Object.fromEntries(configs.map((c) => [c.name, c.value!]));
+      },
+    );
   },
 };

@@ -8,13 +8,7 @@
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { TOPIC_CONFIGS } from "../log/configs.ts";
-import {
-  alterResource,
-  checkDuplicateKeys,
-  duplicateResources,
-  duplicateResult,
-  encodeAlterResponse,
-} from "./_alter_configs.ts";
+import { checkDuplicateKeys, handleAlter } from "./_alter_configs.ts";
 import type { ApiHandler } from "./_types.ts";
 
 const SET = 0, DELETE = 1, APPEND = 2, SUBTRACT = 3;
@@ -80,26 +74,12 @@ export const handler: ApiHandler = {
   maxVersion: 1,
   flexibleFrom: 1,
   handle(body, ctx) {
-    const flex = ctx.header.apiVersion >= 1;
-    body.flexible = flex;
-    const resources = body.fArray((r) => {
-      const type = r.int8();
-      const name = r.fString();
-      const ops = r.fArray((r): Op => {
-        const op = { name: r.fString(), op: r.int8(), value: r.fNullableString() };
-        r.fTags();
-        return op;
-      });
-      r.fTags();
-      return { type, name, ops };
-    });
-    const validateOnly = body.bool();
-    body.fTags();
-    const dups = duplicateResources(resources);
-    const results = resources.map((res) => {
-      if (dups.has(`${res.type}:${res.name}`)) return duplicateResult(res.type, res.name);
-      return alterResource(ctx, res.type, res.name, validateOnly, (cur) => applyOps(cur, res.ops));
-    });
-    return encodeAlterResponse(results, flex);
+    return handleAlter(
+      body,
+      ctx,
+      ctx.header.apiVersion >= 1,
+      (r): Op => ({ name: r.fString(), op: r.int8(), value: r.fNullableString() }),
+      (ops, current) => applyOps(current, ops),
+    );
   },
 };

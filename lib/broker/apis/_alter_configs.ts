@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
+import { type Reader, Writer } from "../protocol/codec.ts";
 import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
 import { errorInfo, errorMessage } from "./_errors.ts";
 import type { RequestContext } from "./_types.ts";
@@ -39,7 +39,7 @@ export function checkDuplicateKeys(keys: string[]): void {
  * the result, answering each resource on its own: a bad resource never fails the others.
  * Broker configs are fixed at start (`sa broker` flags), so a broker resource is refused.
  */
-export function alterResource(
+function alterResource(
   ctx: RequestContext,
   type: number,
   name: string,
@@ -79,7 +79,7 @@ export function alterResource(
 }
 
 /** Answers INVALID_REQUEST for every resource named more than once (Kafka does the same). */
-export function duplicateResources(resources: { type: number; name: string }[]): Set<string> {
+function duplicateResources(resources: { type: number; name: string }[]): Set<string> {
   const count = new Map<string, number>();
   for (const r of resources) {
     const k = `${r.type}:${r.name}`;
@@ -89,7 +89,7 @@ export function duplicateResources(resources: { type: number; name: string }[]):
 }
 
 /** The result for a resource named twice in one request. */
-export function duplicateResult(type: number, name: string): AlterResult {
+function duplicateResult(type: number, name: string): AlterResult {
   return {
     error: ErrorCode.INVALID_REQUEST,
     message: `resource ${name} (type ${type}) appears more than once in the request`,
@@ -99,7 +99,7 @@ export function duplicateResult(type: number, name: string): AlterResult {
 }
 
 /** The response body: throttle time, then one entry per resource. */
-export function encodeAlterResponse(results: AlterResult[], flex: boolean): Uint8Array {
+function encodeAlterResponse(results: AlterResult[], flex: boolean): Uint8Array {
   const w = new Writer(64 + results.length * 48, flex);
   w.int32(0); // throttle_time_ms
   w.fArray(results, (w, r) => {
@@ -111,4 +111,39 @@ export function encodeAlterResponse(results: AlterResult[], flex: boolean): Uint
   });
   w.fTags();
   return w.finish();
+}
+
+/**
+ * Both APIs' request and answer: resources of (type, name, entries), `validate_only`, then one
+ * result per resource (a resource named twice is refused whole). `compute` turns a resource's
+ * entries and its current explicit configs into the new set, or throws.
+ */
+export function handleAlter<E>(
+  body: Reader,
+  ctx: RequestContext,
+  flex: boolean,
+  entry: (r: Reader) => E,
+  compute: (entries: E[], current: Record<string, string>) => Record<string, string>,
+): Uint8Array {
+  body.flexible = flex;
+  const resources = body.fArray((r) => {
+    const type = r.int8();
+    const name = r.fString();
+    const entries = r.fArray((r) => {
+      const e = entry(r);
+      r.fTags();
+      return e;
+    });
+    r.fTags();
+    return { type, name, entries };
+  });
+  const validateOnly = body.bool();
+  body.fTags();
+  const dups = duplicateResources(resources);
+  const results = resources.map((res) =>
+    dups.has(`${res.type}:${res.name}`)
+      ? duplicateResult(res.type, res.name)
+      : alterResource(ctx, res.type, res.name, validateOnly, (cur) => compute(res.entries, cur))
+  );
+  return encodeAlterResponse(results, flex);
 }
