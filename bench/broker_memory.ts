@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { buildBatch } from "../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../lib/kafka/protocol/record_batch.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

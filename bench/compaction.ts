@@ -19,7 +19,7 @@ const { values } = parseArgs({
 });
 const root = values.root!.replace(/\/$/, "");
 const { LogManager } = await import(`${root}/lib/broker/log/manager.ts`);
-const { buildBatch } = await import(`${root}/lib/broker/protocol/record_batch.ts`);
+const { buildBatch } = await import(`${root}/lib/kafka/protocol/record_batch.ts`);
 const { Logger } = await import(`${root}/lib/util/log.ts`);
 
 const rss = () => Deno.memoryUsage().rss / 1024 / 1024;

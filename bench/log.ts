@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { Logger } from "../lib/util/log.ts";
 import { LogManager } from "../lib/broker/log/manager.ts";
-import { buildBatch } from "../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../lib/kafka/protocol/record_batch.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -10,10 +10,14 @@
  *
  * @module
  */
-import { Reader, Writer } from "./protocol/codec.ts";
-import { ErrorCode, KafkaError, ProtocolError } from "./protocol/errors.ts";
-import { FrameReader, MAX_FRAME_BYTES } from "./protocol/frame.ts";
-import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from "./protocol/header.ts";
+import { Reader, Writer } from "../kafka/protocol/codec.ts";
+import { ErrorCode, KafkaError, ProtocolError } from "../kafka/protocol/errors.ts";
+import { FrameReader, MAX_FRAME_BYTES } from "../kafka/protocol/frame.ts";
+import {
+  API_VERSIONS_KEY,
+  encodeResponseFrame,
+  readRequestHeader,
+} from "../kafka/protocol/header.ts";
 import type { RequestContext } from "./apis/_types.ts";
 import type { BrokerState } from "./state.ts";
 import type { Logger } from "../util/log.ts";

@@ -17,7 +17,12 @@
  */
 import type { BrokerState } from "./state.ts";
 import type { PartitionLog } from "./log/partition_log.ts";
-import { Attr, decodeRecords, LOG_OVERHEAD, readBatchHeader } from "./protocol/record_batch.ts";
+import {
+  Attr,
+  decodeRecords,
+  LOG_OVERHEAD,
+  readBatchHeader,
+} from "../kafka/protocol/record_batch.ts";
 import { PROM_CONTENT_TYPE, PromText } from "../util/prometheus.ts";
 
 /** Batches read past control batches before giving up on finding a data record. */

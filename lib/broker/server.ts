@@ -6,7 +6,7 @@
 import { Connection } from "./connection.ts";
 import type { BrokerState } from "./state.ts";
 import type { Logger } from "../util/log.ts";
-import { MAX_FRAME_BYTES } from "./protocol/frame.ts";
+import { MAX_FRAME_BYTES } from "../kafka/protocol/frame.ts";
 
 /** Pooled request/response buffers are dropped after this long without traffic. */
 const POOL_IDLE_MS = 30_000;

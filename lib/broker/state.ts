@@ -9,7 +9,7 @@ import type { ApiHandler } from "./apis/_types.ts";
 import type { LogManager } from "./log/manager.ts";
 import type { GroupCoordinator } from "./groups/coordinator.ts";
 import type { TransactionCoordinator } from "./txn/coordinator.ts";
-import { BufferPool } from "./protocol/buffer_pool.ts";
+import { BufferPool } from "../kafka/protocol/buffer_pool.ts";
 import type { UserStore } from "./sasl/users.ts";
 import { BrokerStats } from "./stats.ts";
 import { type BrokerLimits, ByteBudget, resolveLimits } from "./limits.ts";

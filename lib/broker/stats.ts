@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Attr, BATCH_HEADER_SIZE, LOG_OVERHEAD, Off } from "./protocol/record_batch.ts";
+import { Attr, BATCH_HEADER_SIZE, LOG_OVERHEAD, Off } from "../kafka/protocol/record_batch.ts";
 
 /** Counters since the broker started. */
 export class BrokerStats {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Reader, Writer } from "../broker/protocol/codec.ts";
+import { Reader, Writer } from "../kafka/protocol/codec.ts";
 import { splitHostPort } from "./permissions.ts";
 import { connectKafka, type ConnectSecurity } from "../util/kafka_connect.ts";
 

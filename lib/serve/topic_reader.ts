@@ -7,13 +7,13 @@
  * @module
  */
 import { Connection, topicMetadata } from "../stream/state/_fetch_reader.ts";
-import type { Reader } from "../broker/protocol/codec.ts";
+import type { Reader } from "../kafka/protocol/codec.ts";
 import {
   Attr,
   decodeRecords,
   LOG_OVERHEAD,
   readBatchHeader,
-} from "../broker/protocol/record_batch.ts";
+} from "../kafka/protocol/record_batch.ts";
 
 /** One record read from the topic. */
 export interface TopicRecord {

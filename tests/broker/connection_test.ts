@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { Connection } from "../../lib/broker/connection.ts";
 import { type BrokerConfig, BrokerState } from "../../lib/broker/state.ts";
 import type { ApiHandler } from "../../lib/broker/apis/_types.ts";
-import { KafkaError } from "../../lib/broker/protocol/errors.ts";
-import { ErrorCode } from "../../lib/broker/protocol/errors.ts";
+import { KafkaError } from "../../lib/kafka/protocol/errors.ts";
+import { ErrorCode } from "../../lib/kafka/protocol/errors.ts";
 import { Logger } from "../../lib/util/log.ts";
 import { i32, request, WireClient } from "./apis/_wire.ts";
 

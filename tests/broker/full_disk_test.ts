@@ -11,7 +11,7 @@ import {
   type TxnLogs,
   type TxnPartitionLog,
 } from "../../lib/broker/txn/coordinator.ts";
-import { ErrorCode } from "../../lib/broker/protocol/errors.ts";
+import { ErrorCode } from "../../lib/kafka/protocol/errors.ts";
 import { Logger } from "../../lib/util/log.ts";
 import { fillDisk, withTmpfs } from "./_tmpfs.ts";
 import { startTestBroker } from "./_harness.ts";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ByteBudget, resolveLimits } from "../../lib/broker/limits.ts";
-import { buildBatch } from "../../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../../lib/kafka/protocol/record_batch.ts";
 import { setupProduce, withBroker } from "./apis/_golden.ts";
 import { arr, i32, i64, i8, request, str, WireClient } from "./apis/_wire.ts";
 

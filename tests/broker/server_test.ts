@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildBatch } from "../../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../../lib/kafka/protocol/record_batch.ts";
 import { DataDirLockedError } from "../../lib/broker/mod.ts";
 import { startTestBroker } from "./_harness.ts";
 import { setupProduce, withBroker } from "./apis/_golden.ts";

@@ -18,9 +18,14 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { Off } from "../protocol/record_batch.ts";
-import { ErrorCode, type ErrorInfo, KafkaError, ProtocolError } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { Off } from "../../kafka/protocol/record_batch.ts";
+import {
+  ErrorCode,
+  type ErrorInfo,
+  KafkaError,
+  ProtocolError,
+} from "../../kafka/protocol/errors.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
 import { isError, resolveTopic } from "./_topics.ts";
 

@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { allocateResponseBody } from "../protocol/header.ts";
-import type { BufferPool } from "../protocol/buffer_pool.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { allocateResponseBody } from "../../kafka/protocol/header.ts";
+import type { BufferPool } from "../../kafka/protocol/buffer_pool.ts";
+import { ErrorCode, type ErrorInfo, KafkaError } from "../../kafka/protocol/errors.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
 import type { BrokerStats } from "../stats.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { Writer, ZERO_UUID } from "../protocol/codec.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { Writer, ZERO_UUID } from "../../kafka/protocol/codec.ts";
+import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import { LEADER_EPOCH } from "../log/partition_log.ts";
 import type { TopicInfo } from "../log/manager.ts";
 import type { ApiHandler } from "./_types.ts";

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { JoinResult } from "../groups/group.ts";
 import type { ApiHandler } from "./_types.ts";
 

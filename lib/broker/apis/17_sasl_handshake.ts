@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { ProtocolError } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { ProtocolError } from "../../kafka/protocol/errors.ts";
 import { SASL_MECHANISMS } from "../sasl/session.ts";
 import type { ApiHandler } from "./_types.ts";
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { ErrorCode, type ErrorInfo } from "../../kafka/protocol/errors.ts";
 import { errorInfo } from "./_errors.ts";
 import type { ApiHandler } from "./_types.ts";
 

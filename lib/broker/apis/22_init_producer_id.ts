@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The InitProducerId handler. */

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { ErrorCode, ProtocolError } from "../../kafka/protocol/errors.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The SaslAuthenticate handler. */

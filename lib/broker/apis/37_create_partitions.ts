@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { ErrorCode, type ErrorInfo } from "../../kafka/protocol/errors.ts";
 import { errorInfo, errorMessage } from "./_errors.ts";
 import type { ApiHandler } from "./_types.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 import { TOPIC_CONFIGS } from "../log/configs.ts";
 import { checkDuplicateKeys, handleAlter } from "./_alter_configs.ts";
 import type { ApiHandler } from "./_types.ts";

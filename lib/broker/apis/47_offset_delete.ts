@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { Writer } from "../protocol/codec.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
+import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { ApiHandler } from "./_types.ts";
 
 /** The OffsetDelete handler. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type Reader, Writer } from "../protocol/codec.ts";
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { type Reader, Writer } from "../../kafka/protocol/codec.ts";
+import { ErrorCode, type ErrorInfo, KafkaError } from "../../kafka/protocol/errors.ts";
 import { errorInfo, errorMessage } from "./_errors.ts";
 import type { RequestContext } from "./_types.ts";
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo, KafkaError } from "../../kafka/protocol/errors.ts";
 import type { RequestContext } from "./_types.ts";
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Reader } from "../protocol/codec.ts";
+import type { Reader } from "../../kafka/protocol/codec.ts";
 import type { OffsetEntry } from "../groups/coordinator.ts";
 
 /** One topic of a commit request, with its entries in request order. */

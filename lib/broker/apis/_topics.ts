@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ErrorCode, type ErrorInfo, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, type ErrorInfo, KafkaError } from "../../kafka/protocol/errors.ts";
 import type { TopicInfo } from "../log/manager.ts";
 import type { BrokerState } from "../state.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Reader, Writer } from "../protocol/codec.ts";
+import { type Reader, Writer } from "../../kafka/protocol/codec.ts";
 
 /** Who is asking, as the transaction requests start: transactional_id, producer_id, epoch. */
 export interface TxnProducer {

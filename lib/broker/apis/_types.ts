@@ -8,17 +8,12 @@
  *
  * @module
  */
-import type { Reader } from "../protocol/codec.ts";
+import type { Reader } from "../../kafka/protocol/codec.ts";
 import type { BrokerState } from "../state.ts";
 import type { SaslSession } from "../sasl/session.ts";
 
-/** The parsed request header (v1, or v2 for flexible versions). */
-export interface RequestHeader {
-  readonly apiKey: number;
-  readonly apiVersion: number;
-  readonly correlationId: number;
-  readonly clientId: string | null;
-}
+export type { RequestHeader } from "../../kafka/protocol/header.ts";
+import type { RequestHeader } from "../../kafka/protocol/header.ts";
 
 /** What a handler may use: the header, who is asking, and the broker's state. */
 export interface RequestContext {

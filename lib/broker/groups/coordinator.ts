@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { Reader } from "../protocol/codec.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { Reader } from "../../kafka/protocol/codec.ts";
+import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { Journal } from "./journal.ts";
 import {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { ErrorCode } from "../protocol/errors.ts";
+import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import type { TimerHandle, Timers } from "./timers.ts";
 

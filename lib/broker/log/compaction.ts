@@ -28,7 +28,7 @@ import {
   Compression,
   decodeRecords,
   readBatchHeader,
-} from "../protocol/record_batch.ts";
+} from "../../kafka/protocol/record_batch.ts";
 import type { LogConfig } from "./configs.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import { Flag } from "./segment.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 
 type Check = (v: string) => boolean;
 

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { Logger } from "../../util/log.ts";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 import {
   type LogConfig,
   resolveLogConfig,

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { Logger } from "../../util/log.ts";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 import {
   Attr,
   type BatchHeader,
@@ -18,7 +18,7 @@ import {
   setLogAppendTime,
   setPartitionLeaderEpoch,
   validateBatch,
-} from "../protocol/record_batch.ts";
+} from "../../kafka/protocol/record_batch.ts";
 import type { LogConfig } from "./configs.ts";
 import { Flag, flagsFor, Segment } from "./segment.ts";
 import { lastSequence, ProducerStates } from "./producer_state.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 
 const INT32_MAX = 2147483647;
 const RETAIN = 5;

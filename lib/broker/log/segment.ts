@@ -17,8 +17,8 @@ import {
   checkStoredBatch,
   controlBatchIsCommit,
   readBatchHeader,
-} from "../protocol/record_batch.ts";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+} from "../../kafka/protocol/record_batch.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 import { openSegmentFiles, type Reopenable } from "./open_files.ts";
 
 /** Bytes per index entry. */

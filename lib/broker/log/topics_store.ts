@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../kafka/protocol/errors.ts";
 
 /** What is persisted per topic. */
 export interface StoredTopic {

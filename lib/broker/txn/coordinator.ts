@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { ErrorCode } from "../protocol/errors.ts";
+import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { Journal } from "../groups/journal.ts";
 import type { GroupCoordinator, OffsetEntry } from "../groups/coordinator.ts";

@@ -3,14 +3,14 @@
 // throw-away group. This reads one partition range with Metadata v1 + Fetch v4, over TLS and
 // SASL when the app's connection is secured (util/kafka_connect.ts).
 
-import { Reader, Writer } from "../../broker/protocol/codec.ts";
+import { Reader, Writer } from "../../kafka/protocol/codec.ts";
 import {
   Attr,
   type BatchHeader,
   decodeRecords,
   LOG_OVERHEAD,
   readBatchHeader,
-} from "../../broker/protocol/record_batch.ts";
+} from "../../kafka/protocol/record_batch.ts";
 import type { ChangelogRecord } from "./changelog.ts";
 import { connectKafka, type ConnectSecurity } from "../../util/kafka_connect.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildBatch } from "../../../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../../../lib/kafka/protocol/record_batch.ts";
 import { assertResponse, withBroker } from "./_golden.ts";
 import { arr, bytes, i16, i32, i64, request, str } from "./_wire.ts";
 

@@ -1,4 +1,4 @@
-import { buildBatch } from "../../../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../../../lib/kafka/protocol/record_batch.ts";
 import { assertResponse, setupProduce, withBroker } from "./_golden.ts";
 import { arr, i16, i32, i64, request, str } from "./_wire.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Hand-built KIP-482 (flexible version) bytes for golden tests: compact strings, arrays and
- * bytes, UUIDs and empty tag sections. Independent of lib/broker/protocol on purpose.
+ * bytes, UUIDs and empty tag sections. Independent of lib/kafka/protocol on purpose.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Byte builders and tiny parsers shared by the group and transaction golden tests
- * (08–16, 22–28, 42). Independent of lib/broker/protocol/codec.ts on purpose.
+ * (08–16, 22–28, 42). Independent of lib/kafka/protocol/codec.ts on purpose.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { buildBatch } from "../../../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../../../lib/kafka/protocol/record_batch.ts";
 import { arr, bytes, i16, i32, request, str, type WireClient } from "./_wire.ts";
 
 /** InitProducerId for `txnId`; returns the producer id and epoch. */

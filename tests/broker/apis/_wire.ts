@@ -1,6 +1,6 @@
 /**
  * Hand-built Kafka bytes for golden tests, and a raw socket client that sends one request and
- * returns the exact response bytes. Deliberately independent of lib/broker/protocol/codec.ts,
+ * returns the exact response bytes. Deliberately independent of lib/kafka/protocol/codec.ts,
  * so the tests do not check the codec against itself.
  *
  * @module

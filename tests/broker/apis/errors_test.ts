@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { errorInfo, errorMessage } from "../../../lib/broker/apis/_errors.ts";
 import type { RequestContext } from "../../../lib/broker/apis/_types.ts";
-import { ErrorCode, KafkaError } from "../../../lib/broker/protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../../lib/kafka/protocol/errors.ts";
 import { Logger } from "../../../lib/util/log.ts";
 
 Deno.test("errorInfo: Kafka errors keep their code; anything else is logged as -1", () => {

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { testBroker } from "./_broker.ts";
 import { kafkaClient, text, unique, waitFor } from "./_kafkajs.ts";
 import { locateProduceBatch, parseProduceResponse, RecordingProxy, roundTrip } from "./_wire.ts";
-import { crc32c } from "../../../lib/broker/protocol/crc32c.ts";
+import { crc32c } from "../../../lib/kafka/protocol/crc32c.ts";
 
 /** A copy of a captured Produce request with a new correlation id and, optionally, sequence. */
 function variant(body: Uint8Array, correlationId: number, baseSequence?: number): Uint8Array {

@@ -1,6 +1,6 @@
 /**
  * Produce requests and Fetch responses above the pool threshold reuse buffers (see
- * `lib/broker/protocol/buffer_pool.ts`). Big batches, then smaller ones into the same buffers,
+ * `lib/kafka/protocol/buffer_pool.ts`). Big batches, then smaller ones into the same buffers,
  * must still come back byte for byte: a pooled buffer that kept bytes of an earlier request
  * would show up here as wrong values or a corrupt batch.
  *

@@ -8,7 +8,7 @@
  * @module
  */
 import { startBroker } from "../../../lib/broker/mod.ts";
-import { buildBatch } from "../../../lib/broker/protocol/record_batch.ts";
+import { buildBatch } from "../../../lib/kafka/protocol/record_batch.ts";
 import { Logger } from "../../../lib/util/log.ts";
 import { arr, bytes, i16, i32, request, str, WireClient } from "../apis/_wire.ts";
 

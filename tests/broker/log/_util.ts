@@ -1,9 +1,9 @@
 /** Shared helpers for storage tests: temp data dirs, a capturing logger, batch builders. */
 import { Logger } from "../../../lib/util/log.ts";
 import { LogManager, type LogManagerOptions } from "../../../lib/broker/log/manager.ts";
-import { buildBatch, type BuildBatchOptions } from "../../../lib/broker/protocol/record_batch.ts";
-import { decodeRecords, readBatchHeader } from "../../../lib/broker/protocol/record_batch.ts";
-import { KafkaError } from "../../../lib/broker/protocol/errors.ts";
+import { buildBatch, type BuildBatchOptions } from "../../../lib/kafka/protocol/record_batch.ts";
+import { decodeRecords, readBatchHeader } from "../../../lib/kafka/protocol/record_batch.ts";
+import { KafkaError } from "../../../lib/kafka/protocol/errors.ts";
 
 /** A logger whose lines are kept in `lines`. */
 export function captureLogger(): { logger: Logger; lines: string[] } {

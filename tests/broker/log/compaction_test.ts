@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { batch, openManager, readAll, rows } from "./_util.ts";
-import { validateBatch } from "../../../lib/broker/protocol/record_batch.ts";
+import { validateBatch } from "../../../lib/kafka/protocol/record_batch.ts";
 
 function allBatchesValid(bytes: Uint8Array): number {
   let pos = 0;

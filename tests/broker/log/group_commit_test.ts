@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { batch, openManager, rows } from "./_util.ts";
-import { ErrorCode, KafkaError } from "../../../lib/broker/protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../../lib/kafka/protocol/errors.ts";
 import { startTestBroker } from "../_harness.ts";
 import { arr, bytes, i16, i32, request, str, WireClient } from "../apis/_wire.ts";
 

@@ -84,7 +84,7 @@ Deno.test("offsetForTimestamp scans inside batches; LogAppendTime rewrites the b
   logs.createTopic("ts", 1);
   const p = logs.partition("ts", 0)!;
   p.append(batch([["a", "1"]], { timestamp: 1000 }));
-  const { buildBatch } = await import("../../../lib/broker/protocol/record_batch.ts");
+  const { buildBatch } = await import("../../../lib/kafka/protocol/record_batch.ts");
   p.append(buildBatch([
     { key: "b", value: "2", timestamp: 2000 },
     { key: "c", value: "3", timestamp: 3000 },
@@ -96,7 +96,7 @@ Deno.test("offsetForTimestamp scans inside batches; LogAppendTime rewrites the b
   const q = logs.partition("lat", 0)!;
   const res = q.append(batch([["a", "1"]], { timestamp: 5 }));
   strictEqual(res.logAppendTime, 777_000);
-  const { validateBatch } = await import("../../../lib/broker/protocol/record_batch.ts");
+  const { validateBatch } = await import("../../../lib/kafka/protocol/record_batch.ts");
   const stored = q.read(0, 1000, 0).records;
   const h = validateBatch(stored); // CRC recomputed
   strictEqual(h.maxTimestamp, 777_000);
@@ -115,7 +115,7 @@ Deno.test("append rejects control batches, oversized batches and null keys on co
   logs.createTopic("cmp", 1, { "cleanup.policy": "compact" });
   const c = logs.partition("cmp", 0)!;
   strictEqual(kafkaErrorOf(() => c.append(batch([["k", "v"], [null, "v"]]))), "INVALID_RECORD");
-  const { buildControlBatch } = await import("../../../lib/broker/protocol/record_batch.ts");
+  const { buildControlBatch } = await import("../../../lib/kafka/protocol/record_batch.ts");
   strictEqual(
     kafkaErrorOf(() =>
       c.append(buildControlBatch({ producerId: 1, producerEpoch: 0, commit: true }))

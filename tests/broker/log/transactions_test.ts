@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { batch, kafkaErrorOf, openManager, rows } from "./_util.ts";
-import { decodeRecords, readBatchHeader } from "../../../lib/broker/protocol/record_batch.ts";
+import { decodeRecords, readBatchHeader } from "../../../lib/kafka/protocol/record_batch.ts";
 
 const txn = (pid: number, seq: number, v: string) =>
   batch([[v, v]], { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true });

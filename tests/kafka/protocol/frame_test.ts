@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ProtocolError } from "../../../lib/broker/protocol/errors.ts";
-import { type ByteSource, FrameReader } from "../../../lib/broker/protocol/frame.ts";
+import { ProtocolError } from "../../../lib/kafka/protocol/errors.ts";
+import { type ByteSource, FrameReader } from "../../../lib/kafka/protocol/frame.ts";
 
 /** Serves `data` in chunks of at most `chunk` bytes, like a socket would. */
 function source(data: Uint8Array, chunk: number): ByteSource {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Reader, Writer, ZERO_UUID } from "../../../lib/broker/protocol/codec.ts";
-import { ProtocolError } from "../../../lib/broker/protocol/errors.ts";
+import { Reader, Writer, ZERO_UUID } from "../../../lib/kafka/protocol/codec.ts";
+import { ProtocolError } from "../../../lib/kafka/protocol/errors.ts";
 
 const ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 

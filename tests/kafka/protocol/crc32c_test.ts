@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import { crc32c, crc32cUpdate } from "../../../lib/broker/protocol/crc32c.ts";
+import { crc32c, crc32cUpdate } from "../../../lib/kafka/protocol/crc32c.ts";
 
 Deno.test("crc32c: standard check value and RFC 3720 vectors", () => {
   strictEqual(crc32c(new TextEncoder().encode("123456789")), 0xe3069283);

@@ -5,14 +5,14 @@ import {
   Off,
   updateCrc,
   validateBatch,
-} from "../../../lib/broker/protocol/record_batch.ts";
+} from "../../../lib/kafka/protocol/record_batch.ts";
 import {
   decompress,
   DecompressError,
   snappyDecompress,
-} from "../../../lib/broker/protocol/compression.ts";
+} from "../../../lib/kafka/protocol/compression.ts";
 import { EXPECTED, LIBRDKAFKA_BATCHES } from "./_compressed_fixtures.ts";
-import { kafkaErrorOf, openManager, readAll } from "../log/_util.ts";
+import { kafkaErrorOf, openManager, readAll } from "../../broker/log/_util.ts";
 
 const dec = new TextDecoder();
 const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((b) => parseInt(b, 16)));

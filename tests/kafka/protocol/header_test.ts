@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { Reader } from "../../../lib/broker/protocol/codec.ts";
-import { ProtocolError } from "../../../lib/broker/protocol/errors.ts";
+import { Reader } from "../../../lib/kafka/protocol/codec.ts";
+import { ProtocolError } from "../../../lib/kafka/protocol/errors.ts";
 import {
   allocateResponseBody,
   encodeResponseFrame,
   readRequestHeader,
-} from "../../../lib/broker/protocol/header.ts";
+} from "../../../lib/kafka/protocol/header.ts";
 
 Deno.test("readRequestHeader reads v1 fields and leaves the reader at the body", () => {
   const bytes = new Uint8Array([0, 3, 0, 6, 0, 0, 1, 2, 0, 2, 0x68, 0x69, 0xaa]);

@@ -9,8 +9,8 @@ import {
   setBaseOffset,
   updateCrc,
   validateBatch,
-} from "../../../lib/broker/protocol/record_batch.ts";
-import { kafkaErrorOf } from "../log/_util.ts";
+} from "../../../lib/kafka/protocol/record_batch.ts";
+import { kafkaErrorOf } from "../../broker/log/_util.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { BufferPool, POOL_MIN_BYTES } from "../../../lib/broker/protocol/buffer_pool.ts";
-import { type ByteSource, FrameReader } from "../../../lib/broker/protocol/frame.ts";
+import { BufferPool, POOL_MIN_BYTES } from "../../../lib/kafka/protocol/buffer_pool.ts";
+import { type ByteSource, FrameReader } from "../../../lib/kafka/protocol/frame.ts";
 
 const MiB = 1024 * 1024;
 

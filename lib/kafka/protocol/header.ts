@@ -10,8 +10,15 @@
  * @module
  */
 import type { Reader } from "./codec.ts";
-import type { RequestHeader } from "../apis/_types.ts";
 import type { BufferPool } from "./buffer_pool.ts";
+
+/** The parsed request header (v1, or v2 for flexible versions). */
+export interface RequestHeader {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+}
 
 /** API key of ApiVersions: its response header is always v0. */
 export const API_VERSIONS_KEY = 18;
