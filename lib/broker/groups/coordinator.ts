@@ -24,6 +24,13 @@ import {
   type SyncResult,
 } from "./group.ts";
 import { realTimers, type Timers } from "./timers.ts";
+import {
+  key,
+  type OffsetRecord,
+  offsetRecord,
+  type Stored,
+  validOffsetRecord,
+} from "./offset_records.ts";
 
 export type { GroupState, JoinRequest, JoinResult, MemberSummary, SyncResult };
 
@@ -82,35 +89,6 @@ export interface GroupCoordinatorOptions {
   initialRebalanceDelayMs?: number;
 }
 
-type OffsetRecord =
-  | { g: string; t: string; p: number; o: number; m: string; ts: number; le?: number }
-  | { g: string; del: true }
-  | { g: string; t: string; p: number; del: true }
-  | { g: string; pt: string };
-
-const isInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
-
-function validOffsetRecord(r: unknown): string | null {
-  const o = r as Record<string, unknown>;
-  if (typeof o !== "object" || o === null || typeof o.g !== "string") {
-    return "not an offsets record (no group id)";
-  }
-  if ("del" in o) return o.del === true ? null : `"del" must be true`;
-  if ("pt" in o) return typeof o.pt === "string" ? null : `"pt" must be a string`;
-  if (typeof o.t !== "string" || !isInt(o.p) || !isInt(o.o) || !isInt(o.ts)) {
-    return "offset record needs string t and integer p, o, ts";
-  }
-  if ("le" in o && !isInt(o.le)) return `"le" must be an integer`;
-  return typeof o.m === "string" ? null : `"m" must be a string`;
-}
-
-interface Stored {
-  offset: number;
-  metadata: string;
-  leaderEpoch: number;
-  ts: number;
-}
-
 const encoder = new TextEncoder();
 
 /** Settles with `p`, or with `onAbort()` as soon as `signal` aborts (broker shutdown). */
@@ -142,21 +120,6 @@ function subscribedTopics(g: Group): Set<string> | null {
     }
   }
   return out;
-}
-
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-/** A journal record of one committed offset (`le` only when a leader epoch was committed). */
-function offsetRecord(
-  g: string,
-  t: string,
-  p: number,
-  o: number,
-  m: string,
-  le: number,
-  ts: number,
-): OffsetRecord {
-  return le >= 0 ? { g, t, p, o, m, ts, le } : { g, t, p, o, m, ts };
 }
 
 /** Coordinates consumer groups and stores their committed offsets; see the module doc. */

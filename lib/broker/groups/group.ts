@@ -14,126 +14,27 @@
 import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import type { TimerHandle, Timers } from "./timers.ts";
+import { EMPTY, Member, sameProtocols } from "./member.ts";
+import {
+  type GroupLimits,
+  type GroupState,
+  joinError,
+  type JoinRequest,
+  type JoinResult,
+  type MemberSummary,
+  type SyncResult,
+} from "./messages.ts";
 
-/** The five states of a classic group. */
-export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
-
-/** One protocol a member supports, e.g. `{ name: "range", metadata }`. */
-export interface GroupProtocol {
-  name: string;
-  metadata: Uint8Array;
-}
-
-/** What JoinGroup carries, decoded. */
-export interface JoinRequest {
-  groupId: string;
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: GroupProtocol[];
-  /** JoinGroup v4+: an empty member id gets MEMBER_ID_REQUIRED and a generated id. */
-  requireKnownMemberId: boolean;
-}
-
-/** A member as listed to the leader in its JoinGroup response. */
-export interface JoinMember {
-  memberId: string;
-  groupInstanceId: string | null;
-  metadata: Uint8Array;
-}
-
-/** The JoinGroup response fields. */
-export interface JoinResult {
-  errorCode: number;
-  generationId: number;
-  protocolName: string;
-  leader: string;
-  memberId: string;
-  members: JoinMember[];
-}
-
-/** The SyncGroup response fields. */
-export interface SyncResult {
-  errorCode: number;
-  assignment: Uint8Array;
-}
-
-/** A member in a DescribeGroups answer. */
-export interface MemberSummary {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  metadata: Uint8Array;
-  assignment: Uint8Array;
-}
-
-/** Timing limits shared by every group. */
-export interface GroupLimits {
-  minSessionTimeoutMs: number;
-  maxSessionTimeoutMs: number;
-  /** Delay before completing the first rebalance of an Empty group (Kafka default 3000). */
-  initialRebalanceDelayMs: number;
-}
-
-const EMPTY = new Uint8Array(0);
-
-class Member {
-  #protocols: GroupProtocol[] = [];
-  /** Protocol name → metadata (the first of a repeated name, as a linear search finds). */
-  #byName = new Map<string, Uint8Array>();
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  assignment: Uint8Array = EMPTY;
-  joinWaiter: ((r: JoinResult) => void) | null = null;
-  syncWaiter: ((r: SyncResult) => void) | null = null;
-  sessionTimer: TimerHandle | null = null;
-  constructor(
-    readonly memberId: string,
-    readonly groupInstanceId: string | null,
-    readonly clientId: string,
-    readonly clientHost: string,
-    req: JoinRequest,
-  ) {
-    this.protocols = req.protocols;
-    this.sessionTimeoutMs = req.sessionTimeoutMs;
-    this.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-  }
-  get protocols(): GroupProtocol[] {
-    return this.#protocols;
-  }
-  /** Lookups by name are what JoinGroup does per protocol: a map keeps them O(1). */
-  set protocols(list: GroupProtocol[]) {
-    this.#protocols = list;
-    this.#byName = new Map();
-    for (const p of list) if (!this.#byName.has(p.name)) this.#byName.set(p.name, p.metadata);
-  }
-  supports(protocol: string): boolean {
-    return this.#byName.has(protocol);
-  }
-  metadataFor(protocol: string | null): Uint8Array {
-    return (protocol !== null && this.#byName.get(protocol)) || EMPTY;
-  }
-}
-
-function sameProtocols(a: GroupProtocol[], b: GroupProtocol[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i].name !== b[i].name) return false;
-    const x = a[i].metadata, y = b[i].metadata;
-    if (x.length !== y.length) return false;
-    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
-  }
-  return true;
-}
-
-function joinError(errorCode: number, memberId = ""): JoinResult {
-  return { errorCode, generationId: -1, protocolName: "", leader: "", memberId, members: [] };
-}
+export type {
+  GroupLimits,
+  GroupProtocol,
+  GroupState,
+  JoinMember,
+  JoinRequest,
+  JoinResult,
+  MemberSummary,
+  SyncResult,
+} from "./messages.ts";
 
 /** A consumer group and its members; see the module doc. */
 export class Group {

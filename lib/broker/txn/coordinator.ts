@@ -18,8 +18,13 @@ import { ErrorCode } from "../../kafka/protocol/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { Journal } from "../groups/journal.ts";
 import type { GroupCoordinator, OffsetEntry } from "../groups/coordinator.ts";
-import { realTimers, type TimerHandle, type Timers } from "../groups/timers.ts";
+import { realTimers, type Timers } from "../groups/timers.ts";
 import { ProducerIdAllocator } from "./producer_ids.ts";
+import { type TxnLogs, writeMarkers } from "./markers.ts";
+import { key, type Txn, type TxnRecord, type TxnState, unkey, validTxnRecord } from "./records.ts";
+
+export type { TxnLogs, TxnPartitionLog } from "./markers.ts";
+export type { TxnState };
 
 /** Kafka's `transaction.max.timeout.ms` default. */
 export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
@@ -27,36 +32,6 @@ export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
 const MAX_EPOCH = 32766;
 /** How often a decided (Prepare) transaction whose completion failed, e.g. at a full disk, retries. */
 export const COMPLETE_RETRY_MS = 1000;
-
-/** The states of one transactional id. */
-export type TxnState =
-  | "Empty"
-  | "Ongoing"
-  | "PrepareCommit"
-  | "PrepareAbort"
-  | "CompleteCommit"
-  | "CompleteAbort";
-
-/** The slice of a partition log the coordinator needs (B2's `PartitionLog` fits). */
-export interface TxnPartitionLog {
-  /** With `deferSync`, the marker is durable once {@link durable} resolves. */
-  appendControl(
-    producerId: number,
-    producerEpoch: number,
-    commit: boolean,
-    deferSync?: boolean,
-  ): number;
-  hasOngoingTxn(producerId: number): boolean;
-  /** False while deferred appends await their fdatasync (fsync "always"). */
-  readonly isDurable?: boolean;
-  /** Resolves once every append so far is on disk. */
-  durable?(): Promise<void>;
-}
-
-/** The slice of the log manager the coordinator needs (B2's `LogManager` fits). */
-export interface TxnLogs {
-  partition(topic: string, index: number): TxnPartitionLog | undefined;
-}
 
 /** Options for {@link TransactionCoordinator.open}. */
 export interface TransactionCoordinatorOptions {
@@ -76,72 +51,6 @@ export interface ProducerIdResult {
   producerId: number;
   producerEpoch: number;
 }
-
-interface Txn {
-  id: string;
-  producerId: number;
-  epoch: number;
-  timeoutMs: number;
-  state: TxnState;
-  /** "topic\0partition" keys. */
-  partitions: Set<string>;
-  groups: Set<string>;
-  startedAt: number;
-  timer: TimerHandle | null;
-  /** Offsets being committed, only while PrepareCommit. */
-  offsets: Record<string, OffsetEntry[]> | null;
-}
-
-interface TxnRecord {
-  id: string;
-  pid: number;
-  epoch: number;
-  timeoutMs: number;
-  state: TxnState;
-  partitions: [string, number][];
-  groups: string[];
-  offsets?: Record<string, OffsetEntry[]>;
-}
-
-const STATES = new Set<string>([
-  "Empty",
-  "Ongoing",
-  "PrepareCommit",
-  "PrepareAbort",
-  "CompleteCommit",
-  "CompleteAbort",
-]);
-
-function validTxnRecord(r: unknown): string | null {
-  const o = r as Record<string, unknown>;
-  if (typeof o !== "object" || o === null || typeof o.id !== "string") {
-    return "not a transaction record (no id)";
-  }
-  const int = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
-  if (!int(o.pid) || !int(o.epoch) || !int(o.timeoutMs)) {
-    return `transaction ${o.id}: pid, epoch and timeoutMs must be integers`;
-  }
-  if (typeof o.state !== "string" || !STATES.has(o.state)) {
-    return `transaction ${o.id}: unknown state ${JSON.stringify(o.state)}`;
-  }
-  const parts = o.partitions;
-  if (
-    !Array.isArray(parts) ||
-    !parts.every((p) => Array.isArray(p) && typeof p[0] === "string" && int(p[1]))
-  ) {
-    return `transaction ${o.id}: partitions must be [topic, partition] pairs`;
-  }
-  if (!Array.isArray(o.groups) || !o.groups.every((g) => typeof g === "string")) {
-    return `transaction ${o.id}: groups must be strings`;
-  }
-  return null;
-}
-
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-const unkey = (k: string): [string, number] => {
-  const i = k.lastIndexOf("\u0000");
-  return [k.slice(0, i), Number(k.slice(i + 1))];
-};
 
 /** Result of validating a transactional request against the coordinator's state. */
 type Checked = { txn: Txn; error: 0 } | { txn: null; error: number };
@@ -614,47 +523,7 @@ export class TransactionCoordinator {
   }
 
   async #complete(txn: Txn, commit: boolean): Promise<void> {
-    let markers = 0;
-    let failed = 0;
-    // fsync "always": markers in all partitions share group-commit fdatasyncs off the event
-    // loop instead of one blocking fdatasync each.
-    const syncs: Promise<void>[] = [];
-    for (const k of txn.partitions) {
-      const [topic, partition] = unkey(k);
-      const log = this.#logs.partition(topic, partition);
-      if (!log) {
-        this.#logger.warn(
-          `transaction ${txn.id}: partition ${topic}/${partition} no longer exists, no marker written`,
-        );
-        continue;
-      }
-      if (!log.hasOngoingTxn(txn.producerId)) continue;
-      try {
-        log.appendControl(txn.producerId, txn.epoch, commit, true);
-        markers++;
-        if (log.durable && log.isDurable === false) {
-          syncs.push(
-            log.durable().catch((e: unknown) => {
-              this.#logger.error(
-                `transaction ${txn.id}: ${commit ? "commit" : "abort"} marker for ` +
-                  `${topic}/${partition} not durable: ${(e as Error).message}`,
-              );
-            }),
-          );
-        }
-      } catch (e) {
-        // One failing partition must not leave the others without their marker; the
-        // completion is retried (markers go only where still missing).
-        failed++;
-        this.#logger.error(
-          `transaction ${txn.id}: ${
-            commit ? "commit" : "abort"
-          } marker for ${topic}/${partition} failed: ${(e as Error).message}`,
-        );
-      }
-    }
-    await Promise.all(syncs);
-    if (failed > 0) throw new Error(`${failed} control markers not written`);
+    const markers = await writeMarkers(this.#logs, txn, commit, this.#logger);
     if (commit && txn.offsets) {
       for (const [g, entries] of Object.entries(txn.offsets)) {
         await this.#groups.applyTxnOffsets(g, entries);
