@@ -5,8 +5,8 @@
  * Membership is validated as Kafka does (a commit with generation -1 and no member id is
  * accepted for an Empty group: admin tools and manually assigned consumers). Partitions of
  * unknown topics get UNKNOWN_TOPIC_OR_PARTITION. `retention_time_ms` (v2–4) is ignored:
- * offsets never expire. `group_instance_id` (v7+) is read but not checked: members are
- * validated by member id.
+ * offsets never expire. `group_instance_id` (v7+) is checked (KIP-345): a fenced incarnation
+ * of a static member gets FENCED_INSTANCE_ID.
  *
  * @module
  */
@@ -29,7 +29,7 @@ export const handler: ApiHandler = {
     const groupId = body.fString();
     const generationId = body.int32();
     const memberId = body.fString();
-    if (v >= 7) body.fNullableString(); // group_instance_id
+    const groupInstanceId = v >= 7 ? body.fNullableString() : null;
     if (v <= 4) body.int64(); // retention_time_ms
     const topics = readOffsetTopics(body, v >= 6);
     body.fTags();
@@ -43,7 +43,13 @@ export const handler: ApiHandler = {
         else codes.set(e, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code);
       }
     }
-    const results = await groups.commitOffsets(groupId, generationId, memberId, valid);
+    const results = await groups.commitOffsets(
+      groupId,
+      generationId,
+      memberId,
+      valid,
+      groupInstanceId,
+    );
     valid.forEach((e, i) => codes.set(e, results[i]));
     const w = new Writer(64, v >= 8);
     if (v >= 3) w.int32(0); // throttle_time_ms

@@ -1,6 +1,7 @@
 /**
  * Heartbeat (key 12), v0–3: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it
- * to rejoin.
+ * to rejoin. v3 carries the `group_instance_id` (KIP-345): a fenced incarnation of a static
+ * member gets FENCED_INSTANCE_ID.
  *
  * @module
  */
@@ -18,8 +19,8 @@ export const handler: ApiHandler = {
     const groupId = body.string();
     const generationId = body.int32();
     const memberId = body.string();
-    if (v >= 3) body.nullableString(); // group_instance_id: members are all dynamic
-    const error = ctx.broker.groups.heartbeat(groupId, generationId, memberId);
+    const groupInstanceId = v >= 3 ? body.nullableString() : null;
+    const error = ctx.broker.groups.heartbeat(groupId, generationId, memberId, groupInstanceId);
     const w = new Writer(8);
     if (v >= 1) w.int32(0); // throttle_time_ms
     return w.int16(error).finish();

@@ -1,5 +1,7 @@
 /**
- * SyncGroup (key 14), v0–3: the leader hands out assignments; followers wait for them.
+ * SyncGroup (key 14), v0–3: the leader hands out assignments; followers wait for them. v3
+ * carries the `group_instance_id` (KIP-345): a fenced incarnation of a static member gets
+ * FENCED_INSTANCE_ID.
  *
  * @module
  */
@@ -17,7 +19,7 @@ export const handler: ApiHandler = {
     const groupId = body.string();
     const generationId = body.int32();
     const memberId = body.string();
-    if (v >= 3) body.nullableString(); // group_instance_id: members are all dynamic
+    const groupInstanceId = v >= 3 ? body.nullableString() : null;
     const assignments = body.array((r) => ({
       memberId: r.string(),
       assignment: r.bytes().slice(),
@@ -28,6 +30,7 @@ export const handler: ApiHandler = {
       memberId,
       assignments,
       ctx.broker.closing,
+      groupInstanceId,
     );
     const w = new Writer(32 + res.assignment.length);
     if (v >= 1) w.int32(0); // throttle_time_ms

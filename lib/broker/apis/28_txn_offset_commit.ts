@@ -1,8 +1,9 @@
 /**
  * TxnOffsetCommit (key 28), v0–3 (v3 flexible): stages group offsets inside a transaction;
  * they become visible to OffsetFetch only when EndTxn commits. v2 adds the committed leader
- * epoch; v3 (KIP-447) the consumer's generation and member id, checked against the group so
- * that a consumer that lost its partitions in a rebalance cannot commit their offsets.
+ * epoch; v3 (KIP-447) the consumer's generation, member id and `group_instance_id`, checked
+ * against the group so that a consumer that lost its partitions in a rebalance, or a fenced
+ * incarnation of a static member (FENCED_INSTANCE_ID), cannot commit their offsets.
  *
  * @module
  */
@@ -24,10 +25,15 @@ export const handler: ApiHandler = {
     const groupId = body.fString();
     const producerId = body.int64();
     const epoch = body.int16();
-    let member: { generationId: number; memberId: string } | undefined;
+    let member:
+      | { generationId: number; memberId: string; groupInstanceId: string | null }
+      | undefined;
     if (v >= 3) {
-      member = { generationId: body.int32(), memberId: body.fString() };
-      body.fNullableString(); // group_instance_id: members are validated by member id
+      member = {
+        generationId: body.int32(),
+        memberId: body.fString(),
+        groupInstanceId: body.fNullableString(),
+      };
     }
     const topics = readOffsetTopics(body, v >= 2);
     body.fTags();

@@ -62,6 +62,12 @@ export interface CommittedOffset {
   unstable?: boolean;
 }
 
+/** A member named in a LeaveGroup v3+ request. */
+export interface LeavingMember {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
 /** A DescribeGroups entry. */
 export interface GroupDescription {
   groupId: string;
@@ -251,6 +257,7 @@ export class GroupCoordinator {
     memberId: string,
     assignments: { memberId: string; assignment: Uint8Array }[],
     signal?: AbortSignal,
+    groupInstanceId: string | null = null,
   ): Promise<SyncResult> {
     if (groupId === "") {
       return Promise.resolve({
@@ -265,24 +272,41 @@ export class GroupCoordinator {
         assignment: new Uint8Array(0),
       });
     }
-    return untilAborted(g.sync(memberId, generationId, assignments), signal, () => ({
-      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE.code,
-      assignment: new Uint8Array(0),
-    }));
+    return untilAborted(
+      g.sync(memberId, generationId, assignments, groupInstanceId),
+      signal,
+      () => ({
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE.code,
+        assignment: new Uint8Array(0),
+      }),
+    );
   }
 
   /** Heartbeat; returns the error code. */
-  heartbeat(groupId: string, generationId: number, memberId: string): number {
+  heartbeat(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    groupInstanceId: string | null = null,
+  ): number {
     if (groupId === "") return ErrorCode.INVALID_GROUP_ID.code;
     const g = this.#groups.get(groupId);
-    return g ? g.heartbeat(memberId, generationId) : ErrorCode.UNKNOWN_MEMBER_ID.code;
+    return g
+      ? g.heartbeat(memberId, generationId, groupInstanceId)
+      : ErrorCode.UNKNOWN_MEMBER_ID.code;
   }
 
-  /** LeaveGroup; one error code per member id, in order. */
-  leave(groupId: string, memberIds: string[]): number[] {
-    if (groupId === "") return memberIds.map(() => ErrorCode.INVALID_GROUP_ID.code);
+  /**
+   * LeaveGroup; one error code per member, in order. A member is its id, or (v3+) its id and
+   * `group_instance_id`: an empty id with an instance id removes that static member.
+   */
+  leave(groupId: string, members: (string | LeavingMember)[]): number[] {
+    if (groupId === "") return members.map(() => ErrorCode.INVALID_GROUP_ID.code);
     const g = this.#groups.get(groupId);
-    return memberIds.map((id) => g ? g.leave(id) : ErrorCode.UNKNOWN_MEMBER_ID.code);
+    return members.map((m) => {
+      if (!g) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+      return typeof m === "string" ? g.leave(m) : g.leave(m.memberId, m.groupInstanceId);
+    });
   }
 
   // ---- offsets ----------------------------------------------------------------------------
@@ -296,6 +320,7 @@ export class GroupCoordinator {
     generationId: number,
     memberId: string,
     entries: OffsetEntry[],
+    groupInstanceId: string | null = null,
   ): Promise<number[]> {
     if (groupId === "") return entries.map(() => ErrorCode.INVALID_GROUP_ID.code);
     if (this.#closed) return entries.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE.code);
@@ -305,7 +330,7 @@ export class GroupCoordinator {
       if (generationId >= 0) return entries.map(() => ErrorCode.ILLEGAL_GENERATION.code);
       g = this.#group(groupId);
     }
-    const code = g.validateCommit(memberId, generationId);
+    const code = g.validateCommit(memberId, groupInstanceId, generationId, false);
     if (code !== 0) return entries.map(() => code);
     const codes = entries.map((e) => this.#checkEntry(e));
     try {
@@ -456,19 +481,19 @@ export class GroupCoordinator {
 
   /**
    * TxnOffsetCommit v3 (KIP-447): whether the committing consumer still belongs to the group's
-   * current generation. Without generation and member (v0–2, or a producer not tied to a
-   * consumer) anything goes, as in Kafka.
+   * current generation, and (KIP-345) is the current incarnation of its static instance.
+   * Without generation and member (v0–2, or a producer not tied to a consumer) anything goes,
+   * as in Kafka.
    */
-  validateTxnCommit(groupId: string, generationId: number, memberId: string): number {
-    if (generationId < 0 && memberId === "") return 0;
+  validateTxnCommit(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    groupInstanceId: string | null = null,
+  ): number {
     const g = this.#groups.get(groupId);
-    if (!g) return ErrorCode.ILLEGAL_GENERATION.code;
-    if (g.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
-    if (memberId !== "" && !g.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID.code;
-    if (generationId >= 0 && generationId !== g.generationId) {
-      return ErrorCode.ILLEGAL_GENERATION.code;
-    }
-    return 0;
+    if (!g) return generationId < 0 ? 0 : ErrorCode.ILLEGAL_GENERATION.code;
+    return g.validateCommit(memberId, groupInstanceId, generationId, true);
   }
 
   /** TxnOffsetCommit: stages offsets for `producerId`; returns one error code per entry. */

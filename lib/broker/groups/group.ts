@@ -47,6 +47,8 @@ export class Group {
   readonly members = new Map<string, Member>();
   /** Member ids handed out with MEMBER_ID_REQUIRED, awaiting their second join. */
   readonly pendingMembers = new Map<string, TimerHandle>();
+  /** Static members (KIP-345): group instance id → current member id. */
+  #staticMembers = new Map<string, string>();
   #rebalanceTimer: TimerHandle | null = null;
   #syncTimer: TimerHandle | null = null;
   #pendingSync = new Set<string>();
@@ -101,9 +103,8 @@ export class Group {
         return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED.code, id));
       }
       if (req.groupInstanceId !== null) {
-        const back = this.#staticRejoin(req.groupInstanceId, req);
-        if (back) return back;
-        this.#replaceStatic(req.groupInstanceId);
+        const old = this.staticMemberId(req.groupInstanceId);
+        if (old !== undefined) return this.#rejoinStatic(this.members.get(old)!, req);
       }
       return this.#addMemberAndRebalance(`${req.clientId}-${crypto.randomUUID()}`, req);
     }
@@ -113,8 +114,9 @@ export class Group {
       this.pendingMembers.delete(req.memberId);
       return this.#addMemberAndRebalance(req.memberId, req);
     }
-    const member = this.members.get(req.memberId);
-    if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID.code, req.memberId));
+    const invalid = this.validateMember(req.memberId, req.groupInstanceId);
+    if (invalid !== 0) return Promise.resolve(joinError(invalid, req.memberId));
+    const member = this.members.get(req.memberId)!;
     switch (this.state) {
       case "PreparingRebalance":
         return this.#updateMemberAndRebalance(member, req);
@@ -135,20 +137,43 @@ export class Group {
     }
   }
 
+  /** The current member id of a static member (KIP-345), if `instanceId` is one. */
+  staticMemberId(instanceId: string): string | undefined {
+    return this.#staticMembers.get(instanceId);
+  }
+
   /**
-   * KIP-345: a static member that restarts (same `group_instance_id`, empty member id) while
-   * the group is Stable gets a new member id and its old assignment back, and the other members
-   * are not rebalanced: the old incarnation is fenced, the generation stays. As in Kafka, a
-   * leader, or a member whose protocols no longer include the group's, rejoins through a
-   * rebalance instead ({@link #replaceStatic}).
+   * Kafka's `validateMember`: with a `group_instance_id`, the instance must be known and mapped
+   * to this member id; a request from an older incarnation of a static member gets
+   * FENCED_INSTANCE_ID, which clients treat as fatal, so a zombie stops instead of rejoining and
+   * fencing its successor in turn. Then the member id must be a current member. 0 when valid.
    */
-  #staticRejoin(instanceId: string, req: JoinRequest): Promise<JoinResult> | null {
-    if (this.state !== "Stable") return null;
-    const old = [...this.members.values()].find((m) => m.groupInstanceId === instanceId);
-    if (
-      !old || old.memberId === this.leaderId ||
-      !req.protocols.some((p) => p.name === this.protocolName)
-    ) return null;
+  validateMember(memberId: string, instanceId: string | null): number {
+    if (instanceId !== null) {
+      const current = this.#staticMembers.get(instanceId);
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+      if (current !== memberId) {
+        this.#logger.info(
+          `group ${this.groupId}: member ${memberId} of static instance ${instanceId} is fenced ` +
+            `by ${current}`,
+        );
+        return ErrorCode.FENCED_INSTANCE_ID.code;
+      }
+    }
+    return this.members.has(memberId) ? 0 : ErrorCode.UNKNOWN_MEMBER_ID.code;
+  }
+
+  /**
+   * KIP-345: a static member that restarts (same `group_instance_id`, empty member id) replaces
+   * its old incarnation at once, under a new member id, instead of waiting for the old session
+   * to time out; the old member id is fenced. As in Kafka's `updateStaticMemberThenRebalance`:
+   * in a Stable group whose selected protocol stays the same, it gets its old assignment back
+   * and the other members are not rebalanced (the generation stays). A restarted leader is
+   * answered with the old leader id, so it does not assign again, and leads the next
+   * rebalance. Otherwise the group rebalances.
+   */
+  #rejoinStatic(old: Member, req: JoinRequest): Promise<JoinResult> {
+    const instanceId = req.groupInstanceId!;
     const member = new Member(
       `${req.clientId}-${crypto.randomUUID()}`,
       instanceId,
@@ -157,38 +182,40 @@ export class Group {
       req,
     );
     member.assignment = old.assignment;
-    this.#logger.info(
-      `group ${this.groupId}: static member ${instanceId} rejoined as ${member.memberId}, ` +
-        `replacing ${old.memberId}; generation ${this.generationId} kept, no rebalance`,
-    );
+    const oldLeader = this.leaderId;
     old.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID.code, old.memberId));
     old.joinWaiter = null;
     old.syncWaiter?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID.code, assignment: EMPTY });
     old.syncWaiter = null;
     this.#removeMember(old);
-    this.members.set(member.memberId, member);
+    this.#putMember(member);
+    if (oldLeader === old.memberId) this.leaderId = member.memberId;
     this.#heartbeat(member);
-    this.#onChange(this);
-    return Promise.resolve(this.#joinResultFor(member));
+    if (this.state === "Stable" && this.#selectProtocol() === this.protocolName) {
+      this.#logger.info(
+        `group ${this.groupId}: static member ${instanceId} rejoined as ${member.memberId}, ` +
+          `replacing ${old.memberId}; generation ${this.generationId} kept, no rebalance`,
+      );
+      this.#onChange(this);
+      const res = this.#joinResultFor(member);
+      return Promise.resolve({ ...res, leader: oldLeader ?? "", members: [] });
+    }
+    this.#logger.info(
+      `group ${this.groupId}: static member ${instanceId} rejoined as ${member.memberId}, ` +
+        `replacing ${old.memberId}`,
+    );
+    const p = new Promise<JoinResult>((resolve) => member.joinWaiter = resolve);
+    if (this.state === "CompletingRebalance" || this.state === "Stable") {
+      // The leader may already hold the old member id in its assignment: assign again.
+      this.#maybePrepareRebalance(`static member ${instanceId} rejoined`);
+    }
+    this.#maybeCompleteJoin();
+    return p;
   }
 
-  /**
-   * A restarted static member that cannot simply take its old place back (see
-   * {@link #staticRejoin}) replaces its old incarnation at once instead of waiting for the old
-   * session to time out; the old member id is fenced and the group rebalances.
-   */
-  #replaceStatic(instanceId: string): void {
-    for (const m of this.members.values()) {
-      if (m.groupInstanceId !== instanceId) continue;
-      this.#logger.info(
-        `group ${this.groupId}: static member ${instanceId} rejoined, replacing ${m.memberId}`,
-      );
-      m.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID.code, m.memberId));
-      m.joinWaiter = null;
-      m.syncWaiter?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID.code, assignment: EMPTY });
-      m.syncWaiter = null;
-      this.#removeMember(m);
-    }
+  #putMember(m: Member): void {
+    this.members.set(m.memberId, m);
+    if (m.groupInstanceId !== null) this.#staticMembers.set(m.groupInstanceId, m.memberId);
   }
 
   #protocolsCompatible(req: JoinRequest): boolean {
@@ -203,7 +230,7 @@ export class Group {
   #addMemberAndRebalance(memberId: string, req: JoinRequest): Promise<JoinResult> {
     const member = new Member(memberId, req.groupInstanceId, req.clientId, req.clientHost, req);
     if (this.members.size === 0) this.protocolType = req.protocolType;
-    this.members.set(memberId, member);
+    this.#putMember(member);
     this.#logger.info(
       `group ${this.groupId}: member ${memberId} joined from ${req.clientHost} (${this.members.size} members)`,
     );
@@ -367,11 +394,13 @@ export class Group {
     memberId: string,
     generationId: number,
     assignments: { memberId: string; assignment: Uint8Array }[],
+    groupInstanceId: string | null = null,
   ): Promise<SyncResult> {
     const fail = (e: { code: number }) => Promise.resolve({ errorCode: e.code, assignment: EMPTY });
     if (this.state === "Dead") return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const m = this.members.get(memberId);
-    if (!m) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    const invalid = this.validateMember(memberId, groupInstanceId);
+    if (invalid !== 0) return fail({ code: invalid });
+    const m = this.members.get(memberId)!;
     if (generationId !== this.generationId) return fail(ErrorCode.ILLEGAL_GENERATION);
     switch (this.state) {
       case "Empty":
@@ -407,20 +436,14 @@ export class Group {
   // ---- Heartbeat, LeaveGroup, session expiry ----------------------------------------------
 
   /** Handles a Heartbeat; returns the error code. */
-  heartbeat(memberId: string, generationId: number): number {
+  heartbeat(memberId: string, generationId: number, groupInstanceId: string | null = null): number {
     if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
-    if (this.state === "Empty") return ErrorCode.UNKNOWN_MEMBER_ID.code;
-    const m = this.members.get(memberId);
-    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    const invalid = this.validateMember(memberId, groupInstanceId);
+    if (invalid !== 0) return invalid;
+    const m = this.members.get(memberId)!;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION.code;
     this.#heartbeat(m);
     return this.state === "PreparingRebalance" ? ErrorCode.REBALANCE_IN_PROGRESS.code : 0;
-  }
-
-  /** Resets a member's session timer, if it is one (OffsetCommit counts as liveness too). */
-  touch(memberId: string): void {
-    const m = this.members.get(memberId);
-    if (m) this.#heartbeat(m);
   }
 
   #heartbeat(m: Member): void {
@@ -443,9 +466,20 @@ export class Group {
     this.#afterMembershipChange(`member ${m.memberId} session timed out`);
   }
 
-  /** Handles one LeaveGroup member; returns its error code. */
-  leave(memberId: string): number {
+  /**
+   * Handles one LeaveGroup member; returns its error code. As in Kafka, an empty member id
+   * with a `group_instance_id` removes that static member (an admin removing an instance);
+   * with a member id, the instance id is validated like any request's.
+   */
+  leave(memberId: string, groupInstanceId: string | null = null): number {
     if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
+    if (memberId === "") {
+      const current = groupInstanceId === null
+        ? undefined
+        : this.#staticMembers.get(groupInstanceId);
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+      memberId = current;
+    }
     const pending = this.pendingMembers.get(memberId);
     if (pending !== undefined) {
       this.#timers.clear(pending);
@@ -453,8 +487,9 @@ export class Group {
       this.#maybeCompleteJoin();
       return 0;
     }
-    const m = this.members.get(memberId);
-    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    const invalid = this.validateMember(memberId, groupInstanceId);
+    if (invalid !== 0) return invalid;
+    const m = this.members.get(memberId)!;
     this.#logger.info(`group ${this.groupId}: member ${memberId} left`);
     m.joinWaiter?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID.code, memberId));
     m.joinWaiter = null;
@@ -469,6 +504,9 @@ export class Group {
     m.syncWaiter?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID.code, assignment: EMPTY });
     m.syncWaiter = null;
     this.members.delete(m.memberId);
+    if (m.groupInstanceId !== null && this.#staticMembers.get(m.groupInstanceId) === m.memberId) {
+      this.#staticMembers.delete(m.groupInstanceId);
+    }
     this.#pendingSync.delete(m.memberId);
     if (this.leaderId === m.memberId) this.leaderId = null;
   }
@@ -491,17 +529,31 @@ export class Group {
   // ---- Offsets validation, describe, delete ------------------------------------------------
 
   /**
-   * Validates an OffsetCommit against membership (Kafka `validateOffsetCommit`); returns 0
-   * when the commit may proceed.
+   * Validates an OffsetCommit or a TxnOffsetCommit against membership (Kafka
+   * `validateOffsetCommit`); returns 0 when the commit may proceed. Generation -1 is an admin
+   * tool or a manually assigned consumer: accepted while the group is Empty, and for
+   * transactional commits, which before KIP-447 carried no member. Anything that names a
+   * generation, member or instance must be the current one.
    */
-  validateCommit(memberId: string, generationId: number): number {
+  validateCommit(
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+    transactional: boolean,
+  ): number {
     if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE.code;
-    if (generationId < 0 && memberId === "" && this.state === "Empty") return 0;
-    const m = this.members.get(memberId);
-    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID.code;
-    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION.code;
+    if (generationId < 0 && this.state === "Empty") return 0;
+    if (generationId >= 0 || memberId !== "" || groupInstanceId !== null) {
+      const invalid = this.validateMember(memberId, groupInstanceId);
+      if (invalid !== 0) return invalid;
+      if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION.code;
+    } else if (!transactional) {
+      return ErrorCode.UNKNOWN_MEMBER_ID.code;
+    }
+    if (transactional) return 0;
     if (this.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS.code;
-    this.#heartbeat(m);
+    const m = this.members.get(memberId);
+    if (m) this.#heartbeat(m);
     return 0;
   }
 

@@ -382,7 +382,7 @@ export class TransactionCoordinator {
     producerId: number,
     epoch: number,
     entries: OffsetEntry[],
-    member?: { generationId: number; memberId: string },
+    member?: { generationId: number; memberId: string; groupInstanceId: string | null },
   ): number[] {
     const { txn, error } = this.#check(transactionalId, producerId, epoch);
     if (!txn) return entries.map(() => error);
@@ -390,7 +390,12 @@ export class TransactionCoordinator {
       return entries.map(() => ErrorCode.INVALID_TXN_STATE.code);
     }
     if (member) {
-      const code = this.#groups.validateTxnCommit(groupId, member.generationId, member.memberId);
+      const code = this.#groups.validateTxnCommit(
+        groupId,
+        member.generationId,
+        member.memberId,
+        member.groupInstanceId,
+      );
       if (code !== 0) return entries.map(() => code);
     }
     return this.#groups.stageTxnOffsets(groupId, producerId, entries);

@@ -22,7 +22,11 @@ Deno.test("LeaveGroup v3: a batch of members with per-member errors", async () =
     const res = await c.roundTrip(
       request(13, 3, 7, [
         ...str("leave-v3"),
-        ...arr([[...str("ghost"), ...str(null)], [...str(id), ...str("inst")]]),
+        ...arr([
+          [...str("ghost"), ...str(null)],
+          [...str(id), ...str("inst")], // a dynamic member named with an unknown instance id
+          [...str(id), ...str(null)],
+        ]),
       ]),
     );
     assertResponse(res, 7, [
@@ -30,7 +34,8 @@ Deno.test("LeaveGroup v3: a batch of members with per-member errors", async () =
       ...i16(0),
       ...arr([
         [...str("ghost"), ...str(null), ...i16(25)],
-        [...str(id), ...str("inst"), ...i16(0)],
+        [...str(id), ...str("inst"), ...i16(25)],
+        [...str(id), ...str(null), ...i16(0)],
       ]),
     ]);
   });

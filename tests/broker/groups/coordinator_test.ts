@@ -1,48 +1,8 @@
 import assert from "node:assert/strict";
-import { GroupCoordinator, type JoinRequest } from "../../../lib/broker/groups/coordinator.ts";
+import { GroupCoordinator } from "../../../lib/broker/groups/coordinator.ts";
 import { ManualTimers } from "../../../lib/broker/groups/timers.ts";
 import { Logger } from "../../../lib/util/log.ts";
-
-const quiet = new Logger("test", "SILENT");
-const meta = (s: string) => new TextEncoder().encode(s);
-
-async function open(dataDir: string, timers = new ManualTimers()) {
-  const c = await GroupCoordinator.open({ dataDir, logger: quiet, timers });
-  return { c, timers };
-}
-
-function req(over: Partial<JoinRequest> = {}): JoinRequest {
-  return {
-    groupId: "g",
-    memberId: "",
-    groupInstanceId: null,
-    clientId: "client",
-    clientHost: "/127.0.0.1",
-    sessionTimeoutMs: 10_000,
-    rebalanceTimeoutMs: 20_000,
-    protocolType: "consumer",
-    protocols: [{ name: "range", metadata: meta("m") }],
-    requireKnownMemberId: false,
-    ...over,
-  };
-}
-
-/** Whether a promise has settled, after letting microtasks run. */
-async function settled<T>(p: Promise<T>): Promise<boolean> {
-  let done = false;
-  p.then(() => done = true, () => done = true);
-  await new Promise((r) => setTimeout(r, 0));
-  return done;
-}
-
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "sa-groups-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { meta, open, req, settled, withDir } from "./_coordinator.ts";
 
 /** Joins one member and syncs it, returning its id and generation. */
 async function stableSingle(c: GroupCoordinator) {
