@@ -82,8 +82,20 @@ Deno.test("confluent-kafka static member: a restart takes its partitions back wi
   });
   if (!r) return;
   const rebalances = lines.filter((l) => l.includes(`group ${r.group}: preparing rebalance`));
-  // The first member's join, the second's; none for the restart.
+  // The first member's join, the second's; none for the restarts of follower and leader.
   assertEquals(rebalances.length, 2, rebalances.join("\n"));
+});
+
+Deno.test("confluent-kafka static member: a zombie with the fenced member id gets FENCED_INSTANCE_ID (fatal)", async () => {
+  const lines: string[] = [];
+  const r = await runScript("confluent-kafka", "confluent_static_fenced_check.py", {
+    sink: (line) => void lines.push(line),
+  });
+  if (!r) return;
+  assertEquals(r, { group: r.group, zombie_fatal: true, zombie_fenced: true, successor: [0, 1] });
+  const rebalances = lines.filter((l) => l.includes(`group ${r.group}: preparing rebalance`));
+  // Only the first join: the successor takes the instance over in place, the zombie stops.
+  assertEquals(rebalances.length, 1, rebalances.join("\n"));
 });
 
 Deno.test("kafka-python: admin create/list/delete, producer, group consumer", async () => {

@@ -1,6 +1,7 @@
 """Static membership (KIP-345) with librdkafka: a member restarted with the same
-group.instance.id takes its partitions back without a rebalance of the others (the test counts
-the generations in the broker's log).
+group.instance.id within its session timeout takes its partitions back without a rebalance of
+the others, first the follower, then the leader (the test counts the rebalances in the broker's
+log).
 
 Usage: /usr/bin/python3 confluent_static_check.py <bootstrap> <name-prefix>
 Prints one JSON object; exits 1 with a message on a mismatch.
@@ -58,6 +59,13 @@ poll_until([leader, restarted], lambda: len(owned(restarted)) == 2, "the restart
 after = owned(restarted)
 check(after == before, "the restarted member got %s, had %s" % (after, before))
 check(owned(leader) == [p for p in range(4) if p not in before], "the leader's partitions moved")
+# The leader restarts too: it is answered as a follower of its old self, and keeps its part.
+before_leader = owned(leader)
+leader.close()
+leader = member("inst-a")
+poll_until([leader, restarted], lambda: len(owned(leader)) == 2, "the restarted leader")
+check(owned(leader) == before_leader, "the leader got %s, had %s" % (owned(leader), before_leader))
+check(owned(restarted) == after, "the follower's partitions moved")
 leader.close()
 restarted.close()
 print(json.dumps({"group": GROUP, "same_assignment": True}))
