@@ -4,10 +4,11 @@
  * States: Empty → PreparingRebalance → CompletingRebalance → Stable, plus Dead once the
  * group is deleted. JoinGroup and SyncGroup are long polls: {@link Group.join} and
  * {@link Group.sync} return promises that settle when the rebalance reaches the point the
- * caller waits for. Follows apache/kafka `GroupCoordinator.scala` (3.8) for dynamic members.
- * Static membership (KIP-345): a join carrying a known `group_instance_id` and no member id
- * replaces (fences) the old member right away, and in a Stable group takes its assignment
- * back without a rebalance.
+ * caller waits for. Follows apache/kafka's classic group coordinator (`GroupCoordinator.scala`
+ * 3.8, `GroupMetadataManager`/`ClassicGroup` 3.9). Static membership (KIP-345): a join carrying
+ * a known `group_instance_id` and no member id replaces (fences) the old member right away, and
+ * in a Stable group takes its assignment back without a rebalance; requests naming an instance
+ * id are checked against its current member id ({@link Group.validateMember}).
  *
  * @module
  */
