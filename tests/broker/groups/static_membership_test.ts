@@ -133,6 +133,86 @@ Deno.test("KIP-345: a restarted static leader keeps the generation; the answer n
   });
 });
 
+Deno.test("KIP-345: a static restart that changes the group's selected protocol rebalances", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const p = (...names: string[]) => names.map((name) => ({ name, metadata: meta(name) }));
+    // inst-1 and inst-3 prefer range, inst-2 roundrobin: range wins 2 to 1.
+    const first = await c.join(req({ groupInstanceId: "inst-1", protocols: p("range", "rr") }));
+    await c.sync("g", first.generationId, first.memberId, []);
+    // The newcomers first: they start the rebalance the leader's rejoin then completes.
+    const two = c.join(req({ groupInstanceId: "inst-2", protocols: p("rr", "range") }));
+    const three = c.join(req({ groupInstanceId: "inst-3", protocols: p("range", "rr") }));
+    const one = c.join(
+      req({ groupInstanceId: "inst-1", memberId: first.memberId, protocols: p("range", "rr") }),
+    );
+    const joins = await Promise.all([one, two, three]);
+    assert.equal(joins[0].protocolName, "range");
+    await Promise.all(joins.map((j) => c.sync("g", j.generationId, j.memberId, [])));
+    assert.equal(c.describe("g").state, "Stable");
+    // inst-3 restarts preferring roundrobin: it would now win 2 to 1, so the group rebalances.
+    const back = c.join(req({ groupInstanceId: "inst-3", protocols: p("rr", "range") }));
+    assert.equal(await settled(back), false);
+    assert.equal(c.describe("g").state, "PreparingRebalance");
+    const again = await Promise.all([
+      c.join(
+        req({
+          groupInstanceId: "inst-1",
+          memberId: joins[0].memberId,
+          protocols: p("range", "rr"),
+        }),
+      ),
+      c.join(
+        req({
+          groupInstanceId: "inst-2",
+          memberId: joins[1].memberId,
+          protocols: p("rr", "range"),
+        }),
+      ),
+      back,
+    ]);
+    assert.deepEqual(again.map((j) => [j.errorCode, j.protocolName]), [
+      [0, "rr"],
+      [0, "rr"],
+      [0, "rr"],
+    ]);
+    assert.equal(again[0].generationId, joins[0].generationId + 1);
+    await c.close();
+  });
+});
+
+Deno.test("KIP-345: a static restart while the group completes a rebalance starts another", async () => {
+  await withDir(async (dir) => {
+    const { c } = await open(dir);
+    const first = await c.join(req({ groupInstanceId: "inst-1" }));
+    await c.sync("g", first.generationId, first.memberId, []);
+    const two = c.join(req({ groupInstanceId: "inst-2" }));
+    const one = c.join(req({ groupInstanceId: "inst-1", memberId: first.memberId }));
+    const [leader, follower] = await Promise.all([one, two]);
+    // CompletingRebalance: the follower waits for the leader's assignment, which may name the
+    // old member id; its restart must not be handed an assignment made for the old one.
+    const parked = c.sync("g", follower.generationId, follower.memberId, [], undefined, "inst-2");
+    assert.equal(c.describe("g").state, "CompletingRebalance");
+    const back = c.join(req({ groupInstanceId: "inst-2" }));
+    assert.equal((await parked).errorCode, FENCED, "the old incarnation's SyncGroup is fenced");
+    assert.equal(c.describe("g").state, "PreparingRebalance");
+    const next = await Promise.all([
+      c.join(req({ groupInstanceId: "inst-1", memberId: leader.memberId })),
+      back,
+    ]);
+    assert.deepEqual(next.map((j) => j.errorCode), [0, 0]);
+    assert.equal(next[0].generationId, leader.generationId + 1);
+    assert.deepEqual(
+      next[0].members.map((m) => m.memberId).sort(),
+      [
+        leader.memberId,
+        next[1].memberId,
+      ].sort(),
+    );
+    await c.close();
+  });
+});
+
 Deno.test("KIP-345: a static member whose session expires is removed and the group rebalances", async () => {
   await withDir(async (dir) => {
     const { c, timers } = await open(dir);
