@@ -18,3 +18,13 @@ def check(cond, msg):
     """Fails with `msg` unless `cond` holds."""
     if not cond:
         fail(msg)
+
+
+def create_topic(name, partitions):
+    """Creates `name` with `partitions` partitions (replication 1) through confluent-kafka's
+    admin client and waits until the broker confirmed it."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    for f in admin.create_topics([NewTopic(name, partitions, 1)]).values():
+        f.result(15)

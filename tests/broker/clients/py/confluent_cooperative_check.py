@@ -9,16 +9,13 @@ import json
 import time
 
 from confluent_kafka import Consumer
-from confluent_kafka.admin import AdminClient, NewTopic
 
-from _check import BOOTSTRAP, PREFIX, check
+from _check import BOOTSTRAP, PREFIX, check, create_topic
 
 TOPIC = PREFIX + "-coop"
 GROUP = PREFIX + "-together"
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-for f in admin.create_topics([NewTopic(TOPIC, 6, 1)]).values():
-    f.result(15)
+create_topic(TOPIC, 6)
 
 
 def member():

@@ -9,16 +9,13 @@ object; exits 1 with a message on a mismatch.
 import json
 
 from confluent_kafka import KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 
-from _check import BOOTSTRAP, PREFIX, check
+from _check import BOOTSTRAP, PREFIX, check, create_topic
 
 TOPIC = PREFIX + "-fenced"
 conf = {"bootstrap.servers": BOOTSTRAP, "transactional.id": PREFIX + "-txid"}
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-for f in admin.create_topics([NewTopic(TOPIC, 1, 1)]).values():
-    f.result(15)
+create_topic(TOPIC, 1)
 
 zombie = Producer(dict(conf, log_level=0))
 zombie.init_transactions(15)

@@ -12,16 +12,13 @@ import json
 import time
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
-from _check import BOOTSTRAP, PREFIX, check
+from _check import BOOTSTRAP, PREFIX, check, create_topic
 
 TOPIC = PREFIX + "-in"
 GROUP = PREFIX + "-g"
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-for f in admin.create_topics([NewTopic(TOPIC, 2, 1)]).values():
-    f.result(15)
+create_topic(TOPIC, 2)
 
 
 def member():

@@ -10,16 +10,13 @@ import json
 import time
 
 from confluent_kafka import Consumer
-from confluent_kafka.admin import AdminClient, NewTopic
 
-from _check import BOOTSTRAP, PREFIX, check
+from _check import BOOTSTRAP, PREFIX, check, create_topic
 
 TOPIC = PREFIX + "-static"
 GROUP = PREFIX + "-static"
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-for f in admin.create_topics([NewTopic(TOPIC, 4, 1)]).values():
-    f.result(15)
+create_topic(TOPIC, 4)
 
 
 def member(instance):

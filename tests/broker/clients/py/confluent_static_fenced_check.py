@@ -11,16 +11,13 @@ import json
 import time
 
 from confluent_kafka import Consumer, KafkaError
-from confluent_kafka.admin import AdminClient, NewTopic
 
-from _check import BOOTSTRAP, PREFIX, check
+from _check import BOOTSTRAP, PREFIX, check, create_topic
 
 TOPIC = PREFIX + "-fenced"
 GROUP = PREFIX + "-fenced"
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-for f in admin.create_topics([NewTopic(TOPIC, 2, 1)]).values():
-    f.result(15)
+create_topic(TOPIC, 2)
 
 
 def member():

@@ -10,10 +10,9 @@ import threading
 import time
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer
 
-from _check import BOOTSTRAP, PREFIX, fail
+from _check import BOOTSTRAP, PREFIX, create_topic, fail
 
 TOPIC = PREFIX + "-mixed"
 GROUP = PREFIX + "-mixed-group"
@@ -21,9 +20,7 @@ ALL = [0, 1, 2, 3]
 N = 100
 
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # kept alive until the futures resolve
-for f in admin.create_topics([NewTopic(TOPIC, 4, 1)]).values():
-    f.result(15)
+create_topic(TOPIC, 4)
 
 # kafka-python polls in its own thread: librdkafka needs the main thread's poll() to rejoin.
 stop = threading.Event()
