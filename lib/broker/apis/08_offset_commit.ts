@@ -2,8 +2,8 @@
  * OffsetCommit (key 8), v2–8 (v8 flexible): stores a group's consumed positions durably, with
  * the committed leader epoch from v6.
  *
- * Membership is validated as Kafka does (a commit with generation -1 and no member id is
- * accepted for an Empty group: admin tools and manually assigned consumers). Partitions of
+ * Membership is validated as Kafka does (a commit with generation -1 is accepted for an Empty
+ * group: admin tools and manually assigned consumers). Partitions of
  * unknown topics get UNKNOWN_TOPIC_OR_PARTITION. `retention_time_ms` (v2–4) is ignored:
  * offsets never expire. `group_instance_id` (v7+) is checked (KIP-345): a fenced incarnation
  * of a static member gets FENCED_INSTANCE_ID.
