@@ -20,6 +20,7 @@ import { pickBroker, pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import {
   appRuntimeEnv,
   deploymentHttpPort,
+  projectFileReads,
   sandboxGrant,
   securityFiles,
 } from "../runner/permissions.ts";
@@ -128,23 +129,28 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   const appEnv = await readDotEnvFile(appEnvPath);
   const stateDir = join(saPaths(env.cwd).stateDir, name);
   await Deno.mkdir(stateDir, { recursive: true });
+  // Files the known values name (e.g. the replay's recording) are readable from the start.
+  const known: Record<string, string> = { ...dotenv, ...appEnv.values };
+  for (const v of deployment?.variables ?? []) if (v.value) known[`sa.yaml ${v.name}`] = v.value;
   const grant = sandboxGrant({
     entry,
     brokers: [broker.address, ...advertised],
     allowNet: deployment?.allowNet,
     variableNames: deployment?.variables.map((v) => v.name),
     stateDir,
-    extraRead: securityFiles(securityVars),
+    extraRead: [...securityFiles(securityVars), ...projectFileReads(env.cwd, known)],
     httpPort: deploymentHttpPort(deployment?.variables ?? []),
   });
 
-  let sandbox: AppSandbox;
-  try {
-    sandbox = await AppSandbox.load({ name, entry, grant, displayDir: env.cwd });
-  } catch (err) {
-    if (err instanceof SandboxError) throw new CliError(err.message);
-    throw err;
-  }
+  const load = async (g: typeof grant) => {
+    try {
+      return await AppSandbox.load({ name, entry, grant: g, displayDir: env.cwd });
+    } catch (err) {
+      if (err instanceof SandboxError) throw new CliError(err.message);
+      throw err;
+    }
+  };
+  let sandbox = await load(grant);
   const resolved = resolveVariables({
     declared: sandbox.definition.variables,
     deployment,
@@ -152,6 +158,12 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     appDotenv: { file: appEnvName, values: appEnv.values },
     processEnv: { ...env.env },
   });
+  // A file named only by the app's default: a worker's permissions are fixed at its creation.
+  const more = projectFileReads(env.cwd, resolved.values).filter((f) => !grant.read.includes(f));
+  if (more.length) {
+    sandbox.kill();
+    sandbox = await load({ ...grant, read: [...grant.read, ...more] });
+  }
   if (resolved.missing.length) {
     sandbox.kill();
     const lines = resolved.missing.map((v) =>
@@ -175,8 +187,11 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     sandbox.kill();
     throw new CliError(loop);
   }
+  const secret = new Set(
+    sandbox.definition.variables.filter((v) => v.inputType === "Secret").map((v) => v.name),
+  );
   const shown = Object.entries(resolved.values).map(([k, v]) =>
-    `${k}=${v} (${resolved.sources[k]})`
+    `${k}=${secret.has(k) ? "***" : v} (${resolved.sources[k]})`
   );
   env.stderr(
     `sa run: ${sandbox.definition.name} (${relative(env.cwd, entry) || entry}) on broker ` +
@@ -184,7 +199,10 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
         security.protocol === "PLAINTEXT" ? "" : ` (${describeSecurity(security)})`
       }${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
-  sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir, securityVars));
+  sandbox.start(
+    resolved.values,
+    appRuntimeEnv(broker.address, stateDir, securityVars, resolve(env.cwd)),
+  );
   // Type errors are shown beside the run (the app runs anyway, as `deno run` does).
   const checking = new AbortController();
   const wantCheck = !flag(p, "no-type-check") && (flag(p, "type-check") || env.isTty);

@@ -26,6 +26,7 @@ import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check
 import {
   appRuntimeEnv,
   deploymentHttpPort,
+  projectFileReads,
   sandboxGrant,
   securityFiles,
   toolkitRoot,
@@ -468,7 +469,13 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           allowNet: d.allowNet,
           variableNames: d.variables.map((v) => v.name),
           stateDir,
-          extraRead: securityFiles(securityVars),
+          extraRead: [
+            ...securityFiles(securityVars),
+            ...projectFileReads(
+              pipeline.dir,
+              Object.fromEntries(d.variables.map((v) => [v.name, v.value ?? ""])),
+            ),
+          ],
           httpPort: deploymentHttpPort(d.variables),
         }),
         resolve(declared) {
@@ -503,7 +510,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           if (loop) throw new ConfigError(loop);
           return {
             vars: r.values,
-            env: appRuntimeEnv(address, stateDir, securityVars),
+            env: appRuntimeEnv(address, stateDir, securityVars, pipeline.dir),
+            read: projectFileReads(pipeline.dir, r.values),
           };
         },
       };

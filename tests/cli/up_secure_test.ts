@@ -26,7 +26,7 @@ Deno.test("sa up --broker: the episode-1 pipeline over SASL_SSL/SCRAM-SHA-256", 
   try {
     await withTempDir(async (dir) => {
       await Deno.mkdir(join(dir, "apps"));
-      for (const f of ["apps/replay.ts", "apps/normalize.ts", "apps/demo_stream.json"]) {
+      for (const f of ["apps/replay.ts", "apps/normalize.ts", "demo_stream.json"]) {
         await Deno.copyFile(join(ROOT, f), join(dir, f));
       }
       // This repo's sa.yaml: later episodes' deployments are declared Stopped.
