@@ -1,0 +1,89 @@
+/**
+ * How `sa up` runs one deployment: its sandbox grant (the broker, its `allowNet`, its state
+ * folder, the TLS files and the project files its variables name) and, once its app has said
+ * which variables it declares, their values (from `sa.yaml`, else the app's defaults) and
+ * runtime environment. Problems a restart cannot fix are {@link ConfigError}s.
+ *
+ * @module
+ */
+import { basename, join, relative } from "node:path";
+import { type Deployment, type Pipeline, resolveAppEntry } from "../project/pipeline.ts";
+import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
+import { deploymentLoopProblem } from "../project/topic_loop.ts";
+import {
+  appRuntimeEnv,
+  deploymentHttpPort,
+  projectFileReads,
+  sandboxGrant,
+  securityFiles,
+} from "../runner/permissions.ts";
+import { ConfigError, type DeploymentSpec } from "../runner/supervisor.ts";
+
+/** What the specs of one `sa up` share. */
+export interface UpSpecContext {
+  pipeline: Pipeline;
+  /** `.sa/state`: each deployment writes `<stateDir>/<deployment>`. */
+  stateDir: string;
+  /** The broker address the apps connect to. */
+  address: string;
+  /** Connection security settings (`SA_SECURITY_PROTOCOL`, ...) for the apps' environment. */
+  securityVars: Record<string, string>;
+  /** A problem worth a warning (said once per start; the caller dedupes for status). */
+  warn(problem: string): void;
+}
+
+/** The spec of one runnable deployment (`name` is `d.name`, or `d.name#2` for replicas). */
+export function deploymentSpec(
+  ctx: UpSpecContext,
+  { name, d }: { name: string; d: Deployment },
+): DeploymentSpec {
+  const { pipeline, address, securityVars } = ctx;
+  const entry = resolveAppEntry(pipeline, d);
+  const stateDir = join(ctx.stateDir, d.name);
+  Deno.mkdirSync(stateDir, { recursive: true });
+  return {
+    name,
+    entry,
+    displayDir: pipeline.dir,
+    grant: sandboxGrant({
+      entry,
+      brokers: [address],
+      allowNet: d.allowNet,
+      variableNames: d.variables.map((v) => v.name),
+      stateDir,
+      extraRead: [
+        ...securityFiles(securityVars),
+        ...projectFileReads(
+          pipeline.dir,
+          Object.fromEntries(d.variables.map((v) => [v.name, v.value ?? ""])),
+        ),
+      ],
+      httpPort: deploymentHttpPort(d.variables),
+    }),
+    resolve(declared) {
+      for (const problem of checkDeploymentVariables(d, declared.variables)) ctx.warn(problem);
+      const r = resolveVariables({
+        declared: declared.variables,
+        deployment: d,
+        dotenv: {},
+        processEnv: {},
+      });
+      if (r.missing.length) {
+        throw new ConfigError(
+          `required variable${r.missing.length > 1 ? "s" : ""} ${
+            r.missing.map((v) => `"${v.name}"`).join(", ")
+          } ha${r.missing.length > 1 ? "ve" : "s"} no value: set ${
+            r.missing.length > 1 ? "them" : "it"
+          } under deployment "${d.name}" variables in ${basename(pipeline.file)}`,
+        );
+      }
+      const loop = deploymentLoopProblem(d, declared.variables, r, relative(pipeline.dir, entry));
+      if (loop) throw new ConfigError(loop);
+      return {
+        vars: r.values,
+        env: appRuntimeEnv(address, stateDir, securityVars, pipeline.dir),
+        read: projectFileReads(pipeline.dir, r.values),
+      };
+    },
+  };
+}
