@@ -26,8 +26,13 @@ export interface UpSpecContext {
   stateDir: string;
   /** The broker address the apps connect to. */
   address: string;
-  /** Connection security settings (`SA_SECURITY_PROTOCOL`, ...) for the apps' environment. */
-  securityVars: Record<string, string>;
+  /**
+   * A deployment's connection security settings (`SA_SECURITY_PROTOCOL`, ...) for its app's
+   * environment; throws a {@link ConfigError} when one cannot be had (a secret not set).
+   */
+  securityFor(d: Deployment): Record<string, string>;
+  /** Reads a deployment variable's `secretKey` (the environment, then `.env`). */
+  secrets(key: string): string | undefined;
   /** A problem worth a warning (said once per start; the caller dedupes for status). */
   warn(problem: string): void;
 }
@@ -37,8 +42,16 @@ export function deploymentSpec(
   ctx: UpSpecContext,
   { name, d }: { name: string; d: Deployment },
 ): DeploymentSpec {
-  const { pipeline, address, securityVars } = ctx;
+  const { pipeline, address } = ctx;
   const entry = resolveAppEntry(pipeline, d);
+  // A problem here fails this deployment at its start (reported once), not the whole sa up.
+  let securityVars: Record<string, string> = {};
+  let securityError: unknown;
+  try {
+    securityVars = ctx.securityFor(d);
+  } catch (err) {
+    securityError = err;
+  }
   const stateDir = join(ctx.stateDir, d.name);
   Deno.mkdirSync(stateDir, { recursive: true });
   return {
@@ -61,12 +74,14 @@ export function deploymentSpec(
       httpPort: deploymentHttpPort(d.variables),
     }),
     resolve(declared) {
+      if (securityError) throw securityError;
       for (const problem of checkDeploymentVariables(d, declared.variables)) ctx.warn(problem);
       const r = resolveVariables({
         declared: declared.variables,
         deployment: d,
         dotenv: {},
         processEnv: {},
+        secrets: ctx.secrets,
       });
       if (r.missing.length) {
         throw new ConfigError(

@@ -15,6 +15,7 @@ import { openProject } from "./_project.ts";
 import { appDotEnvPath, readDotEnvFile } from "../project/env.ts";
 import { topicLoopProblem } from "../project/topic_loop.ts";
 import { resolveVariables } from "../project/variables.ts";
+import { deploymentSecurity } from "../project/connection.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker, pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import {
@@ -108,7 +109,19 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   const dotenvFile = await readDotEnvFile(join(env.cwd, ".env"));
   const dotenv = dotenvFile.values;
   const broker = pickBroker(str(p, "broker"), env.env, dotenv);
-  const securityVars = pickSecurityEnv(env.env, dotenv, env.cwd);
+  // Secrets named by a deployment's secretKey: the environment, then .env.
+  const secrets = (key: string) => env.env[key] || dotenv[key] || undefined;
+  // Connection settings: the environment, then .env, then the deployment in sa.yaml.
+  const fromPipeline = deployment
+    ? deploymentSecurity(deployment, secrets, env.cwd)
+    : { values: {}, missing: [] };
+  if (fromPipeline.missing.length) {
+    throw new CliError(
+      `deployment "${deployment!.name}" refers to a secret that is not set: ` +
+        `${fromPipeline.missing.join(", ")}; set it in .env or the environment`,
+    );
+  }
+  const securityVars = { ...fromPipeline.values, ...pickSecurityEnv(env.env, dotenv, env.cwd) };
   const security = securityFrom(securityVars);
 
   let advertised: string[] = [];
@@ -157,6 +170,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     dotenv,
     appDotenv: { file: appEnvName, values: appEnv.values },
     processEnv: { ...env.env },
+    secrets,
   });
   // A file named only by the app's default: a worker's permissions are fixed at its creation.
   const more = projectFileReads(env.cwd, resolved.values).filter((f) => !grant.read.includes(f));

@@ -15,7 +15,9 @@ import { flag, int, parseCommandArgs, str } from "./_args.ts";
 import type { Deployment } from "../project/pipeline.ts";
 import { type LogLevel, parseLogLevel } from "../util/log.ts";
 import { createTopics, type NewTopic } from "../runner/broker_check.ts";
-import { pickSecurityEnv, securityFrom } from "./_kafka.ts";
+import { securityFrom } from "./_kafka.ts";
+import { readDotEnv } from "../project/env.ts";
+import { upSecurity } from "./_up_security.ts";
 import { type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
 import { Prefixer } from "../runner/prefix.ts";
 import { saPaths, type UpStatus, writeStatusSync } from "../runner/project_state.ts";
@@ -227,9 +229,17 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   let live: { close(): Promise<void> } | undefined;
   try {
     // An external broker may be secured (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_* in the
-    // environment); the embedded one is plaintext on loopback.
-    const securityVars = opts.externalBroker ? pickSecurityEnv(env.env, {}, env.cwd) : {};
-    const security = securityFrom(securityVars);
+    // environment or the deployments in sa.yaml); the embedded one is plaintext on loopback.
+    const dotenv = await readDotEnv(join(pipeline.dir, ".env"));
+    const connection = upSecurity({
+      pipeline,
+      deployments: [...new Set(runnable.map((r) => r.d))],
+      external: opts.externalBroker !== undefined,
+      processEnv: env.env,
+      dotenv,
+      say,
+    });
+    const security = securityFrom(connection.own);
     const brokerLog = opts.externalBroker ? undefined : logFile("broker");
     broker = await startUpBroker({
       port: opts.port,
@@ -258,7 +268,8 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
         pipeline,
         stateDir: paths.stateDir,
         address,
-        securityVars,
+        securityFor: connection.forDeployment,
+        secrets: (key) => env.env[key] || dotenv[key] || undefined,
         warn(problem) {
           say(`warning: ${problem}`);
           if (!status.warnings.includes(problem)) {

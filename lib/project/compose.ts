@@ -12,7 +12,7 @@
  */
 import { stringify } from "yaml";
 import { dirname, posix, relative } from "node:path";
-import type { Pipeline, TopicDecl } from "./pipeline.ts";
+import type { Deployment, Pipeline, TopicDecl } from "./pipeline.ts";
 import { resolveAppEntry } from "./pipeline.ts";
 import type { ProjectApp } from "./apps.ts";
 import { resolveVariables } from "./variables.ts";
@@ -133,6 +133,8 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
       // secrets are never written into this file. Unset (the local Redpanda): plaintext.
       ...Object.fromEntries(Object.values(SECURITY_ENV).map((k) => [k, `\${${k}:-}`])),
       ...values,
+      // A `secretKey` (Quix's secret reference) is passed as a reference to that key.
+      ...secretReferences(d),
     };
     const dockerfile = `${d.name}.Dockerfile`;
     const dependsOn: Record<string, { condition: string }> = {
@@ -199,6 +201,18 @@ ENTRYPOINT ["deno", "run", "--allow-all", "--unstable-worker-options", "--config
     JSON.stringify(entry)
   }]
 `;
+}
+
+/** `NAME: ${KEY:-}` for each variable the deployment takes from a `secretKey`. */
+function secretReferences(d: Deployment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of d.variables) {
+    // Compose interpolates only identifier-like names; others stay unset in the container.
+    if (v.secretKey && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v.secretKey)) {
+      out[v.name] = `\${${v.secretKey}:-}`;
+    }
+  }
+  return out;
 }
 
 /** A deployment whose `loop` variable is false finishes by design (the replay app). */
