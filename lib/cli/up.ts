@@ -58,7 +58,10 @@ Topics keep their data by size (retentionInBytes), not by time: the recording's 
 times would be past any retentionInMinutes at once.
 
 Deployments get the variable values set in sa.yaml, else their app's defaults (like Quix's
-compose setup, .env is for \`sa run\`, not for \`sa up\`).
+compose setup, .env is for \`sa run\`, not for \`sa up\`), except secrets named by a
+secretKey, read from the environment or .env. With --broker, each deployment connects with
+the connection settings (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_*) of the environment, else
+its own in sa.yaml; the embedded broker is plaintext.
 
 Options:
   -p, --port <n>            Broker port (default 19092; 0 picks a free one); --broker-port

@@ -16,6 +16,7 @@ import type { Deployment, Pipeline, TopicDecl } from "./pipeline.ts";
 import { resolveAppEntry } from "./pipeline.ts";
 import type { ProjectApp } from "./apps.ts";
 import { resolveVariables } from "./variables.ts";
+import { isSecurityVariable } from "./connection.ts";
 import { SECURITY_ENV } from "../stream/kafka/security.ts";
 import {
   allowedServices,
@@ -120,8 +121,13 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
       );
     }
     const entry = toPosix(relative(pipeline.dir, resolveAppEntry(pipeline, d)));
+    // Connection settings are not app variables: the stack's Redpanda is plaintext, so they
+    // pass only by reference from the environment (below), never from sa.yaml.
     const declared = byName.get(d.name)?.definition.variables ??
-      d.variables.map((v) => ({ name: v.name, inputType: v.inputType ?? "FreeText" as const }));
+      d.variables.filter((v) => !isSecurityVariable(v.name)).map((v) => ({
+        name: v.name,
+        inputType: v.inputType ?? "FreeText" as const,
+      }));
     const resolved = resolveVariables({ declared, deployment: d, dotenv: {}, processEnv: {} });
     const { values, services: viaValues } = externalServices(resolved.values);
     const needs = { ...viaValues, ...allowedServices(d.allowNet) };
