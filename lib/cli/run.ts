@@ -24,6 +24,7 @@ import {
   projectFileReads,
   sandboxGrant,
   securityFiles,
+  ungrantedReads,
 } from "../runner/permissions.ts";
 import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
@@ -173,7 +174,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     secrets,
   });
   // A file named only by the app's default: a worker's permissions are fixed at its creation.
-  const more = projectFileReads(env.cwd, resolved.values).filter((f) => !grant.read.includes(f));
+  const more = ungrantedReads(grant, projectFileReads(env.cwd, resolved.values));
   if (more.length) {
     sandbox.kill();
     sandbox = await load({ ...grant, read: [...grant.read, ...more] });

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lanAddresses } from "../util/lan.ts";
 
@@ -108,6 +108,11 @@ export function projectFileReads(
     } catch { /* not a file: not a path */ }
   }
   return [...new Set(out)];
+}
+
+/** The files of `files` that `grant` does not let the app read yet (not in a granted folder). */
+export function ungrantedReads(grant: SandboxGrant, files: readonly string[]): string[] {
+  return files.filter((f) => !grant.read.some((r) => f === r || f.startsWith(r + sep)));
 }
 
 /** What a sandbox is allowed, in terms the error messages can repeat to the user. */

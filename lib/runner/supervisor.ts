@@ -14,7 +14,7 @@ import {
   type MessageAt,
   SandboxError,
 } from "./sandbox.ts";
-import type { SandboxGrant } from "./permissions.ts";
+import { type SandboxGrant, ungrantedReads } from "./permissions.ts";
 
 /** What one deployment runs and with what. */
 export interface DeploymentSpec {
@@ -331,7 +331,7 @@ export class Supervisor {
           let sandbox = await load(item.spec.grant);
           item.sandbox = sandbox;
           const { vars, env, read = [] } = item.spec.resolve(sandbox.definition);
-          const more = read.filter((f) => !item.spec.grant.read.includes(f));
+          const more = ungrantedReads(item.spec.grant, read);
           if (more.length && !this.#stopping && !item.halted) {
             sandbox.kill();
             sandbox = await load({ ...item.spec.grant, read: [...item.spec.grant.read, ...more] });
