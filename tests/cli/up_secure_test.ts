@@ -105,3 +105,40 @@ Deno.test("sa up --broker: the connection settings in sa.yaml, the password from
     await pki.cleanup();
   }
 });
+
+Deno.test("sa up (embedded broker): sa.yaml's connection settings are not used, and it says so once", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "apps"));
+    for (const f of ["apps/replay.ts", "apps/normalize.ts", "demo_stream.json"]) {
+      await Deno.copyFile(join(ROOT, f), join(dir, f));
+    }
+    const yaml = (await Deno.readTextFile(join(ROOT, "sa.yaml"))).replaceAll(
+      "    variables:\n",
+      `    variables:
+      - {name: SA_SECURITY_PROTOCOL, inputType: FreeText, value: SASL_SSL}
+      - {name: SA_SASL_MECHANISM, inputType: FreeText, value: SCRAM-SHA-256}
+      - {name: SA_SASL_USERNAME, inputType: FreeText, value: alice}
+      - {name: SA_SASL_PASSWORD, inputType: Secret, secretKey: CLUSTER_PASSWORD}
+`,
+    );
+    await Deno.writeTextFile(join(dir, "sa.yaml"), yaml);
+    const proc = spawnSa(["up", "--port", "0", "--no-console"], dir);
+    try {
+      await proc.waitFor(
+        (out) => out.split("\n").filter((l) => /^normalize \| \[\d+,/.test(l)).length >= 3,
+        30_000,
+      );
+    } finally {
+      const st = await proc.kill("SIGINT");
+      assert.equal(st.code, 0, proc.stderr());
+    }
+    const notes = proc.stderr().split("\n").filter((l) =>
+      /connection settings in sa\.yaml/.test(l)
+    );
+    assert.deepEqual(notes, [
+      "sa        | note: the connection settings in sa.yaml (SA_SECURITY_PROTOCOL, " +
+      "SA_SASL_MECHANISM, SA_SASL_USERNAME, SA_SASL_PASSWORD) apply with --broker; the " +
+      "embedded broker is plaintext on loopback",
+    ]);
+  });
+});
