@@ -5,9 +5,10 @@
  * Lines are sent exactly as they are in the file (no re-encoding), so nanosecond timestamps
  * beyond 2^53 reach the consumers intact.
  *
- * Variables: `output` (topic), `file` (relative paths are relative to this app's folder; the
- * default is the bundled demo session), `speed` (1 = real time, 2 = twice as fast, 0 = as
- * fast as possible) and `loop` (start over at the end).
+ * Variables: `output` (topic), `file` (relative paths are relative to the project folder,
+ * where `sa.yaml` is; the default is the demo session `demo_stream.json` at its top level),
+ * `speed` (1 = real time, 2 = twice as fast, 0 = as fast as possible) and `loop` (start over
+ * at the end).
  *
  * @module
  */
@@ -41,6 +42,17 @@ export function parseRecording(text: string, file: string): RecordedLine[] {
     out.push({ text: line, timeMs: t / 1e6 });
   }
   return out;
+}
+
+/**
+ * Where the `file` variable points: absolute, or relative to the project folder. `sa run` and
+ * `sa up` say which folder that is in `SA_PROJECT_DIR` (apps share one process, so not its
+ * cwd); elsewhere it is the current folder.
+ */
+export function recordingPath(file: string, projectDir = Deno.env.get("SA_PROJECT_DIR")): string {
+  if (file.startsWith("/") || /^[A-Za-z]:[\\/]/.test(file)) return file;
+  const dir = projectDir || Deno.cwd();
+  return `${dir.replace(/[\\/]+$/, "")}/${file}`;
 }
 
 /** Parses the `speed` variable: a non-negative number. */
@@ -139,7 +151,7 @@ export default defineApp({
     {
       name: "file",
       inputType: "FreeText",
-      description: "JSON-lines file to replay, relative to this app's folder",
+      description: "JSON-lines file to replay, relative to the project folder",
       defaultValue: "demo_stream.json",
       required: true,
     },
@@ -159,9 +171,9 @@ export default defineApp({
   async main(vars, signal) {
     const speed = parseSpeed(vars.speed);
     const loop = parseFlag("loop", vars.loop);
-    const url = new URL(vars.file!, import.meta.url);
-    const name = decodeURIComponent(url.pathname.replace(/^.*\//, ""));
-    const lines = parseRecording(await Deno.readTextFile(url), name);
+    const path = recordingPath(vars.file!);
+    const name = path.replace(/^.*[\\/]/, "");
+    const lines = parseRecording(await Deno.readTextFile(path), name);
     console.log(
       `replay: ${lines.length} messages from ${name} to "${vars.output}", ` +
         `${speed === 0 ? "as fast as possible" : `speed ${speed}`}${loop ? ", looping" : ""}`,

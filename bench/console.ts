@@ -277,7 +277,7 @@ try {
 if (runs("rss")) {
   const dir = join(work, "project");
   await Deno.mkdir(join(dir, "apps"), { recursive: true });
-  for (const f of ["apps/replay.ts", "apps/normalize.ts", "apps/demo_stream.json", "sa.yaml"]) {
+  for (const f of ["apps/replay.ts", "apps/normalize.ts", "demo_stream.json", "sa.yaml"]) {
     await Deno.copyFile(join(ROOT, f), join(dir, f));
   }
   const repo = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));

@@ -25,7 +25,7 @@ import { num, percentile, table } from "./_util.ts";
 
 const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 const GATEWAY = fileURLToPath(new URL("./_gateway.ts", import.meta.url));
-const DEMO = new URL("../apps/demo_stream.json", import.meta.url);
+const DEMO = new URL("../demo_stream.json", import.meta.url);
 
 function arg(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);

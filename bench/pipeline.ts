@@ -125,7 +125,7 @@ function kafka(address: string): Kafka {
 }
 
 async function demoLines(): Promise<string[]> {
-  const text = await Deno.readTextFile(join(ROOT, "apps/demo_stream.json"));
+  const text = await Deno.readTextFile(join(ROOT, "demo_stream.json"));
   return text.split("\n").filter((l) => l.trim());
 }
 
@@ -712,7 +712,7 @@ async function upReadyAndRss() {
   const dir = await Deno.makeTempDir({ prefix: "sa-bench-up-" });
   try {
     await Deno.mkdir(join(dir, "apps"));
-    for (const f of ["apps/replay.ts", "apps/normalize.ts", "apps/demo_stream.json", "sa.yaml"]) {
+    for (const f of ["apps/replay.ts", "apps/normalize.ts", "demo_stream.json", "sa.yaml"]) {
       await Deno.copyFile(join(ROOT, f), join(dir, f));
     }
     const repo = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));

@@ -1,6 +1,6 @@
 import { mulberry32 as prng } from "../lib/util/prng.ts";
 /**
- * Generates `apps/demo_stream.json`: a synthetic phone-sensor session in the course's format,
+ * Generates `demo_stream.json` (at the top of the repository): a synthetic phone-sensor session in the course's format,
  * one JSON object per line: `{messageId, sessionId, deviceId, payload: [{name, time, values}]}`.
  *
  * The output is deterministic (seeded PRNG, fixed start time), so regenerating it gives the
@@ -332,7 +332,7 @@ if (import.meta.main) {
     else out = a;
   }
   const messages = activity ? generateActivityStream(opts) : generateDemoStream(opts);
-  out ??= activity ? "apps/activity_stream.json" : "apps/demo_stream.json";
+  out ??= activity ? "apps/activity_stream.json" : "demo_stream.json";
   await Deno.writeTextFile(out, toJsonLines(messages));
   console.error(`wrote ${messages.length} messages to ${out}`);
 }

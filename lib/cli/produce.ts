@@ -29,7 +29,7 @@ ${BROKER_HELP}
 
 Examples:
   echo '{"temperature": 21}' | sa produce sensor-data -k kitchen
-  sa produce raw-data -f apps/demo_stream.json -k demo
+  sa produce raw-data -f demo_stream.json -k demo
 `,
   async run(argv, env) {
     const args = parseCommandArgs("produce", argv, {

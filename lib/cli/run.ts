@@ -15,13 +15,16 @@ import { openProject } from "./_project.ts";
 import { appDotEnvPath, readDotEnvFile } from "../project/env.ts";
 import { topicLoopProblem } from "../project/topic_loop.ts";
 import { resolveVariables } from "../project/variables.ts";
+import { deploymentSecurity } from "../project/connection.ts";
 import { BrokerUnreachableError, checkBroker } from "../runner/broker_check.ts";
 import { pickBroker, pickSecurityEnv, securityFrom } from "./_kafka.ts";
 import {
   appRuntimeEnv,
   deploymentHttpPort,
+  projectFileReads,
   sandboxGrant,
   securityFiles,
+  ungrantedReads,
 } from "../runner/permissions.ts";
 import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
@@ -107,7 +110,19 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   const dotenvFile = await readDotEnvFile(join(env.cwd, ".env"));
   const dotenv = dotenvFile.values;
   const broker = pickBroker(str(p, "broker"), env.env, dotenv);
-  const securityVars = pickSecurityEnv(env.env, dotenv, env.cwd);
+  // Secrets named by a deployment's secretKey: the environment, then .env.
+  const secrets = (key: string) => env.env[key] || dotenv[key] || undefined;
+  // Connection settings: the environment, then .env, then the deployment in sa.yaml.
+  const fromPipeline = deployment
+    ? deploymentSecurity(deployment, secrets, env.cwd)
+    : { values: {}, missing: [] };
+  if (fromPipeline.missing.length) {
+    throw new CliError(
+      `deployment "${deployment!.name}" refers to a secret that is not set: ` +
+        `${fromPipeline.missing.join(", ")}; set it in .env or the environment`,
+    );
+  }
+  const securityVars = { ...fromPipeline.values, ...pickSecurityEnv(env.env, dotenv, env.cwd) };
   const security = securityFrom(securityVars);
 
   let advertised: string[] = [];
@@ -128,30 +143,42 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
   const appEnv = await readDotEnvFile(appEnvPath);
   const stateDir = join(saPaths(env.cwd).stateDir, name);
   await Deno.mkdir(stateDir, { recursive: true });
+  // Files the known values name (e.g. the replay's recording) are readable from the start.
+  const known: Record<string, string> = { ...dotenv, ...appEnv.values };
+  for (const v of deployment?.variables ?? []) if (v.value) known[`sa.yaml ${v.name}`] = v.value;
   const grant = sandboxGrant({
     entry,
     brokers: [broker.address, ...advertised],
     allowNet: deployment?.allowNet,
     variableNames: deployment?.variables.map((v) => v.name),
     stateDir,
-    extraRead: securityFiles(securityVars),
+    extraRead: [...securityFiles(securityVars), ...projectFileReads(env.cwd, known)],
     httpPort: deploymentHttpPort(deployment?.variables ?? []),
   });
 
-  let sandbox: AppSandbox;
-  try {
-    sandbox = await AppSandbox.load({ name, entry, grant, displayDir: env.cwd });
-  } catch (err) {
-    if (err instanceof SandboxError) throw new CliError(err.message);
-    throw err;
-  }
+  const load = async (g: typeof grant) => {
+    try {
+      return await AppSandbox.load({ name, entry, grant: g, displayDir: env.cwd });
+    } catch (err) {
+      if (err instanceof SandboxError) throw new CliError(err.message);
+      throw err;
+    }
+  };
+  let sandbox = await load(grant);
   const resolved = resolveVariables({
     declared: sandbox.definition.variables,
     deployment,
     dotenv,
     appDotenv: { file: appEnvName, values: appEnv.values },
     processEnv: { ...env.env },
+    secrets,
   });
+  // A file named only by the app's default: a worker's permissions are fixed at its creation.
+  const more = ungrantedReads(grant, projectFileReads(env.cwd, resolved.values));
+  if (more.length) {
+    sandbox.kill();
+    sandbox = await load({ ...grant, read: [...grant.read, ...more] });
+  }
   if (resolved.missing.length) {
     sandbox.kill();
     const lines = resolved.missing.map((v) =>
@@ -175,8 +202,11 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     sandbox.kill();
     throw new CliError(loop);
   }
+  const secret = new Set(
+    sandbox.definition.variables.filter((v) => v.inputType === "Secret").map((v) => v.name),
+  );
   const shown = Object.entries(resolved.values).map(([k, v]) =>
-    `${k}=${v} (${resolved.sources[k]})`
+    `${k}=${secret.has(k) ? "***" : v} (${resolved.sources[k]})`
   );
   env.stderr(
     `sa run: ${sandbox.definition.name} (${relative(env.cwd, entry) || entry}) on broker ` +
@@ -184,7 +214,10 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
         security.protocol === "PLAINTEXT" ? "" : ` (${describeSecurity(security)})`
       }${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
-  sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir, securityVars));
+  sandbox.start(
+    resolved.values,
+    appRuntimeEnv(broker.address, stateDir, securityVars, resolve(env.cwd)),
+  );
   // Type errors are shown beside the run (the app runs anyway, as `deno run` does).
   const checking = new AbortController();
   const wantCheck = !flag(p, "no-type-check") && (flag(p, "type-check") || env.isTty);

@@ -9,46 +9,37 @@
  *
  * @module
  */
-import { basename, join, relative } from "node:path";
+import { join } from "node:path";
 import { type CliCommand, type CliEnv, CliError } from "./_command.ts";
 import { flag, int, parseCommandArgs, str } from "./_args.ts";
-import {
-  type Deployment,
-  type Pipeline,
-  resolveAppEntry,
-  type TopicDecl,
-} from "../project/pipeline.ts";
-import { openProject } from "./_project.ts";
-import { checkDeploymentVariables, resolveVariables } from "../project/variables.ts";
-import { deploymentLoopProblem } from "../project/topic_loop.ts";
-import { Logger, type LogLevel, parseLogLevel } from "../util/log.ts";
-import { checkBroker, createTopics, type NewTopic } from "../runner/broker_check.ts";
-import {
-  appRuntimeEnv,
-  deploymentHttpPort,
-  sandboxGrant,
-  securityFiles,
-  toolkitRoot,
-} from "../runner/permissions.ts";
-import { pickSecurityEnv, securityFrom } from "./_kafka.ts";
-import { ConfigError, type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
+import type { Deployment } from "../project/pipeline.ts";
+import { type LogLevel, parseLogLevel } from "../util/log.ts";
+import { createTopics, type NewTopic } from "../runner/broker_check.ts";
+import { securityFrom } from "./_kafka.ts";
+import { readDotEnv } from "../project/env.ts";
+import { upSecurity } from "./_up_security.ts";
+import { type DeploymentSpec, Supervisor } from "../runner/supervisor.ts";
 import { Prefixer } from "../runner/prefix.ts";
-import {
-  isAlive,
-  readPid,
-  readStatus,
-  type SaPaths,
-  saPaths,
-  type UpStatus,
-  writeStatusSync,
-} from "../runner/project_state.ts";
+import { saPaths, type UpStatus, writeStatusSync } from "../runner/project_state.ts";
 import { InterruptTracker } from "../util/signals.ts";
 import { startUpConsole, UP_CONSOLE_PORT } from "./_up_console.ts";
 import { errorLine } from "./_errors.ts";
-import { composeTool } from "./_docker.ts";
 import { DEFAULT_LOG_MAX_BYTES, LogFile } from "../runner/log_file.ts";
 import { typeCheck } from "../runner/type_check.ts";
 import { startLive } from "./_up_live.ts";
+import {
+  checkModules,
+  ensureNotRunning,
+  newTopic,
+  openPipeline,
+  runnableDeployments,
+} from "./_up_plan.ts";
+import { detach } from "./_up_detach.ts";
+import { upDocker } from "./_up_docker.ts";
+import { startUpBroker, type UpBroker } from "./_up_broker.ts";
+import { deploymentSpec } from "./_up_specs.ts";
+
+export { runnableDeployments, topicConfigs } from "./_up_plan.ts";
 
 const HELP = `Usage: sa up [options]
 
@@ -67,7 +58,10 @@ Topics keep their data by size (retentionInBytes), not by time: the recording's 
 times would be past any retentionInMinutes at once.
 
 Deployments get the variable values set in sa.yaml, else their app's defaults (like Quix's
-compose setup, .env is for \`sa run\`, not for \`sa up\`).
+compose setup, .env is for \`sa run\`, not for \`sa up\`), except secrets named by a
+secretKey, read from the environment or .env. With --broker, each deployment connects with
+the connection settings (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_*) of the environment, else
+its own in sa.yaml; the embedded broker is plaintext.
 
 Options:
   -p, --port <n>            Broker port (default 19092; 0 picks a free one); --broker-port
@@ -77,7 +71,11 @@ Options:
       --docker              Run the pipeline with Docker instead: writes compose/ (sa compose)
                             and runs docker-compose up --build (Redpanda, Console, one
                             container per deployment)
-      --log-level <level>   Broker log level: DEBUG, INFO, WARN (default), ERROR
+      --log-level <level>   Broker log level: DEBUG, INFO, WARN (default; retention
+                            deletions are shown too), ERROR
+      --log-retention-check-interval-ms <ms>
+                            How often the embedded broker applies retention (default
+                            30000)
       --console-port <n>    Web console port (default 8080; a free one when it is busy)
       --no-console          Do not serve the web console (see sa console)
       --type-check          Type-check each app beside its start (deno check) and show its
@@ -104,6 +102,8 @@ interface UpOptions {
   consolePort: number | null;
   /** Type-check the apps beside the start (undefined: on a terminal). */
   typeCheck?: boolean;
+  /** The embedded broker's retention check period (its default when unset). */
+  retentionCheckIntervalMs?: number;
 }
 
 function parse(argv: string[]): UpOptions {
@@ -118,6 +118,7 @@ function parse(argv: string[]): UpOptions {
     "no-console": { type: "boolean" },
     "type-check": { type: "boolean" },
     "no-type-check": { type: "boolean" },
+    "log-retention-check-interval-ms": { type: "string" },
   });
   if (p.positionals.length) {
     throw new CliError(`unexpected argument "${p.positionals[0]}" (see sa up --help)`, 2);
@@ -141,83 +142,15 @@ function parse(argv: string[]): UpOptions {
     logLevel,
     consolePort: flag(p, "no-console") ? null : int(p, "console-port") ?? UP_CONSOLE_PORT,
     typeCheck: flag(p, "no-type-check") ? false : flag(p, "type-check") ? true : undefined,
+    retentionCheckIntervalMs: retentionCheck(int(p, "log-retention-check-interval-ms")),
   };
 }
 
-async function openPipeline(cwd: string): Promise<Pipeline> {
-  const { pipeline } = await openProject(cwd);
-  if (!pipeline) {
-    throw new CliError(
-      `no sa.yaml (or quix.yaml) in ${cwd}; create one with \`sa init\` and \`sa pipeline update\``,
-    );
+function retentionCheck(ms: number | undefined): number | undefined {
+  if (ms !== undefined && ms < 1) {
+    throw new CliError(`--log-retention-check-interval-ms must be at least 1, not ${ms}`, 2);
   }
-  return pipeline;
-}
-
-/**
- * Topic configs for a local run from a pipeline topic declaration. Time retention is off:
- * the course's recording and the windows computed from it carry event times from 2024, which
- * any `retentionInMinutes` would delete at once; `retentionInBytes` still bounds the disk.
- * (`sa compose` keeps the declared retention, as the cloud does.)
- */
-export function topicConfigs(t: TopicDecl): Record<string, string> {
-  const c: Record<string, string> = { "cleanup.policy": t.cleanupPolicy };
-  if (t.cleanupPolicy === "delete") c["retention.ms"] = "-1";
-  if (t.retentionBytes !== undefined) c["retention.bytes"] = String(t.retentionBytes);
-  return c;
-}
-
-function newTopic(t: TopicDecl): NewTopic {
-  return {
-    name: t.name,
-    partitions: t.partitions,
-    replicationFactor: t.replicationFactor,
-    configs: topicConfigs(t),
-  };
-}
-
-/** Deployments `sa up` runs: enabled, desired Running; replicas become `name#2`, ... */
-export function runnableDeployments(p: Pipeline): Array<{ name: string; d: Deployment }> {
-  const out: Array<{ name: string; d: Deployment }> = [];
-  for (const d of p.deployments) {
-    if (d.disabled || d.desiredStatus !== "Running") continue;
-    const n = Math.max(1, d.replicas);
-    for (let i = 1; i <= n; i++) out.push({ name: n > 1 ? `${d.name}#${i}` : d.name, d });
-  }
-  return out;
-}
-
-async function ensureNotRunning(paths: SaPaths): Promise<void> {
-  const pid = await readPid(paths);
-  if (pid === null) return;
-  if (pid !== Deno.pid && isAlive(pid)) {
-    throw new CliError(
-      `sa up is already running for this project (pid ${pid}); stop it with \`sa down\``,
-    );
-  }
-  await Deno.remove(paths.pidFile).catch(() => {});
-}
-
-/**
- * Refuses a deployment whose module does not exist before anything starts, at the line of
- * its `application:` (a restart could not fix it).
- */
-function checkModules(pipeline: Pipeline): void {
-  const problems: string[] = [];
-  for (const { d } of runnableDeployments(pipeline)) {
-    const entry = resolveAppEntry(pipeline, d);
-    let ok = false;
-    try {
-      ok = Deno.statSync(entry).isFile;
-    } catch { /* missing */ }
-    if (!ok && !problems.some((p) => p.includes(`deployment "${d.name}"`))) {
-      problems.push(
-        `${d.applicationAt ?? basename(pipeline.file)}: deployment "${d.name}": application ` +
-          `"${d.application}" not found (${relative(pipeline.dir, entry)} does not exist)`,
-      );
-    }
-  }
-  if (problems.length) throw new CliError(problems.join("\n"));
+  return ms;
 }
 
 /** Type-checks each app once (one at a time: the machine runs the pipeline too). */
@@ -236,113 +169,6 @@ async function typeCheckApps(
     for (const e of errors) {
       for (const line of `type error: ${e}`.split("\n")) show(spec.name, line);
     }
-  }
-}
-
-/** Starts `sa up` in the background and returns once it is ready (or has failed). */
-async function detach(argv: string[], env: CliEnv, paths: SaPaths): Promise<number> {
-  const rest = argv.filter((a) => a !== "-d" && a !== "--detach");
-  const exe = Deno.execPath();
-  const isDeno = /^deno(\.exe)?$/.test(basename(exe));
-  const args = isDeno
-    ? [
-      "run",
-      "--allow-all",
-      "--unstable-worker-options",
-      join(toolkitRoot(), "cli.ts"),
-      "up",
-      ...rest,
-    ]
-    : ["up", ...rest];
-  await Deno.mkdir(paths.logsDir, { recursive: true });
-  await Deno.remove(paths.statusFile).catch(() => {});
-  const child = new Deno.Command(exe, {
-    args,
-    cwd: env.cwd,
-    env: { ...env.env, SA_UP_DETACHED: "1", INIT_CWD: env.cwd, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    detached: true,
-  }).spawn();
-  child.unref();
-  let exited: Deno.CommandStatus | undefined;
-  child.status.then((s) => exited = s);
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const status = await readStatus(paths).catch(() => null);
-    if (status?.pid === child.pid && status.readyAt) {
-      // The background process's own output only reaches up.log: repeat its warnings here.
-      for (const w of status.warnings) env.stderr(`sa up: warning: ${w}\n`);
-      env.stdout(
-        `sa up: running in the background (pid ${child.pid}), ready in ${status.readyMs} ms; ` +
-          `broker ${status.broker.address}; ` +
-          (status.deployments.length
-            ? `deployments: ${status.deployments.map((d) => `${d.name} (${d.state})`).join(", ")}\n`
-            : "no deployments\n") +
-          `  sa status · sa logs <name> -f · sa down\n`,
-      );
-      return 0;
-    }
-    if (exited) {
-      const last = await readStatus(paths).catch(() => null);
-      if (last?.pid === child.pid && last.error) {
-        throw new CliError(`the background sa up failed: ${last.error}`);
-      }
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const log = await Deno.readTextFile(join(paths.logsDir, "up.log")).catch(() => "");
-  const tail = log.trim().split("\n").slice(-10).join("\n");
-  if (!exited) {
-    try {
-      Deno.kill(child.pid, "SIGTERM");
-    } catch { /* gone */ }
-  }
-  throw new CliError(
-    `the background sa up did not become ready${exited ? ` (exit code ${exited.code})` : ""}` +
-      (tail ? `; last lines of .sa/logs/up.log:\n${tail}` : ""),
-  );
-}
-
-/** `sa up --docker`: generate compose/ with `sa compose`, then `docker-compose up --build`. */
-async function upDocker(pipeline: Pipeline, opts: UpOptions, env: CliEnv): Promise<number> {
-  const { command: compose } = await import("./compose.ts");
-  const code = await compose.run([], { ...env, cwd: pipeline.dir });
-  if (code !== 0) return code;
-  const tool = await composeTool(env.env.PATH);
-  if (!tool) {
-    throw new CliError(
-      "neither docker-compose nor `docker compose` is installed; run `sa up` without --docker " +
-        "(no Docker needed)",
-    );
-  }
-  const file = join(pipeline.dir, "compose", "docker-compose.yml");
-  const args = [...tool.args, "-f", file, "up", "--build", ...(opts.detach ? ["-d"] : [])];
-  env.stderr(`sa up: ${tool.cmd} ${args.join(" ")}\n`);
-  const child = new Deno.Command(tool.cmd, {
-    args,
-    cwd: pipeline.dir,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const onAbort = () => {
-    try {
-      child.kill("SIGINT");
-    } catch { /* exited */ }
-  };
-  env.signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    const st = await child.status;
-    if (st.success || env.signal.aborted) return 0;
-    throw new CliError(
-      `${tool.cmd} exited with code ${st.code}: is the Docker engine running? ` +
-        "`sa up` without --docker runs the same pipeline with no Docker at all",
-    );
-  } finally {
-    env.signal.removeEventListener("abort", onAbort);
   }
 }
 
@@ -399,51 +225,37 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
   const publish = () => writeStatusSync(paths, status);
   publish();
 
-  let broker: { address: string; close(): Promise<void> } | undefined;
+  let broker: UpBroker | undefined;
   let supervisor: Supervisor | undefined;
   let webConsole: { close(): Promise<void> } | null = null;
   const checking = new AbortController();
   let live: { close(): Promise<void> } | undefined;
   try {
     // An external broker may be secured (SA_SECURITY_PROTOCOL, SA_SASL_*, SA_SSL_* in the
-    // environment); the embedded one is plaintext on loopback.
-    const securityVars = opts.externalBroker ? pickSecurityEnv(env.env, {}, env.cwd) : {};
-    const security = securityFrom(securityVars);
-    if (opts.externalBroker) {
-      try {
-        await checkBroker(opts.externalBroker, 3000, security);
-      } catch (err) {
-        throw new CliError(`${(err as Error).message}; drop --broker to use the embedded broker`);
-      }
-      broker = { address: opts.externalBroker, close: () => Promise.resolve() };
-    } else {
-      const brokerLog = logFile("broker");
-      const logger = new Logger("broker", opts.logLevel, (line) => {
-        brokerLog.line(line);
+    // environment or the deployments in sa.yaml); the embedded one is plaintext on loopback.
+    const dotenv = await readDotEnv(join(pipeline.dir, ".env"));
+    const connection = upSecurity({
+      pipeline,
+      deployments: [...new Set(runnable.map((r) => r.d))],
+      external: opts.externalBroker !== undefined,
+      processEnv: env.env,
+      dotenv,
+      say,
+    });
+    const security = securityFrom(connection.own);
+    const brokerLog = opts.externalBroker ? undefined : logFile("broker");
+    broker = await startUpBroker({
+      port: opts.port,
+      external: opts.externalBroker,
+      security,
+      dataDir: paths.brokerData,
+      logLevel: opts.logLevel,
+      retentionCheckIntervalMs: opts.retentionCheckIntervalMs,
+      log(line) {
+        brokerLog?.line(line);
         env.stderr(prefix.line("broker", line) + "\n");
-      });
-      const { startBroker } = await import("../broker/mod.ts");
-      try {
-        // 0.5 s, not Kafka's 3 s: replicas starting together still join one generation, and the
-        // first row still arrives in well under 3 s (docs/broker.md, "Initial rebalance delay").
-        broker = await startBroker({
-          port: opts.port,
-          dataDir: paths.brokerData,
-          logger,
-          groupInitialRebalanceDelayMs: 500,
-        });
-      } catch (err) {
-        if (err instanceof Deno.errors.AddrInUse) {
-          throw new CliError(
-            `port ${opts.port} is already in use (another sa up, or a Kafka broker?): stop it, ` +
-              `or use --port 0 for a free port, or --broker ${
-                opts.port === 19092 ? "localhost:19092" : `localhost:${opts.port}`
-              } to use that broker`,
-          );
-        }
-        throw err;
-      }
-    }
+      },
+    });
     const address = broker.address;
     status.broker.address = address;
     publish();
@@ -454,60 +266,21 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
       if (result !== "created" && result !== "exists") say(`topic ${name}: ${result}`);
     }
 
-    const specFor = ({ name, d }: { name: string; d: Deployment }): DeploymentSpec => {
-      const entry = resolveAppEntry(pipeline, d);
-      const stateDir = join(paths.stateDir, d.name);
-      Deno.mkdirSync(stateDir, { recursive: true });
-      return {
-        name,
-        entry,
-        displayDir: pipeline.dir,
-        grant: sandboxGrant({
-          entry,
-          brokers: [address],
-          allowNet: d.allowNet,
-          variableNames: d.variables.map((v) => v.name),
-          stateDir,
-          extraRead: securityFiles(securityVars),
-          httpPort: deploymentHttpPort(d.variables),
-        }),
-        resolve(declared) {
-          for (const problem of checkDeploymentVariables(d, declared.variables)) {
-            say(`warning: ${problem}`);
-            if (!status.warnings.includes(problem)) {
-              status.warnings.push(problem);
-              publish();
-            }
+    const specFor = (r: { name: string; d: Deployment }) =>
+      deploymentSpec({
+        pipeline,
+        stateDir: paths.stateDir,
+        address,
+        securityFor: connection.forDeployment,
+        secrets: (key) => env.env[key] || dotenv[key] || undefined,
+        warn(problem) {
+          say(`warning: ${problem}`);
+          if (!status.warnings.includes(problem)) {
+            status.warnings.push(problem);
+            publish();
           }
-          const r = resolveVariables({
-            declared: declared.variables,
-            deployment: d,
-            dotenv: {},
-            processEnv: {},
-          });
-          if (r.missing.length) {
-            throw new ConfigError(
-              `required variable${r.missing.length > 1 ? "s" : ""} ${
-                r.missing.map((v) => `"${v.name}"`).join(", ")
-              } ha${r.missing.length > 1 ? "ve" : "s"} no value: set ${
-                r.missing.length > 1 ? "them" : "it"
-              } under deployment "${d.name}" variables in ${basename(pipeline.file)}`,
-            );
-          }
-          const loop = deploymentLoopProblem(
-            d,
-            declared.variables,
-            r,
-            relative(pipeline.dir, entry),
-          );
-          if (loop) throw new ConfigError(loop);
-          return {
-            vars: r.values,
-            env: appRuntimeEnv(address, stateDir, securityVars),
-          };
         },
-      };
-    };
+      }, r);
     const specs = runnable.map(specFor);
 
     supervisor = new Supervisor({

@@ -15,6 +15,7 @@ import { basename } from "node:path";
 import { renderDotEnv } from "../project/dotenv_export.ts";
 import { SECURITY_ENV } from "../stream/kafka/security.ts";
 import { resolveVariables } from "../project/variables.ts";
+import { secretKeys, sharedSecurity } from "../project/connection.ts";
 
 /** No app in the project. */
 export const NO_APPS =
@@ -31,9 +32,12 @@ export  Writes .env with SA_BROKER=localhost:19092 (and Quix__Broker__Address), 
         app's variables, grouped by app and commented with their type and description.
         Values come from the deployment in sa.yaml, else the app's default. Values already
         in .env are kept unless --reset. A name apps use with different values is left
-        commented out (a .env value would apply to every app).
-list    Shows each variable's resolved value and its source
-        (env > .env.<app> > .env > pipeline > default), and required variables without a value.
+        commented out (a .env value would apply to every app). Connection settings
+        (SA_SECURITY_PROTOCOL, ...) come from .env, the environment, else sa.yaml; the keys
+        sa.yaml's secretKeys name get a line here, the only place their values go.
+list    Shows each variable's resolved value and its source (env > .env.<app> > .env >
+        pipeline or secretKey > default), and required variables without a value; secrets
+        show as ********.
 
 [app] is a deployment name, an app name or a path like apps/normalize.ts (default: all apps).
 
@@ -84,6 +88,10 @@ Examples:
       existing,
       reset: flag(args, "reset"),
       security,
+      pipelineSecurity: sharedSecurity(project.pipeline?.deployments ?? []).values,
+      secretKeys: Object.fromEntries(
+        secretKeys(project.pipeline).map((k) => [k, env.env[k] || undefined]),
+      ),
     });
     await writeTextOrFail(envFile, text);
     for (const w of warnings) env.stderr(`warning: ${w}\n`);
@@ -119,6 +127,7 @@ export function listVariables(
       dotenv,
       appDotenv: perApp.get(app.name),
       processEnv: { ...processEnv },
+      secrets: (key) => processEnv[key] || dotenv[key] || undefined,
     });
     for (const v of app.definition.variables) {
       const missing = r.missing.includes(v);

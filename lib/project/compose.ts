@@ -12,10 +12,11 @@
  */
 import { stringify } from "yaml";
 import { dirname, posix, relative } from "node:path";
-import type { Pipeline, TopicDecl } from "./pipeline.ts";
+import type { Deployment, Pipeline, TopicDecl } from "./pipeline.ts";
 import { resolveAppEntry } from "./pipeline.ts";
 import type { ProjectApp } from "./apps.ts";
 import { resolveVariables } from "./variables.ts";
+import { isSecurityVariable } from "./connection.ts";
 import { SECURITY_ENV } from "../stream/kafka/security.ts";
 import {
   allowedServices,
@@ -120,8 +121,13 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
       );
     }
     const entry = toPosix(relative(pipeline.dir, resolveAppEntry(pipeline, d)));
+    // Connection settings are not app variables: the stack's Redpanda is plaintext, so they
+    // pass only by reference from the environment (below), never from sa.yaml.
     const declared = byName.get(d.name)?.definition.variables ??
-      d.variables.map((v) => ({ name: v.name, inputType: v.inputType ?? "FreeText" as const }));
+      d.variables.filter((v) => !isSecurityVariable(v.name)).map((v) => ({
+        name: v.name,
+        inputType: v.inputType ?? "FreeText" as const,
+      }));
     const resolved = resolveVariables({ declared, deployment: d, dotenv: {}, processEnv: {} });
     const { values, services: viaValues } = externalServices(resolved.values);
     const needs = { ...viaValues, ...allowedServices(d.allowNet) };
@@ -133,6 +139,8 @@ export function generateCompose(opts: ComposeOptions): ComposeFiles {
       // secrets are never written into this file. Unset (the local Redpanda): plaintext.
       ...Object.fromEntries(Object.values(SECURITY_ENV).map((k) => [k, `\${${k}:-}`])),
       ...values,
+      // A `secretKey` (Quix's secret reference) is passed as a reference to that key.
+      ...secretReferences(d),
     };
     const dockerfile = `${d.name}.Dockerfile`;
     const dependsOn: Record<string, { condition: string }> = {
@@ -199,6 +207,18 @@ ENTRYPOINT ["deno", "run", "--allow-all", "--unstable-worker-options", "--config
     JSON.stringify(entry)
   }]
 `;
+}
+
+/** `NAME: ${KEY:-}` for each variable the deployment takes from a `secretKey`. */
+function secretReferences(d: Deployment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of d.variables) {
+    // Compose interpolates only identifier-like names; others stay unset in the container.
+    if (v.secretKey && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v.secretKey)) {
+      out[v.name] = `\${${v.secretKey}:-}`;
+    }
+  }
+  return out;
 }
 
 /** A deployment whose `loop` variable is false finishes by design (the replay app). */

@@ -56,6 +56,16 @@ export function appNameFromPath(path: string): string {
   return stem.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "app";
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
 /** Writes the template's files; checks every target first and writes nothing on conflict. */
 export async function createApp(opts: CreateAppOptions): Promise<CreateAppResult> {
   const template: AppTemplate | undefined = findTemplate(opts.template);
@@ -79,6 +89,12 @@ export async function createApp(opts: CreateAppOptions): Promise<CreateAppResult
   const files = new Map<string, string>([[modulePath, rendered.main]]);
   for (const [file, text] of Object.entries(rendered.extra)) {
     files.set(join(dirname(modulePath), file), text);
+  }
+  // Project-level files are shared (a second replay app reads the same sample): an existing
+  // one is kept, not a conflict.
+  for (const [file, text] of Object.entries(rendered.project ?? {})) {
+    const path = join(root, file);
+    if (opts.force || !(await exists(path))) files.set(path, text);
   }
   if (!opts.force) {
     const existing: string[] = [];

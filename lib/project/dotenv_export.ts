@@ -37,6 +37,16 @@ export interface RenderDotEnvOptions {
    * `sa vars export`): secrets such as `SA_SASL_PASSWORD` go to `.env` and nowhere else.
    */
   security?: Record<string, string>;
+  /**
+   * The connection settings the pipeline's deployments share (`sharedSecurity`): written for
+   * the CLI when neither `.env` nor the environment has one.
+   */
+  pipelineSecurity?: Record<string, string>;
+  /**
+   * The keys the pipeline's `secretKey`s refer to, with the environment's value when it has
+   * one: they get a line in `.env` (the only place their values are written).
+   */
+  secretKeys?: Record<string, string | undefined>;
 }
 
 /** Placeholders written (commented out) for unset security settings. */
@@ -52,7 +62,8 @@ const SECURITY_EXAMPLES: Record<string, string> = {
 
 /** Renders `.env`; `warnings` lists the conflicting names, one sentence each. */
 export function renderDotEnv(opts: RenderDotEnvOptions): { text: string; warnings: string[] } {
-  const { apps, existing, reset = false, security = {} } = opts;
+  const { apps, existing, reset = false, security = {}, pipelineSecurity = {} } = opts;
+  const secretKeys = opts.secretKeys ?? {};
   const warnings: string[] = [];
   const lines: string[] = [DOT_ENV_HEADER, "### sa configuration ###"];
   for (const key of BROKER_KEYS) {
@@ -62,8 +73,20 @@ export function renderDotEnv(opts: RenderDotEnvOptions): { text: string; warning
     '# Secured clusters (SASL, TLS): see README "Secured clusters". Secrets live only here.',
   );
   for (const key of Object.values(SECURITY_ENV)) {
-    const value = existing[key] || security[key];
-    lines.push(value ? `${key}=${quote(value)}` : `# ${key}=${SECURITY_EXAMPLES[key]}`);
+    const value = existing[key] || security[key] || pipelineSecurity[key] ||
+      (key in secretKeys ? secretKeys[key] ?? "" : undefined);
+    lines.push(
+      value !== undefined ? `${key}=${quote(value)}` : `# ${key}=${SECURITY_EXAMPLES[key]}`,
+    );
+  }
+  const ownKeys = Object.keys(secretKeys).filter((k) =>
+    !(Object.values(SECURITY_ENV) as string[]).includes(k)
+  );
+  if (ownKeys.length) {
+    lines.push("", "### Secrets (secretKey in sa.yaml) ###");
+    for (const key of ownKeys) {
+      lines.push(`${key}=${quote(existing[key] || secretKeys[key] || "")}`);
+    }
   }
 
   // Wanted value per (variable name, app); a name is "shared" when its apps disagree.
@@ -111,7 +134,12 @@ export function renderDotEnv(opts: RenderDotEnvOptions): { text: string; warning
     }
   }
 
-  const tracked = new Set<string>([...BROKER_KEYS, ...Object.values(SECURITY_ENV), ...written]);
+  const tracked = new Set<string>([
+    ...BROKER_KEYS,
+    ...Object.values(SECURITY_ENV),
+    ...ownKeys,
+    ...written,
+  ]);
   const untracked = Object.keys(existing).filter((k) => !tracked.has(k));
   if (untracked.length) {
     lines.push("", "### Untracked variables ###");

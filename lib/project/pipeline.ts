@@ -9,6 +9,12 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { VariableInputType } from "../stream/define_app.ts";
+import {
+  SASL_MECHANISMS,
+  SECRET_ENV_NAMES,
+  SECURITY_ENV,
+  SECURITY_PROTOCOLS,
+} from "../stream/kafka/security.ts";
 
 export type { VariableInputType };
 
@@ -21,6 +27,13 @@ export interface PipelineVariable {
   value?: string;
   /** Where `value` is set, as `sa.yaml:12:16`. */
   valueAt?: string;
+  /**
+   * Quix's reference to a secret: the value is the environment variable (or `.env` entry)
+   * of this name, never written in the pipeline file.
+   */
+  secretKey?: string;
+  /** Where `secretKey` is set. */
+  secretKeyAt?: string;
 }
 
 /** One app instance in the pipeline. */
@@ -256,6 +269,19 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
           );
         }
         v.valueAt = ctx.where(valNode);
+        checkSecurityValue(ctx, valNode, vwhere, v);
+      }
+      const keyNode = vm.get("secretKey", true) as Node | undefined;
+      if (keyNode && !isNull(keyNode)) {
+        const key = String(ctx.scalar(keyNode, `${vwhere}: secretKey`));
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
+          throw ctx.error(
+            keyNode,
+            `${vwhere}: secretKey "${key}" must be a variable name (letters, digits, "_", ".", "-")`,
+          );
+        }
+        v.secretKey = key;
+        v.secretKeyAt = ctx.where(keyNode);
       }
       variables.push(v);
     }
@@ -286,6 +312,30 @@ function parseDeployment(ctx: Ctx, node: Node): Deployment {
     variables,
     allowNet,
   };
+}
+
+/**
+ * A secret's value (`inputType: Secret`, or the SASL password) never goes in the pipeline
+ * file, which is committed; the connection settings take only the values that can work.
+ */
+function checkSecurityValue(ctx: Ctx, node: Node, where: string, v: PipelineVariable): void {
+  const value = v.value ?? "";
+  if (value === "") return;
+  if (v.inputType === "Secret" || SECRET_ENV_NAMES.includes(v.name)) {
+    throw ctx.error(
+      node,
+      `${where} is a secret: sa.yaml is committed, so its value never goes there; write ` +
+        `"secretKey: ${v.name}" instead and set ${v.name} in .env or the environment`,
+    );
+  }
+  const allowed = v.name === SECURITY_ENV.protocol
+    ? SECURITY_PROTOCOLS
+    : v.name === SECURITY_ENV.mechanism
+    ? SASL_MECHANISMS
+    : undefined;
+  if (allowed && !allowed.includes(value.toUpperCase())) {
+    throw ctx.error(node, `${where}: "${value}" is not one of ${allowed.join(", ")}`);
+  }
 }
 
 function parseTopic(ctx: Ctx, node: Node): TopicDecl {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isSecurityVariable } from "./connection.ts";
 import {
   type Document,
   isMap,
@@ -126,7 +127,8 @@ export function updatePipelineText(
     for (let i = vars.items.length - 1; i >= 0; i--) {
       const item = vars.items[i];
       const name = isMap(item) ? String(get(item, "name") ?? "") : "";
-      if (declared.has(name.toLowerCase())) continue;
+      // Connection settings (SA_SECURITY_PROTOCOL, ...) belong to no app: never pruned.
+      if (declared.has(name.toLowerCase()) || isSecurityVariable(name)) continue;
       if (opts.prune) {
         vars.items.splice(i, 1);
         result.pruned.push(`${deploymentName}.${name}`);

@@ -2,16 +2,26 @@
  * Variable resolution: which value an app variable gets, and from where.
  *
  * Precedence, highest first: the process environment, the app's own `.env.<name>`, `.env`,
- * the pipeline deployment's `value`, the app's `defaultValue`. An empty string counts as "not set" for every source
+ * the pipeline deployment's `value` (or its `secretKey`'s value), the app's `defaultValue`. An empty string counts as "not set" for every source
  * except the process environment, so `.env` lines left blank fall through to the pipeline.
  *
  * @module
  */
 import type { AppVariable } from "../stream/define_app.ts";
 import type { Deployment } from "./pipeline.ts";
+import { isSecurityVariable } from "./connection.ts";
 
-/** Where a resolved value came from. */
-export type VariableSource = "env" | ".env" | `.env.${string}` | "pipeline" | "default";
+/**
+ * Where a resolved value came from; `secretKey` is a deployment's `secretKey` reference, read
+ * from the environment or `.env` under that key.
+ */
+export type VariableSource =
+  | "env"
+  | ".env"
+  | `.env.${string}`
+  | "pipeline"
+  | "secretKey"
+  | "default";
 
 /** The outcome of {@link resolveVariables}. */
 export interface ResolvedVariables {
@@ -31,6 +41,8 @@ export interface ResolveVariablesOptions {
   /** The app's own `.env.<name>` values, over `.env`. */
   appDotenv?: { file: string; values: Record<string, string> };
   processEnv: Record<string, string>;
+  /** Reads a deployment variable's `secretKey` (the environment, then `.env`). */
+  secrets?: (key: string) => string | undefined;
 }
 
 /** Resolves each declared variable: process env > .env.<app> > .env > pipeline > app default. */
@@ -39,7 +51,12 @@ export function resolveVariables(opts: ResolveVariablesOptions): ResolvedVariabl
   const sources: Record<string, VariableSource> = {};
   const missing: AppVariable[] = [];
   for (const v of opts.declared) {
-    const pipelineValue = opts.deployment ? deploymentValue(opts.deployment, v.name) : undefined;
+    const key = opts.deployment ? deploymentSecretKey(opts.deployment, v.name) : undefined;
+    const pipelineValue = key !== undefined
+      ? opts.secrets?.(key)
+      : opts.deployment
+      ? deploymentValue(opts.deployment, v.name)
+      : undefined;
     let value: string | undefined;
     let source: VariableSource | undefined;
     if (opts.processEnv[v.name] !== undefined) {
@@ -53,7 +70,7 @@ export function resolveVariables(opts: ResolveVariablesOptions): ResolvedVariabl
       source = ".env";
     } else if (nonEmpty(pipelineValue)) {
       value = pipelineValue;
-      source = "pipeline";
+      source = key !== undefined ? "secretKey" : "pipeline";
     } else if (nonEmpty(v.defaultValue)) {
       value = v.defaultValue;
       source = "default";
@@ -75,6 +92,14 @@ export function deploymentValue(d: Deployment, name: string): string | undefined
   return d.variables.find((pv) => pv.name.toLowerCase() === lower)?.value;
 }
 
+/** The `secretKey` a deployment gives a variable (names match as in {@link deploymentValue}). */
+export function deploymentSecretKey(d: Deployment, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const v = d.variables.find((pv) => pv.name === name) ??
+    d.variables.find((pv) => pv.name.toLowerCase() === lower);
+  return v?.secretKey;
+}
+
 /**
  * Problems between a deployment and the app it runs: variables the deployment sets that the
  * app does not declare, and input types that disagree. Each entry is one sentence that ends
@@ -87,6 +112,8 @@ export function checkDeploymentVariables(
   const problems: string[] = [];
   const byName = new Map(declared.map((v) => [v.name.toLowerCase(), v]));
   for (const pv of d.variables) {
+    // Connection settings (SA_SECURITY_PROTOCOL, ...) are for the runtime, not the app.
+    if (isSecurityVariable(pv.name)) continue;
     const app = byName.get(pv.name.toLowerCase());
     if (!app) {
       const known = declared.map((v) => v.name).join(", ") || "none";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lanAddresses } from "../util/lan.ts";
 
@@ -24,6 +24,7 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_HTTP_HOST",
   "SA_ADVERTISED_URL",
   "SA_LAN_ADDRESSES",
+  "SA_PROJECT_DIR",
   "Quix__Broker__Address",
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",
@@ -46,19 +47,23 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
 
 /**
  * The runtime environment `sa run` and `sa up` give an app: its broker and its state folder,
- * under both the sa and the Quix names, and the connection security settings (`SA_SASL_*`,
- * `SA_SSL_*`, `SA_SECURITY_PROTOCOL`), all in {@link RUNTIME_ENV_NAMES}.
+ * under both the sa and the Quix names, the project folder (`SA_PROJECT_DIR`: apps resolve
+ * project-relative paths against it, as several apps share one process and its cwd) and the
+ * connection security settings (`SA_SASL_*`, `SA_SSL_*`, `SA_SECURITY_PROTOCOL`), all in
+ * {@link RUNTIME_ENV_NAMES}.
  */
 export function appRuntimeEnv(
   broker: string,
   stateDir: string,
   security: Record<string, string> = {},
+  projectDir?: string,
 ): Record<string, string> {
   return {
     SA_BROKER: broker,
     Quix__Broker__Address: broker,
     SA_STATE_DIR: stateDir,
     Quix__Deployment__State__Path: stateDir,
+    ...(projectDir ? { SA_PROJECT_DIR: projectDir } : {}),
     // The sandbox may not read the network interfaces; a gateway prints these to the phone.
     ...lanEnv(),
     ...security,
@@ -77,6 +82,37 @@ function lanEnv(): Record<string, string> {
 /** The TLS files named by security settings: the sandbox must be able to read them. */
 export function securityFiles(security: Record<string, string>): string[] {
   return Object.entries(security).filter(([k]) => k.endsWith("_LOCATION")).map(([, v]) => v);
+}
+
+/**
+ * The project files an app's variable values name (a recording, a model file), which its
+ * sandbox may then read: a relative path to an existing file inside the project folder.
+ * Never `.env` files (other apps' secrets) nor anything under `.sa/` (other apps' state).
+ */
+export function projectFileReads(
+  projectDir: string,
+  values: Readonly<Record<string, string>>,
+): string[] {
+  const root = resolve(projectDir);
+  const out: string[] = [];
+  for (const value of Object.values(values)) {
+    const v = value.trim();
+    if (!v || v.length > 1024 || /[\n\0]/.test(v) || /^[a-z][a-z0-9+.-]*:/i.test(v)) continue;
+    const path = resolve(root, v);
+    const rel = relative(root, path);
+    if (!rel || rel.startsWith("..") || isAbsolute(rel)) continue;
+    const top = rel.split(/[\\/]/)[0];
+    if (top === ".sa" || /^\.env(\.|$)/.test(basename(path))) continue;
+    try {
+      if (Deno.statSync(path).isFile) out.push(path);
+    } catch { /* not a file: not a path */ }
+  }
+  return [...new Set(out)];
+}
+
+/** The files of `files` that `grant` does not let the app read yet (not in a granted folder). */
+export function ungrantedReads(grant: SandboxGrant, files: readonly string[]): string[] {
+  return files.filter((f) => !grant.read.some((r) => f === r || f.startsWith(r + sep)));
 }
 
 /** What a sandbox is allowed, in terms the error messages can repeat to the user. */
@@ -197,8 +233,9 @@ export function explainDenial(app: string, d: Denial, g: SandboxGrant): string {
           d.target ?? "host:443"
         }"]).`;
     case "read":
-      return `${head}: it may only read its own folder (${g.read[0]}) and the toolkit. ` +
-        `Put the file in the app's folder.`;
+      return `${head}: it may only read its own folder (${g.read[0]}), the toolkit and the ` +
+        `project files its variables name. Put the file in the app's folder, or name it ` +
+        `(relative to the project) in one of its variables.`;
     case "write":
       return `${head}: it may only write its state folder${
         g.write.length ? ` (${g.write.join(", ")})` : " (none configured)"

@@ -14,7 +14,7 @@ import {
   type MessageAt,
   SandboxError,
 } from "./sandbox.ts";
-import type { SandboxGrant } from "./permissions.ts";
+import { type SandboxGrant, ungrantedReads } from "./permissions.ts";
 
 /** What one deployment runs and with what. */
 export interface DeploymentSpec {
@@ -28,7 +28,19 @@ export interface DeploymentSpec {
    * Turns the app's declaration into its variable values and runtime env (e.g. SA_BROKER).
    * Throw a {@link ConfigError} when the deployment cannot run as configured.
    */
-  resolve(declared: DeclaredApp): { vars: Record<string, string>; env: Record<string, string> };
+  resolve(declared: DeclaredApp): ResolvedSpec;
+}
+
+/** What {@link DeploymentSpec.resolve} gives an app. */
+export interface ResolvedSpec {
+  vars: Record<string, string>;
+  env: Record<string, string>;
+  /**
+   * Files the resolved values name that the app may read (see `projectFileReads`). When one
+   * is not in the grant yet (a value only the app's default sets), the app is loaded again
+   * with it: a worker's permissions are fixed when it is created.
+   */
+  read?: string[];
 }
 
 /** A configuration problem: reported once, not retried. */
@@ -308,15 +320,23 @@ export class Supervisor {
         let exit: AppExit;
         const t0 = Date.now();
         try {
-          const sandbox = await AppSandbox.load({
-            name,
-            entry: item.spec.entry,
-            grant: item.spec.grant,
-            displayDir: item.spec.displayDir,
-            onOutput: (stream, text) => item.out[stream].push(text),
-          });
+          const load = (grant: SandboxGrant) =>
+            AppSandbox.load({
+              name,
+              entry: item.spec.entry,
+              grant,
+              displayDir: item.spec.displayDir,
+              onOutput: (stream, text) => item.out[stream].push(text),
+            });
+          let sandbox = await load(item.spec.grant);
           item.sandbox = sandbox;
-          const { vars, env } = item.spec.resolve(sandbox.definition);
+          const { vars, env, read = [] } = item.spec.resolve(sandbox.definition);
+          const more = ungrantedReads(item.spec.grant, read);
+          if (more.length && !this.#stopping && !item.halted) {
+            sandbox.kill();
+            sandbox = await load({ ...item.spec.grant, read: [...item.spec.grant.read, ...more] });
+            item.sandbox = sandbox;
+          }
           if (this.#stopping || item.halted) {
             sandbox.kill();
             break;

@@ -18,10 +18,15 @@ export interface AppTemplate {
   readonly id: string;
   readonly summary: string;
   /**
-   * The files to write: `main` is the app module's text; `extra` are siblings by file name.
-   * `name` is the app name, `path` the module path relative to the project.
+   * The files to write: `main` is the app module's text; `extra` are siblings by file name;
+   * `project` are files at the project's top level (the replay's sample recording, where the
+   * app reads it by default). `name` is the app name, `path` the module path relative to the
+   * project.
    */
-  render(name: string, path: string): { main: string; extra: Record<string, string> };
+  render(
+    name: string,
+    path: string,
+  ): { main: string; extra: Record<string, string>; project?: Record<string, string> };
 }
 
 function simple(id: string, summary: string, text: string): AppTemplate {
@@ -43,7 +48,8 @@ export const TEMPLATES: readonly AppTemplate[] = [
     summary: "Demo data source: replays a JSON-lines recording into a topic (ships a sample)",
     render: (name, path) => ({
       main: fill(REPLAY, name, path),
-      extra: { "demo_stream.json": demoRecording() },
+      extra: {},
+      project: { "demo_stream.json": demoRecording() },
     }),
   },
   simple("starter-source", "Produces sample sensor readings to a topic", STARTER_SOURCE),

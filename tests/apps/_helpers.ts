@@ -10,7 +10,7 @@ import { Logger } from "../../lib/util/log.ts";
 
 /** The repo's demo session, as lines. */
 export async function demoLines(): Promise<string[]> {
-  const text = await Deno.readTextFile(new URL("../../apps/demo_stream.json", import.meta.url));
+  const text = await Deno.readTextFile(new URL("../../demo_stream.json", import.meta.url));
   return text.split("\n").filter((l) => l.trim() !== "");
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { AppSandbox } from "../../lib/runner/sandbox.ts";
-import { sandboxGrant } from "../../lib/runner/permissions.ts";
+import { projectFileReads, sandboxGrant } from "../../lib/runner/permissions.ts";
 import { parsePort } from "../../apps/gateway.ts";
 import { consumeUntil, demoLines, tempBroker } from "./_helpers.ts";
 import { freePort } from "../_services.ts";
@@ -9,6 +9,7 @@ import { freePort } from "../_services.ts";
 const GATEWAY = fileURLToPath(new URL("../../apps/gateway.ts", import.meta.url));
 const REPLAY = fileURLToPath(new URL("../../apps/replay.ts", import.meta.url));
 const PROCESS = fileURLToPath(new URL("./_gateway_process.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 async function sandboxed(
   name: string,
@@ -23,10 +24,17 @@ async function sandboxed(
   const app = await AppSandbox.load({
     name,
     entry,
-    grant: sandboxGrant({ entry, brokers: [broker], allowNet, stateDir }),
+    // As sa run does: the project files the variables name are readable (the recording).
+    grant: sandboxGrant({
+      entry,
+      brokers: [broker],
+      allowNet,
+      stateDir,
+      extraRead: projectFileReads(ROOT, vars),
+    }),
     onOutput: (_s, t) => void (out += t),
   });
-  app.start(vars, { SA_BROKER: broker, SA_STATE_DIR: stateDir });
+  app.start(vars, { SA_BROKER: broker, SA_STATE_DIR: stateDir, SA_PROJECT_DIR: ROOT });
   app.done.finally(() => Deno.remove(stateDir, { recursive: true }).catch(() => {}));
   return { app, output: () => out };
 }

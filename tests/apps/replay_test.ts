@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Application } from "../../mod.ts";
-import { parseFlag, parseRecording, parseSpeed, replay } from "../../apps/replay.ts";
+import { parseFlag, parseRecording, parseSpeed, recordingPath, replay } from "../../apps/replay.ts";
 import { AppSandbox } from "../../lib/runner/sandbox.ts";
 import { sandboxGrant } from "../../lib/runner/permissions.ts";
 import { consumeUntil, demoLines, tempBroker } from "./_helpers.ts";
 
 const REPLAY = fileURLToPath(new URL("../../apps/replay.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const line = (t: number) => JSON.stringify({ messageId: t, payload: [{ name: "a", time: t }] });
 
@@ -15,6 +16,12 @@ Deno.test("replay: parses recordings and names the bad line", () => {
   assert.deepEqual(rec.map((r) => r.timeMs), [2000, 3000]);
   assert.equal(rec[0].text, line(2e9));
   assert.throws(() => parseRecording(`${line(1)}\n{oops\n`, "f.json"), /f\.json:2: not valid JSON/);
+});
+
+Deno.test("replay: the file is relative to the project folder (SA_PROJECT_DIR), not the app's", () => {
+  assert.equal(recordingPath("demo_stream.json", "/p/proj"), "/p/proj/demo_stream.json");
+  assert.equal(recordingPath("data/x.json", "/p/proj/"), "/p/proj/data/x.json");
+  assert.equal(recordingPath("/abs/x.json", "/p/proj"), "/abs/x.json");
 });
 
 Deno.test("replay: speed and loop variables are validated", () => {
@@ -35,12 +42,17 @@ Deno.test("replay: the demo file at speed 0 arrives intact, in order, keyed by f
     app = await AppSandbox.load({
       name: "replay",
       entry: REPLAY,
-      grant: sandboxGrant({ entry: REPLAY, brokers: [broker.address] }),
+      // Only the recording at the top of the project is readable besides the app's folder.
+      grant: sandboxGrant({
+        entry: REPLAY,
+        brokers: [broker.address],
+        extraRead: [`${ROOT}demo_stream.json`],
+      }),
       onOutput: () => {},
     });
     app.start(
       { output: "raw", file: "demo_stream.json", speed: "0", loop: "false" },
-      { SA_BROKER: broker.address },
+      { SA_BROKER: broker.address, SA_PROJECT_DIR: ROOT },
     );
     assert.deepEqual(await app.done, { kind: "exited" });
     const values = await consumeUntil(broker.address, "raw", (v) => v.length >= lines.length);

@@ -44,8 +44,8 @@ Deno.test("sa apps create writes every template (golden), each a type-checked ap
       assert(app.variables.length > 0, `${t.id} declares no variables`);
       for (const v of app.variables) assert(v.description, `${t.id}: ${v.name} has no description`);
     }
-    // The replay template ships a sample recording next to it.
-    const sample = await Deno.readTextFile(join(dir, "apps/demo_stream.json"));
+    // The replay template ships a sample recording at the project's top level.
+    const sample = await Deno.readTextFile(join(dir, "demo_stream.json"));
     const first = JSON.parse(sample.split("\n")[0]);
     assert.equal(first.payload[0].name, "accelerometer");
     // Type-check the generated apps against the toolkit (the import map maps @sa/toolkit).

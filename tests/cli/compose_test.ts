@@ -192,3 +192,28 @@ Deno.test("generateCompose: a replay that ends (loop=false) is not restarted; th
   ]);
   assert.ok(!files["compose/docker-compose.yml"].includes("/home/me"));
 });
+
+Deno.test("generateCompose: secrets pass by reference to their secretKey, never by value; sa.yaml's connection settings are not baked in", () => {
+  const yaml = `deployments:
+  - name: gw
+    application: apps/gateway.ts
+    variables:
+      - { name: token, inputType: Secret, secretKey: GATEWAY_TOKEN }
+      - { name: SA_SASL_PASSWORD, inputType: Secret, secretKey: CLUSTER_PASSWORD }
+      - { name: SA_SECURITY_PROTOCOL, inputType: FreeText, value: SASL_SSL }
+      - { name: SA_SASL_USERNAME, inputType: FreeText, value: alice }
+`;
+  const files = generateCompose({
+    pipeline: parsePipeline(yaml, "/home/me/proj/sa.yaml"),
+    apps: [],
+    toolkitDir: "/home/me/sa",
+    denoVersion: "2.1.4",
+  });
+  const env = parse(files["compose/docker-compose.yml"]).services.gw.environment;
+  assert.equal(env.token, "${GATEWAY_TOKEN:-}");
+  assert.equal(env.SA_SASL_PASSWORD, "${CLUSTER_PASSWORD:-}");
+  // The stack's own Redpanda is plaintext: the cluster's settings come only from the shell.
+  assert.equal(env.SA_SECURITY_PROTOCOL, "${SA_SECURITY_PROTOCOL:-}");
+  assert.equal(env.SA_SASL_USERNAME, "${SA_SASL_USERNAME:-}");
+  assert.ok(!files["compose/docker-compose.yml"].includes("alice"));
+});

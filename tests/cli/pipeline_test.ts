@@ -148,6 +148,29 @@ Deno.test("sa pipeline update: undeclared variables fail unless --prune; nothing
   });
 });
 
+Deno.test("sa pipeline update (also --prune) keeps a deployment's connection settings", async () => {
+  await withTempDir(async (dir) => {
+    await writeReplayNormalize(dir);
+    await Deno.writeTextFile(
+      join(dir, "sa.yaml"),
+      "deployments:\n  - name: replay\n    application: apps/replay.ts\n    variables:\n" +
+        "      - {name: SA_SASL_USERNAME, value: alice}\n" +
+        "      - {name: SA_SASL_PASSWORD, inputType: Secret, secretKey: PW}\n",
+    );
+    const r = await runCommand(command, ["update", "--prune"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /SA_SASL/);
+    const p = await loadPipeline(join(dir, "sa.yaml"));
+    const vars = p.deployments.find((d) => d.name === "replay")!.variables;
+    assert.deepEqual(vars.map((v) => [v.name, v.value ?? v.secretKey]), [
+      ["SA_SASL_USERNAME", "alice"],
+      ["SA_SASL_PASSWORD", "PW"],
+      ["output", "raw-data"],
+      ["speed", "1"],
+    ]);
+  });
+});
+
 Deno.test("sa pipeline update: invalid YAML, missing app, unknown subcommand", async () => {
   await withTempDir(async (dir) => {
     await writeReplayNormalize(dir);

@@ -31,7 +31,7 @@ Deno.test("README step 6: the template replay's recording, first row and message
         (await runCommand(apps, ["create", "replay", "-p", "apps/replay.ts"], dir)).code,
         0,
       );
-      const lines = (await Deno.readTextFile(join(dir, "apps/demo_stream.json"))).trimEnd().split(
+      const lines = (await Deno.readTextFile(join(dir, "demo_stream.json"))).trimEnd().split(
         "\n",
       );
       // "one synthetic minute, 240 messages from 2024-05-09T12:00:00Z"

@@ -63,6 +63,50 @@ Deno.test("sa run: reading outside the app's folder fails with a clear message",
   });
 });
 
+Deno.test("sa run: a project file named by a variable (even only by its default) is readable, .env never", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/data`);
+    await Deno.writeTextFile(`${dir}/data/sample.txt`, "sample-content");
+    await Deno.writeTextFile(`${dir}/.env.secret`, "SA_SASL_PASSWORD=hunter2\n");
+    // Only the app's default names the file: its sandbox is made again with it.
+    const r1 = await runCommand(command, [fixture("project_read"), "--no-check"], dir);
+    // (The app's own output goes to the process's stdout; a denied read would exit 1.)
+    assert.equal(r1.code, 0, r1.stderr);
+    // A value from .env names it up front.
+    await Deno.writeTextFile(`${dir}/.env`, "path=data/sample.txt\n");
+    const r2 = await runCommand(command, [fixture("project_read"), "--no-check"], dir);
+    assert.equal(r2.code, 0, r2.stderr);
+    // Secrets and other apps' state are never granted, even when a variable names them.
+    for (const path of [".env", ".env.secret", "../outside.txt"]) {
+      const r = await runCommand(command, [fixture("project_read"), "--no-check"], dir, { path });
+      assert.equal(r.code, 1, path);
+      assert.match(r.stderr, /was denied read access/, path);
+      assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
+    }
+  });
+});
+
+Deno.test("sa run: a Secret variable's value is shown as ***, from .env or by secretKey", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/.env`, "token=hush-dotenv\n");
+    const r1 = await runCommand(command, [fixture("secret"), "--no-check"], dir);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.match(r1.stderr, /; token=\*\*\* \(\.env\)\n$/);
+    assert.doesNotMatch(r1.stdout + r1.stderr, /hush/);
+    // Quix's reference: the deployment names the key, the value is in .env under it.
+    await Deno.writeTextFile(`${dir}/.env`, "GATEWAY_TOKEN=hush-key\n");
+    await Deno.writeTextFile(
+      `${dir}/sa.yaml`,
+      `deployments:\n  - name: s\n    application: ${fixture("secret")}\n    variables:\n` +
+        "      - {name: token, inputType: Secret, secretKey: GATEWAY_TOKEN}\n",
+    );
+    const r2 = await runCommand(command, [fixture("secret"), "--no-check"], dir);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stderr, /; token=\*\*\* \(secretKey\)\n$/);
+    assert.doesNotMatch(r2.stdout + r2.stderr, /hush/);
+  });
+});
+
 Deno.test("sa run: fetching another host fails with a clear message", async () => {
   await withTempDir(async (dir) => {
     const r = await runCommand(command, [fixture("fetcher"), "--no-check"], dir, {

@@ -14,7 +14,7 @@ async function copyProject(dir: string): Promise<void> {
     const f of [
       "apps/replay.ts",
       "apps/normalize.ts",
-      "apps/demo_stream.json",
+      "demo_stream.json",
       "sa.yaml",
       // Episode 2/3 deployments (declared Stopped; compose still builds them).
       "apps/odometer.ts",

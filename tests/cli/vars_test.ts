@@ -153,3 +153,53 @@ Deno.test("sa vars export: security settings from the environment go to .env onl
     assert.equal((await readDotEnv(join(dir, ".env"))).SA_SASL_USERNAME, "APIKEY");
   });
 });
+
+Deno.test("sa vars export: sa.yaml's connection settings reach .env for the CLI; secretKeys get a line, their values only there", async () => {
+  await withTempDir(async (dir) => {
+    await writeReplayNormalize(dir);
+    const yaml = `deployments:
+  - name: normalize
+    application: apps/normalize.ts
+    variables:
+      - {name: token, inputType: Secret, secretKey: NORMALIZE_TOKEN}
+      - {name: SA_SECURITY_PROTOCOL, value: SASL_SSL}
+      - {name: SA_SASL_MECHANISM, value: SCRAM-SHA-512}
+      - {name: SA_SASL_USERNAME, value: alice}
+      - {name: SA_SASL_PASSWORD, inputType: Secret, secretKey: SA_SASL_PASSWORD}
+      - {name: SA_SSL_CA_LOCATION, value: certs/ca.crt}
+`;
+    await Deno.writeTextFile(join(dir, "sa.yaml"), yaml);
+    const r = await runCommand(command, ["export"], dir, {
+      SA_SASL_PASSWORD: "pw-from-env",
+      NORMALIZE_TOKEN: "tok-from-env",
+    });
+    assert.equal(r.code, 0, r.stderr);
+    // No warning that the connection settings are undeclared app variables.
+    assert.doesNotMatch(r.stderr, /not declared/);
+    assert.doesNotMatch(r.stdout + r.stderr, /pw-from-env|tok-from-env/);
+    const values = await readDotEnv(join(dir, ".env"));
+    assert.equal(values.SA_SECURITY_PROTOCOL, "SASL_SSL");
+    assert.equal(values.SA_SASL_MECHANISM, "SCRAM-SHA-512");
+    assert.equal(values.SA_SASL_USERNAME, "alice");
+    assert.equal(values.SA_SSL_CA_LOCATION, "certs/ca.crt");
+    assert.equal(values.SA_SASL_PASSWORD, "pw-from-env");
+    assert.equal(values.NORMALIZE_TOKEN, "tok-from-env");
+    const text = await Deno.readTextFile(join(dir, ".env"));
+    assert.match(
+      text,
+      /\n### Secrets \(secretKey in sa\.yaml\) ###\nNORMALIZE_TOKEN=tok-from-env\n/,
+    );
+    // sa.yaml is left as it was: no secret written there.
+    assert.equal(await Deno.readTextFile(join(dir, "sa.yaml")), yaml);
+    // vars list resolves the secretKey and masks it.
+    const l = await runCommand(command, ["list", "normalize"], dir);
+    assert.match(l.stdout, /\nnormalize +token +Secret +\*{8} +secretKey\n/);
+    assert.doesNotMatch(l.stdout, /tok-from-env/);
+    // Without the environment the keys still get an empty line to fill in.
+    await Deno.remove(join(dir, ".env"));
+    assert.equal((await runCommand(command, ["export"], dir)).code, 0);
+    const empty = await Deno.readTextFile(join(dir, ".env"));
+    assert.match(empty, /\nSA_SASL_PASSWORD=\n/);
+    assert.match(empty, /\nNORMALIZE_TOKEN=\n/);
+  });
+});

@@ -72,6 +72,8 @@ Deno.test("episode 1 walkthrough: init → apps create → vars export → pipel
     await withBroker(async (address) => {
       const saved = Deno.env.get("SA_BROKER");
       Deno.env.set("SA_BROKER", address);
+      // As `sa up` does: project-relative paths (replay's file) resolve against the project.
+      Deno.env.set("SA_PROJECT_DIR", dir);
       const stop = new AbortController();
       const running: Promise<void>[] = [];
       try {
@@ -94,7 +96,7 @@ Deno.test("episode 1 walkthrough: init → apps create → vars export → pipel
           running.push(Promise.resolve(def.main(values, stop.signal)));
         }
         const expected = expectedShakes(
-          await Deno.readTextFile(join(dir, "apps/demo_stream.json")),
+          await Deno.readTextFile(join(dir, "demo_stream.json")),
         );
         assert(expected > 10, `the sample recording should have shakes, has ${expected}`);
         const r = await ok(runCommand(
@@ -118,6 +120,7 @@ Deno.test("episode 1 walkthrough: init → apps create → vars export → pipel
       } finally {
         stop.abort();
         await Promise.allSettled(running);
+        Deno.env.delete("SA_PROJECT_DIR");
         if (saved === undefined) Deno.env.delete("SA_BROKER");
         else Deno.env.set("SA_BROKER", saved);
       }

@@ -80,3 +80,25 @@ Deno.test("checkDeploymentVariables names undeclared and mistyped variables", ()
     "remove it from the pipeline file or run `sa pipeline update --prune`",
   ]);
 });
+
+Deno.test("resolveVariables: a deployment's secretKey is read from the environment or .env, below .env's own", () => {
+  const d = deployment([
+    { name: "input", value: "raw-data" },
+    { name: "token", inputType: "Secret", secretKey: "GATEWAY_TOKEN" },
+  ]);
+  const secrets: Record<string, string> = { GATEWAY_TOKEN: "t0k" };
+  const r = resolveVariables({
+    declared,
+    deployment: d,
+    dotenv: {},
+    processEnv: {},
+    secrets: (k) => secrets[k],
+  });
+  assert.equal(r.values.token, "t0k");
+  assert.equal(r.sources.token, "secretKey");
+  const unset = resolveVariables({ declared, deployment: d, dotenv: {}, processEnv: {} });
+  assert.deepEqual(unset.missing.map((v) => v.name), ["token"]);
+  // Connection settings are the runtime's, not undeclared app variables.
+  const secured = deployment([{ name: "SA_SASL_USERNAME", value: "alice" }]);
+  assert.deepEqual(checkDeploymentVariables(secured, declared), []);
+});

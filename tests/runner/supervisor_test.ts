@@ -110,3 +110,28 @@ Deno.test("supervisor: kill() ends an app that ignores its stop signal, at once"
     rec.events.join("\n"),
   );
 });
+
+Deno.test("supervisor: a file that only the resolved values name is granted by loading the app again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sa_sup_read_" });
+  try {
+    await Deno.mkdir(`${dir}/data`);
+    await Deno.writeTextFile(`${dir}/data/sample.txt`, "sample-content");
+    const rec = recorder();
+    const sup = new Supervisor({ ...rec, initialBackoffMs: 10 });
+    await sup.start([
+      spec("reader", "project_read", () => ({
+        vars: { path: "data/sample.txt" },
+        env: { SA_PROJECT_DIR: dir },
+        read: [`${dir}/data/sample.txt`],
+      })),
+    ]);
+    await until(() =>
+      sup.statuses()[0].state !== "running" && sup.statuses()[0].state !== "starting"
+    );
+    await sup.stop();
+    assert.ok(rec.lines.includes("reader/stdout: sample-content"), rec.events.join("\n"));
+    assert.equal(sup.statuses()[0].state, "completed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

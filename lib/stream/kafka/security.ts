@@ -115,6 +115,10 @@ export const SECRET_ENV_NAMES: readonly string[] = [SECURITY_ENV.password];
 
 const PROTOCOLS: readonly string[] = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"];
 const MECHANISMS: readonly string[] = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+/** The `SA_SECURITY_PROTOCOL` values (case-insensitive), for checks before a connection. */
+export const SECURITY_PROTOCOLS: readonly string[] = PROTOCOLS;
+/** The `SA_SASL_MECHANISM` values (case-insensitive). */
+export const SASL_MECHANISMS: readonly string[] = MECHANISMS;
 
 /** A security setting that cannot work; the message names the setting. */
 export class SecurityConfigError extends Error {

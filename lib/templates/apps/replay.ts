@@ -3,7 +3,8 @@ export const REPLAY = `/**
  * __APP_NAME__: a demo data source. Replays a JSON-lines recording (one message per line, as
  * the course's phone sessions: \`{ ..., payload: [{ name, time (ns), values }] }\`) into
  * \`output\`, keyed by the file name. Pacing follows the payload timestamps times \`speed\`
- * (0: as fast as possible); \`loop=true\` starts over at the end.
+ * (0: as fast as possible); \`loop=true\` starts over at the end. \`file\` is relative to the
+ * project folder (where sa.yaml is): the sample \`demo_stream.json\` sits at its top level.
  *
  * Run it: \`sa run __APP_PATH__\`
  */
@@ -43,7 +44,7 @@ export default defineApp({
     {
       name: "file",
       inputType: "FreeText",
-      description: "The recording, relative to this app's folder",
+      description: "The recording, relative to the project folder",
       defaultValue: "demo_stream.json",
       required: true,
     },
@@ -67,7 +68,9 @@ export default defineApp({
     if (!Number.isFinite(speed) || speed < 0) {
       throw new Error(\`speed must be a number >= 0, not "\${vars.speed}"\`);
     }
-    const path = new URL(vars.file!, import.meta.url);
+    // sa run and sa up name the project folder (apps share one process, so not its cwd).
+    const dir = Deno.env.get("SA_PROJECT_DIR") ?? Deno.cwd();
+    const path = vars.file!.startsWith("/") ? vars.file! : \`\${dir}/\${vars.file}\`;
     const lines = (await Deno.readTextFile(path)).split("\\n").filter((l) => l.trim() !== "");
     const messages = lines.map((line, i) => {
       try {

@@ -9,7 +9,7 @@ import { readTopic, silent, startTestBroker, waitFor } from "../integration/_uti
 import { publishAll, requireMosquitto, startMosquitto } from "./_mosquitto.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const lines = Deno.readTextFileSync(new URL("../../../apps/demo_stream.json", import.meta.url))
+const lines = Deno.readTextFileSync(new URL("../../../demo_stream.json", import.meta.url))
   .split("\n").filter((l) => l.trim() !== "");
 const sessionOf = (l: string) => JSON.parse(l).sessionId as string;
 

@@ -1,4 +1,4 @@
-// Episode 2's apps on the project's demo recording (apps/demo_stream.json), through the
+// Episode 2's apps on the project's demo recording (demo_stream.json), through the
 // dataframe harness, against expectations computed here in batch form (no windows engine).
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { TestApp } from "../../../lib/stream/testing.ts";
@@ -9,7 +9,7 @@ import { downsample } from "../../../apps/downsampling.ts";
 import { expectedDownsampled } from "../../apps/_downsampled.ts";
 import { haversine, odometer } from "../../../apps/odometer.ts";
 
-const lines = Deno.readTextFileSync(new URL("../../../apps/demo_stream.json", import.meta.url))
+const lines = Deno.readTextFileSync(new URL("../../../demo_stream.json", import.meta.url))
   .split("\n").filter((l) => l.trim());
 const messages = lines.map((l) => JSON.parse(l) as SensorMessage);
 const KEY = "demo_stream.json";
