@@ -180,17 +180,6 @@ export class BatchBuilder {
   }
 }
 
-/** Rewrites the producer fields of a closed batch (and its CRC), e.g. for a new epoch. */
-export function restampBatch(batch: Uint8Array, id: BatchIdentity): void {
-  const v = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  const attrs = v.getInt16(Off.attributes) & ~Attr.transactional;
-  v.setInt16(Off.attributes, attrs | (id.transactional ? Attr.transactional : 0));
-  v.setBigInt64(Off.producerId, BigInt(id.producerId));
-  v.setInt16(Off.producerEpoch, id.producerEpoch);
-  v.setInt32(Off.baseSequence, id.baseSequence);
-  v.setUint32(Off.crc, crc32c(batch, Off.attributes));
-}
-
 function fieldMax(v: RecordBytes): number {
   return v == null ? 0 : typeof v === "string" ? v.length * 3 : v.length;
 }

@@ -138,13 +138,23 @@ export class KafkaConnection {
             ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
           });
           conn = c;
-          await c.handshake();
+          try {
+            await c.handshake();
+          } catch (err) {
+            // A refused certificate (or a listener that does not speak TLS) stays refused.
+            throw new KafkaClientError(
+              { code: 13, name: "SSL_HANDSHAKE_FAILED", retriable: false },
+              `TLS handshake with ${address} failed: ${(err as Error).message}`,
+              { cause: err },
+            );
+          }
         } else {
           const c = await Deno.connect({ hostname, port });
           conn = c;
           c.setNoDelay(true);
         }
       } catch (err) {
+        if (err instanceof KafkaClientError) throw err;
         throw KafkaClientError.network(`connecting to ${address}${tls ? " (TLS)" : ""}`, err);
       }
       if (timedOut) throw KafkaClientError.timeout(`connecting to ${address}`, timeoutMs);

@@ -75,8 +75,11 @@ export async function readPartition(
         const h = readBatchHeader(batch);
         offset = h.baseOffset + h.lastOffsetDelta + 1;
         const txn = (h.attributes & Attr.transactional) !== 0;
-        if (aborted.some(([pid, first]) => pid === h.producerId && first <= h.baseOffset)) {
-          abortedPids.add(h.producerId);
+        // Kafka's algorithm: an aborted transaction starts applying at its first offset and
+        // ends at its producer's abort marker.
+        aborted.sort((a, b) => a[1] - b[1]);
+        while (aborted.length && aborted[0][1] <= h.baseOffset + h.lastOffsetDelta) {
+          abortedPids.add(aborted.shift()![0]);
         }
         if (h.attributes & Attr.control) {
           abortedPids.delete(h.producerId);
