@@ -214,9 +214,12 @@ function writeField(b: Uint8Array, p: number, v: RecordBytes): number {
     return p;
   }
   if (typeof v !== "string") {
-    p = writeVarint(b, p, v.length);
-    b.set(v, p);
-    return p + v.length;
+    const n = v.length;
+    p = writeVarint(b, p, n);
+    // A loop beats TypedArray.set's call overhead for short fields (keys, small values).
+    if (n < 48) { for (let i = 0; i < n; i++) b[p + i] = v[i]; }
+    else b.set(v, p);
+    return p + n;
   }
   const n = v.length;
   if (n < 64) {

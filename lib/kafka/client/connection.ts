@@ -45,6 +45,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Produce with acks=0: the broker sends nothing back; resolves once written. */
   noResponse?: boolean;
+  /** Expected request size, so a large request is encoded without regrowing its buffer. */
+  sizeHint?: number;
 }
 
 /** The software name and version sent in ApiVersions v3. */
@@ -235,7 +237,7 @@ export class KafkaConnection {
       );
     }
     const id = this.#correlation = (this.#correlation + 1) & 0x7fffffff;
-    const w = new Writer(256);
+    const w = new Writer(Math.max(256, (opts.sizeHint ?? 0) + 64 + this.#clientIdBytes.length));
     w.int32(0).int16(apiKey).int16(version).int32(id);
     w.int16(this.#clientIdBytes.length).raw(this.#clientIdBytes);
     if (opts.flexible) w.taggedFields();

@@ -137,6 +137,7 @@ export class Producer {
   #acked = 0;
   #error: KafkaClientError | null = null;
   #idleWaiters: (() => void)[] = [];
+  #capacityWaiters: (() => void)[] = [];
   #drainScheduled = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #flushing = 0;
@@ -399,6 +400,53 @@ export class Producer {
     if (this.#error) throw this.#error;
   }
 
+  /**
+   * Resolves once at most `maxPending` records are unacknowledged (backpressure for a loop
+   * that appends faster than the cluster takes). Sends what is buffered meanwhile; rejects
+   * with the producer's error once it failed.
+   */
+  async ready(maxPending: number): Promise<void> {
+    this.#check();
+    if (this.#outstanding <= maxPending) return;
+    this.#flushing++;
+    try {
+      this.#drain();
+      while (this.#outstanding > maxPending && !this.#error) {
+        await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
+      }
+    } finally {
+      this.#flushing--;
+    }
+    if (this.#error) throw this.#error;
+  }
+
+  /**
+   * After a failure that was not fatal (e.g. MESSAGE_TOO_LARGE) and that the application
+   * chose to skip: waits for the batches still in flight, then continues with a new producer
+   * id (the failed batch left a gap in its sequence numbers). The failed records are lost;
+   * records appended but not yet sent are kept. Not for transactional producers (they abort).
+   */
+  async recover(): Promise<void> {
+    const err = this.#error;
+    if (!err) return;
+    if (err.fatal || this.#txn) throw err;
+    for (;;) {
+      let inFlight = 0;
+      for (const states of this.#topics.values()) for (const s of states) inFlight += s.inFlight;
+      if (inFlight === 0) break;
+      await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
+    }
+    for (const states of this.#topics.values()) {
+      for (const s of states) {
+        s.nextSequence = 0;
+        s.recovering = false;
+      }
+    }
+    if (this.idempotent) await this._initProducerId(null, 0);
+    this.#error = null;
+    this.#drain();
+  }
+
   /** Flushes, then stops; later calls throw. Does not close the cluster. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -440,6 +488,9 @@ export class Producer {
   }
 
   #wakeIdle(force = false): void {
+    if (this.#capacityWaiters.length > 0) {
+      for (const w of this.#capacityWaiters.splice(0)) w();
+    }
     if (!force && this.#outstanding > 0) return;
     for (const w of this.#idleWaiters.splice(0)) w();
   }
@@ -587,6 +638,7 @@ export class Producer {
     this.cluster.connection(leader, "produce").then((conn) => {
       const v = conn.pickVersion(PRODUCE.key, PRODUCE.version, PRODUCE.version, "Produce");
       return conn.request(PRODUCE.key, v, body, {
+        sizeHint: bytes + 64 + 32 * now.length,
         noResponse: this.acks === 0,
         timeoutMs: this.#ackTimeoutMs + this.cluster.requestTimeoutMs,
       });

@@ -87,8 +87,8 @@ Deno.test("Producer: explicit partitions, acks 1 and 0, gzip and zstd, a topic c
   });
 });
 
-Deno.test("Producer: a batch the broker refuses fails the producer; later calls throw the same error", async () => {
-  await withCluster(async (cluster) => {
+Deno.test("Producer: a batch the broker refuses fails the producer; later calls throw the same error until recover()", async () => {
+  await withCluster(async (cluster, address) => {
     await new Admin(cluster).createTopics([
       {
         name: "small",
@@ -105,6 +105,13 @@ Deno.test("Producer: a batch the broker refuses fails the producer; later calls 
     assert.match(err.message, /produce to small\[0\]: MESSAGE_TOO_LARGE/);
     assert.throws(() => p.append("small", 0, null, "y"), (e) => e === err);
     await assert.rejects(p.flush(), (e) => e === err);
+    // The application skips the lost record: a new producer id, and the next records go.
+    const pid = p.producerId;
+    await p.recover();
+    assert.notEqual(p.producerId, pid);
+    p.append("small", 0, null, "after");
+    await p.flush();
+    assert.deepEqual((await readPartition(address, "small", 0)).map((r) => r.value), ["after"]);
   });
 });
 
