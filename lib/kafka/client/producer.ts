@@ -103,6 +103,8 @@ interface PartitionState {
   /** A batch failed retriably: send nothing new until every batch in flight is back. */
   recovering: boolean;
   openedAt: number;
+  /** Offset of the last record acknowledged (-1: none yet, or unknown with acks 0). */
+  lastOffset: number;
 }
 
 const RETRY_BACKOFF_MS = 100;
@@ -185,6 +187,14 @@ export class Producer {
   /** Records acknowledged since creation. */
   get acked(): number {
     return this.#acked;
+  }
+
+  /**
+   * Offset of the last record of `topic[partition]` this producer got acknowledged, or -1
+   * (nothing yet; acks 0 learns no offsets). E.g. where a changelog stands after a flush.
+   */
+  lastOffset(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.[partition]?.lastOffset ?? -1;
   }
 
   /** The error that failed the producer, if any. */
@@ -303,6 +313,7 @@ export class Producer {
         nextSequence: 0,
         recovering: false,
         openedAt: 0,
+        lastOffset: -1,
       }));
       this.#topics.set(topic, states);
     }
@@ -650,7 +661,7 @@ export class Producer {
           const res = decodeProduceResponse(r);
           for (const b of now) {
             const p = res.get(b.state.topic)?.find((x) => x.partition === b.state.partition);
-            this.#answered(b, p ? p.errorCode : 13);
+            this.#answered(b, p ? p.errorCode : 13, p ? p.baseOffset : -1);
           }
         }
         this.#drain();
@@ -665,9 +676,15 @@ export class Producer {
     );
   }
 
-  #answered(b: Batch, code: number): void {
+  #answered(b: Batch, code: number, baseOffset: number): void {
     // DUPLICATE_SEQUENCE_NUMBER: the broker already has this batch (a retry of a lost answer).
-    if (code === 0 || code === 46) return this.#done(b);
+    if (code === 0 || code === 46) {
+      if (code === 0 && baseOffset >= 0) {
+        const last = baseOffset + b.count - 1;
+        if (last > b.state.lastOffset) b.state.lastOffset = last;
+      }
+      return this.#done(b);
+    }
     const s = b.state;
     // A batch behind a failed one is refused out of order: it is resent after it.
     if (code === 45 && s.recovering) {

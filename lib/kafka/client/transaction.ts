@@ -122,6 +122,11 @@ export class TransactionalProducer {
     return this.#producer.pending;
   }
 
+  /** See {@link Producer.lastOffset} (records of this transaction included, once acked). */
+  lastOffset(topic: string, partition: number): number {
+    return this.#producer.lastOffset(topic, partition);
+  }
+
   /** Records acknowledged since creation (aborted ones included). */
   get acked(): number {
     return this.#producer.acked;

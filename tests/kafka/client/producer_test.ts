@@ -55,6 +55,11 @@ Deno.test("Producer: keyed records land on murmur2's partition, in order, once e
       }
     }
     assert.equal(seen.size, n);
+    for (let part = 0; part < 3; part++) {
+      const recs = await readPartition(address, "keyed", part);
+      assert.equal(p.lastOffset("keyed", part), recs.at(-1)!.offset);
+    }
+    assert.equal(p.lastOffset("nope", 0), -1);
     await p.close();
     assert.throws(() => p.append("keyed", 0, null, "late"), /closed/);
   });
