@@ -6,12 +6,13 @@
  * serialized, as the runtime hands them over) to a fresh 4-partition topic with acks -1 and
  * idempotence, the way the runtime uses each client: kafkajs with `sendBatch` of 10,000
  * messages at a time and one request in flight (lib/stream/kafka/producer.ts); the new
- * producer appending with backpressure. Reported: messages per second, the client process's
+ * producer appending with backpressure. With `--transactional`, each 10,000 messages are one
+ * transaction (begin, send, commit) for both. Reported: messages per second, the client process's
  * CPU per message (`process.cpuUsage`), and the broker's.
  *
  * ```
  * deno task bench:client [--messages 200000] [--rounds 3] [--only sa|kafkajs]
- *                        [--compression none|gzip|zstd] [--cpu-prof-only sa]
+ *                        [--compression none|gzip|zstd] [--transactional]
  * ```
  *
  * @module
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { Cluster } from "../lib/kafka/client/cluster.ts";
 import { Producer } from "../lib/kafka/client/producer.ts";
+import { TransactionalProducer } from "../lib/kafka/client/transaction.ts";
 import { Admin } from "../lib/kafka/client/admin.ts";
 import { cpuSeconds, num, table } from "./_util.ts";
 import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
@@ -37,6 +39,8 @@ const MESSAGES = Number(arg("messages", "200000"));
 const ROUNDS = Number(arg("rounds", "3"));
 const ONLY = arg("only", "");
 const COMPRESSION = arg("compression", "none") as "none" | "gzip" | "zstd";
+/** Exactly-once mode: every 10,000 messages are one committed transaction. */
+const TRANSACTIONAL = Deno.args.includes("--transactional");
 const PARTITIONS = 4;
 const CHUNK = 10_000;
 
@@ -109,8 +113,25 @@ async function measure(brokerPid: number, run: () => Promise<void>): Promise<Res
 async function runSa(address: string, topic: string, brokerPid: number): Promise<Result> {
   const cluster = new Cluster({ bootstrap: address, clientId: "bench-sa" });
   try {
-    const p = await Producer.create(cluster, { compression: COMPRESSION });
     await cluster.topic(topic);
+    if (TRANSACTIONAL) {
+      const tp = await TransactionalProducer.create(cluster, {
+        transactionalId: `bench-sa-${topic}`,
+        compression: COMPRESSION,
+      });
+      const r = await measure(brokerPid, async () => {
+        for (let i = 0; i < MESSAGES; i += CHUNK) {
+          tp.beginTransaction();
+          for (let k = i; k < Math.min(MESSAGES, i + CHUNK); k++) {
+            tp.append(topic, null, keys[k % 1000], values[k % 1000]);
+          }
+          await tp.commit();
+        }
+      });
+      await tp.close();
+      return r;
+    }
+    const p = await Producer.create(cluster, { compression: COMPRESSION });
     const r = await measure(brokerPid, async () => {
       for (let i = 0; i < MESSAGES; i++) {
         const j = i % 1000;
@@ -133,7 +154,11 @@ async function runKafkajs(address: string, topic: string, brokerPid: number): Pr
     clientId: "bench-kafkajs",
     logLevel: logLevel.NOTHING,
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    ...(TRANSACTIONAL ? { transactionalId: `bench-kafkajs-${topic}` } : {}),
+  });
   await producer.connect();
   const compression = { none: 0, gzip: 1, zstd: 4 }[COMPRESSION];
   if (compression === 4) throw new Error("kafkajs has no built-in zstd codec");
@@ -146,7 +171,13 @@ async function runKafkajs(address: string, topic: string, brokerPid: number): Pr
         for (let k = i; k < Math.min(MESSAGES, i + CHUNK); k++) {
           messages.push({ key: bufKeys[k % 1000], value: bufValues[k % 1000] });
         }
-        await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, compression });
+        if (TRANSACTIONAL) {
+          const txn = await producer.transaction();
+          await txn.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, compression });
+          await txn.commit();
+        } else {
+          await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, compression });
+        }
       }
     });
   } finally {
@@ -175,8 +206,13 @@ try {
       await admin.createTopics([{ name: topic, partitions: PARTITIONS, replicationFactor: 1 }]);
       const r = await run(broker.address, topic, broker.pid);
       // Honest numbers: the topic holds exactly what was sent.
-      const stored = (await admin.listOffsets(topic, "latest")).reduce((n, p) => n + p.offset, 0);
-      if (stored !== MESSAGES) throw new Error(`${name}: ${stored} of ${MESSAGES} messages stored`);
+      // (Each transaction adds one commit marker per partition it wrote to.)
+      const stored = (await admin.listOffsets(topic, "latest", { readCommitted: true }))
+        .reduce((n, p) => n + p.offset, 0);
+      const markers = TRANSACTIONAL ? Math.ceil(MESSAGES / CHUNK) * PARTITIONS : 0;
+      if (stored !== MESSAGES + markers) {
+        throw new Error(`${name}: ${stored - markers} of ${MESSAGES} messages stored`);
+      }
       const list = results.get(name) ?? [];
       list.push(r);
       results.set(name, list);
@@ -197,7 +233,8 @@ try {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(
-  `\n${MESSAGES} messages, ${PARTITIONS} partitions, acks -1, idempotent, compression ${COMPRESSION}; ` +
+  `\n${MESSAGES} messages, ${PARTITIONS} partitions, acks -1, idempotent, compression ${COMPRESSION}` +
+    `${TRANSACTIONAL ? `, a transaction per ${CHUNK}` : ""}; ` +
     `median of ${ROUNDS} rounds (client CPU from process.cpuUsage)`,
 );
 console.log(table(
