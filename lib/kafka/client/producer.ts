@@ -33,79 +33,20 @@ import {
   PRODUCE,
   type ProduceTopic,
 } from "./apis/00_produce.ts";
+import { initProducerId } from "./_producer_id.ts";
 import {
-  decodeInitProducerIdResponse,
-  encodeInitProducerIdRequest,
-  INIT_PRODUCER_ID,
-} from "./apis/22_init_producer_id.ts";
-import { withRetry } from "./_retry.ts";
+  type Batch,
+  inFlight,
+  newPartitionStates,
+  type PartitionState,
+  requeue,
+  resetSequences,
+} from "./_partition_state.ts";
+
+import type { ProducerOptions, ProducerRecord, TransactionHooks } from "./_producer_options.ts";
 
 export type { CompressionName, RecordBytes, RecordHeaders } from "./_batch_builder.ts";
-
-/** Options of {@link Producer.create}. */
-export interface ProducerOptions {
-  /** -1 (all in-sync replicas, default), 1 (leader) or 0 (no answer; not idempotent). */
-  acks?: -1 | 0 | 1;
-  /** Producer id and sequence numbers, so retries never duplicate. Default true (acks -1). */
-  idempotent?: boolean;
-  /** Default "none". */
-  compression?: CompressionName;
-  /** How long a partition's batch may wait for more records once it could be sent. Default 0. */
-  lingerMs?: number;
-  /** A batch is closed once it reaches this size. Default 256 KiB. */
-  batchBytes?: number;
-  /** Batches in flight per partition. Default 5 (the most the broker deduplicates). */
-  maxInFlight?: number;
-  /** How long the broker may take to replicate before answering. Default 30000. */
-  ackTimeoutMs?: number;
-  /** How long a record may take, retries included, before the producer fails. Default 120000. */
-  deliveryTimeoutMs?: number;
-  /** Ask the broker to create unknown topics (its auto-create setting decides). Default true. */
-  allowAutoTopicCreation?: boolean;
-}
-
-/** A record for {@link Producer.send}. */
-export interface ProducerRecord {
-  key?: RecordBytes;
-  value: RecordBytes;
-  headers?: RecordHeaders;
-  /** Explicit partition; default by key hash (Java-compatible), else sticky. */
-  partition?: number;
-  /** ms since the epoch; default now. */
-  timestamp?: number;
-}
-
-/** Internal hooks of the transactional producer (transaction.ts). */
-export interface TransactionHooks {
-  readonly transactionalId: string;
-  /** Resolves once every given partition is part of the open transaction. */
-  addPartitions(partitions: ReadonlyArray<readonly [string, number]>): Promise<void>;
-  isAdded(topic: string, partition: number): boolean;
-}
-
-interface Batch {
-  readonly state: PartitionState;
-  readonly builder: BatchBuilder;
-  bytes: Uint8Array | null;
-  baseSequence: number;
-  readonly count: number;
-  readonly deadline: number;
-}
-
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  open: BatchBuilder | null;
-  /** Closed batches not yet sent (retried ones first, in sequence order). */
-  queue: Batch[];
-  inFlight: number;
-  nextSequence: number;
-  /** A batch failed retriably: send nothing new until every batch in flight is back. */
-  recovering: boolean;
-  openedAt: number;
-  /** Offset of the last record acknowledged (-1: none yet, or unknown with acks 0). */
-  lastOffset: number;
-}
+export type { ProducerOptions, ProducerRecord, TransactionHooks };
 
 const RETRY_BACKOFF_MS = 100;
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
@@ -224,12 +165,7 @@ export class Producer {
    */
   _resetAfterAbort(): void {
     this.#error = null;
-    for (const states of this.#topics.values()) {
-      for (const s of states) {
-        s.nextSequence = 0;
-        s.recovering = false;
-      }
-    }
+    resetSequences(this.#topics.values());
   }
 
   /** @internal InitProducerId on `nodeId`'s connection (the transaction coordinator) or any. */
@@ -238,33 +174,7 @@ export class Producer {
     transactionTimeoutMs: number,
     nodeId?: number,
   ): Promise<void> {
-    const res = await withRetry(async () => {
-      const conn = nodeId === undefined
-        ? await this.cluster.anyConnection()
-        : await this.cluster.connection(nodeId, "txn");
-      const v = conn.pickVersion(
-        INIT_PRODUCER_ID.key,
-        INIT_PRODUCER_ID.version,
-        INIT_PRODUCER_ID.version,
-        "InitProducerId",
-      );
-      const r = decodeInitProducerIdResponse(
-        await conn.request(
-          INIT_PRODUCER_ID.key,
-          v,
-          (w) => encodeInitProducerIdRequest(w, transactionalId, transactionTimeoutMs),
-        ),
-      );
-      if (r.errorCode !== 0) {
-        throw KafkaClientError.fromCode(
-          r.errorCode,
-          `InitProducerId${
-            transactionalId === null ? "" : ` for ${JSON.stringify(transactionalId)}`
-          }`,
-        );
-      }
-      return r;
-    }, { timeoutMs: this.cluster.retryTimeoutMs });
+    const res = await initProducerId(this.cluster, transactionalId, transactionTimeoutMs, nodeId);
     this.#producerId = res.producerId;
     this.#producerEpoch = res.producerEpoch;
   }
@@ -304,17 +214,7 @@ export class Producer {
     if (!states) {
       const meta = this.cluster.cachedTopic(topic);
       if (!meta) return this.#await(topic, partition, key, value, headers, timestamp);
-      states = meta.partitions.map((p) => ({
-        topic,
-        partition: p.partition,
-        open: null,
-        queue: [],
-        inFlight: 0,
-        nextSequence: 0,
-        recovering: false,
-        openedAt: 0,
-        lastOffset: -1,
-      }));
+      states = newPartitionStates(topic, meta.partitions.map((p) => p.partition));
       this.#topics.set(topic, states);
     }
     let p: number;
@@ -441,18 +341,10 @@ export class Producer {
     const err = this.#error;
     if (!err) return;
     if (err.fatal || this.#txn) throw err;
-    for (;;) {
-      let inFlight = 0;
-      for (const states of this.#topics.values()) for (const s of states) inFlight += s.inFlight;
-      if (inFlight === 0) break;
+    while (inFlight(this.#topics.values()) > 0) {
       await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
     }
-    for (const states of this.#topics.values()) {
-      for (const s of states) {
-        s.nextSequence = 0;
-        s.recovering = false;
-      }
-    }
+    resetSequences(this.#topics.values());
     if (this.idempotent) await this._initProducerId(null, 0);
     this.#error = null;
     this.#drain();
@@ -470,10 +362,12 @@ export class Producer {
   }
 
   /**
-   * @internal Drops every record not yet sent (open and queued batches), waits for the
-   * batches in flight, and returns whether they all succeeded. For aborting a transaction.
+   * @internal Drops every record not yet sent (open and queued batches) and waits for the
+   * batches in flight. For aborting a transaction. Returns whether a dropped batch had been
+   * sent before (a retry): its sequence numbers may then be missing on the broker.
    */
-  async _discardUnsent(): Promise<void> {
+  async _discardUnsent(): Promise<boolean> {
+    let sentBefore = false;
     for (const states of this.#topics.values()) {
       for (const s of states) {
         if (s.open) {
@@ -483,6 +377,7 @@ export class Producer {
         }
         for (const b of s.queue) {
           this.#outstanding -= b.count;
+          if (b.bytes !== null) sentBefore = true;
           this.#release(b.builder);
         }
         s.queue = [];
@@ -491,6 +386,7 @@ export class Producer {
     for (const list of this.#waiting.values()) this.#outstanding -= list.length;
     this.#waiting.clear();
     while (this.#outstanding > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
+    return sentBefore;
   }
 
   #fail(err: KafkaClientError): void {
@@ -735,12 +631,7 @@ export class Producer {
       );
     }
     s.recovering = true;
-    // Back into the queue in sequence order (retried batches keep their sequence).
-    let i = 0;
-    while (
-      i < s.queue.length && s.queue[i].bytes !== null && s.queue[i].baseSequence < b.baseSequence
-    ) i++;
-    s.queue.splice(i, 0, b);
+    requeue(b);
     this.#scheduleTimer(RETRY_BACKOFF_MS);
   }
 }

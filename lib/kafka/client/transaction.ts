@@ -397,9 +397,11 @@ export class TransactionalProducer {
    */
   async abort(): Promise<void> {
     this.#expect("abort", "open", "abortable");
-    const failedBatch = this.#producer.error !== null;
+    let failedBatch = this.#producer.error !== null;
     try {
-      await this.#producer._discardUnsent();
+      // A dropped retry may have left a gap in the sequence numbers too.
+      if (await this.#producer._discardUnsent()) failedBatch = true;
+      if (this.#producer.error !== null) failedBatch = true;
       if (this.#added.size > 0 || this.#offsetsAdded.size > 0) await this.#endTxn(false);
       if (failedBatch) {
         this.#producer._resetAfterAbort();
