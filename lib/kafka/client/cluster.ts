@@ -140,7 +140,9 @@ export class Cluster {
 
   /** A connection to any live broker (known brokers first, then the bootstrap list). */
   async anyConnection(): Promise<KafkaConnection> {
-    for (const p of this.#conns.values()) {
+    // An open general-purpose connection: never one that carries produce or long-poll fetches.
+    for (const [key, p] of this.#conns) {
+      if (!key.endsWith("/default") && !key.startsWith("bootstrap/")) continue;
       const c = await p.catch(() => null);
       if (c && !c.isClosed) return c;
     }

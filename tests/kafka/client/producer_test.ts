@@ -166,3 +166,31 @@ Deno.test("Producer: send() resolves once acknowledged; records wait for an unkn
     assert.ok(recs.some((r) => r.value === null && r.headers.h === "h"));
   });
 });
+
+Deno.test("Producer: rides out a broker restart with batches in flight; every record stored once", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "sa-client-restart-" });
+  let b = await startTestBroker({ dataDir, defaultPartitions: 2 });
+  const port = b.port;
+  const cluster = new Cluster({ bootstrap: b.address, connectTimeoutMs: 1000 });
+  try {
+    const p = await Producer.create(cluster);
+    for (let i = 0; i < 500; i++) p.append("r", i % 2, null, `before ${i}`);
+    await p.flush();
+    await b.close();
+    for (let i = 0; i < 500; i++) p.append("r", i % 2, null, `during ${i}`);
+    const flushed = p.flush();
+    await new Promise((r) => setTimeout(r, 500));
+    b = await startTestBroker({ dataDir, port, defaultPartitions: 2 });
+    await flushed;
+    for (const part of [0, 1]) {
+      const values = (await readPartition(b.address, "r", part)).map((r) => r.value);
+      assert.equal(values.length, 500);
+      assert.equal(new Set(values).size, 500);
+      assert.equal(values[250], `during ${part}`);
+    }
+  } finally {
+    await cluster.close();
+    await b.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
