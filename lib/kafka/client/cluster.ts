@@ -93,7 +93,13 @@ export class Cluster {
 
   #open(key: string, address: string): Promise<KafkaConnection> {
     if (this.#closed) {
-      return Promise.reject(KafkaClientError.network(`cluster client ${this.clientId} is closed`));
+      // Not retriable: whatever still runs on this client (a retry loop) stops at once.
+      return Promise.reject(
+        new KafkaClientError(
+          { code: 13, name: "CLIENT_CLOSED", retriable: false },
+          `Kafka client ${this.clientId} is closed`,
+        ),
+      );
     }
     const existing = this.#conns.get(key);
     if (existing) return existing;

@@ -242,7 +242,11 @@ export class KafkaConnection {
     w.int16(this.#clientIdBytes.length).raw(this.#clientIdBytes);
     if (opts.flexible) w.taggedFields();
     w.flexible = opts.flexible ?? false;
-    body(w);
+    try {
+      body(w);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     w.patchInt32(0, w.pos - 4);
     const frame = w.finish();
     if (opts.noResponse) {

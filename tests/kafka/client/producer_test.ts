@@ -194,3 +194,21 @@ Deno.test("Producer: rides out a broker restart with batches in flight; every re
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("Producer: ready(maxPending) holds a fast loop back until enough is acknowledged", async () => {
+  await withCluster(async (cluster, address) => {
+    const p = await Producer.create(cluster, { batchBytes: 4096 });
+    let maxSeen = 0;
+    for (let i = 0; i < 20_000; i++) {
+      p.append("bp", i % 3, null, `record ${i}`);
+      if (i % 100 === 99) {
+        await p.ready(1000);
+        maxSeen = Math.max(maxSeen, p.pending);
+      }
+    }
+    assert.ok(maxSeen <= 1000, `pending after ready(1000): ${maxSeen}`);
+    await p.flush();
+    const counts = await Promise.all([0, 1, 2].map((part) => readPartition(address, "bp", part)));
+    assert.deepEqual(counts.map((c) => c.length), [6667, 6667, 6666]);
+  });
+});
