@@ -123,16 +123,16 @@ Deno.test("Producer: a batch the broker refuses fails the producer; later calls 
 /** Produces 100 records through a proxy that loses the first Produce answer. */
 async function produceThroughLostAnswer(idempotent: boolean): Promise<string[]> {
   const b = await startTestBroker({ defaultPartitions: 1 });
-  let dropped = 0;
+  let answers = 0;
   const proxy = startProxy(b.address, {
-    onResponse: (key) => key === 0 && dropped++ === 0 ? "drop-and-close" : "forward",
+    onResponse: (key) => key === 0 && answers++ === 0 ? "drop-and-close" : "forward",
   });
   const cluster = new Cluster({ bootstrap: proxy.address });
   try {
     const p = await Producer.create(cluster, { idempotent });
     for (let i = 0; i < 100; i++) p.append("lost", 0, null, `m${i}`);
     await p.flush();
-    assert.equal(dropped, 2, "the first answer was lost and the batch sent again");
+    assert.equal(answers, 2, "the first answer was lost and the batch sent again");
     assert.ok(proxy.requests.filter(([k]) => k === 0).length >= 2);
     return (await readPartition(b.address, "lost")).map((r) => r.value!);
   } finally {
@@ -145,6 +145,41 @@ async function produceThroughLostAnswer(idempotent: boolean): Promise<string[]> 
 Deno.test("Producer: an idempotent retry after a lost answer does not duplicate", async () => {
   const values = await produceThroughLostAnswer(true);
   assert.deepEqual(values, Array.from({ length: 100 }, (_, i) => `m${i}`));
+});
+
+Deno.test("Producer: a lost answer among many batches in flight: resent in sequence order, nothing twice", async () => {
+  const b = await startTestBroker({ defaultPartitions: 1 });
+  let answers = 0;
+  // Small batches, sent while earlier ones are in flight; the third answer is lost with the
+  // connection, and the answers to the two batches behind it with it.
+  let sentAtDrop = 0;
+  const produced = () => proxy.requests.filter(([k]) => k === 0).length;
+  const proxy = startProxy(b.address, {
+    onResponse: async (key) => {
+      if (key !== 0) return "forward";
+      // Hold the first answer until five batches are in flight (the most per partition).
+      while (answers === 0 && produced() < 5) await new Promise((r) => setTimeout(r, 5));
+      if (++answers !== 3) return "forward";
+      sentAtDrop = produced();
+      return "drop-and-close";
+    },
+  });
+  const cluster = new Cluster({ bootstrap: proxy.address });
+  try {
+    const p = await Producer.create(cluster, { batchBytes: 2048 });
+    for (let i = 0; i < 3000; i++) {
+      p.append("many", 0, null, `m${i}`);
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 0));
+    }
+    await p.flush();
+    assert.equal(sentAtDrop, 5, "two batches were in flight behind the lost answer");
+    const values = (await readPartition(b.address, "many")).map((r) => r.value);
+    assert.deepEqual(values, Array.from({ length: 3000 }, (_, i) => `m${i}`));
+  } finally {
+    await cluster.close();
+    await proxy.close();
+    await b.close();
+  }
 });
 
 Deno.test("Producer: without idempotence the same lost answer duplicates (the test above can fail)", async () => {
