@@ -13,6 +13,7 @@
  * ```
  * deno task bench:client [--messages 200000] [--rounds 3] [--only sa|kafkajs]
  *                        [--compression none|gzip|zstd] [--transactional]
+ *                        [--latency-seconds S  (paced 1,000 msgs/s: send → ack p50/p99 instead)]
  * ```
  *
  * @module
@@ -25,7 +26,7 @@ import { Cluster } from "../lib/kafka/client/cluster.ts";
 import { Producer } from "../lib/kafka/client/producer.ts";
 import { TransactionalProducer } from "../lib/kafka/client/transaction.ts";
 import { Admin } from "../lib/kafka/client/admin.ts";
-import { cpuSeconds, num, table } from "./_util.ts";
+import { cpuSeconds, num, percentile, table } from "./_util.ts";
 import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -39,6 +40,8 @@ const MESSAGES = Number(arg("messages", "200000"));
 const ROUNDS = Number(arg("rounds", "3"));
 const ONLY = arg("only", "");
 const COMPRESSION = arg("compression", "none") as "none" | "gzip" | "zstd";
+/** Paced mode: 1,000 msgs/s for this many seconds, each acknowledged before the next (ms p50/p99). */
+const LATENCY_SECONDS = Number(arg("latency-seconds", "0"));
 /** Exactly-once mode: every 10,000 messages are one committed transaction. */
 const TRANSACTIONAL = Deno.args.includes("--transactional");
 const PARTITIONS = 4;
@@ -185,9 +188,73 @@ async function runKafkajs(address: string, topic: string, brokerPid: number): Pr
   }
 }
 
+/** Sends one message per ms tick for LATENCY_SECONDS with `send`; send → ack latencies in ms. */
+async function paced(send: (i: number) => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < LATENCY_SECONDS * 1000; i++) {
+    const due = start + i;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    await send(i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function latencyMode(address: string): Promise<void> {
+  const setup = new Cluster({ bootstrap: address });
+  await new Admin(setup).createTopics([{ name: "lat-sa", partitions: 1 }, {
+    name: "lat-kafkajs",
+    partitions: 1,
+  }]);
+  const p = await Producer.create(setup);
+  const sa = await paced((i) => {
+    p.append("lat-sa", 0, keys[i % 1000], values[i % 1000]);
+    return p.flush();
+  });
+  await p.close();
+  await setup.close();
+  const kafka = new Kafka({
+    brokers: [address],
+    clientId: "bench-kafkajs",
+    logLevel: logLevel.NOTHING,
+  });
+  const kp = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await kp.connect();
+  const kj = await paced(async (i) => {
+    await kp.send({
+      topic: "lat-kafkajs",
+      acks: -1,
+      messages: [{ key: Buffer.from(keys[i % 1000]), value: Buffer.from(values[i % 1000]) }],
+    });
+  });
+  await kp.disconnect();
+  console.log(`\nsend → ack at 1,000 msgs/s for ${LATENCY_SECONDS} s, acks -1, idempotent (ms)`);
+  console.log(table(
+    ["client", "p50", "p99", "max"],
+    [["sa", sa], ["kafkajs", kj]].map(([name, xs]) => [
+      name as string,
+      num(percentile(xs as number[], 50), 2),
+      num(percentile(xs as number[], 99), 2),
+      num(Math.max(...(xs as number[])), 2),
+    ]),
+  ));
+}
+
 filterKafkajsTimerWarning();
 const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-client-" });
 const broker = await startBroker(dataDir);
+if (LATENCY_SECONDS > 0) {
+  try {
+    await latencyMode(broker.address);
+  } finally {
+    await broker.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+  Deno.exit(0);
+}
 console.error(`broker subprocess at ${broker.address}; ${MESSAGES} messages x ${ROUNDS} rounds`);
 const contenders = [
   ["sa", runSa],
