@@ -22,6 +22,7 @@ import { errorInfo, KafkaClientError } from "./errors.ts";
 import type { Cluster } from "./cluster.ts";
 import {
   BatchBuilder,
+  COMPRESSION_CODE,
   type CompressionName,
   type RecordBytes,
   type RecordHeaders,
@@ -95,6 +96,29 @@ export class Producer {
       throw new Error(`an idempotent producer needs acks -1, got ${this.acks}`);
     }
     this.#compression = opts.compression ?? "none";
+    if (!(this.#compression in COMPRESSION_CODE)) {
+      throw new Error(
+        `producer compression ${JSON.stringify(opts.compression)} is not one of ${
+          Object.keys(COMPRESSION_CODE).join(", ")
+        }`,
+      );
+    }
+    for (
+      const [name, v, min] of [
+        ["lingerMs", opts.lingerMs, 0],
+        ["batchBytes", opts.batchBytes, 64],
+        ["maxInFlight", opts.maxInFlight, 1],
+        ["ackTimeoutMs", opts.ackTimeoutMs, 1],
+        ["deliveryTimeoutMs", opts.deliveryTimeoutMs, 1],
+      ] as const
+    ) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= min)) {
+        throw new Error(`producer option ${name} must be an integer >= ${min}, got ${v}`);
+      }
+    }
+    if (![-1, 0, 1].includes(this.acks)) {
+      throw new Error(`producer option acks must be -1, 0 or 1, got ${this.acks}`);
+    }
     this.#lingerMs = opts.lingerMs ?? 0;
     this.#batchBytes = opts.batchBytes ?? 256 * 1024;
     this.#maxInFlight = this.idempotent

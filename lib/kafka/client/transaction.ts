@@ -72,6 +72,9 @@ export class TransactionalProducer {
   #offsetsAdded = new Set<string>();
 
   private constructor(cluster: Cluster, opts: TransactionalProducerOptions) {
+    if (typeof opts.transactionalId !== "string" || opts.transactionalId === "") {
+      throw new Error("a transactional producer needs a non-empty transactionalId");
+    }
     this.cluster = cluster;
     this.transactionalId = opts.transactionalId;
     this.transactionTimeoutMs = opts.transactionTimeoutMs ?? 60_000;

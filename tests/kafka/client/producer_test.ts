@@ -247,3 +247,24 @@ Deno.test("Producer: ready(maxPending) holds a fast loop back until enough is ac
     assert.deepEqual(counts.map((c) => c.length), [6667, 6667, 6666]);
   });
 });
+
+Deno.test("Producer: bad options are refused with one line naming the option", async () => {
+  const cluster = new Cluster({ bootstrap: "127.0.0.1:1" });
+  await assert.rejects(
+    Producer.create(cluster, { compression: "lz5" as "gzip" }),
+    /producer compression "lz5" is not one of none, gzip, zstd/,
+  );
+  await assert.rejects(
+    Producer.create(cluster, { lingerMs: -1 }),
+    /producer option lingerMs must be an integer >= 0, got -1/,
+  );
+  await assert.rejects(
+    Producer.create(cluster, { acks: 2 as 1 }),
+    /producer option acks must be -1, 0 or 1, got 2/,
+  );
+  await assert.rejects(
+    Producer.create(cluster, { acks: 1, idempotent: true }),
+    /an idempotent producer needs acks -1, got 1/,
+  );
+  await cluster.close();
+});
