@@ -51,8 +51,11 @@ export type { ProducerOptions, ProducerRecord, TransactionHooks };
 
 const RETRY_BACKOFF_MS = 100;
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
-/** Builders kept for reuse: their buffers keep their pages. */
-const MAX_FREE_BUILDERS = 64;
+/**
+ * Builders kept for reuse (their buffers keep their pages), at most this many bytes per
+ * producer: the runtime runs one transactional producer per input partition.
+ */
+const MAX_FREE_BYTES = 8 * 1024 * 1024;
 
 /** Sends records to a cluster; see the module documentation. */
 export class Producer {
@@ -77,6 +80,7 @@ export class Producer {
     [number | null, RecordBytes, RecordBytes, RecordHeaders | undefined, number][]
   >();
   #freeBuilders: BatchBuilder[] = [];
+  #freeBytes = 0;
   #outstanding = 0;
   #acked = 0;
   #error: KafkaClientError | null = null;
@@ -259,7 +263,9 @@ export class Producer {
     const s = states[p];
     let b = s.open;
     if (!b) {
-      b = s.open = this.#freeBuilders.pop() ?? new BatchBuilder();
+      const free = this.#freeBuilders.pop();
+      if (free) this.#freeBytes -= free.buffer.length;
+      b = s.open = free ?? new BatchBuilder();
       s.openedAt = Date.now();
     }
     b.append(key, value, headers, timestamp);
@@ -427,9 +433,11 @@ export class Producer {
   }
 
   #release(b: BatchBuilder): void {
-    if (this.#freeBuilders.length < MAX_FREE_BUILDERS && b.buffer.length <= 2 * this.#batchBytes) {
+    const n = b.buffer.length;
+    if (n <= 2 * this.#batchBytes && this.#freeBytes + n <= MAX_FREE_BYTES) {
       b.reset();
       this.#freeBuilders.push(b);
+      this.#freeBytes += n;
     }
   }
 
