@@ -321,7 +321,7 @@ export class Cluster {
     this.#coordinators.delete(`${type}/${key}`);
   }
 
-  /** Closes every connection; later calls fail with NETWORK_EXCEPTION. */
+  /** Closes every connection; later calls fail with CLIENT_CLOSED (not retriable). */
   async close(): Promise<void> {
     this.#closed = true;
     const conns = [...this.#conns.values()];
