@@ -1,16 +1,28 @@
 /**
  * Minimal Kafka requests the runner needs before any app runs, without loading a client
- * library: a connectivity check that lists the advertised brokers (Metadata v1 with no
- * topics) and topic creation (CreateTopics v0) for the topics a pipeline declares.
+ * library: a connectivity check that lists the advertised brokers (Metadata v8 with no
+ * topics) and topic creation (CreateTopics v3) for the topics a pipeline declares, with the
+ * toolkit client's encoders (`lib/kafka/client/apis/`).
  *
  * `sa run` uses the check to fail fast with advice instead of letting the client retry for a
  * minute, and to learn the broker addresses the sandbox must be allowed to reach.
  *
  * @module
  */
-import { Reader, Writer } from "../kafka/protocol/codec.ts";
+import type { Reader, Writer } from "../kafka/protocol/codec.ts";
 import { splitHostPort } from "./permissions.ts";
-import { connectKafka, type ConnectSecurity } from "../util/kafka_connect.ts";
+import { type ConnectSecurity, KafkaConnection } from "../kafka/client/connection.ts";
+import { isKafkaError } from "../kafka/client/errors.ts";
+import {
+  decodeMetadataResponse,
+  encodeMetadataRequest,
+  METADATA,
+} from "../kafka/client/apis/03_metadata.ts";
+import {
+  CREATE_TOPICS,
+  decodeCreateTopicsResponse,
+  encodeCreateTopicsRequest,
+} from "../kafka/client/apis/19_create_topics.ts";
 
 /** The outcome of {@link checkBroker}. */
 export interface BrokerCheck {
@@ -26,15 +38,23 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
-async function readFull(conn: Deno.Conn, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let off = 0;
-  while (off < n) {
-    const got = await conn.read(out.subarray(off));
-    if (got === null) throw new Error("connection closed by the broker");
-    off += got;
+/** Why a connection attempt failed, in words that suggest the fix. */
+function reason(err: unknown, security?: ConnectSecurity): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Deno.errors.ConnectionRefused) {
+    return "connection refused (nothing is listening there)";
   }
-  return out;
+  if (
+    cause instanceof Deno.errors.UnexpectedEof || cause instanceof Deno.errors.ConnectionReset ||
+    (err instanceof Error && /closed by the broker/.test(err.message))
+  ) {
+    return `the connection was closed (${
+      security?.tls
+        ? "not a TLS listener, or it refused our certificate?"
+        : "a TLS listener? set SA_SECURITY_PROTOCOL"
+    })`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Sends one request on a fresh connection and returns a reader over the response body. */
@@ -47,7 +67,7 @@ async function request(
   security?: ConnectSecurity,
 ): Promise<Reader> {
   splitHostPort(address); // validates
-  let conn: Deno.Conn | undefined;
+  let conn: KafkaConnection | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let done = false;
   const timeout = new Promise<never>((_, reject) => {
@@ -60,49 +80,26 @@ async function request(
     return await Promise.race([
       (async () => {
         try {
-          conn = await connectKafka(address, security);
+          conn = await KafkaConnection.open(address, {
+            clientId: "sa",
+            security,
+            connectTimeoutMs: timeoutMs + 1000,
+          });
           if (done) conn.close();
+          return await conn.request(apiKey, version, body, { timeoutMs: timeoutMs + 1000 });
         } catch (err) {
-          const reason = err instanceof Deno.errors.ConnectionRefused
-            ? "connection refused (nothing is listening there)"
-            : err instanceof Deno.errors.UnexpectedEof || err instanceof Deno.errors.ConnectionReset
-            ? `the connection was closed (${
-              security?.tls
-                ? "not a TLS listener, or it refused our certificate?"
-                : "a TLS listener? set SA_SECURITY_PROTOCOL"
-            })`
-            : err instanceof Error
-            ? err.message
-            : String(err);
-          throw new BrokerUnreachableError(address, reason);
+          if (isKafkaError(err, "REQUEST_TIMED_OUT")) {
+            throw new BrokerUnreachableError(address, `no answer within ${timeoutMs} ms`);
+          }
+          throw new BrokerUnreachableError(address, reason(err, security));
         }
-        const w = new Writer(128);
-        w.int32(0).int16(apiKey).int16(version).int32(1).nullableString("sa");
-        body(w);
-        w.patchInt32(0, w.pos - 4);
-        if (done) throw new Error("timed out");
-        await conn.write(w.finish());
-        const size = new DataView((await readFull(conn, 4)).buffer).getInt32(0);
-        if (size < 4 || size > 1 << 24) {
-          throw new BrokerUnreachableError(address, "the answer is not a Kafka response");
-        }
-        const r = new Reader(await readFull(conn, size));
-        if (r.int32() !== 1) throw new BrokerUnreachableError(address, "bad correlation id");
-        return r;
       })(),
       timeout,
     ]);
-  } catch (err) {
-    if (err instanceof BrokerUnreachableError) throw err;
-    throw new BrokerUnreachableError(address, err instanceof Error ? err.message : String(err));
   } finally {
     done = true;
     clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch {
-      // already closed
-    }
+    conn?.close();
   }
 }
 
@@ -112,16 +109,15 @@ export async function checkBroker(
   timeoutMs = 3000,
   security?: ConnectSecurity,
 ): Promise<BrokerCheck> {
-  const r = await request(address, 3, 1, (w) => w.int32(0), timeoutMs, security);
-  const brokers: string[] = [];
-  const n = r.int32();
-  for (let i = 0; i < n; i++) {
-    r.int32();
-    const h = r.string();
-    const p = r.int32();
-    r.nullableString();
-    brokers.push(`${h.includes(":") ? `[${h}]` : h}:${p}`);
-  }
+  const r = await request(
+    address,
+    METADATA.key,
+    METADATA.version,
+    (w) => encodeMetadataRequest(w, [], false),
+    timeoutMs,
+    security,
+  );
+  const brokers = decodeMetadataResponse(r).brokers.map((b) => b.address);
   return { brokers };
 }
 
@@ -147,26 +143,14 @@ export async function createTopics(
   if (topics.length === 0) return {};
   const r = await request(
     address,
-    19,
-    0,
-    (w) => {
-      w.int32(topics.length);
-      for (const t of topics) {
-        w.string(t.name).int32(t.partitions).int16(t.replicationFactor).int32(0);
-        const configs = Object.entries(t.configs ?? {});
-        w.int32(configs.length);
-        for (const [k, v] of configs) w.string(k).nullableString(v);
-      }
-      w.int32(timeoutMs);
-    },
+    CREATE_TOPICS.key,
+    CREATE_TOPICS.version,
+    (w) => encodeCreateTopicsRequest(w, topics, timeoutMs, false),
     timeoutMs + 2000,
     security,
   );
   const out: CreateTopicResult = {};
-  const n = r.int32();
-  for (let i = 0; i < n; i++) {
-    const name = r.string();
-    const code = r.int16();
+  for (const { name, errorCode: code } of decodeCreateTopicsResponse(r)) {
     out[name] = code === 0 ? "created" : code === 36 ? "exists" : `error code ${code}`;
   }
   return out;
