@@ -218,6 +218,7 @@ function apiRoutes(ctx: ConsoleContext, sampler: Sampler): [string, RegExp, Hand
       serveLiveTail(ctx, socket, d(m[1]), {
         partition: p ? int(p, "partition") : undefined,
         q: url.searchParams.get("q") || undefined,
+        filter: url.searchParams.get("filter") || undefined,
       });
       return response;
     }],
