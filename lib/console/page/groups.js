@@ -110,6 +110,7 @@ export async function groupView(group) {
       lagHistory.push(...hist.points.map((p) => ({ t: p.t, v: p.lag })));
       while (lagHistory.length && lagHistory[0].t < Date.now() - hist.windowMs) lagHistory.shift();
       canvas.dataset.points = String(lagHistory.length);
+      canvas.dataset.first = String(lagHistory[0]?.t ?? "");
       resetBtn.disabled = g.members.length > 0;
       resetBtn.title = g.members.length ? "Stop the group's consumers first" : "";
       body.replaceChildren(
