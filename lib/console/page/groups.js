@@ -176,7 +176,11 @@ export async function groupView(group) {
           { "data-test": "partitions" },
         ),
       );
-      drawChart(canvas, [{ name: "lag", color: COLORS[0], points: lagHistory }], hist.windowMs);
+      const draw = () =>
+        drawChart(canvas, [{ name: "lag", color: COLORS[0], points: lagHistory }], hist.windowMs);
+      // The first load runs before the view is in the page, when the canvas has no size yet.
+      if (canvas.isConnected) draw();
+      else requestAnimationFrame(draw);
       showError(err, null);
     } catch (e) {
       showError(err, e);
