@@ -57,13 +57,14 @@ export async function deployments(dir: string | undefined): Promise<DeploymentSt
 
 /** Collects the overview. */
 export async function overview(ctx: ConsoleContext, sampler: Sampler): Promise<Overview> {
-  const [cluster, topics, groups, deployed] = await Promise.all([
-    ctx.run((admin) => admin.describeCluster()),
+  const described = ctx.run((admin) => admin.describeCluster());
+  const [cluster, topics, groups, deployed, version] = await Promise.all([
+    described,
     listTopics(ctx, sampler),
     listGroups(ctx, sampler),
     deployments(ctx.projectDir),
+    described.then((c) => brokerVersion(ctx, c.brokers[0]?.nodeId)),
   ]);
-  const version = await brokerVersion(ctx, cluster.brokers[0]?.nodeId);
   return {
     broker: {
       address: ctx.address,
