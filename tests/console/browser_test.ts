@@ -228,7 +228,8 @@ Deno.test({
       await page.locator("h1", { hasText: "/ sensors" }).waitFor();
       await page.getByLabel("javascript filter").fill("value.(");
       await page.getByRole("button", { name: "Live tail" }).click();
-      await page.getByRole("alert").getByText(/^Live tail stopped: filter: /).waitFor();
+      await page.locator('[data-test="live-info"]').getByText(/^Live tail stopped: filter: /)
+        .waitFor();
       await page.getByRole("button", { name: "Live tail" }).waitFor();
       await page.getByLabel("javascript filter").fill("value.n === 42");
       await page.getByRole("button", { name: "Live tail" }).click();

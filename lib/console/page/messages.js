@@ -376,7 +376,9 @@ export async function topicView(topic) {
       } else if (f.type === "error" && f.fatal) {
         // The predicate failed: the server ended this tail; say why where errors are shown.
         stopLive();
+        // Said twice: in the error box (which a browse may clear) and beside the button.
         showError(err, `Live tail stopped: ${f.error}`);
+        liveInfo.textContent = `Live tail stopped: ${f.error}`;
       } else if (f.type === "error") {
         liveInfo.textContent = `Live: broker unreachable (${f.error}); retrying`;
       } else if (f.type === "ok") {
