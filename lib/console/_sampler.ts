@@ -10,6 +10,7 @@
  */
 import type { ConsoleContext } from "./_context.ts";
 import type { LagSample } from "../cli/_lag_eval.ts";
+import { PointRing } from "./_ring.ts";
 
 /** One point of the rate history. */
 export interface RatePoint {
@@ -40,7 +41,7 @@ export class Sampler {
   #last: { t: number; ends: Map<string, number>; committed: Map<string, number> } | undefined;
   #topicRates = new Map<string, number>();
   #windows = new Map<string, LagSample[]>(); // "group\0topic\0partition"
-  #lagHistory = new Map<string, LagPoint[]>(); // by group
+  #lagHistory = new Map<string, PointRing>(); // by group
   #running = false;
   #inflight: Promise<void> = Promise.resolve();
   /** Rates, oldest first, at most 60 points. */
@@ -143,24 +144,22 @@ export class Sampler {
       const end = ends.get(`${topic}\0${partition}`) ?? c;
       lag.set(group, (lag.get(group) ?? 0) + Math.max(0, end - c));
     }
-    // At most one point per interval over the window, however often sample() is called.
+    // Room for one point per interval over the window: ~29 KB a group at the 2 s default.
     const cap = Math.ceil(LAG_HISTORY_MS / this.intervalMs) + 1;
     for (const [group, n] of lag) {
-      const points = this.#lagHistory.get(group) ?? [];
-      points.push({ t: now, lag: n });
-      while (points.length > cap || points[0].t < now - LAG_HISTORY_MS) points.shift();
-      this.#lagHistory.set(group, points);
+      let ring = this.#lagHistory.get(group);
+      if (!ring) this.#lagHistory.set(group, ring = new PointRing(cap));
+      ring.push(now, n);
+      ring.dropBefore(now - LAG_HISTORY_MS);
     }
-    for (const [group, points] of this.#lagHistory) {
-      if (!lag.has(group) && points[points.length - 1].t < now - LAG_HISTORY_MS) {
-        this.#lagHistory.delete(group);
-      }
+    for (const [group, ring] of this.#lagHistory) {
+      if (!lag.has(group) && ring.last < now - LAG_HISTORY_MS) this.#lagHistory.delete(group);
     }
   }
 
-  /** A group's total lag over the last hour, oldest first (empty when never sampled). */
-  lagHistory(group: string): LagPoint[] {
-    return this.#lagHistory.get(group) ?? [];
+  /** A group's total lag over the last hour after time `after`, oldest first. */
+  lagHistory(group: string, after = -Infinity): LagPoint[] {
+    return (this.#lagHistory.get(group)?.points(after) ?? []).map((p) => ({ t: p.t, lag: p.v }));
   }
 
   /** Messages per second written to a topic (null before two samples). */

@@ -234,7 +234,7 @@ function apiRoutes(ctx: ConsoleContext, sampler: Sampler): [string, RegExp, Hand
       return Response.json({
         intervalMs: sampler.intervalMs,
         windowMs: LAG_HISTORY_MS,
-        points: sampler.lagHistory(d(m[1])).filter((p) => p.t > after),
+        points: sampler.lagHistory(d(m[1]), after),
       });
     }],
     [
