@@ -19,6 +19,8 @@ const API_VERSIONS = 18;
 const DESCRIBE_LOG_DIRS = 35;
 /** A request not answered in this time drops the connection (the next call reconnects). */
 const REQUEST_TIMEOUT_MS = 5000;
+/** After sizes failed, how long they stay unknown before they are asked again. */
+const RETRY_MS = 30_000;
 
 /** One broker connection, one request at a time, reopened after any failure. */
 class BrokerLink {
@@ -29,21 +31,20 @@ class BrokerLink {
 
   request<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
     const run = async () => {
-      this.#conn ??= Connection.open(this.address, this.security, "sa-console");
+      const conn = this.#conn ??= Connection.open(this.address, this.security, "sa-console");
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const conn = await this.#conn;
+        // The time limit covers connecting too: an advertised address may not route.
         return await Promise.race([
-          fn(conn),
+          conn.then(fn),
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
-              conn.close(); // also fails the read fn is waiting on
               reject(new Error(`${this.address}: no answer in ${REQUEST_TIMEOUT_MS} ms`));
             }, REQUEST_TIMEOUT_MS);
           }),
         ]);
       } catch (err) {
-        this.close();
+        this.close(); // also fails a read still waiting on this connection
         throw err;
       } finally {
         clearTimeout(timer);
@@ -134,6 +135,8 @@ export function inferKafkaVersion(apis: ApiVersionTable): { version: string; bec
 export class BrokerInfo {
   #links = new Map<string, BrokerLink>();
   #apis: { at: number; table: ApiVersionTable } | undefined;
+  /** When sizes last failed: not asked again for a while, so pages stay fast. */
+  #failedAt = -Infinity;
 
   constructor(readonly bootstrap: string, readonly security?: ConnectSecurity) {}
 
@@ -157,9 +160,10 @@ export class BrokerInfo {
    * broker does not serve DescribeLogDirs or fails to answer: sizes are never half known.
    */
   async topicBytes(nodes: string[]): Promise<Map<string, number> | null> {
+    if (Date.now() - this.#failedAt < RETRY_MS) return null;
     try {
       const range = (await this.apiVersions()).get(DESCRIBE_LOG_DIRS);
-      if (!range || range.min > 1) return null;
+      if (!range || range.min > 1) return null; // not served: nothing to retry
       const version = Math.min(range.max, 1);
       const per = await Promise.all(
         nodes.map((n) => this.#link(n).request((c) => logDirSizes(c, version))),
@@ -168,6 +172,7 @@ export class BrokerInfo {
       for (const m of per) for (const [t, b] of m) total.set(t, (total.get(t) ?? 0) + b);
       return total;
     } catch {
+      this.#failedAt = Date.now();
       return null;
     }
   }
@@ -177,5 +182,6 @@ export class BrokerInfo {
     for (const l of this.#links.values()) l.close();
     this.#links.clear();
     this.#apis = undefined;
+    this.#failedAt = -Infinity;
   }
 }
