@@ -60,6 +60,9 @@ try {
   await page.locator('[data-test="topic-count"]').waitFor();
   await sleep(4000);
   await page.screenshot({ path: out("overview") });
+  await page.goto(`${url}#/topics`);
+  await page.locator('tr[data-topic="raw-data"] [data-test="bytes"]').waitFor();
+  await page.screenshot({ path: out("topics") });
   await page.goto(`${url}#/topics/raw-data`);
   await page.locator(".list .row[data-offset]").first().click();
   await page.locator('[data-test="detail"] .tree').waitFor();
@@ -82,4 +85,4 @@ try {
   await Deno.remove(profile, { recursive: true });
   await Deno.remove(dir, { recursive: true });
 }
-console.log("wrote docs/console-{overview,messages,group,pipeline,charts}.png");
+console.log("wrote docs/console-{overview,topics,messages,group,pipeline,charts}.png");

@@ -9,6 +9,7 @@ import type { Admin, Kafka } from "kafkajs";
 import { kafkaFor } from "../cli/_kafka.ts";
 import type { ClientSecurity } from "../stream/kafka/security.ts";
 import { ClusterReader } from "../cli/_cluster.ts";
+import { BrokerInfo } from "./_broker_info.ts";
 
 /** A failure with an HTTP status and a one-line message for the page. */
 export class ApiError extends Error {
@@ -38,6 +39,8 @@ export class ConsoleContext {
   #kafka: Kafka;
   #admin: Promise<Admin> | undefined;
   #reader: ClusterReader | undefined;
+  /** ApiVersions and DescribeLogDirs, which kafkajs does not send. */
+  readonly info: BrokerInfo;
   /** Broker reachability as last seen: the page shows a banner when it is down. */
   broker: { up: boolean; error?: string; checkedAt: number } = { up: true, checkedAt: 0 };
 
@@ -46,6 +49,7 @@ export class ConsoleContext {
     this.readOnly = opts.readOnly ?? false;
     this.projectDir = opts.projectDir;
     this.#kafka = kafkaFor(opts.address, opts.security);
+    this.info = new BrokerInfo(opts.address, opts.security);
   }
 
   /** The kafkajs client (for producers). */
@@ -89,6 +93,7 @@ export class ConsoleContext {
     const reader = this.#reader;
     this.#admin = undefined;
     this.#reader = undefined;
+    this.info.close();
     await admin?.then((a) => a.disconnect()).catch(() => {});
     await reader?.close();
   }

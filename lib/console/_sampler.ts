@@ -2,12 +2,15 @@
  * Samples the broker every few seconds: end offsets of every topic (messages in), committed
  * offsets of every group (messages out), and group membership. From that it gives rates with
  * a short history for the sparklines, and the window of (committed, end) samples that the
- * Burrow-style lag status is judged on (the rules of `sa lag`, lib/cli/_lag_eval.ts).
+ * Burrow-style lag status is judged on (the rules of `sa lag`, lib/cli/_lag_eval.ts), and a
+ * bounded history of each group's total lag (one point a sample, the last hour), so the lag
+ * chart has a past when a page opens.
  *
  * @module
  */
 import type { ConsoleContext } from "./_context.ts";
 import type { LagSample } from "../cli/_lag_eval.ts";
+import { PointRing } from "./_ring.ts";
 
 /** One point of the rate history. */
 export interface RatePoint {
@@ -19,8 +22,18 @@ export interface RatePoint {
   out: number;
 }
 
+/** One point of a group's lag history. */
+export interface LagPoint {
+  /** Epoch ms. */
+  t: number;
+  /** Messages behind, summed over the group's committed partitions. */
+  lag: number;
+}
+
 const HISTORY = 60;
 const WINDOW = 10;
+/** How far back a group's lag history goes. */
+export const LAG_HISTORY_MS = 3_600_000;
 
 /** The sampler; {@link start} it, {@link stop} it. */
 export class Sampler {
@@ -28,7 +41,9 @@ export class Sampler {
   #last: { t: number; ends: Map<string, number>; committed: Map<string, number> } | undefined;
   #topicRates = new Map<string, number>();
   #windows = new Map<string, LagSample[]>(); // "group\0topic\0partition"
+  #lagHistory = new Map<string, PointRing>(); // by group
   #running = false;
+  #inflight: Promise<void> = Promise.resolve();
   /** Rates, oldest first, at most 60 points. */
   readonly history: RatePoint[] = [];
   /** Members per group at the last sample. */
@@ -49,8 +64,13 @@ export class Sampler {
         this.#running = false;
       }
     };
-    tick();
-    this.#timer = setInterval(tick, this.intervalMs);
+    this.#inflight = tick();
+    this.#timer = setInterval(() => (this.#inflight = tick()), this.intervalMs);
+  }
+
+  /** Resolves when no timed sample is in flight (tests take their own samples after it). */
+  idle(): Promise<void> {
+    return this.#inflight;
   }
 
   /** Stops sampling. */
@@ -96,6 +116,7 @@ export class Sampler {
       this.#windows.set(k, w);
     }
     for (const k of [...this.#windows.keys()]) if (!committed.has(k)) this.#windows.delete(k);
+    this.#recordLag(now, ends, committed);
     const last = this.#last;
     if (last) {
       const dt = Math.max(0.001, (now - last.t) / 1000);
@@ -114,6 +135,31 @@ export class Sampler {
       if (this.history.length > HISTORY) this.history.shift();
     }
     this.#last = { t: now, ends, committed };
+  }
+
+  #recordLag(now: number, ends: Map<string, number>, committed: Map<string, number>): void {
+    const lag = new Map<string, number>();
+    for (const [k, c] of committed) {
+      const [group, topic, partition] = k.split("\0");
+      const end = ends.get(`${topic}\0${partition}`) ?? c;
+      lag.set(group, (lag.get(group) ?? 0) + Math.max(0, end - c));
+    }
+    // Room for one point per interval over the window: ~29 KB a group at the 2 s default.
+    const cap = Math.ceil(LAG_HISTORY_MS / this.intervalMs) + 1;
+    for (const [group, n] of lag) {
+      let ring = this.#lagHistory.get(group);
+      if (!ring) this.#lagHistory.set(group, ring = new PointRing(cap));
+      ring.push(now, n);
+      ring.dropBefore(now - LAG_HISTORY_MS);
+    }
+    for (const [group, ring] of this.#lagHistory) {
+      if (!lag.has(group) && ring.last < now - LAG_HISTORY_MS) this.#lagHistory.delete(group);
+    }
+  }
+
+  /** A group's total lag over the last hour after time `after`, oldest first. */
+  lagHistory(group: string, after = -Infinity): LagPoint[] {
+    return (this.#lagHistory.get(group)?.points(after) ?? []).map((p) => ({ t: p.t, lag: p.v }));
   }
 
   /** Messages per second written to a topic (null before two samples). */

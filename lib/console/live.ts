@@ -1,19 +1,23 @@
 /**
  * Live tail over a WebSocket: new records of a topic from the moment the socket opens,
- * filtered by text, in frames of at most {@link FRAME_MAX} records every {@link TICK_MS}.
+ * filtered by text and by a JavaScript predicate (the browse filter, in its permissionless
+ * Worker with a time limit), in frames of at most {@link FRAME_MAX} records every {@link TICK_MS}.
  * When more arrive than a page can draw, the frame carries an even sample and says how many
  * it left out (`skipped`); a slow socket (bufferedAmount over 1 MiB) also gets counts only.
  * "pause" stops reading (the position is kept, nothing is lost); "resume" goes on.
  *
  * Frames, server to page: `{type:"ready"}` once the start positions are taken (what is written
  * after it is tailed), `{type:"batch", messages, skipped, total}`, `{type:"error", error}`
- * (broker down; the tail goes on when it is back), `{type:"ok"}` (back).
+ * (broker down; the tail goes on when it is back), `{type:"ok"}` (back), and
+ * `{type:"error", error, fatal: true}` when the predicate does not compile, throws or runs out
+ * of time: the tail then stops and the socket closes (the server is not affected).
  *
  * @module
  */
 import type { ConsoleContext } from "./_context.ts";
 import { oneLine } from "./_context.ts";
-import { matchesText, showRecord } from "./_decode.ts";
+import { filterInput, matchesText, showRecord } from "./_decode.ts";
+import { JsFilter } from "./_filter.ts";
 import type { RawRecord } from "../cli/_cluster.ts";
 
 /** Most records drawn per frame. */
@@ -35,7 +39,7 @@ export function serveLiveTail(
   ctx: ConsoleContext,
   socket: WebSocket,
   topic: string,
-  opts: { partition?: number; q?: string },
+  opts: { partition?: number; q?: string; filter?: string },
 ): void {
   let open = true;
   let paused = false;
@@ -51,15 +55,34 @@ export function serveLiveTail(
       // Ignore what is not ours.
     }
   };
-  socket.onclose = () => (open = false);
+  let filter: JsFilter | undefined;
+  socket.onclose = () => {
+    open = false;
+    filter?.close();
+  };
   const send = (x: unknown) => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(x));
   };
+  /** A predicate that failed ends this tail only. */
+  const fatal = (err: unknown) => {
+    send({ type: "error", error: oneLine(err), fatal: true });
+    open = false;
+    filter?.close();
+    socket.close(1000, "filter failed");
+  };
   const loop = async () => {
+    if (opts.filter) {
+      try {
+        filter = await JsFilter.create(opts.filter);
+      } catch (err) {
+        return fatal(err);
+      }
+      if (!open) return filter.close();
+    }
     while (open) {
       if (!paused) {
         try {
-          const fresh = await ctx.run(async (_a, reader) => {
+          let fresh = await ctx.run(async (_a, reader) => {
             const ranges = (await reader.ranges([topic])).get(topic) ?? [];
             const out: RawRecord[] = [];
             for (const r of ranges) {
@@ -80,6 +103,15 @@ export function serveLiveTail(
             }
             return out;
           });
+          if (filter && fresh.length) {
+            let keep: boolean[];
+            try {
+              keep = await filter.test(fresh.map(filterInput));
+            } catch (err) {
+              return fatal(err);
+            }
+            fresh = fresh.filter((_, i) => keep[i]);
+          }
           if (!ready) send({ type: "ready" });
           ready = true;
           if (broken) send({ type: "ok" });

@@ -6,7 +6,7 @@
  * @module
  */
 import { ApiError, ConsoleContext, type ConsoleOptions, oneLine } from "./_context.ts";
-import { Sampler } from "./_sampler.ts";
+import { LAG_HISTORY_MS, Sampler } from "./_sampler.ts";
 import { check, isLoopback, newToken, type Security, TOKEN_COOKIE } from "./auth.ts";
 import { createTopic, deleteTopic, describeTopic, listTopics } from "./topics.ts";
 import {
@@ -218,6 +218,7 @@ function apiRoutes(ctx: ConsoleContext, sampler: Sampler): [string, RegExp, Hand
       serveLiveTail(ctx, socket, d(m[1]), {
         partition: p ? int(p, "partition") : undefined,
         q: url.searchParams.get("q") || undefined,
+        filter: url.searchParams.get("filter") || undefined,
       });
       return response;
     }],
@@ -227,6 +228,15 @@ function apiRoutes(ctx: ConsoleContext, sampler: Sampler): [string, RegExp, Hand
       new RegExp(`^/api/groups/${name}$`),
       async (_r, _u, m) => Response.json(await describeGroup(ctx, d(m[1]), sampler)),
     ],
+    ["GET", new RegExp(`^/api/groups/${name}/lag-history$`), (_r, url, m) => {
+      const since = url.searchParams.get("since");
+      const after = since === null ? -1 : int(since, "since");
+      return Response.json({
+        intervalMs: sampler.intervalMs,
+        windowMs: LAG_HISTORY_MS,
+        points: sampler.lagHistory(d(m[1]), after),
+      });
+    }],
     [
       "POST",
       new RegExp(`^/api/groups/${name}/reset$`),

@@ -17,6 +17,11 @@ export interface TopicSummary {
   retentionMs: number | null;
   /** Messages written per second, from the console's sampler (null before two samples). */
   inRate: number | null;
+  /**
+   * Bytes of the topic's log segments on disk, every replica counted (DescribeLogDirs);
+   * null when the broker does not report them.
+   */
+  bytesOnDisk: number | null;
 }
 
 /** A topic in detail. */
@@ -95,9 +100,10 @@ export async function listTopics(
 ): Promise<TopicSummary[]> {
   const names = (await ctx.run((admin) => admin.listTopics()))
     .filter((t) => all || !t.startsWith("__")).sort();
-  const [ranges, configs] = await Promise.all([
+  const [ranges, configs, bytes] = await Promise.all([
     ctx.run((_a, reader) => reader.ranges(names)),
     topicConfigs(ctx, names),
+    bytesOnDisk(ctx),
   ]);
   return names.map((name) => {
     const parts = ranges.get(name) ?? [];
@@ -110,8 +116,15 @@ export async function listTopics(
       cleanupPolicy: configOf(c, "cleanup.policy"),
       retentionMs: retention === null ? null : Number(retention),
       inRate: sampler?.topicRate(name) ?? null,
+      bytesOnDisk: bytes?.get(name) ?? null,
     };
   });
+}
+
+/** Bytes on disk per topic from every broker, or null when they are not reported. */
+async function bytesOnDisk(ctx: ConsoleContext): Promise<Map<string, number> | null> {
+  const cluster = await ctx.run((admin) => admin.describeCluster());
+  return await ctx.info.topicBytes(cluster.brokers.map((b) => `${b.host}:${b.port}`));
 }
 
 /** One topic with its partitions and configs; 404 when it does not exist. */
@@ -128,6 +141,7 @@ export async function describeTopic(
     return (await admin.fetchTopicMetadata({ topics: [name] })).topics[0];
   });
   const ranges = (await ctx.run((_a, reader) => reader.ranges([name]))).get(name) ?? [];
+  const bytes = await bytesOnDisk(ctx);
   const configs = (await topicConfigs(ctx, [name], true)).get(name) ?? [];
   const leader = new Map(meta.partitions.map((p) => [p.partitionId, p.leader]));
   const retention = configOf(configs, "retention.ms");
@@ -138,6 +152,7 @@ export async function describeTopic(
     cleanupPolicy: configOf(configs, "cleanup.policy"),
     retentionMs: retention === null ? null : Number(retention),
     inRate: sampler?.topicRate(name) ?? null,
+    bytesOnDisk: bytes?.get(name) ?? null,
     partitionOffsets: ranges.map((r) => ({ ...r, leader: leader.get(r.partition) ?? -1 })),
     configs,
   };

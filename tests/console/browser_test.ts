@@ -13,6 +13,18 @@ import { Logger } from "../../lib/util/log.ts";
 import { kafkaFor } from "../../lib/cli/_kafka.ts";
 import { startConsole } from "../../lib/console/server.ts";
 import { seed } from "./_console.ts";
+import { SA_VERSION } from "../../lib/version.ts";
+
+/** Bytes of a topic's segment files, asked of the file system. */
+function onDisk(dataDir: string, topic: string, partitions: number): number {
+  let n = 0;
+  for (let p = 0; p < partitions; p++) {
+    for (const e of Deno.readDirSync(`${dataDir}/${topic}-${p}`)) {
+      if (e.name.endsWith(".log")) n += Deno.statSync(`${dataDir}/${topic}-${p}/${e.name}`).size;
+    }
+  }
+  return n;
+}
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (() => {
@@ -115,6 +127,11 @@ Deno.test({
       await page.goto(base);
       await page.locator('[data-test="broker"]').getByText(address).waitFor();
       assert.equal(await page.locator('[data-test="topic-count"]').textContent(), "4");
+      // The embedded broker names its version (not inferred).
+      assert.equal(
+        await page.locator('[data-test="broker-version"]').textContent(),
+        `sa ${SA_VERSION} (embedded broker)`,
+      );
       await page.getByRole("link", { name: "normalize" }).waitFor();
       await shot(page, shots, "overview");
 
@@ -126,6 +143,17 @@ Deno.test({
       assert.equal(
         await page.locator('tr[data-topic="empty"] [data-test="messages"]').textContent(),
         "0",
+      );
+      // Bytes on disk: what the segment files hold (DescribeLogDirs), exact in the tooltip.
+      const bytes = onDisk(`${work}/broker`, "sensors", 2);
+      assert.equal(
+        await row.locator('[data-test="bytes"]').getAttribute("title"),
+        `${bytes.toLocaleString("en-US")} bytes`,
+      );
+      assert.equal(await row.locator('[data-test="bytes"]').textContent(), `${bytes} B`);
+      assert.equal(
+        await page.locator('tr[data-topic="empty"] [data-test="bytes"]').textContent(),
+        "0 B",
       );
       // Create, then delete after the confirmation.
       await page.getByLabel("topic name").fill("scratch");
@@ -194,31 +222,47 @@ Deno.test({
         (await (await fetch(`${base}api/topics/${t}/messages`)).json()).messages;
       assert.deepEqual(strip(await read("copy")), strip(await read("sensors")));
 
-      // Live tail: a message produced after the page opened shows up.
+      // Live tail with a JavaScript predicate: a bad one is said on the page; a good one lets
+      // through only what matches of the messages produced after the page opened.
       await page.goto(`${base}#/topics/sensors`);
       await page.locator("h1", { hasText: "/ sensors" }).waitFor();
+      await page.getByLabel("javascript filter").fill("value.(");
+      await page.getByRole("button", { name: "Live tail" }).click();
+      await page.locator('[data-test="live-info"]').getByText(/^Live tail stopped: filter: /)
+        .waitFor();
+      await page.getByRole("button", { name: "Live tail" }).waitFor();
+      await page.getByLabel("javascript filter").fill("value.n === 42");
       await page.getByRole("button", { name: "Live tail" }).click();
       await page.getByText("Live: waiting for new messages").waitFor();
       const producer = kafka.producer();
       await producer.connect();
       await producer.send({
         topic: "sensors",
-        messages: [{ key: "live-1", value: '{"n":42}', partition: 0 }],
+        messages: [
+          { key: "live-0", value: '{"n":41}', partition: 0 },
+          { key: "live-1", value: '{"n":42}', partition: 0 },
+        ],
       });
       await page.locator(".row", { hasText: "live-1" }).waitFor();
       await page.getByText("Live: 1 new message(s)").waitFor();
+      assert.equal(await page.locator(".row", { hasText: "live-0" }).count(), 0);
       await shot(page, shots, "live");
       await page.getByRole("button", { name: "Stop live tail" }).click();
 
       // Groups: lag numbers, then a reset to earliest moves the offsets.
       await page.goto(`${base}#/groups`);
+      const openedAt = Date.now();
       await page.locator('tr[data-group="normalize"]').getByRole("link", { name: "normalize" })
         .click();
       await page.locator("h1", { hasText: "/ normalize" }).waitFor();
+      // The lag chart opens with the server's history: points sampled before the page opened.
+      const chart = page.locator('[data-test="lag-chart"]');
+      assert.ok(Number(await chart.getAttribute("data-points")) >= 2);
+      assert.ok(Number(await chart.getAttribute("data-first")) < openedAt - 1000);
       const p0 = page.locator('tr[data-tp="sensors:0"]');
       await p0.waitFor();
       assert.equal(await p0.locator('[data-test="committed"]').textContent(), "2");
-      assert.equal(await p0.locator('[data-test="lag"]').textContent(), "4"); // 6 in p0 now
+      assert.equal(await p0.locator('[data-test="lag"]').textContent(), "5"); // 7 in p0 now
       const secs = Number(
         (await p0.locator('[data-test="lag-seconds"]').getAttribute("title"))!.split(" ")[0],
       );
@@ -236,7 +280,7 @@ Deno.test({
       await graph.locator('[data-node="normalize"]').waitFor();
       await graph.locator('[data-node="sensors"]').waitFor();
       await graph.locator('[data-node="table-data"]').waitFor();
-      await graph.getByText(/^lag 7, \d+ d$/).waitFor();
+      await graph.getByText(/^lag 8, \d+ d$/).waitFor();
       await shot(page, shots, "pipeline");
       // Nodes link to their app, topic or group.
       await graph.locator('[data-node="sink"]').click();
@@ -265,7 +309,7 @@ Deno.test({
       await shot(page, shots, "broker-down");
       broker = await startBroker({ port, dataDir: `${work}/broker`, logger });
       await page.locator("#banner").waitFor({ state: "hidden", timeout: 20_000 });
-      await page.locator('tr[data-topic="sensors"] [data-test="messages"]').getByText("8")
+      await page.locator('tr[data-topic="sensors"] [data-test="messages"]').getByText("9")
         .waitFor();
       assert.deepEqual(pageErrors, []);
     } finally {
@@ -278,7 +322,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "console in Chromium: --read-only hides every write",
+  name: "console in Chromium: --read-only hides every write; no bytes on disk is a dash",
   ignore: !hasChromium && !inCi,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -297,9 +341,16 @@ Deno.test({
     const base = `http://127.0.0.1:${console_.port}/`;
     try {
       const page = context.pages()[0] ?? await context.newPage();
+      // A broker without DescribeLogDirs (that path of _broker_info.ts is tested on a fake
+      // broker in broker_info_test.ts): the page shows a dash with a tooltip, not an error.
+      console_.ctx.info.topicBytes = () => Promise.resolve(null);
       await page.goto(`${base}#/topics`);
       await page.locator("#mode").getByText("read-only").waitFor();
       await page.locator('tr[data-topic="sensors"]').waitFor();
+      const dash = page.locator('tr[data-topic="sensors"] [data-test="bytes"]');
+      assert.equal(await dash.textContent(), "\u2014");
+      assert.match(await dash.getAttribute("title") ?? "", /does not report .*DescribeLogDirs/);
+      assert.equal(await page.getByRole("alert").first().textContent(), "");
       assert.equal(await page.getByRole("button", { name: "Create topic" }).isVisible(), false);
       assert.equal(await page.getByRole("button", { name: "Delete…" }).first().isVisible(), false);
       await page.goto(`${base}#/topics/sensors`);

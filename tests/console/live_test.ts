@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withConsole } from "./_console.ts";
+import { api, withConsole } from "./_console.ts";
 import { FRAME_MAX, sample } from "../../lib/console/live.ts";
 import { kafkaFor } from "../../lib/cli/_kafka.ts";
 
@@ -47,6 +47,73 @@ Deno.test("live tail: a burst is sampled to at most FRAME_MAX a frame, with a co
       await producer.disconnect();
       ws.close();
       await new Promise((res) => (ws.onclose = res));
+    }
+  });
+});
+
+/** Opens a live tail and collects its frames until it closes. */
+function tail(port: number, query: string) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/topics/empty/live?${query}`);
+  // deno-lint-ignore no-explicit-any
+  const frames: any[] = [];
+  let wake = () => {};
+  ws.onmessage = (e) => {
+    frames.push(JSON.parse(e.data));
+    wake();
+  };
+  const closed = new Promise<void>((res) => (ws.onclose = () => res()));
+  const until = async (ok: () => boolean) => {
+    while (!ok()) await new Promise<void>((res) => (wake = res));
+  };
+  return { ws, frames, closed, until };
+}
+
+Deno.test("live tail with a JavaScript predicate: only matches are sent; a bad predicate ends that tail only, with a clear message", async () => {
+  await withConsole(async (c, address) => {
+    const producer = kafkaFor(address).producer();
+    await producer.connect();
+    try {
+      const t = tail(c.port, `filter=${encodeURIComponent("value.n % 2 === 0")}`);
+      await t.until(() => t.frames.some((f) => f.type === "ready"));
+      await producer.send({
+        topic: "empty",
+        messages: [0, 1, 2, 3, 4, 5].map((n) => ({ value: JSON.stringify({ n }) })),
+      });
+      const got = () => t.frames.flatMap((f) => f.type === "batch" ? f.messages : []);
+      await t.until(() => got().length >= 3);
+      assert.deepEqual(got().map((m) => m.value.json.n), [0, 2, 4]);
+      t.ws.close();
+      await t.closed;
+
+      // Does not compile: the first frame says so, and the socket closes.
+      const bad = tail(c.port, `filter=${encodeURIComponent("value.(")}`);
+      await bad.closed;
+      assert.equal(bad.frames.length, 1);
+      assert.equal(bad.frames[0].fatal, true);
+      assert.match(bad.frames[0].error, /^filter: .*(Unexpected|SyntaxError|token)/i);
+
+      // Throws on a message: named by partition and offset; the tail ends.
+      const throws = tail(c.port, `filter=${encodeURIComponent("value.missing.deeper")}`);
+      await throws.until(() => throws.frames.some((f) => f.type === "ready"));
+      await producer.send({ topic: "empty", messages: [{ value: JSON.stringify({ n: 9 }) }] });
+      await throws.closed;
+      const last = throws.frames[throws.frames.length - 1];
+      assert.equal(last.fatal, true);
+      assert.match(last.error, /^filter: at partition 0 offset 6: .*undefined/);
+
+      // Loops forever: stopped at the time limit.
+      const loops = tail(c.port, `filter=${encodeURIComponent("(() => { while (true) {} })()")}`);
+      await loops.until(() => loops.frames.some((f) => f.type === "ready"));
+      await producer.send({ topic: "empty", messages: [{ value: "x" }] });
+      await loops.closed;
+      assert.match(loops.frames[loops.frames.length - 1].error, /took longer than 2000 ms/);
+
+      // The server is still up and serves others.
+      const r = await api(c, "/api/topics/empty");
+      assert.equal(r.status, 200);
+      assert.equal(r.body.messages, 8);
+    } finally {
+      await producer.disconnect();
     }
   });
 });

@@ -11,6 +11,7 @@ import { Writer } from "../../kafka/protocol/codec.ts";
 import { ErrorCode, type ErrorInfo } from "../../kafka/protocol/errors.ts";
 import { errorInfo, errorMessage } from "./_errors.ts";
 import type { BrokerState } from "../state.ts";
+import { SA_VERSION } from "../../version.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
 
 const RESOURCE_TOPIC = 2;
@@ -48,6 +49,8 @@ function brokerConfigs(broker: BrokerState): Entry[] {
   });
   return [
     entry("broker.id", String(c.nodeId)),
+    // Not a Kafka config: Kafka reports no version; the console shows this one (docs/broker.md).
+    entry("sa.version", SA_VERSION),
     entry("listeners", `PLAINTEXT://${c.host}:${c.port}`),
     entry("advertised.listeners", `PLAINTEXT://${c.advertisedHost}:${c.port}`),
     entry("log.dirs", c.dataDir),

@@ -15,6 +15,7 @@ import { handler as deleteTopics } from "./20_delete_topics.ts";
 import { handler as deleteRecords } from "./21_delete_records.ts";
 import { handler as describeConfigs } from "./32_describe_configs.ts";
 import { handler as alterConfigs } from "./33_alter_configs.ts";
+import { handler as describeLogDirs } from "./35_describe_log_dirs.ts";
 import { handler as createPartitions } from "./37_create_partitions.ts";
 import { handler as incrementalAlterConfigs } from "./44_incremental_alter_configs.ts";
 import { handler as offsetDelete } from "./47_offset_delete.ts";
@@ -47,6 +48,7 @@ const all: ApiHandler[] = [
   deleteRecords,
   describeConfigs,
   alterConfigs,
+  describeLogDirs,
   createPartitions,
   incrementalAlterConfigs,
   offsetDelete,

@@ -66,6 +66,15 @@ export function fmtSecs(s) {
   if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
   return `${Math.round(s / 86400).toLocaleString("en-US")} d`;
 }
+/** Bytes for people: 512 B, 4.2 KiB, 13.0 MiB, 2.10 GiB. */
+export function fmtBytes(n) {
+  if (n === null || n === undefined) return "-";
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) v /= 1024, i++;
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
 export function fmtMs(ms) {
   if (ms === null || ms === undefined) return "-";
   if (ms < 0) return "forever";
@@ -78,6 +87,18 @@ export function localTime(ts) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
     p(d.getMinutes())
   }:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+/**
+ * A table with a header row: `columns` are [label] or [label, "num"] (right-aligned), and
+ * `row(item)` makes each item's <tr>.
+ */
+export function table(columns, items, row, attrs = {}) {
+  return h(
+    "table",
+    attrs,
+    h("tr", {}, columns.map(([label, cls]) => h("th", { class: cls }, label))),
+    items.map(row),
+  );
 }
 export const status = (s) => h("span", { class: `status ${s}` }, s);
 export const errorBox = () => h("div", { class: "error", role: "alert" });

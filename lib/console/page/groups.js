@@ -12,44 +12,36 @@ import {
   showError,
   state,
   status,
+  table,
 } from "./dom.js";
+
+/** The groups with their state, lag and status (also on the Overview page). */
+export function groupsTable(gs) {
+  if (!gs.length) return h("p", { class: "muted" }, "No consumer groups.");
+  return table(
+    [["Group"], ["State"], ["Members", "num"], ["Lag", "num"], ["Lag (s)", "num"], ["Status"]],
+    gs,
+    (g) =>
+      h(
+        "tr",
+        { "data-group": g.group },
+        h("td", {}, h("a", { href: `#/groups/${enc(g.group)}` }, g.group)),
+        h("td", {}, g.state),
+        h("td", { class: "num" }, g.members),
+        h("td", { class: "num" }, fmtInt(g.totalLag)),
+        h("td", { class: "num" }, fmtSecs(g.maxLagSeconds)),
+        h("td", {}, status(g.status)),
+      ),
+  );
+}
 
 export async function groupsView() {
   const err = errorBox();
-  const table = h("div");
+  const list = h("div");
   const load = async () => {
     try {
       const gs = await api("/api/groups");
-      table.replaceChildren(
-        gs.length
-          ? h(
-            "table",
-            {},
-            h(
-              "tr",
-              {},
-              h("th", {}, "Group"),
-              h("th", {}, "State"),
-              h("th", { class: "num" }, "Members"),
-              h("th", { class: "num" }, "Lag"),
-              h("th", { class: "num" }, "Lag (s)"),
-              h("th", {}, "Status"),
-            ),
-            gs.map((g) =>
-              h(
-                "tr",
-                { "data-group": g.group },
-                h("td", {}, h("a", { href: `#/groups/${enc(g.group)}` }, g.group)),
-                h("td", {}, g.state),
-                h("td", { class: "num" }, g.members),
-                h("td", { class: "num" }, fmtInt(g.totalLag)),
-                h("td", { class: "num" }, fmtSecs(g.maxLagSeconds)),
-                h("td", {}, status(g.status)),
-              )
-            ),
-          )
-          : h("p", { class: "muted" }, "No consumer groups."),
-      );
+      list.replaceChildren(groupsTable(gs));
       showError(err, null);
     } catch (e) {
       showError(err, e);
@@ -57,13 +49,13 @@ export async function groupsView() {
   };
   await load();
   every(3000, load);
-  return h("div", {}, h("h1", {}, "Consumer groups"), err, table);
+  return h("div", {}, h("h1", {}, "Consumer groups"), err, list);
 }
 
 export async function groupView(group) {
   const err = errorBox();
   const body = h("div");
-  const canvas = h("canvas", { class: "chart", style: "height:180px" });
+  const canvas = h("canvas", { class: "chart", style: "height:180px", "data-test": "lag-chart" });
   const lagHistory = [];
   const to = h(
     "select",
@@ -108,9 +100,17 @@ export async function groupView(group) {
   );
   const load = async () => {
     try {
-      const g = await api(`/api/groups/${enc(group)}`);
-      lagHistory.push({ t: Date.now(), v: g.totalLag });
-      if (lagHistory.length > 300) lagHistory.shift();
+      // The server samples every group's lag while it runs: the chart starts with its last
+      // hour, then asks only for points newer than the last one it has.
+      const since = lagHistory.length ? lagHistory[lagHistory.length - 1].t : -1;
+      const [g, hist] = await Promise.all([
+        api(`/api/groups/${enc(group)}`),
+        api(`/api/groups/${enc(group)}/lag-history${since < 0 ? "" : `?since=${since}`}`),
+      ]);
+      lagHistory.push(...hist.points.map((p) => ({ t: p.t, v: p.lag })));
+      while (lagHistory.length && lagHistory[0].t < Date.now() - hist.windowMs) lagHistory.shift();
+      canvas.dataset.points = String(lagHistory.length);
+      canvas.dataset.first = String(lagHistory[0]?.t ?? "");
       resetBtn.disabled = g.members.length > 0;
       resetBtn.title = g.members.length ? "Stop the group's consumers first" : "";
       body.replaceChildren(
@@ -125,18 +125,10 @@ export async function groupView(group) {
         ),
         h("h2", {}, "Members"),
         g.members.length
-          ? h(
-            "table",
-            {},
-            h(
-              "tr",
-              {},
-              h("th", {}, "Client"),
-              h("th", {}, "Host"),
-              h("th", {}, "Member"),
-              h("th", {}, "Assigned"),
-            ),
-            g.members.map((m) =>
+          ? table(
+            [["Client"], ["Host"], ["Member"], ["Assigned"]],
+            g.members,
+            (m) =>
               h(
                 "tr",
                 {},
@@ -144,27 +136,23 @@ export async function groupView(group) {
                 h("td", {}, m.host),
                 h("td", { class: "mono" }, m.memberId),
                 h("td", {}, m.assignment.join(", ") || "-"),
-              )
-            ),
+              ),
           )
           : h("p", { class: "muted" }, "No members: the group is empty, its offsets can be reset."),
         h("h2", {}, "Partitions"),
-        h(
-          "table",
-          { "data-test": "partitions" },
-          h(
-            "tr",
-            {},
-            h("th", {}, "Topic"),
-            h("th", { class: "num" }, "Partition"),
-            h("th", { class: "num" }, "Committed"),
-            h("th", { class: "num" }, "End"),
-            h("th", { class: "num" }, "Lag"),
-            h("th", { class: "num" }, "Lag (s)"),
-            h("th", {}, "Status"),
-            h("th", {}, "Consumer"),
-          ),
-          g.partitions.map((p) =>
+        table(
+          [
+            ["Topic"],
+            ["Partition", "num"],
+            ["Committed", "num"],
+            ["End", "num"],
+            ["Lag", "num"],
+            ["Lag (s)", "num"],
+            ["Status"],
+            ["Consumer"],
+          ],
+          g.partitions,
+          (p) =>
             h(
               "tr",
               { "data-tp": `${p.topic}:${p.partition}` },
@@ -184,11 +172,15 @@ export async function groupView(group) {
               }, fmtSecs(p.lagSeconds)),
               h("td", { title: p.reason }, status(p.status)),
               h("td", {}, p.consumer ?? "-"),
-            )
-          ),
+            ),
+          { "data-test": "partitions" },
         ),
       );
-      drawChart(canvas, [{ name: "lag", color: COLORS[0], points: lagHistory }], 300_000);
+      const draw = () =>
+        drawChart(canvas, [{ name: "lag", color: COLORS[0], points: lagHistory }], hist.windowMs);
+      // The first load runs before the view is in the page, when the canvas has no size yet.
+      if (canvas.isConnected) draw();
+      else requestAnimationFrame(draw);
       showError(err, null);
     } catch (e) {
       showError(err, e);
@@ -202,7 +194,7 @@ export async function groupView(group) {
     h("h1", {}, h("a", { href: "#/groups" }, "Consumer groups"), " / ", group),
     err,
     body,
-    h("h2", {}, "Total lag (messages, last 5 minutes)"),
+    h("h2", {}, "Total lag (messages, sampled by the console over the last hour)"),
     canvas,
     state.readOnly ? "" : h("h2", {}, "Reset offsets"),
     resetForm,

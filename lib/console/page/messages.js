@@ -353,6 +353,7 @@ export async function topicView(topic) {
     const p = new URLSearchParams();
     if (partSel.value !== "") p.set("partition", partSel.value);
     if (q.value) p.set("q", q.value);
+    if (js.value) p.set("filter", js.value);
     const proto = location.protocol === "https:" ? "wss" : "ws";
     ws = new WebSocket(`${proto}://${location.host}/api/topics/${enc(topic)}/live?${p}`);
     list.set([]);
@@ -361,6 +362,7 @@ export async function topicView(topic) {
     liveBtn.textContent = "Stop live tail";
     pauseBtn.disabled = false;
     liveInfo.textContent = "Live: connecting…";
+    showError(err, null);
     ws.onmessage = (e) => {
       const f = JSON.parse(e.data);
       if (f.type === "ready") liveInfo.textContent = "Live: waiting for new messages…";
@@ -371,6 +373,12 @@ export async function topicView(topic) {
         liveInfo.textContent = `Live: ${fmtInt(count)} new message(s)${
           undrawn ? `, ${fmtInt(undrawn)} not drawn (sampled)` : ""
         }`;
+      } else if (f.type === "error" && f.fatal) {
+        // The predicate failed: the server ended this tail; say why where errors are shown.
+        stopLive();
+        // Said twice: in the error box (which a browse may clear) and beside the button.
+        showError(err, `Live tail stopped: ${f.error}`);
+        liveInfo.textContent = `Live tail stopped: ${f.error}`;
       } else if (f.type === "error") {
         liveInfo.textContent = `Live: broker unreachable (${f.error}); retrying`;
       } else if (f.type === "ok") {

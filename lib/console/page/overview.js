@@ -1,18 +1,17 @@
 // The Overview page: broker, counts, rates with sparklines, groups, sa up deployments.
 import {
   api,
-  enc,
   errorBox,
   every,
   fmtInt,
   fmtRate,
-  fmtSecs,
   h,
   localTime,
   showError,
   sparkline,
-  status,
+  table,
 } from "./dom.js";
+import { groupsTable } from "./groups.js";
 
 export async function overviewView() {
   const root = h("div", {}, h("h1", {}, "Overview"));
@@ -34,6 +33,13 @@ export async function overviewView() {
             { class: "card" },
             h("div", { class: "label" }, "Broker"),
             h("div", { class: "value mono", "data-test": "broker" }, o.broker.address),
+            h(
+              "div",
+              { "data-test": "broker-version", title: o.broker.version?.detail ?? "" },
+              o.broker.version
+                ? `${o.broker.version.text}${o.broker.version.inferred ? " (inferred)" : ""}`
+                : "version unknown",
+            ),
             h(
               "div",
               { class: "muted" },
@@ -63,49 +69,13 @@ export async function overviewView() {
           ),
         ),
         h("h2", {}, "Consumer groups"),
-        o.groups.length
-          ? h(
-            "table",
-            {},
-            h(
-              "tr",
-              {},
-              h("th", {}, "Group"),
-              h("th", {}, "State"),
-              h("th", { class: "num" }, "Members"),
-              h("th", { class: "num" }, "Lag"),
-              h("th", { class: "num" }, "Lag (s)"),
-              h("th", {}, "Status"),
-            ),
-            o.groups.map((g) =>
-              h(
-                "tr",
-                {},
-                h("td", {}, h("a", { href: `#/groups/${enc(g.group)}` }, g.group)),
-                h("td", {}, g.state),
-                h("td", { class: "num" }, g.members),
-                h("td", { class: "num" }, fmtInt(g.totalLag)),
-                h("td", { class: "num" }, fmtSecs(g.maxLagSeconds)),
-                h("td", {}, status(g.status)),
-              )
-            ),
-          )
-          : h("p", { class: "muted" }, "No consumer groups."),
+        groupsTable(o.groups),
         h("h2", {}, "Deployments (sa up)"),
         o.deployments.length
-          ? h(
-            "table",
-            {},
-            h(
-              "tr",
-              {},
-              h("th", {}, "App"),
-              h("th", {}, "State"),
-              h("th", { class: "num" }, "Restarts"),
-              h("th", {}, "Since"),
-              h("th", {}, "Last error"),
-            ),
-            o.deployments.map((d) =>
+          ? table(
+            [["App"], ["State"], ["Restarts", "num"], ["Since"], ["Last error"]],
+            o.deployments,
+            (d) =>
               h(
                 "tr",
                 {},
@@ -114,8 +84,7 @@ export async function overviewView() {
                 h("td", { class: "num" }, d.restarts),
                 h("td", {}, localTime(Date.parse(d.since))),
                 h("td", { class: "muted" }, d.lastError ?? ""),
-              )
-            ),
+              ),
           )
           : h("p", { class: "muted" }, "No sa up deployments in this folder."),
       );

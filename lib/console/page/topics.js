@@ -1,5 +1,16 @@
 // The Topics page: the list, create, delete after a confirmation.
-import { api, enc, errorBox, fmtInt, fmtMs, fmtRate, h, showError, state } from "./dom.js";
+import {
+  api,
+  enc,
+  errorBox,
+  fmtBytes,
+  fmtInt,
+  fmtMs,
+  fmtRate,
+  h,
+  showError,
+  state,
+} from "./dom.js";
 
 export async function topicsView() {
   const err = errorBox();
@@ -82,6 +93,17 @@ export async function topicsView() {
             h("td", {}, h("a", { href: `#/topics/${enc(t.name)}` }, t.name)),
             h("td", { class: "num" }, t.partitions),
             h("td", { class: "num", "data-test": "messages" }, fmtInt(t.messages)),
+            t.bytesOnDisk === null
+              ? h("td", {
+                class: "num",
+                "data-test": "bytes",
+                title: "The broker does not report its log dirs (DescribeLogDirs, API 35)",
+              }, "—")
+              : h("td", {
+                class: "num",
+                "data-test": "bytes",
+                title: `${fmtInt(t.bytesOnDisk)} bytes`,
+              }, fmtBytes(t.bytesOnDisk)),
             h("td", {}, t.cleanupPolicy ?? "-"),
             h("td", {}, fmtMs(t.retentionMs)),
             h("td", { class: "num" }, fmtRate(t.inRate)),
@@ -113,6 +135,11 @@ export async function topicsView() {
           h("th", {}, "Topic"),
           h("th", { class: "num" }, "Partitions"),
           h("th", { class: "num" }, "Messages"),
+          h(
+            "th",
+            { class: "num", title: "Log segments on disk, every replica counted" },
+            "On disk",
+          ),
           h("th", {}, "Cleanup"),
           h("th", {}, "Retention"),
           h("th", { class: "num" }, "In"),
