@@ -8,6 +8,7 @@
  */
 import { type CliCommand, CliError, processEnv } from "./lib/cli/_command.ts";
 import { errorLine } from "./lib/cli/_errors.ts";
+import { SA_VERSION } from "./lib/version.ts";
 
 type Loader = () => Promise<{ command: CliCommand }>;
 
@@ -94,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-V") {
-    env.stdout("sa 0.1.0\n");
+    env.stdout(`sa ${SA_VERSION}\n`);
     return 0;
   }
   const load = COMMANDS[name];

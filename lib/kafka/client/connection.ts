@@ -15,6 +15,7 @@
 import { Reader, Writer } from "../protocol/codec.ts";
 import { isScramMechanism, ScramClient } from "../protocol/scram.ts";
 import { errorInfo, KafkaClientError } from "./errors.ts";
+import { SA_VERSION } from "../../version.ts";
 
 /** How to reach a secured broker (structurally the runtime's `ClientSecurity`). */
 export interface ConnectSecurity {
@@ -50,7 +51,7 @@ export interface RequestOptions {
 }
 
 /** The software name and version sent in ApiVersions v3. */
-export const CLIENT_SOFTWARE = { name: "sa", version: "0.1.0" };
+export const CLIENT_SOFTWARE = { name: "sa", version: SA_VERSION };
 
 const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
