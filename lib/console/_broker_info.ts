@@ -10,7 +10,7 @@
  * @module
  */
 import { Connection } from "../stream/state/_fetch_reader.ts";
-import type { ConnectSecurity } from "../util/kafka_connect.ts";
+import type { ConnectSecurity } from "../kafka/client/connection.ts";
 
 /** Versions the broker serves, by API key. */
 export type ApiVersionTable = Map<number, { min: number; max: number }>;
