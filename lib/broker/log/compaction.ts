@@ -31,7 +31,35 @@ import {
 } from "../../kafka/protocol/record_batch.ts";
 import type { LogConfig } from "./configs.ts";
 import type { PartitionLog } from "./partition_log.ts";
-import { Flag } from "./segment.ts";
+import { Flag, Segment } from "./segment.ts";
+
+/** Rebuilds a batch with only the `kept` records: same offsets and producer fields, new CRC. */
+function rebuild(bytes: Uint8Array, kept: BatchRecord[]): Uint8Array {
+  const h = readBatchHeader(bytes);
+  return buildBatch(
+    kept.map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      timestamp: h.baseTimestamp + r.timestampDelta,
+      offsetDelta: r.offsetDelta,
+    })),
+    {
+      baseOffset: h.baseOffset,
+      partitionLeaderEpoch: h.partitionLeaderEpoch,
+      baseTimestamp: h.baseTimestamp,
+      maxTimestamp: h.maxTimestamp,
+      lastOffsetDelta: h.lastOffsetDelta,
+      producerId: h.producerId,
+      producerEpoch: h.producerEpoch,
+      baseSequence: h.baseSequence,
+      transactional: (h.attributes & Attr.transactional) !== 0,
+      logAppendTime: (h.attributes & Attr.logAppendTime) !== 0,
+      // gzip and zstd are re-encoded as such; snappy/lz4 survivors are stored uncompressed.
+      compression: codecOf(h.attributes),
+    },
+  );
+}
 
 /** Per-partition memo of the last pass: where it cleaned up to, and when a tombstone expires. */
 const memos = new WeakMap<
@@ -89,7 +117,7 @@ export function compact(
   logger: Logger,
   maxMapBytes = COMPACTION_MAP_BYTES,
 ): CompactionStats {
-  const steps = compactInSlices(log, cfg, now, logger, maxMapBytes);
+  const steps = compactInSlices(log, cfg, now, logger, maxMapBytes, true);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -97,9 +125,11 @@ export function compact(
 }
 
 /**
- * {@link compact} as slices: the caller may run other work between two `next()` calls. The
- * log may take appends meanwhile; a segment that left the log (DeleteRecords, deletion) is
- * skipped.
+ * {@link compact} as slices: the caller may run other work between two `next()` calls, and
+ * must await a step's value when it is a promise (an fdatasync on a worker thread; with
+ * `blocking`, fdatasyncs block instead and no step yields one). The log may take appends
+ * meanwhile; a segment that left the log (DeleteRecords, deletion) is skipped. Stopping the
+ * generator (`return()`) removes an unfinished rewrite.
  */
 export function* compactInSlices(
   log: PartitionLog,
@@ -107,7 +137,8 @@ export function* compactInSlices(
   now: number,
   logger: Logger,
   maxMapBytes = COMPACTION_MAP_BYTES,
-): Generator<void, CompactionStats> {
+  blocking = false,
+): Generator<void | Promise<unknown>, CompactionStats> {
   const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, batchesDropped: 0 };
   const lso = log.lastStableOffset;
   const segs = log.segments;
@@ -182,85 +213,101 @@ export function* compactInSlices(
   const cleanEnd = targets[cleanable - 1].nextOffset;
   const tombstoneHorizon = now - cfg.deleteRetentionMs;
   let nextTombstoneExpiry = Infinity;
+  // Pass 2: each segment with something to drop is rewritten beside the old one, a batch at
+  // a time (the batches before the first change are copied then), fdatasync'ed, and renamed
+  // over it; between slices the rewrite's index is flushed too, so no step writes much.
   for (let si = 0; si < cleanable; si++) {
     const s = targets[si];
-    const out: Uint8Array[] = [];
-    let changed = false;
-    let gone = false;
-    for (let i = 0; i < s.count; i++) {
-      if (!log.segments.includes(s)) {
-        gone = true;
-        break;
-      }
-      const flags = s.flagsAt(i);
-      const control = (flags & Flag.control) !== 0;
-      const drop = !control && (flags & Flag.transactional) !== 0 &&
-        isAborted(log, s.pidAt(i), s.baseAt(i));
-      if (drop) {
-        changed = true;
-        stats.batchesDropped++;
-        continue;
-      }
-      const bytes = s.read(s.posAt(i), s.sizeAt(i));
+    let rw: Segment | null = null;
+    const write = function* (bytes: Uint8Array, flags: number) {
+      rw!.append(bytes, readBatchHeader(bytes), flags);
       sinceYield += bytes.length;
       if (sinceYield >= COMPACTION_SLICE_BYTES) {
         sinceYield = 0;
+        rw!.flushIndex();
         yield;
       }
-      const recs = control ? null : decodeOrNull(bytes);
-      if (!recs) {
-        out.push(bytes);
-        continue;
+    };
+    const begin = function* (upTo: number) {
+      rw = Segment.rewrite(log.dir, s.base);
+      for (let k = 0; k < upTo; k++) {
+        if (!log.segments.includes(s)) return;
+        sinceYield += s.sizeAt(k);
+        yield* write(s.read(s.posAt(k), s.sizeAt(k)), s.flagsAt(k));
       }
-      const kept = recs.filter((r) => {
-        if (r.key === null) return false;
-        const later = latest.get(keyString(r.key));
-        return (later === undefined || later <= r.offset) &&
-          !(r.value === null && r.timestamp < tombstoneHorizon);
-      });
-      for (const r of kept) {
-        if (r.value === null) {
-          nextTombstoneExpiry = Math.min(nextTombstoneExpiry, r.timestamp + cfg.deleteRetentionMs);
+    };
+    try {
+      let gone = false;
+      for (let i = 0; i < s.count; i++) {
+        if (!log.segments.includes(s)) {
+          gone = true;
+          break;
         }
+        const flags = s.flagsAt(i);
+        const control = (flags & Flag.control) !== 0;
+        const drop = !control && (flags & Flag.transactional) !== 0 &&
+          isAborted(log, s.pidAt(i), s.baseAt(i));
+        if (drop) {
+          if (!rw) yield* begin(i);
+          stats.batchesDropped++;
+          continue;
+        }
+        const bytes = s.read(s.posAt(i), s.sizeAt(i));
+        sinceYield += bytes.length;
+        if (sinceYield >= COMPACTION_SLICE_BYTES) {
+          sinceYield = 0;
+          yield;
+        }
+        const recs = control ? null : decodeOrNull(bytes);
+        const kept = recs?.filter((r) => {
+          if (r.key === null) return false;
+          const later = latest.get(keyString(r.key));
+          return (later === undefined || later <= r.offset) &&
+            !(r.value === null && r.timestamp < tombstoneHorizon);
+        });
+        for (const r of kept ?? []) {
+          if (r.value === null) {
+            nextTombstoneExpiry = Math.min(
+              nextTombstoneExpiry,
+              r.timestamp + cfg.deleteRetentionMs,
+            );
+          }
+        }
+        if (!recs || !kept || kept.length === recs.length) {
+          if (rw) yield* write(bytes, flags);
+          continue;
+        }
+        if (!rw) yield* begin(i);
+        stats.recordsRemoved += recs.length - kept.length;
+        if (kept.length === 0) {
+          stats.batchesDropped++;
+          continue;
+        }
+        yield* write(rebuild(bytes, kept), flags);
       }
-      if (kept.length === recs.length) {
-        out.push(bytes);
-        continue;
+      if (!rw || gone || !log.segments.includes(s)) continue;
+      const fresh: Segment = rw;
+      if (fresh.count === 0) {
+        fresh.discard();
+        rw = null;
+        log.replaceSegment(s, null);
+      } else {
+        fresh.flushIndex();
+        if (blocking) fresh.sync();
+        else {
+          let failed: unknown = null;
+          yield fresh.syncAsync().catch((e) => failed = e);
+          if (failed !== null) throw failed;
+          if (!log.segments.includes(s)) continue;
+        }
+        rw = null;
+        log.replaceSegment(s, fresh, blocking);
       }
-      changed = true;
-      stats.recordsRemoved += recs.length - kept.length;
-      if (kept.length === 0) {
-        stats.batchesDropped++;
-        continue;
-      }
-      const h = readBatchHeader(bytes);
-      out.push(buildBatch(
-        kept.map((r) => ({
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          timestamp: h.baseTimestamp + r.timestampDelta,
-          offsetDelta: r.offsetDelta,
-        })),
-        {
-          baseOffset: h.baseOffset,
-          partitionLeaderEpoch: h.partitionLeaderEpoch,
-          baseTimestamp: h.baseTimestamp,
-          maxTimestamp: h.maxTimestamp,
-          lastOffsetDelta: h.lastOffsetDelta,
-          producerId: h.producerId,
-          producerEpoch: h.producerEpoch,
-          baseSequence: h.baseSequence,
-          transactional: (h.attributes & Attr.transactional) !== 0,
-          logAppendTime: (h.attributes & Attr.logAppendTime) !== 0,
-          // gzip and zstd are re-encoded as such; snappy/lz4 survivors are stored uncompressed.
-          compression: codecOf(h.attributes),
-        },
-      ));
+      stats.segmentsRewritten++;
+    } finally {
+      // Not installed (the segment left the log, the pass was stopped, or it failed).
+      (rw as Segment | null)?.discard();
     }
-    if (!changed || gone || !log.segments.includes(s)) continue;
-    log.replaceSegment(s, out);
-    stats.segmentsRewritten++;
   }
   memos.set(log, { cleanEnd, nextTombstoneExpiry: nextTombstoneExpiry + 1 });
   if (stats.segmentsRewritten) {

@@ -23,6 +23,7 @@ import type { LogConfig } from "./configs.ts";
 import { Flag, flagsFor, Segment } from "./segment.ts";
 import { lastSequence, ProducerStates } from "./producer_state.ts";
 import { writeFileAtomic } from "./topics_store.ts";
+import { BatchStream } from "./batch_stream.ts";
 
 /** The constant partition leader epoch of this single-node broker. */
 export const LEADER_EPOCH = 0;
@@ -63,9 +64,15 @@ export interface ReadPlan extends Omit<ReadResult, "records"> {
   size: number;
   /** Reads the planned bytes into `out` (exactly `size` bytes long). */
   copyTo(out: Uint8Array): void;
+  /**
+   * The planned bytes as a stream read later, in pieces (a Fetch response written as the
+   * socket drains); call it before the log changes, it pins the segment file.
+   */
+  stream(): BatchStream;
 }
 
 const NOTHING = (): void => {};
+const NO_STREAM = (): BatchStream => BatchStream.EMPTY;
 
 /** Options of {@link PartitionLog.append}. */
 export interface AppendOptions {
@@ -456,6 +463,7 @@ export class PartitionLog {
     const result: ReadPlan = {
       size: 0,
       copyTo: NOTHING,
+      stream: NO_STREAM,
       highWatermark: this.durableNext,
       lastStableOffset: lso,
       logStartOffset: this.start,
@@ -486,6 +494,7 @@ export class PartitionLog {
       const pos = s.posAt(i);
       result.size = total;
       result.copyTo = (out) => s.readInto(pos, out);
+      result.stream = () => new BatchStream(s, i, j, total);
       const end = s.lastAt(j - 1) + 1;
       if (isolation === 1) {
         // Sorted by marker offset: skip the ones that ended before fetchOffset.
@@ -599,39 +608,30 @@ export class PartitionLog {
   }
 
   /**
-   * Replaces a closed segment's content with `batches` (compaction): written to a temp file,
-   * fsynced, renamed over the old log, then reopened with a verifying scan. An empty result
-   * deletes the segment.
+   * Replaces a closed segment with its compacted rewrite (`Segment.rewrite`, written and
+   * fdatasync'ed by the caller), or deletes it when `fresh` is null (nothing survived).
+   * Readers streaming from the old file keep reading it (see `Segment.openReader`). The new
+   * index is fdatasync'ed at once with `blocking`, else on a worker thread.
    */
-  replaceSegment(old: Segment, batches: Uint8Array[]): void {
+  replaceSegment(old: Segment, fresh: Segment | null, blocking = false): void {
     const at = this.segments.indexOf(old);
     if (at < 0 || at === this.segments.length - 1) {
       throw new Error(`${this.label}: only a closed segment can be replaced`);
     }
-    if (batches.length === 0) {
+    if (fresh === null) {
       this.segments.splice(at, 1);
       old.delete();
       return;
     }
-    const tmp = `${old.logPath}.cleaned`;
-    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
-    try {
-      for (const b of batches) {
-        let off = 0;
-        while (off < b.length) off += f.writeSync(b.subarray(off));
-      }
-      f.syncDataSync();
-    } finally {
-      f.close();
-    }
-    old.close();
-    try {
-      Deno.removeSync(old.indexPath);
-    } catch { /* absent */ }
-    Deno.renameSync(tmp, old.logPath);
-    const fresh = Segment.open(this.dir, old.base, true, this.opts.logger, this.label);
-    fresh.seal();
+    fresh.install(old);
     this.segments[at] = fresh;
+    if (blocking) return fresh.seal();
+    // Its log is already on disk; the index's fdatasync runs off the event loop.
+    fresh.sealAsync().catch((e) => {
+      if (!this.closed && this.segments.includes(fresh)) {
+        this.opts.logger.error(`fdatasync of ${fresh.logPath}: ${(e as Error).message}`);
+      }
+    });
   }
 
   /** Whether the producer has an ongoing transaction in this partition. */
