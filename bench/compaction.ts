@@ -1,10 +1,11 @@
 /**
  * Probe: compacting a large changelog partition in the background. Writes `--mib` MiB
- * (default 256) of 1 KiB records over 1,000 keys to a compacted topic, then runs one
+ * (default 256) of 1 KiB records over `--keys` keys (default 1,000: almost everything goes; as
+ * many keys as records: whole segments survive and are rewritten) to a compacted topic, then runs one
  * background maintenance pass while a 1 ms timer measures how long the event loop is held.
  * Prints the pass time, the longest event-loop stall and the RSS growth.
  *
- *   deno run -A bench/compaction.ts [--mib 256] [--root path/to/other/checkout]
+ *   deno run -A bench/compaction.ts [--mib 256] [--keys 1000] [--root path/to/other/checkout]
  *
  * @module
  */
@@ -14,6 +15,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     mib: { type: "string", default: "256" },
+    keys: { type: "string", default: "1000" },
     root: { type: "string", default: new URL("..", import.meta.url).pathname },
   },
 });
@@ -34,11 +36,12 @@ const logs = await LogManager.open({
 logs.createTopic("changelog", 1, { "cleanup.policy": "compact" });
 const log = logs.partition("changelog", 0)!;
 const value = "v".repeat(1000);
+const keys = Number(values.keys);
 const batches = Number(values.mib) * 1024 / 100; // 100 records of ~1 KiB per batch
 for (let b = 0; b < batches; b++) {
   log.append(
     buildBatch(
-      Array.from({ length: 100 }, (_, i) => ({ key: `key-${(b * 100 + i) % 1000}`, value })),
+      Array.from({ length: 100 }, (_, i) => ({ key: `key-${(b * 100 + i) % keys}`, value })),
     ),
   );
 }

@@ -116,8 +116,8 @@ export class PartitionLog {
     for (const e of Deno.readDirSync(dir)) {
       const m = /^(\d{20})\.log$/.exec(e.name);
       if (e.isFile && m) bases.push(Number(m[1]));
-      else if (e.isFile && /\.(cleaned|tmp)$/.test(e.name)) {
-        // Left by a compaction or checkpoint write interrupted by a crash.
+      else if (e.isFile && /\.(cleaned|deleted|tmp)$/.test(e.name)) {
+        // Left by a compaction, a deletion or a checkpoint write interrupted by a crash.
         Deno.removeSync(join(dir, e.name));
       }
     }
@@ -513,7 +513,7 @@ export class PartitionLog {
     }
     if (fresh === null) {
       this.segments.splice(at, 1);
-      old.delete();
+      old.deleteInBackground();
       return;
     }
     fresh.install(old);

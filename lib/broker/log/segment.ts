@@ -88,6 +88,10 @@ export interface SegmentReader {
   release(): void;
 }
 
+function removeInBackground(path: string): void {
+  Deno.remove(path).catch(() => {/* gone already, or the directory was removed */});
+}
+
 function readFully(f: Deno.FsFile, pos: number, out: Uint8Array, path: string): void {
   f.seekSync(pos, Deno.SeekMode.Start);
   let got = 0;
@@ -239,7 +243,15 @@ export class Segment implements Reopenable {
     try {
       Deno.removeSync(old.indexPath);
     } catch { /* absent */ }
+    // A second name keeps the old blocks allocated past the rename; they are freed off the
+    // event loop (freeing a 64 MiB file's blocks takes tens of ms).
+    const doomed = `${this.logPath}.deleted`;
+    try {
+      Deno.removeSync(doomed);
+    } catch { /* absent */ }
+    Deno.linkSync(this.logPath, doomed);
     Deno.renameSync(`${this.logPath}.cleaned`, this.logPath);
+    removeInBackground(doomed);
     if (this.count > 0) Deno.renameSync(this.indexTarget, this.indexPath);
     this.indexTarget = this.indexPath;
     this.busy--;
@@ -557,6 +569,24 @@ export class Segment implements Reopenable {
     openSegmentFiles.forget(this);
     this.fh?.release();
     this.fh = null;
+  }
+
+  /**
+   * Closes and deletes both files, freeing the log's blocks off the event loop: the log is
+   * renamed to `.deleted` first (opening the partition removes leftovers of a crash).
+   */
+  deleteInBackground(): void {
+    this.close();
+    try {
+      Deno.removeSync(this.indexPath);
+    } catch { /* absent */ }
+    const doomed = `${this.logPath}.deleted`;
+    try {
+      Deno.renameSync(this.logPath, doomed);
+    } catch {
+      return; // absent
+    }
+    removeInBackground(doomed);
   }
 
   /** Closes and deletes both files. */

@@ -188,6 +188,13 @@ Deno.test("compaction rewrites a segment in slices: no step reads and writes mor
     strictEqual(new Set(got.map((r) => r[1])).size, 400 * 99 + 1);
     strictEqual(got.length < 400 * 100, true);
     deepStrictEqual(got[got.length - 1].slice(1), ["hot", "399"]);
+    // The replaced logs are freed in the background; nothing temporary stays behind.
+    const leftovers = () =>
+      [...Deno.readDirSync(p.dir)].map((e) => e.name).filter((n) => !/\.(log|index)$/.test(n));
+    for (let i = 0; i < 200 && leftovers().some((n) => n.endsWith(".deleted")); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    deepStrictEqual(leftovers().filter((n) => n !== "log-start-offset"), []);
   } finally {
     await logs.close();
     Deno.removeSync(dataDir, { recursive: true });
