@@ -72,6 +72,35 @@ function codecOf(attributes: number): 0 | 1 | 4 {
   return c === Compression.gzip ? Compression.gzip : c === Compression.zstd ? Compression.zstd : 0;
 }
 
+/**
+ * Latest offset per key, in 64 maps picked by a hash of the key: a map of a million keys
+ * rehashes all of them at once when it grows (tens of ms), a shard only its 1/64th.
+ */
+class KeyMap {
+  #shards = Array.from({ length: 64 }, () => new Map<string, number>());
+
+  #shard(k: Uint8Array): Map<string, number> {
+    let h = 0x811c9dc5; // FNV-1a over at most the last 16 bytes
+    for (let i = Math.max(0, k.length - 16); i < k.length; i++) {
+      h = Math.imul(h ^ k[i], 0x01000193);
+    }
+    return this.#shards[(h >>> 0) & 63];
+  }
+
+  /** Records `offset` for `key`; returns true when the key is new. */
+  set(key: Uint8Array, offset: number): boolean {
+    const m = this.#shard(key);
+    const k = keyString(key);
+    const fresh = !m.has(k);
+    m.set(k, offset);
+    return fresh;
+  }
+
+  get(key: Uint8Array): number | undefined {
+    return this.#shard(key).get(keyString(key));
+  }
+}
+
 function keyString(k: Uint8Array): string {
   let s = "";
   for (let i = 0; i < k.length; i += 4096) {
@@ -174,7 +203,7 @@ export function* compactInSlices(
   let sinceYield = 0;
 
   // Latest offset per key over all committed data below the LSO (pass 1).
-  const latest = new Map<string, number>();
+  const latest = new KeyMap();
   for (let si = 0; si < scanned.length; si++) {
     const s = scanned[si];
     if (s.nextOffset <= dirtyFrom) continue;
@@ -197,9 +226,7 @@ export function* compactInSlices(
       if (recs) {
         for (const r of recs) {
           if (!r.key) continue;
-          const k = keyString(r.key);
-          if (!latest.has(k)) mapBytes += k.length + MAP_ENTRY_OVERHEAD;
-          latest.set(k, r.offset);
+          if (latest.set(r.key, r.offset)) mapBytes += r.key.length + MAP_ENTRY_OVERHEAD;
         }
       }
       sinceYield += bytes.length;
@@ -261,7 +288,7 @@ export function* compactInSlices(
         const recs = control ? null : decodeOrNull(bytes);
         const kept = recs?.filter((r) => {
           if (r.key === null) return false;
-          const later = latest.get(keyString(r.key));
+          const later = latest.get(r.key);
           return (later === undefined || later <= r.offset) &&
             !(r.value === null && r.timestamp < tombstoneHorizon);
         });
