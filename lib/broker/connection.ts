@@ -38,6 +38,9 @@ interface StreamedFrame {
 
 type Frame = Uint8Array | StreamedFrame;
 
+/** The buffer of a streamed response when the fetch budget is used up. */
+const SMALL_CHUNK_BYTES = 16 * 1024;
+
 /** Responses queued for writing before the connection stops handling further requests. */
 const MAX_PENDING_WRITES = 16;
 
@@ -268,14 +271,15 @@ export class Connection {
   }
 
   /**
-   * Writes a streamed response through a chunk buffer taken from the fetch budget: all the
-   * writers together hold at most that budget, and one whose client does not read holds one
-   * chunk (until it reads, or the idle timeout closes it).
+   * Writes a streamed response through a chunk buffer taken from the fetch budget, or, when
+   * writers whose clients do not read hold it all, through a small one: a response never
+   * waits for another client, and memory stays within the budget plus a small buffer per
+   * connection.
    */
   private async writeStreamed(f: StreamedFrame): Promise<void> {
     const budget = this.state.fetchBudget;
-    await budget.take(STREAM_CHUNK_BYTES, this.gone.signal);
-    const buf = this.state.buffers.acquire(STREAM_CHUNK_BYTES);
+    const size = budget.tryTake(STREAM_CHUNK_BYTES) ? STREAM_CHUNK_BYTES : SMALL_CHUNK_BYTES;
+    const buf = this.state.buffers.acquire(size);
     try {
       // Each piece the client takes counts as activity: a slow reader is not idle.
       const sink = {
@@ -288,7 +292,7 @@ export class Connection {
       await writeStreamed(sink, f.head, f.body, buf, this.state.stats);
     } finally {
       this.state.buffers.release(buf);
-      budget.release(STREAM_CHUNK_BYTES);
+      if (size === STREAM_CHUNK_BYTES) budget.release(size);
     }
   }
 }

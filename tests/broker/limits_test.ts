@@ -132,27 +132,34 @@ Deno.test("fetch streaming: clients that never read pin a chunk each, not their 
     for (let i = 0; i < 48; i++) await setupProduce(c, "big", 0, buildBatch([{ key: "k", value }]));
     const before = Deno.memoryUsage().rss;
     const stuck: WireClient[] = [];
-    for (let i = 0; i < 4; i++) {
-      const s = await WireClient.connect(b.port);
-      await s.send(fetch(i));
-      // The frame size is the first thing written: the response is under way, and large.
-      const head = (await s.receiveBytes(4))!;
-      const size = new DataView(head.buffer).getInt32(0);
-      assert.ok(size > 40 * MiB, `a response of ${size} bytes`);
-      stuck.push(s);
+    try {
+      for (let i = 0; i < 4; i++) {
+        const s = await WireClient.connect(b.port);
+        stuck.push(s);
+        await s.send(fetch(i));
+        // The frame size is the first thing written: the response is under way, and large.
+        // The third and fourth find the budget (two chunks) taken and still start at once.
+        const head = s.receiveBytes(4);
+        assert.ok(await settlesWithin(head, 20_000), `response ${i} started`);
+        const size = new DataView((await head)!.buffer).getInt32(0);
+        assert.ok(size > 40 * MiB, `a response of ${size} bytes`);
+      }
+      // Let the broker fill the socket buffers as far as they go.
+      await new Promise((r) => setTimeout(r, 300));
+      const grown = Deno.memoryUsage().rss - before;
+      console.log(
+        `RSS growth with 4 clients not reading 48 MiB responses: ${(grown / MiB).toFixed(1)} MiB`,
+      );
+      // Built whole, the four responses were 192 MiB; streamed, each pins one chunk.
+      assert.ok(grown < 48 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
+      // A client that reads gets its whole response, not held up by the four.
+      const other = await WireClient.connect(b.port);
+      stuck.push(other);
+      const full = other.roundTrip(fetch(9));
+      assert.ok(await settlesWithin(full, 20_000), "a client that reads is not held up");
+      assert.ok((await full).length > 40 * MiB, `${(await full).length} bytes`);
+    } finally {
+      for (const s of stuck) s.close();
     }
-    // Let the broker fill the socket buffers as far as they go.
-    await new Promise((r) => setTimeout(r, 300));
-    const grown = Deno.memoryUsage().rss - before;
-    console.log(
-      `RSS growth with 4 clients not reading 48 MiB responses: ${(grown / MiB).toFixed(1)} MiB`,
-    );
-    // Built whole, the four responses were 192 MiB; streamed, each pins one 256 KiB chunk.
-    assert.ok(grown < 48 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
-    const other = await WireClient.connect(b.port);
-    const full = await other.roundTrip(fetch(9));
-    assert.ok(full.length > 40 * MiB, `${full.length} bytes for a client that reads`);
-    other.close();
-    for (const s of stuck) s.close();
-  });
+  }, { limits: { fetchMaxBytesTotal: 512 * 1024, fetchMaxBytes: 64 * MiB } });
 });
