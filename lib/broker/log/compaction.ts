@@ -11,12 +11,16 @@
  *
  * A pass streams the log twice, one batch at a time: first to build the key map (latest
  * offset per key) over the dirty part, the records after the last pass's end, then to
- * rewrite each cleanable segment, holding one segment's survivors at a time. A record goes
+ * rewrite each cleanable segment, writing its survivors as they come. A record goes
  * when the map has a later offset for its key. Like Kafka's cleaner buffer, the map is
  * bounded ({@link COMPACTION_MAP_BYTES}): when it fills, the pass cleans only the segments it
  * mapped whole and the next pass goes on from there. It is a generator that yields after
- * every {@link COMPACTION_SLICE_BYTES} read, so the background maintenance serves requests
- * between slices instead of blocking on a multi-GB changelog.
+ * every {@link COMPACTION_SLICE_BYTES} read or written, so the background maintenance serves
+ * requests between slices instead of blocking on a multi-GB changelog. A rewritten segment is
+ * written beside the old one (`Segment.rewrite`), fdatasync'ed on a worker thread (the step
+ * yields that promise), and renamed over it with the index built while writing; the old
+ * file's blocks are freed on a worker thread too. Readers streaming from the old file (Fetch)
+ * keep reading it.
  *
  * @module
  */
