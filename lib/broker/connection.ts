@@ -278,7 +278,9 @@ export class Connection {
    */
   private async writeStreamed(f: StreamedFrame): Promise<void> {
     const budget = this.state.fetchBudget;
-    const size = budget.tryTake(STREAM_CHUNK_BYTES) ? STREAM_CHUNK_BYTES : SMALL_CHUNK_BYTES;
+    const want = Math.min(STREAM_CHUNK_BYTES, f.head.length + f.body.size);
+    const charged = budget.tryTake(want);
+    const size = charged ? want : Math.min(want, SMALL_CHUNK_BYTES);
     const buf = this.state.buffers.acquire(size);
     try {
       // Each piece the client takes counts as activity: a slow reader is not idle.
@@ -292,7 +294,7 @@ export class Connection {
       await writeStreamed(sink, f.head, f.body, buf, this.state.stats);
     } finally {
       this.state.buffers.release(buf);
-      if (size === STREAM_CHUNK_BYTES) budget.release(size);
+      if (charged) budget.release(size);
     }
   }
 }

@@ -7,7 +7,7 @@
  *   not fit waits before allocating it. Frames up to the 64 KiB read buffer need no admission.
  * - `fetchMaxBytesTotal`, a quarter of it: memory of Fetch responses being written. Responses
  *   are streamed from the segment files (`response_stream.ts`): each one being written holds
- *   a 256 KiB chunk from this budget; when clients that do not read hold it all, the others'
+ *   a chunk of up to 1 MiB from this budget; when clients that do not read hold it all, the others'
  *   responses go through 16 KiB buffers instead (slower, never stuck behind them).
  * - `fetchMaxBytes` (Kafka's `fetch.max.bytes`, 55 MiB), capped by the total: the records of
  *   one response (it costs no memory beyond its chunk, but bounds one request's disk reads).

@@ -9,8 +9,11 @@
 import type { BatchStream } from "./log/batch_stream.ts";
 import type { BrokerStats } from "./stats.ts";
 
-/** Bytes of the buffer a streamed response is written through. */
-export const STREAM_CHUNK_BYTES = 256 * 1024;
+/**
+ * Most bytes of the buffer a streamed response is written through: a client's usual 1 MiB
+ * fetch goes out in one write (256 KiB chunks cost kcat a third of its consume rate).
+ */
+export const STREAM_CHUNK_BYTES = 1024 * 1024;
 
 /** A response body made of encoded parts and record batches still on disk. */
 export interface StreamedBody {
