@@ -3,7 +3,8 @@
  * Starts `sa broker` as a subprocess (defaults: memory target 512 MiB), fills a topic, then
  * - `fetchers` clients each ask for the whole topic (max_bytes 2^31-1) and never read;
  * - `stalled` clients each announce a 100 MiB frame, send 16 MiB of it and stop.
- * Prints the broker's RSS (VmRSS) after each phase and a good client's produce+fetch time.
+ * Prints the broker's RSS (VmRSS) after each phase, a good client's produce+fetch time, and
+ * how much of the big topic (and how fast) one fetch of a good client gets meanwhile.
  *
  *   deno run -A bench/broker_memory.ts [--fill-mib 300] [--fetchers 4] [--stalled 20]
  *                                      [--cli path/to/cli.ts]   # another checkout's broker
@@ -163,12 +164,21 @@ await readFrame(good);
 await writeAll(good, frame(1, 5, 9001, fetchBody("small", 0, 1 << 20)));
 const fetched = await readFrame(good);
 const goodMs = performance.now() - t;
+// A well-behaved client reading the big topic meanwhile gets a whole fetch.max.bytes response.
+const t2 = performance.now();
+await writeAll(good, frame(1, 5, 9002, fetchBody("big", 0, 0x7fffffff)));
+const bigFetch = await readFrame(good);
+const bigMs = performance.now() - t2;
 rows.push(["peak", rssMiB(pid).toFixed(0)]);
 
 console.log(`broker RSS (MiB), ${values.cli}`);
 for (const [what, mib] of rows) console.log(`  ${what.padEnd(44)} ${mib.padStart(6)}`);
 console.log(
   `  well-behaved produce + fetch meanwhile: ${goodMs.toFixed(0)} ms (${fetched.length} bytes)`,
+);
+console.log(
+  `  well-behaved fetch of the big topic meanwhile: ${bigMs.toFixed(0)} ms ` +
+    `(${(bigFetch.length / 1024 / 1024).toFixed(1)} MiB)`,
 );
 for (const c of hostile) {
   try {

@@ -22,7 +22,24 @@ import type { RequestContext } from "./apis/_types.ts";
 import type { BrokerState } from "./state.ts";
 import type { Logger } from "../util/log.ts";
 import { PRE_AUTH_APIS, SaslSession } from "./sasl/session.ts";
-import { settleResponse } from "./limits.ts";
+import {
+  isStreamed,
+  releaseBody,
+  STREAM_CHUNK_BYTES,
+  type StreamedBody,
+  writeStreamed,
+} from "./response_stream.ts";
+
+/** A response frame whose body is written in pieces: the frame header, then the body. */
+interface StreamedFrame {
+  head: Uint8Array;
+  body: StreamedBody;
+}
+
+type Frame = Uint8Array | StreamedFrame;
+
+/** The buffer of a streamed response when the fetch budget is used up. */
+const SMALL_CHUNK_BYTES = 16 * 1024;
 
 /** Responses queued for writing before the connection stops handling further requests. */
 const MAX_PENDING_WRITES = 16;
@@ -74,8 +91,7 @@ export class Connection {
         } finally {
           frames.releaseAdmitted();
         }
-        if (response instanceof Uint8Array) this.enqueueWrite(response);
-        else if (response !== null) this.enqueueWrite(response.later);
+        if (response !== null) this.enqueueWrite("later" in response ? response.later : response);
         if (this.sasl?.closeAfterWrite) {
           await this.writeChain;
           reason = "SASL authentication failed";
@@ -135,7 +151,7 @@ export class Connection {
    */
   private async handle(
     frame: Uint8Array,
-  ): Promise<Uint8Array | null | { later: Promise<Uint8Array | null> }> {
+  ): Promise<Frame | null | { later: Promise<Frame | null> }> {
     const r = new Reader(frame);
     let header;
     try {
@@ -184,12 +200,16 @@ export class Connection {
       }
       throw new Error(`${label}: ${errorText(err)}`, { cause: err });
     };
-    const encode = (body: Uint8Array | null) =>
-      body === null ? null : encodeResponseFrame(
+    const flexibleHeader = flexible && header.apiKey !== API_VERSIONS_KEY;
+    const encode = (body: Uint8Array | StreamedBody | null): Frame | null => {
+      if (body === null) return null;
+      if (!isStreamed(body)) return encodeResponseFrame(header.correlationId, body, flexibleHeader);
+      const w = new Writer(16).int32((flexibleHeader ? 5 : 4) + body.size).int32(
         header.correlationId,
-        body,
-        flexible && header.apiKey !== API_VERSIONS_KEY,
       );
+      if (flexibleHeader) w.int8(0); // empty tagged fields
+      return { head: w.finish(), body };
+    };
     let result: ReturnType<typeof handler.handle>;
     try {
       if (flexible) r.taggedFields();
@@ -209,7 +229,7 @@ export class Connection {
   }
 
   /** Queues a response (or one still being computed) behind the ones before it. */
-  private enqueueWrite(frame: Uint8Array | Promise<Uint8Array | null>): void {
+  private enqueueWrite(frame: Frame | Promise<Frame | null>): void {
     this.pendingWrites++;
     // Settled here so a failure cannot be an unhandled rejection while it waits its turn.
     const ready = Promise.resolve(frame).then(
@@ -217,22 +237,25 @@ export class Connection {
       (err: unknown) => ({ f: null, err }),
     );
     this.writeChain = this.writeChain.then(async () => {
-      let sent: Uint8Array | null = null;
+      let f: Frame | null = null;
       try {
-        const { f, err } = await ready;
-        sent = f;
-        if (err !== undefined) {
+        const r = await ready;
+        f = r.f;
+        if (r.err !== undefined) {
           if (!this.closed) {
-            this.logger.warn(`closing connection from ${this.clientAddress}: ${errorText(err)}`);
+            this.logger.warn(
+              `closing connection from ${this.clientAddress}: ${errorText(r.err)}`,
+            );
           }
           this.close();
           return;
         }
         if (!this.closed && f !== null) {
-          await writeAll(this.conn, f);
+          if (f instanceof Uint8Array) {
+            await writeAll(this.conn, f);
+            this.state.buffers.release(f); // a pooled response frame: sent, so reusable
+          } else await this.writeStreamed(f);
           this.lastActivity = Date.now();
-          settleResponse(f);
-          this.state.buffers.release(f); // a pooled Fetch response: sent, so reusable
         }
       } catch (err) {
         if (!this.closed && !isDisconnect(err)) {
@@ -240,10 +263,39 @@ export class Connection {
         }
         this.close();
       } finally {
-        if (sent !== null) settleResponse(sent); // not sent: its bytes are free all the same
+        // Not written (closed, failed): the segment files it pinned are let go all the same.
+        if (f !== null && !(f instanceof Uint8Array)) releaseBody(f.body);
         this.pendingWrites--;
       }
     });
+  }
+
+  /**
+   * Writes a streamed response through a chunk buffer taken from the fetch budget, or, when
+   * writers whose clients do not read hold it all, through a small one: a response never
+   * waits for another client, and memory stays within the budget plus a small buffer per
+   * connection.
+   */
+  private async writeStreamed(f: StreamedFrame): Promise<void> {
+    const budget = this.state.fetchBudget;
+    const want = Math.min(STREAM_CHUNK_BYTES, f.head.length + f.body.size);
+    const charged = budget.tryTake(want);
+    const size = charged ? want : Math.min(want, SMALL_CHUNK_BYTES);
+    const buf = this.state.buffers.acquire(size);
+    try {
+      // Each piece the client takes counts as activity: a slow reader is not idle.
+      const sink = {
+        write: async (p: Uint8Array) => {
+          const n = await this.conn.write(p);
+          this.lastActivity = Date.now();
+          return n;
+        },
+      };
+      await writeStreamed(sink, f.head, f.body, buf, this.state.stats);
+    } finally {
+      this.state.buffers.release(buf);
+      if (charged) budget.release(size);
+    }
   }
 }
 

@@ -5,11 +5,14 @@
  * - `queuedMaxRequestBytes` (Kafka's `queued.max.request.bytes`), a quarter of it: large
  *   request frames are admitted only while their bytes fit; a connection whose frame does
  *   not fit waits before allocating it. Frames up to the 64 KiB read buffer need no admission.
- * - `fetchMaxBytesTotal`, a quarter of it: bytes of Fetch responses built and not yet written;
- *   a Fetch that finds it used up waits (up to its `max_wait_ms`) instead of building more.
- * - `fetchMaxBytes` (Kafka's `fetch.max.bytes`, 55 MiB), capped by the total: one response.
+ * - `fetchMaxBytesTotal`, a quarter of it: memory of Fetch responses being written. Responses
+ *   are streamed from the segment files (`response_stream.ts`): each one being written holds
+ *   a chunk of up to 1 MiB from this budget; when clients that do not read hold it all, the others'
+ *   responses go through 16 KiB buffers instead (slower, never stuck behind them).
+ * - `fetchMaxBytes` (Kafka's `fetch.max.bytes`, 55 MiB), capped by the total: the records of
+ *   one response (it costs no memory beyond its chunk, but bounds one request's disk reads).
  * - `maxConnections` (512) and `idleTimeoutMs` (Kafka's `connections.max.idle.ms`, 10 min):
- *   a connection that completes no request and no response write for that long is closed,
+ *   a connection that completes no request and writes no response bytes for that long is closed,
  *   which also frees what a client that stopped reading or sending still holds.
  * - `maxOpenSegmentFiles` (256): see `log/open_files.ts`.
  *
@@ -87,11 +90,6 @@ export class ByteBudget {
     return this.#used + n <= this.limit || this.#used === 0;
   }
 
-  /** Takes `n` bytes even past the limit (a response's first batch, which must go out). */
-  force(n: number): void {
-    this.#used += n;
-  }
-
   /** Takes `n` bytes if they fit now and nobody is waiting. */
   tryTake(n: number): boolean {
     if (this.#waiters.length > 0 || !this.#fits(n)) return false;
@@ -136,37 +134,4 @@ export class ByteBudget {
       w.resolve();
     }
   }
-
-  /** Resolves once some bytes are free, after `ms`, or on abort, whichever is first. */
-  whenAvailable(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.available > 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      // Releases are frequent and cheap to miss: a short poll keeps this simple.
-      const poll = setInterval(() => this.available > 0 && done(), 10);
-      signal?.addEventListener("abort", done, { once: true });
-    });
-  }
-}
-
-/** Bytes of built responses, keyed by their buffer, until the connection has written them. */
-const charged = new WeakMap<ArrayBufferLike, { budget: ByteBudget; n: number }>();
-
-/** Records that the response in `buf` holds `n` bytes of `budget`. */
-export function chargeResponse(buf: Uint8Array, budget: ByteBudget, n: number): void {
-  charged.set(buf.buffer, { budget, n });
-}
-
-/** Gives back what the response in `buf` held (once written, or dropped). Idempotent. */
-export function settleResponse(buf: Uint8Array): void {
-  const c = charged.get(buf.buffer);
-  if (!c) return;
-  charged.delete(buf.buffer);
-  c.budget.release(c.n);
 }

@@ -46,7 +46,7 @@ export class BrokerState {
   limits: BrokerLimits = resolveLimits();
   /** Bytes of large request frames being read or handled (`queued.max.request.bytes`). */
   requestBudget: ByteBudget = new ByteBudget(this.limits.queuedMaxRequestBytes);
-  /** Bytes of Fetch responses built and not yet written. */
+  /** Chunk buffers of Fetch responses being written (see `response_stream.ts`). */
   fetchBudget: ByteBudget = new ByteBudget(this.limits.fetchMaxBytesTotal);
 
   constructor(

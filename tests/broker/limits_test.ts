@@ -116,32 +116,50 @@ Deno.test("fetch: max_bytes is capped by fetchMaxBytes", async () => {
   }, { limits: { fetchMaxBytes: 100 * 1024 } });
 });
 
-Deno.test("fetch budget: a client that never reads holds it; others get only what is left, then all once it is read", async () => {
+Deno.test("fetch streaming: clients that never read pin a chunk each, not their responses; another is served in full", async () => {
   const MiB = 1024 * 1024;
-  const fetch = (corr: number, maxWait: number) =>
+  const fetch = (corr: number) =>
     request(1, 4, corr, [
       ...i32(-1),
-      ...i32(maxWait),
+      ...i32(0),
       ...i32(1),
-      ...i32(0x7fffffff),
+      ...i32(0x7fffffff), // max_bytes 2 GiB
       ...i8(0),
       ...arr([[...str("big"), ...arr([[...i32(0), ...i64(0), ...i32(0x7fffffff)]])]]),
     ]);
   await withBroker(async (c, b) => {
     const value = "v".repeat(MiB - 200);
-    for (let i = 0; i < 80; i++) await setupProduce(c, "big", 0, buildBatch([{ key: "k", value }]));
-    // 64 MiB is more than the socket buffers hold, so this response stays in the broker.
-    const stuck = await WireClient.connect(b.port);
-    await stuck.send(fetch(1, 0));
-    await new Promise((r) => setTimeout(r, 300));
-    const other = await WireClient.connect(b.port);
-    const small = await other.roundTrip(fetch(2, 200));
-    assert.ok(small.length < 2 * MiB, `only what is left of the budget (${small.length} bytes)`);
-    const big = await stuck.receive(); // reading it gives the budget back
-    assert.ok(big !== null && big.length > 60 * MiB);
-    const full = await other.roundTrip(fetch(3, 5000));
-    assert.ok(full.length > 60 * MiB, `${full.length} bytes once the budget is free`);
-    stuck.close();
-    other.close();
-  }, { limits: { fetchMaxBytesTotal: 64 * 1024 * 1024, fetchMaxBytes: 64 * 1024 * 1024 } });
+    for (let i = 0; i < 48; i++) await setupProduce(c, "big", 0, buildBatch([{ key: "k", value }]));
+    const before = Deno.memoryUsage().rss;
+    const stuck: WireClient[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const s = await WireClient.connect(b.port);
+        stuck.push(s);
+        await s.send(fetch(i));
+        // The frame size is the first thing written: the response is under way, and large.
+        // The third and fourth find the budget (two chunks) taken and still start at once.
+        const head = s.receiveBytes(4);
+        assert.ok(await settlesWithin(head, 20_000), `response ${i} started`);
+        const size = new DataView((await head)!.buffer).getInt32(0);
+        assert.ok(size > 40 * MiB, `a response of ${size} bytes`);
+      }
+      // Let the broker fill the socket buffers as far as they go.
+      await new Promise((r) => setTimeout(r, 300));
+      const grown = Deno.memoryUsage().rss - before;
+      console.log(
+        `RSS growth with 4 clients not reading 48 MiB responses: ${(grown / MiB).toFixed(1)} MiB`,
+      );
+      // Built whole, the four responses were 192 MiB; streamed, each pins one chunk.
+      assert.ok(grown < 48 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
+      // A client that reads gets its whole response, not held up by the four.
+      const other = await WireClient.connect(b.port);
+      stuck.push(other);
+      const full = other.roundTrip(fetch(9));
+      assert.ok(await settlesWithin(full, 20_000), "a client that reads is not held up");
+      assert.ok((await full).length > 40 * MiB, `${(await full).length} bytes`);
+    } finally {
+      for (const s of stuck) s.close();
+    }
+  }, { limits: { fetchMaxBytesTotal: 512 * 1024, fetchMaxBytes: 64 * MiB } });
 });

@@ -8,20 +8,20 @@
  * `max_wait_ms`, for an append to any requested partition. Fetch sessions (KIP-227) are not
  * kept: every fetch is a full fetch and the response's session id is 0.
  *
- * Memory: `max_bytes` is capped by the broker's `fetchMaxBytes`, and every response's record
- * bytes are taken from the shared `fetchMaxBytesTotal` budget until the connection has written
- * them, so clients that ask for 2 GiB and never read cannot pin more than that budget. A
- * Fetch that finds the budget used up waits, up to its `max_wait_ms`, then answers empty.
+ * Memory: `max_bytes` is capped by the broker's `fetchMaxBytes` (Kafka's `fetch.max.bytes`).
+ * The response is not built whole: the handler encodes its small parts and plans which
+ * batches it serves, and the connection reads those from the segment files as the socket
+ * drains (`response_stream.ts`), so a client that asks for 2 GiB and never reads pins one
+ * chunk, not the response.
  *
  * @module
  */
-import { allocateResponseBody } from "../../kafka/protocol/header.ts";
-import type { BufferPool } from "../../kafka/protocol/buffer_pool.ts";
+import { Writer } from "../../kafka/protocol/codec.ts";
 import { ErrorCode, type ErrorInfo, KafkaError } from "../../kafka/protocol/errors.ts";
-import type { PartitionLog } from "../log/partition_log.ts";
-import type { BrokerStats } from "../stats.ts";
+import type { PartitionLog, ReadPlan } from "../log/partition_log.ts";
+import { BatchStream } from "../log/batch_stream.ts";
+import type { StreamedBody } from "../response_stream.ts";
 import type { ApiHandler, RequestContext } from "./_types.ts";
-import { chargeResponse } from "../limits.ts";
 
 interface FetchPartition {
   partition: number;
@@ -43,11 +43,11 @@ interface PartitionData {
   aborted: { producerId: number; firstOffset: number }[] | null;
   /** Bytes of records to serve. */
   size: number;
-  /** Reads them into the response (synchronously, before the log can change). */
-  copyTo: (out: Uint8Array) => void;
+  /** Pins them for the response (called synchronously, before the log can change). */
+  stream: ReadPlan["stream"];
 }
 
-const NOTHING = (): void => {};
+const NO_STREAM = (): BatchStream => BatchStream.EMPTY;
 
 /** The Fetch handler. */
 export const handler: ApiHandler = {
@@ -82,37 +82,22 @@ export const handler: ApiHandler = {
 
     if (v >= 7 && sessionId !== 0) {
       // We never hand out session ids, so any non-zero id is one we do not know.
-      return encode(
-        v,
-        ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
-        [],
-        ctx.broker.buffers,
-        ctx.broker.stats,
-      );
+      return encode(v, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, []);
     }
 
     const logs = ctx.broker.logs;
-    const budget = ctx.broker.fetchBudget;
     const cap = Math.min(maxBytes, ctx.broker.limits.fetchMaxBytes);
     const deadline = Date.now() + Math.max(0, maxWaitMs);
     while (true) {
-      const room = Math.min(cap, budget.available);
-      const { result, bytes, anyError, waitOn } = collect(ctx, topics, room, isolation);
+      const { result, bytes, anyError, waitOn } = collect(ctx, topics, cap, isolation);
       const remaining = deadline - Date.now();
       if (
         bytes >= minBytes || anyError || remaining <= 0 || waitOn.length === 0 ||
         ctx.broker.closing.aborted
       ) {
-        const out = encode(v, ErrorCode.NONE, result, ctx.broker.buffers, ctx.broker.stats);
-        if (bytes > 0) {
-          // May pass the budget by one batch (the first one always goes, KIP-74).
-          budget.force(bytes);
-          chargeResponse(out, budget, bytes);
-        }
-        return out;
+        return encode(v, ErrorCode.NONE, result);
       }
-      if (room <= 0) await budget.whenAvailable(remaining, ctx.broker.closing);
-      else await logs.waitForAppend(waitOn, remaining, ctx.broker.closing);
+      await logs.waitForAppend(waitOn, remaining, ctx.broker.closing);
     }
   },
 };
@@ -141,7 +126,6 @@ function collect(
         return failed(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
       waitOn.push(log);
-      if (maxBytes <= 0) return empty(p.partition, log, isolation); // no budget left at all
       const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
       if (bytes > 0 && budget <= 0) return empty(p.partition, log, isolation);
       try {
@@ -157,7 +141,7 @@ function collect(
           logStartOffset: res.logStartOffset,
           aborted: isolation === 1 ? res.abortedTransactions : null,
           size: res.size,
-          copyTo: res.copyTo,
+          stream: res.stream,
         };
       } catch (err) {
         anyError = true;
@@ -189,7 +173,7 @@ function failed(partition: number, error: ErrorInfo): PartitionData {
     logStartOffset: -1,
     aborted: null,
     size: 0,
-    copyTo: NOTHING,
+    stream: NO_STREAM,
   };
 }
 
@@ -202,83 +186,47 @@ function empty(partition: number, log: PartitionLog, isolation: 0 | 1): Partitio
     logStartOffset: log.logStartOffset,
     aborted: isolation === 1 ? [] : null,
     size: 0,
-    copyTo: NOTHING,
+    stream: NO_STREAM,
   };
 }
 
-const textEncoder = new TextEncoder();
-
 /**
- * Encodes the response into one exactly-sized buffer with header room (no copy when sent);
- * record bytes are read from the segment files straight into it.
+ * Encodes the response as small encoded parts around the partitions' record streams (see
+ * `response_stream.ts`); a response without records is one buffer.
  */
 function encode(
   v: number,
   error: ErrorInfo,
   topics: { topic: string; partitions: PartitionData[] }[],
-  pool: BufferPool,
-  stats: BrokerStats,
-): Uint8Array {
-  const names = topics.map((t) => textEncoder.encode(t.topic));
-  const perPartition = 4 + 2 + 8 + 8 + (v >= 5 ? 8 : 0) + 4 + (v >= 11 ? 4 : 0) + 4;
-  let size = 4 + (v >= 7 ? 6 : 0) + 4;
-  topics.forEach((t, i) => {
-    size += 2 + names[i].length + 4;
+): Uint8Array | StreamedBody {
+  const parts: (Uint8Array | BatchStream)[] = [];
+  let size = 0;
+  let w = new Writer(256);
+  w.int32(0); // throttle_time_ms
+  if (v >= 7) w.int16(error.code).int32(0); // session_id: no fetch sessions
+  w.int32(topics.length);
+  for (const t of topics) {
+    w.string(t.topic).int32(t.partitions.length);
     for (const p of t.partitions) {
-      size += perPartition + p.size + (p.aborted ? p.aborted.length * 16 : 0);
-    }
-  });
-  // A pooled buffer is not zeroed: every byte below is written.
-  const out = allocateResponseBody(size, pool);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setInt32(0, 0); // throttle_time_ms
-  let at = 4;
-  if (v >= 7) {
-    view.setInt16(at, error.code);
-    view.setInt32(at + 2, 0); // session_id: no fetch sessions
-    at += 6;
-  }
-  view.setInt32(at, topics.length);
-  at += 4;
-  topics.forEach((t, i) => {
-    view.setInt16(at, names[i].length);
-    out.set(names[i], at + 2);
-    at += 2 + names[i].length;
-    view.setInt32(at, t.partitions.length);
-    at += 4;
-    for (const p of t.partitions) {
-      view.setInt32(at, p.partition);
-      view.setInt16(at + 4, p.error.code);
-      view.setBigInt64(at + 6, BigInt(p.highWatermark));
-      view.setBigInt64(at + 14, BigInt(p.lastStableOffset));
-      at += 22;
-      if (v >= 5) {
-        view.setBigInt64(at, BigInt(p.logStartOffset));
-        at += 8;
+      w.int32(p.partition).int16(p.error.code).int64(p.highWatermark).int64(p.lastStableOffset);
+      if (v >= 5) w.int64(p.logStartOffset);
+      if (p.aborted === null) w.int32(-1);
+      else {
+        w.int32(p.aborted.length);
+        for (const a of p.aborted) w.int64(a.producerId).int64(a.firstOffset);
       }
-      if (p.aborted === null) {
-        view.setInt32(at, -1);
-        at += 4;
-      } else {
-        view.setInt32(at, p.aborted.length);
-        at += 4;
-        for (const a of p.aborted) {
-          view.setBigInt64(at, BigInt(a.producerId));
-          view.setBigInt64(at + 8, BigInt(a.firstOffset));
-          at += 16;
-        }
-      }
-      if (v >= 11) {
-        view.setInt32(at, -1); // preferred_read_replica
-        at += 4;
-      }
+      if (v >= 11) w.int32(-1); // preferred_read_replica
       // Empty bytes, never null: librdkafka treats a null record set as malformed.
-      view.setInt32(at, p.size);
-      p.copyTo(out.subarray(at + 4, at + 4 + p.size));
-      stats.countServed(out.subarray(at + 4, at + 4 + p.size));
-      at += 4 + p.size;
+      w.int32(p.size);
+      if (p.size === 0) continue;
+      const head = w.finish();
+      parts.push(head, p.stream());
+      size += head.length + p.size;
+      w = new Writer(256);
     }
-  });
-  if (at !== size) throw new Error(`fetch response size mismatch: wrote ${at} of ${size} bytes`);
-  return out;
+  }
+  const tail = w.finish();
+  if (parts.length === 0) return tail;
+  parts.push(tail);
+  return { size: size + tail.length, parts };
 }

@@ -4,13 +4,15 @@
  * Each `NN_name.ts` file exports one {@link ApiHandler}. The connection reads the frame and
  * header, checks the version range, then calls `handle` with a {@link Reader} positioned at
  * the request body. The handler returns the response body (without the response header),
- * or `null` when Kafka sends no response (Produce with acks=0).
+ * or `null` when Kafka sends no response (Produce with acks=0); Fetch may return a
+ * `StreamedBody` whose record batches the connection reads as it writes them.
  *
  * @module
  */
 import type { Reader } from "../../kafka/protocol/codec.ts";
 import type { BrokerState } from "../state.ts";
 import type { SaslSession } from "../sasl/session.ts";
+import type { StreamedBody } from "../response_stream.ts";
 
 export type { RequestHeader } from "../../kafka/protocol/header.ts";
 import type { RequestHeader } from "../../kafka/protocol/header.ts";
@@ -47,5 +49,5 @@ export interface ApiHandler {
   handle(
     body: Reader,
     ctx: RequestContext,
-  ): Uint8Array | null | Promise<Uint8Array | null>;
+  ): Uint8Array | StreamedBody | null | Promise<Uint8Array | StreamedBody | null>;
 }

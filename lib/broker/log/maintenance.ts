@@ -28,14 +28,17 @@ export function runMaintenance(
   if (cfg.compact && kind !== "retention") compact(log, cfg, now, logger);
 }
 
-/** {@link runMaintenance} in slices (see `compactInSlices`) for the background timer. */
+/**
+ * {@link runMaintenance} in slices (see `compactInSlices`) for the background timer; a step
+ * that yields a promise must be awaited before the next.
+ */
 export function* runMaintenanceInSlices(
   log: PartitionLog,
   cfg: LogConfig,
   now: number,
   logger: Logger,
   kind: MaintenanceKind = "all",
-): Generator<void, void> {
+): Generator<void | Promise<unknown>, void> {
   if (cfg.deletePolicy && kind !== "compaction") applyRetention(log, cfg, now, logger);
   if (cfg.compact && kind !== "retention") yield* compactInSlices(log, cfg, now, logger);
 }

@@ -464,7 +464,8 @@ export class LogManager {
             this.logger,
             kind,
           );
-          while (!steps.next().done) {
+          for (let step = steps.next(); !step.done; step = steps.next()) {
+            if (step.value) await step.value; // an fdatasync on a worker thread
             await yieldTurn();
             if (!alive()) {
               steps.return();

@@ -23,6 +23,13 @@ import type { LogConfig } from "./configs.ts";
 import { Flag, flagsFor, Segment } from "./segment.ts";
 import { lastSequence, ProducerStates } from "./producer_state.ts";
 import { writeFileAtomic } from "./topics_store.ts";
+import { type AbortedTxn, PartitionTxns } from "./partition_txns.ts";
+import {
+  offsetForTimestamp,
+  planBatches,
+  type ReadPlan,
+  type ReadResult,
+} from "./partition_read.ts";
 
 /** The constant partition leader epoch of this single-node broker. */
 export const LEADER_EPOCH = 0;
@@ -30,42 +37,8 @@ export const LEADER_EPOCH = 0;
 /** File holding the durable log start offset (DeleteRecords, retention). */
 const LOG_START_FILE = "log-start-offset";
 
-/** An aborted transaction range in one partition. */
-export interface AbortedTxn {
-  /** Producer whose transaction was aborted. */
-  producerId: number;
-  /** Offset of its first batch in this partition. */
-  firstOffset: number;
-  /** Offset of the ABORT marker. */
-  lastOffset: number;
-}
-
-/** Result of {@link PartitionLog.read}. */
-export interface ReadResult {
-  /** Whole stored batches, back to back (empty when nothing is readable yet). */
-  records: Uint8Array;
-  /** Next offset to be written. */
-  highWatermark: number;
-  /** First offset of the earliest open transaction, else the high watermark. */
-  lastStableOffset: number;
-  /** First retained offset. */
-  logStartOffset: number;
-  /** read_committed only: aborted transactions overlapping the returned range, by firstOffset. */
-  abortedTransactions: { producerId: number; firstOffset: number }[];
-}
-
-/**
- * Result of {@link PartitionLog.locate}: like {@link ReadResult}, with the batches not read yet
- * (`size` bytes; `copyTo` reads them into a caller's buffer, before the log changes again).
- */
-export interface ReadPlan extends Omit<ReadResult, "records"> {
-  /** Bytes of whole batches to serve (0 when nothing is readable yet). */
-  size: number;
-  /** Reads the planned bytes into `out` (exactly `size` bytes long). */
-  copyTo(out: Uint8Array): void;
-}
-
-const NOTHING = (): void => {};
+export type { AbortedTxn } from "./partition_txns.ts";
+export type { ReadPlan, ReadResult } from "./partition_read.ts";
 
 /** Options of {@link PartitionLog.append}. */
 export interface AppendOptions {
@@ -104,10 +77,8 @@ export class PartitionLog {
   private start = 0;
   private readonly opts: PartitionOptions;
   private readonly producers = new ProducerStates();
-  /** producerId → first offset of its ongoing transaction here. */
-  private readonly ongoing = new Map<number, number>();
-  /** Aborted transactions ordered by marker offset. */
-  aborted: AbortedTxn[] = [];
+  /** Ongoing, closing and aborted transactions. */
+  private readonly txns = new PartitionTxns();
   /** Callbacks woken by any append (fetch long polling). */
   readonly waiters = new Set<() => void>();
   /** Appended since the last background fsync. */
@@ -119,12 +90,6 @@ export class PartitionLog {
    * group-commit fdatasync in {@link durable} covers them; readers never see past it.
    */
   private durableNext = 0;
-  /**
-   * Transactions closed by a marker that is not durable yet: producerId → [first offset,
-   * marker offset]. They hold the LSO back until the marker is on disk, so read_committed
-   * readers never see a commit that a crash could undo.
-   */
-  private readonly closing = new Map<number, [number, number]>();
   /** The group-commit fdatasync in flight, if any. */
   private syncing: Promise<void> | null = null;
 
@@ -151,8 +116,8 @@ export class PartitionLog {
     for (const e of Deno.readDirSync(dir)) {
       const m = /^(\d{20})\.log$/.exec(e.name);
       if (e.isFile && m) bases.push(Number(m[1]));
-      else if (e.isFile && /\.(cleaned|tmp)$/.test(e.name)) {
-        // Left by a compaction or checkpoint write interrupted by a crash.
+      else if (e.isFile && /\.(cleaned|deleted|tmp)$/.test(e.name)) {
+        // Left by a compaction, a deletion or a checkpoint write interrupted by a crash.
         Deno.removeSync(join(dir, e.name));
       }
     }
@@ -183,9 +148,13 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
+  /** Aborted transactions ordered by marker offset (compaction drops their batches). */
+  get aborted(): readonly AbortedTxn[] {
+    return this.txns.aborted;
+  }
+
   private rebuildState(): void {
-    this.ongoing.clear();
-    this.aborted = [];
+    this.txns.clear();
     for (const s of this.segments) {
       for (let i = 0; i < s.count; i++) {
         const pid = s.pidAt(i);
@@ -201,25 +170,21 @@ export class PartitionLog {
         if (seq >= 0) {
           this.producers.record(pid, s.epochAt(i), seq, lastSequence(seq, last - base), base);
         }
-        if ((flags & Flag.transactional) && !this.ongoing.has(pid)) this.ongoing.set(pid, base);
+        if (flags & Flag.transactional) this.txns.add(pid, base);
       }
     }
-    this.pruneAborted();
+    this.txns.prune(this.start);
   }
 
-  private closeTxn(pid: number, epoch: number, markerOffset: number, abort: boolean): void {
-    const first = this.ongoing.get(pid);
-    this.ongoing.delete(pid);
-    if (abort && first !== undefined) {
-      this.aborted.push({ producerId: pid, firstOffset: first, lastOffset: markerOffset });
-    }
+  private closeTxn(
+    pid: number,
+    epoch: number,
+    markerOffset: number,
+    abort: boolean,
+  ): number | undefined {
+    const first = this.txns.close(pid, markerOffset, abort);
     this.producers.bumpEpoch(pid, epoch);
-  }
-
-  private pruneAborted(): void {
-    if (this.aborted.length && this.aborted[0].lastOffset < this.start) {
-      this.aborted = this.aborted.filter((a) => a.lastOffset >= this.start);
-    }
+    return first;
   }
 
   /** First retained offset. */
@@ -239,10 +204,7 @@ export class PartitionLog {
   }
   /** First offset of the earliest ongoing transaction, else the high watermark. */
   get lastStableOffset(): number {
-    let lso = this.durableNext;
-    for (const [first] of this.closing.values()) if (first < lso) lso = first;
-    for (const first of this.ongoing.values()) if (first < lso) lso = first;
-    return lso;
+    return this.txns.lastStableOffset(this.durableNext);
   }
   /** Total bytes of all segments. */
   get sizeBytes(): number {
@@ -311,7 +273,7 @@ export class PartitionLog {
     let firstSeq = -1;
     let lastSeq = -1;
     if (h.producerId >= 0) {
-      if (!transactional && this.ongoing.has(h.producerId)) {
+      if (!transactional && this.txns.has(h.producerId)) {
         throw new KafkaError(
           ErrorCode.INVALID_TXN_STATE,
           `${where}: producer ${h.producerId} has an open transaction; non-transactional batch refused`,
@@ -339,7 +301,7 @@ export class PartitionLog {
     this.write(stored, h, h.attributes & (Attr.transactional | Attr.control), cfg, deferSync);
     if (h.producerId >= 0) {
       this.producers.record(h.producerId, h.producerEpoch, firstSeq, lastSeq, base);
-      if (transactional && !this.ongoing.has(h.producerId)) this.ongoing.set(h.producerId, base);
+      if (transactional) this.txns.add(h.producerId, base);
     }
     this.wake();
     return { baseOffset: base, logAppendTime, logStartOffset: this.start };
@@ -401,7 +363,7 @@ export class PartitionLog {
   private markDurable(upTo: number): void {
     if (upTo <= this.durableNext) return;
     this.durableNext = upTo;
-    for (const [pid, [, marker]] of this.closing) if (marker < upTo) this.closing.delete(pid);
+    this.txns.durableUpTo(upTo);
     this.wake();
   }
 
@@ -452,88 +414,29 @@ export class PartitionLog {
       );
     }
     const lso = this.lastStableOffset;
-    const limit = isolation === 1 ? lso : this.durableNext;
-    const result: ReadPlan = {
-      size: 0,
-      copyTo: NOTHING,
+    const planned = planBatches(
+      this.segments,
+      fetchOffset,
+      maxBytes,
+      isolation === 1 ? lso : this.durableNext,
+    );
+    return {
+      size: planned.size,
+      copyTo: planned.copyTo,
+      stream: planned.stream,
       highWatermark: this.durableNext,
       lastStableOffset: lso,
       logStartOffset: this.start,
-      abortedTransactions: [],
+      abortedTransactions: isolation === 1 && planned.size > 0
+        ? this.txns.overlapping(fetchOffset, planned.end)
+        : [],
     };
-    if (fetchOffset >= limit) return result;
-    // Segment holding fetchOffset: the last with base <= fetchOffset, then forward past gaps.
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.segments[mid].base <= fetchOffset) lo = mid;
-      else hi = mid - 1;
-    }
-    for (let si = lo; si < this.segments.length; si++) {
-      const s = this.segments[si];
-      const i = s.find(fetchOffset);
-      if (i >= s.count) continue;
-      if (s.baseAt(i) >= limit) return result;
-      let j = i;
-      let total = 0;
-      while (j < s.count && s.baseAt(j) < limit) {
-        const sz = s.sizeAt(j);
-        if (total > 0 && total + sz > maxBytes) break;
-        total += sz;
-        j++;
-      }
-      const pos = s.posAt(i);
-      result.size = total;
-      result.copyTo = (out) => s.readInto(pos, out);
-      const end = s.lastAt(j - 1) + 1;
-      if (isolation === 1) {
-        // Sorted by marker offset: skip the ones that ended before fetchOffset.
-        let k = 0;
-        let hiK = this.aborted.length;
-        while (k < hiK) {
-          const mid = (k + hiK) >>> 1;
-          if (this.aborted[mid].lastOffset < fetchOffset) k = mid + 1;
-          else hiK = mid;
-        }
-        for (; k < this.aborted.length; k++) {
-          const a = this.aborted[k];
-          if (a.firstOffset < end) {
-            result.abortedTransactions.push({
-              producerId: a.producerId,
-              firstOffset: a.firstOffset,
-            });
-          }
-        }
-        result.abortedTransactions.sort((a, b) => a.firstOffset - b.firstOffset);
-      }
-      return result;
-    }
-    return result;
   }
 
   /** Earliest offset (>= log start) whose record timestamp is >= ts, or null. */
   offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
     this.ensureOpen();
-    for (const s of this.segments) {
-      if (s.maxTimestamp < ts || s.nextOffset <= this.start) continue;
-      for (let i = s.find(this.start); i < s.count; i++) {
-        if (s.tsAt(i) < ts || (s.flagsAt(i) & Flag.control)) continue;
-        const bytes = s.read(s.posAt(i), s.sizeAt(i));
-        const h = readBatchHeader(bytes);
-        try {
-          for (const r of decodeRecords(bytes, h)) {
-            if (r.offset >= this.start && r.timestamp >= ts) {
-              return { offset: r.offset, timestamp: r.timestamp };
-            }
-          }
-        } catch {
-          // Undecodable codec: answer with the batch, as precise as the index allows.
-          return { offset: Math.max(s.baseAt(i), this.start), timestamp: s.tsAt(i) };
-        }
-      }
-    }
-    return null;
+    return offsetForTimestamp(this.segments, this.start, ts);
   }
 
   /** Moves the log start forward (-1 = HWM), deleting whole segments below it. */
@@ -557,7 +460,7 @@ export class PartitionLog {
     while (this.segments.length > 1 && this.segments[0].nextOffset <= this.start) {
       this.segments.shift()!.delete();
     }
-    this.pruneAborted();
+    this.txns.prune(this.start);
   }
 
   /**
@@ -589,54 +492,44 @@ export class PartitionLog {
     setPartitionLeaderEpoch(stored, LEADER_EPOCH);
     const h = readBatchHeader(stored);
     this.write(stored, h, flagsFor(h, stored), this.opts.config(), deferSync);
-    const first = this.ongoing.get(producerId);
-    this.closeTxn(producerId, producerEpoch, base, !commit);
+    const first = this.closeTxn(producerId, producerEpoch, base, !commit);
     if (first !== undefined && base >= this.durableNext) {
-      this.closing.set(producerId, [first, base]);
+      this.txns.holdUntilDurable(producerId, first, base);
     }
     this.wake();
     return base;
   }
 
   /**
-   * Replaces a closed segment's content with `batches` (compaction): written to a temp file,
-   * fsynced, renamed over the old log, then reopened with a verifying scan. An empty result
-   * deletes the segment.
+   * Replaces a closed segment with its compacted rewrite (`Segment.rewrite`, written and
+   * fdatasync'ed by the caller), or deletes it when `fresh` is null (nothing survived).
+   * Readers streaming from the old file keep reading it (see `Segment.openReader`). The new
+   * index is fdatasync'ed at once with `blocking`, else on a worker thread.
    */
-  replaceSegment(old: Segment, batches: Uint8Array[]): void {
+  replaceSegment(old: Segment, fresh: Segment | null, blocking = false): void {
     const at = this.segments.indexOf(old);
     if (at < 0 || at === this.segments.length - 1) {
       throw new Error(`${this.label}: only a closed segment can be replaced`);
     }
-    if (batches.length === 0) {
+    if (fresh === null) {
       this.segments.splice(at, 1);
-      old.delete();
+      old.deleteInBackground();
       return;
     }
-    const tmp = `${old.logPath}.cleaned`;
-    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
-    try {
-      for (const b of batches) {
-        let off = 0;
-        while (off < b.length) off += f.writeSync(b.subarray(off));
-      }
-      f.syncDataSync();
-    } finally {
-      f.close();
-    }
-    old.close();
-    try {
-      Deno.removeSync(old.indexPath);
-    } catch { /* absent */ }
-    Deno.renameSync(tmp, old.logPath);
-    const fresh = Segment.open(this.dir, old.base, true, this.opts.logger, this.label);
-    fresh.seal();
+    fresh.install(old);
     this.segments[at] = fresh;
+    if (blocking) return fresh.seal();
+    // Its log is already on disk; the index's fdatasync runs off the event loop.
+    fresh.sealAsync().catch((e) => {
+      if (!this.closed && this.segments.includes(fresh)) {
+        this.opts.logger.error(`fdatasync of ${fresh.logPath}: ${(e as Error).message}`);
+      }
+    });
   }
 
   /** Whether the producer has an ongoing transaction in this partition. */
   hasOngoingTxn(producerId: number): boolean {
-    return this.ongoing.has(producerId);
+    return this.txns.has(producerId);
   }
 
   /** Background fsync (interval mode) and index flush. */

@@ -56,13 +56,64 @@ function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
   while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
 }
 
+/**
+ * An open log file shared by its segment and the readers streaming from it (Fetch responses
+ * written as the socket drains). The descriptor is closed when the last holder lets go, so a
+ * reader keeps the bytes it planned even after compaction renamed a new file over the path
+ * or retention unlinked it (the old inode lives while the descriptor is open, as in Kafka,
+ * which deletes replaced segments only later).
+ */
+class SharedFile {
+  private refs = 1;
+  constructor(readonly f: Deno.FsFile) {}
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs > 0) return;
+    try {
+      this.f.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/**
+ * A pinned read view of a segment's log file (see {@link Segment.openReader}): reads stay on
+ * the file as it was when the reader opened, whatever the log does meanwhile.
+ */
+export interface SegmentReader {
+  /** Fills `out` with the file's bytes from `pos`. */
+  readInto(pos: number, out: Uint8Array): void;
+  /** Lets the file go; idempotent. */
+  release(): void;
+}
+
+function removeInBackground(path: string): void {
+  Deno.remove(path).catch(() => {/* gone already, or the directory was removed */});
+}
+
+function readFully(f: Deno.FsFile, pos: number, out: Uint8Array, path: string): void {
+  f.seekSync(pos, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < out.length) {
+    const n = f.readSync(out.subarray(got));
+    if (n === null || n === 0) {
+      throw new KafkaError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `short read of ${path} at byte ${pos + got}`,
+      );
+    }
+    got += n;
+  }
+}
+
 /** A segment file pair with its in-memory index. */
 export class Segment implements Reopenable {
   readonly base: number;
   readonly logPath: string;
   readonly indexPath: string;
   /** The log file while open; {@link openSegmentFiles} closes idle ones past its cap. */
-  private fh: Deno.FsFile | null;
+  private fh: SharedFile | null;
   /** Async operations using the file (it must not be closed under them). */
   private busy = 0;
   private closed = false;
@@ -73,6 +124,8 @@ export class Segment implements Reopenable {
   /** Number of batches. */
   count = 0;
   private flushed = 0;
+  /** Where {@link flushIndex} writes (a rewrite's temporary index until it is installed). */
+  private indexTarget: string;
   /** Largest batch maxTimestamp in the segment (-1 when empty). */
   maxTimestamp = -1;
   /** Offset after the last batch (base when empty). */
@@ -87,7 +140,8 @@ export class Segment implements Reopenable {
     this.nextOffset = base;
     this.logPath = join(dir, segmentName(base, "log"));
     this.indexPath = join(dir, segmentName(base, "index"));
-    this.fh = file;
+    this.indexTarget = this.indexPath;
+    this.fh = new SharedFile(file);
     openSegmentFiles.touch(this);
     this.idx = new Uint8Array(INDEX_ENTRY * 64);
     this.dv = new DataView(this.idx.buffer);
@@ -95,25 +149,53 @@ export class Segment implements Reopenable {
 
   /** The log file, reopened if the cap closed it. */
   private get file(): Deno.FsFile {
+    return this.shared.f;
+  }
+
+  private get shared(): SharedFile {
     let f = this.fh;
     if (f === null) {
       if (this.closed) {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${this.logPath} is closed`);
       }
-      f = this.fh = Deno.openSync(this.logPath, { read: true, append: true });
+      f = this.fh = new SharedFile(Deno.openSync(this.logPath, { read: true, append: true }));
     }
     openSegmentFiles.touch(this);
     return f;
   }
 
-  /** For {@link openSegmentFiles}: closes the file unless an async operation uses it. */
+  /**
+   * For {@link openSegmentFiles}: closes the file unless an async operation uses it (readers
+   * from {@link openReader} keep their own hold on it).
+   */
   closeHandle(): boolean {
     if (this.busy > 0) return false;
-    try {
-      this.fh?.close();
-    } catch { /* already closed */ }
+    this.fh?.release();
     this.fh = null;
     return true;
+  }
+
+  /**
+   * Pins the log file as it is now for reads that happen later (a Fetch response streamed as
+   * the socket drains); see {@link SharedFile}. Reads are synchronous (seek then read), so
+   * readers sharing the descriptor never interleave.
+   */
+  openReader(): SegmentReader {
+    const shared = this.shared;
+    shared.retain();
+    let held = true;
+    const path = this.logPath;
+    return {
+      readInto(pos, out) {
+        if (!held) throw new Error(`reader of ${path} used after release`);
+        readFully(shared.f, pos, out, path);
+      },
+      release() {
+        if (!held) return;
+        held = false;
+        shared.release();
+      },
+    };
   }
 
   /** Runs `op` on the file with it pinned open. */
@@ -124,6 +206,65 @@ export class Segment implements Reopenable {
       return await op(f);
     } finally {
       this.busy--;
+    }
+  }
+
+  /**
+   * A segment written at `logPath.cleaned` (compaction's rewrite of this base offset), index
+   * at `indexPath.cleaned`, to be put in place by {@link install}. Its file stays open (the
+   * cap never closes it: a reopen by path would find the old log) until then.
+   */
+  static rewrite(dir: string, base: number): Segment {
+    const tmp = join(dir, `${segmentName(base, "log")}.cleaned`);
+    const f = Deno.openSync(tmp, { read: true, append: true, create: true });
+    f.truncateSync(0);
+    const s = new Segment(dir, base, f);
+    s.busy++;
+    s.indexTarget = `${s.indexPath}.cleaned`;
+    try {
+      Deno.removeSync(s.indexTarget);
+    } catch { /* absent */ }
+    return s;
+  }
+
+  /** Bytes written to the index file by {@link flushIndex} (compaction slices count them). */
+  get unflushedIndexBytes(): number {
+    return (this.count - this.flushed) * INDEX_ENTRY;
+  }
+
+  /**
+   * Puts a {@link rewrite} in place of `old` (closed first): the old index goes, then the new
+   * log and index are renamed over the old names. A crash between the steps leaves a missing
+   * or inconsistent index, which opening rebuilds by a scan.
+   */
+  install(old: Segment): void {
+    this.flushIndex();
+    old.close();
+    try {
+      Deno.removeSync(old.indexPath);
+    } catch { /* absent */ }
+    // A second name keeps the old blocks allocated past the rename; they are freed off the
+    // event loop (freeing a 64 MiB file's blocks takes tens of ms).
+    const doomed = `${this.logPath}.deleted`;
+    try {
+      Deno.removeSync(doomed);
+    } catch { /* absent */ }
+    Deno.linkSync(this.logPath, doomed);
+    Deno.renameSync(`${this.logPath}.cleaned`, this.logPath);
+    removeInBackground(doomed);
+    if (this.count > 0) Deno.renameSync(this.indexTarget, this.indexPath);
+    this.indexTarget = this.indexPath;
+    this.busy--;
+  }
+
+  /** Drops an unfinished {@link rewrite}: closes it and removes its files. */
+  discard(): void {
+    this.busy--;
+    this.close();
+    for (const p of [`${this.logPath}.cleaned`, this.indexTarget]) {
+      try {
+        Deno.removeSync(p);
+      } catch { /* absent */ }
     }
   }
 
@@ -343,25 +484,13 @@ export class Segment implements Reopenable {
 
   /** Fills `out` with the log file's bytes from `pos` (Fetch reads into its response). */
   readInto(pos: number, out: Uint8Array): void {
-    const len = out.length;
-    this.file.seekSync(pos, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < len) {
-      const n = this.file.readSync(out.subarray(got));
-      if (n === null || n === 0) {
-        throw new KafkaError(
-          ErrorCode.KAFKA_STORAGE_ERROR,
-          `short read of ${this.logPath} at byte ${pos + got}`,
-        );
-      }
-      got += n;
-    }
+    readFully(this.file, pos, out, this.logPath);
   }
 
   /** Writes index entries not yet in the index file. */
   flushIndex(): void {
     if (this.flushed === this.count) return;
-    const f = Deno.openSync(this.indexPath, { write: true, create: true });
+    const f = Deno.openSync(this.indexTarget, { write: true, create: true });
     try {
       f.truncateSync(this.flushed * INDEX_ENTRY);
       f.seekSync(this.flushed * INDEX_ENTRY, Deno.SeekMode.Start);
@@ -438,10 +567,26 @@ export class Segment implements Reopenable {
   close(): void {
     this.closed = true;
     openSegmentFiles.forget(this);
-    try {
-      this.fh?.close();
-    } catch { /* already closed */ }
+    this.fh?.release();
     this.fh = null;
+  }
+
+  /**
+   * Closes and deletes both files, freeing the log's blocks off the event loop: the log is
+   * renamed to `.deleted` first (opening the partition removes leftovers of a crash).
+   */
+  deleteInBackground(): void {
+    this.close();
+    try {
+      Deno.removeSync(this.indexPath);
+    } catch { /* absent */ }
+    const doomed = `${this.logPath}.deleted`;
+    try {
+      Deno.renameSync(this.logPath, doomed);
+    } catch {
+      return; // absent
+    }
+    removeInBackground(doomed);
   }
 
   /** Closes and deletes both files. */

@@ -133,17 +133,20 @@ Deno.test("segments: segment.ms rolls the active segment by age", async () => {
   Deno.removeSync(dataDir, { recursive: true });
 });
 
-Deno.test("recovery: leftovers of an interrupted compaction or checkpoint are removed", async () => {
+Deno.test("recovery: leftovers of an interrupted compaction, deletion or checkpoint are removed", async () => {
   const { logs, dataDir } = await openManager();
   logs.createTopic("left", 1);
   logs.partition("left", 0)!.append(batch([["a", "1"]]));
   await logs.close();
   const dir = join(dataDir, "left-0");
   Deno.writeTextFileSync(join(dir, `${segmentName(0, "log")}.cleaned`), "half-written");
+  Deno.writeTextFileSync(join(dir, `${segmentName(0, "index")}.cleaned`), "half-written");
+  // A replaced or emptied segment's old log, renamed to be freed in the background.
+  Deno.writeTextFileSync(join(dir, `${segmentName(0, "log")}.deleted`), "old");
   Deno.writeTextFileSync(join(dir, "log-start-offset.tmp"), "9");
   const again = await openManager({ dataDir });
   deepStrictEqual(
-    [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /cleaned|tmp/.test(n)),
+    [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /cleaned|deleted|tmp/.test(n)),
     [],
   );
   strictEqual(again.logs.partition("left", 0)!.highWatermark, 1);
