@@ -158,7 +158,11 @@ export function spread(values: number[]): { median: number; min: number; max: nu
  * baseline's (they use only the public API, `apps/normalize.ts` and the runner), so both
  * trees are measured by the same code.
  */
-export const TREE_SCRIPTS = ["_pipeline_runtime.ts", "_pipeline_latency.ts"];
+export const TREE_SCRIPTS = [
+  "_pipeline_runtime.ts",
+  "_pipeline_latency.ts",
+  "_pipeline_inprocess.ts",
+];
 
 /** A commit's files in a temp dir (`git archive | tar -x`), with this tree's TREE_SCRIPTS. */
 export async function materialise(root: string, ref: string) {
