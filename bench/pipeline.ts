@@ -505,12 +505,24 @@ function summary(
 }
 
 async function main() {
+  let extra: Side[] = [];
+  try {
+    extra = variants();
+  } catch (e) {
+    console.error(`bench:pipeline: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
   const baselineRef = strArg("baseline-ref");
-  const baseline = baselineRef ? await materialise(ROOT, baselineRef) : undefined;
+  const baseline = baselineRef
+    ? await materialise(ROOT, baselineRef).catch((e: Error) => {
+      console.error(`bench:pipeline: --baseline-ref ${baselineRef}: ${e.message}`);
+      Deno.exit(2);
+    })
+    : undefined;
   const sides: Side[] = [
     ...(baseline ? [{ label: baseline.label, root: baseline.dir, env: {} }] : []),
     { label: "this tree", root: ROOT, env: {} },
-    ...variants(),
+    ...extra,
   ];
   if (baseline) console.error(`baseline ${baseline.subject} in ${baseline.dir}`);
   const results = new Map<Side, SideResults>(sides.map((s) => [s, {
