@@ -55,6 +55,53 @@ Deno.test("project of a missing column fails naming the column and the message",
   assert((err as ProcessingError).cause instanceof ColumnError);
 });
 
+Deno.test("expand takes any iterable (array, Set, generator), with state and metadata", () => {
+  function* twice(n: number) {
+    yield n;
+    yield n * 10;
+  }
+  const rows = testDataFrame<number, string>(
+    (sdf) =>
+      sdf.apply((v) => new Set([v, v + 1]), { expand: true })
+        .apply(twice, { expand: true })
+        .apply((v, key, _t, _h, state: State) => {
+          const seen = (state.get<number>("n", 0) ?? 0) + 1;
+          state.set("n", seen);
+          return [`${key}:${v}:${seen}`];
+        }, { expand: true, metadata: true, stateful: true }),
+    [{ value: 1, key: "k" }],
+  );
+  assertEquals(rows.map((r) => r.value), ["k:1:1", "k:10:2", "k:2:3", "k:20:4"]);
+});
+
+Deno.test("expand of a non-iterable and assign/drop on a non-object fail naming the step", () => {
+  const cases: [(sdf: StreamingDataFrame<unknown>) => unknown, unknown, string][] = [
+    [
+      (sdf) => sdf.apply(() => 5 as unknown as number[], { expand: true }),
+      1,
+      "must return an iterable",
+    ],
+    [(sdf) => sdf.assign("x", () => 1), [1], 'assign("x") needs an object value, got an array'],
+    [(sdf) => sdf.drop([] as never[]), null, "drop needs an object value, got null"],
+    [(sdf) => sdf.project([] as never[]), "s", "project needs an object value, got string"],
+  ];
+  for (const [build, value, message] of cases) {
+    const app = new TestApp();
+    const input = app.topic<unknown>("in");
+    build(app.dataframe(input));
+    const err = assertThrows(() => app.push(input, value), ProcessingError);
+    assert(err.message.includes(message), err.message);
+  }
+});
+
+Deno.test("drop removes every listed column in place", () => {
+  const rows = testDataFrame<{ a: number; b: number; c: number }, { b: number }>(
+    (sdf) => sdf.drop(["a", "c"]),
+    [{ value: { a: 1, b: 2, c: 3 } }],
+  );
+  assertEquals(rows.map((r) => r.value), [{ b: 2 }]);
+});
+
 Deno.test("update mutates in place and returns the same dataframe", () => {
   const app = new TestApp();
   const input = app.topic<{ n: number }>("in");

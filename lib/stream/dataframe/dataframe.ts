@@ -10,12 +10,41 @@
  * @module
  */
 
-import type { State } from "../state/types.ts";
 import type { Topic } from "../topic.ts";
 import type { MessageHeaders, Row, Sink, TransformStep } from "../types.ts";
-import { ColumnError } from "../errors.ts";
-import { type DataFrameRegistry, type Emit, Node, type Runtime, type Stream } from "./_pipeline.ts";
-import { type PrintTableOptions, tablePrinter } from "./print_table.ts";
+import type { DataFrameRegistry, Stream } from "./_pipeline.ts";
+import { Node } from "./_pipeline.ts";
+import type { PrintTableOptions } from "./print_table.ts";
+import type {
+  ApplyOptions,
+  CallbackOptions,
+  Plain,
+  PrintOptions,
+  ToTopicOptions,
+  WithMeta,
+  WithMetaState,
+  WithState,
+} from "./callbacks.ts";
+import {
+  type AnyFn,
+  applyStep,
+  assignStep,
+  type Build,
+  containsStep,
+  dropStep,
+  expandStep,
+  filterStep,
+  printStep,
+  printTableStep,
+  projectStep,
+  setHeadersStep,
+  setTimestampStep,
+  sinkStep,
+  tapStep,
+  toTopicStep,
+  transformStep,
+  updateStep,
+} from "./_steps.ts";
 import { groupBy, type GroupByOptions } from "./group_by.ts";
 import { toView } from "../views/to_view.ts";
 import type { ViewOptions } from "../views/view.ts";
@@ -31,172 +60,16 @@ import {
   type WindowDefinition,
 } from "../windows/definitions.ts";
 
-/**
- * A callback receiving the value only.
- *
- * @example
- * ```ts
- * import type { Plain } from "@sa/toolkit";
- * const double: Plain<number, number> = (v) => v * 2;
- * ```
- */
-export type Plain<T, R> = (value: T) => R;
-/**
- * A callback receiving the value and the message metadata.
- *
- * @example
- * ```ts
- * import type { WithMeta } from "@sa/toolkit";
- * const describe: WithMeta<number, string> = (v, key, timestamp) => `${key}=${v} at ${timestamp}`;
- * ```
- */
-export type WithMeta<T, R> = (
-  value: T,
-  key: unknown,
-  timestamp: number,
-  headers: MessageHeaders,
-) => R;
-/**
- * A callback receiving the value and the key-scoped state.
- *
- * @example
- * ```ts
- * import type { WithState } from "@sa/toolkit";
- * const runningSum: WithState<number, number> = (v, state) => {
- *   const total = state.get<number>("total", 0)! + v;
- *   state.set("total", total);
- *   return total;
- * };
- * ```
- */
-export type WithState<T, R> = (value: T, state: State) => R;
-/**
- * A callback receiving the value, the message metadata and the key-scoped state.
- *
- * @example
- * ```ts
- * import type { WithMetaState } from "@sa/toolkit";
- * const lastSeen: WithMetaState<number, number> = (v, _key, timestamp, _headers, state) => {
- *   state.set("last", timestamp);
- *   return v;
- * };
- * ```
- */
-export type WithMetaState<T, R> = (
-  value: T,
-  key: unknown,
-  timestamp: number,
-  headers: MessageHeaders,
-  state: State,
-) => R;
-
-/**
- * Options of `apply`, `update` and `filter`.
- *
- * @example
- * ```ts
- * import { testDataFrame } from "@sa/toolkit";
- * testDataFrame<number, string>(
- *   (sdf) => sdf.apply((v, key, timestamp) => `${key}:${v}@${timestamp}`, { metadata: true }),
- *   [{ value: 1, key: "a", timestamp: 5 }],
- * );
- * ```
- */
-export interface CallbackOptions {
-  /** Pass key, timestamp and headers after the value. */
-  metadata?: boolean;
-  /** Pass the key-scoped {@link State} as the last argument. */
-  stateful?: boolean;
-}
-
-/**
- * Options of `apply`.
- *
- * @example
- * ```ts
- * import { testDataFrame } from "@sa/toolkit";
- * const rows = testDataFrame<number[], number>((sdf) => sdf.apply((v) => v, { expand: true }), [
- *   { value: [1, 2] },
- * ]);
- * console.log(rows.length); // 2
- * ```
- */
-export interface ApplyOptions extends CallbackOptions {
-  /** The callback returns an iterable whose elements become separate rows, in order. */
-  expand?: boolean;
-}
-
-/**
- * Options of `toTopic`.
- *
- * @example
- * ```ts
- * import { TestApp } from "@sa/toolkit";
- * const app = new TestApp();
- * app.dataframe(app.topic<{ user: string }>("in")).toTopic(app.topic("by-user"), { key: (v) => v.user });
- * ```
- */
-export interface ToTopicOptions<T> {
-  /** Computes the output key from the value; default: keep the current key. */
-  key?: (value: T) => unknown;
-}
-
-/**
- * Options of `print`.
- *
- * @example
- * ```ts
- * import { TestApp } from "@sa/toolkit";
- * const app = new TestApp();
- * app.dataframe(app.topic("in")).print({ metadata: true });
- * ```
- */
-export interface PrintOptions {
-  /** Also print key and timestamp. */
-  metadata?: boolean;
-  /** Indent the JSON (default false: one line per row). */
-  pretty?: boolean;
-}
-
-type AnyFn = (...args: never[]) => unknown;
-type Call = (value: unknown, key: unknown, timestamp: number, headers: MessageHeaders) => unknown;
-
-/** Adapts a user callback to one calling convention, binding state when asked. */
-function adapt(fn: AnyFn, options: CallbackOptions | undefined, rt: Runtime): Call {
-  const f = fn as unknown as (...args: unknown[]) => unknown;
-  const ctx = rt.ctx;
-  if (options?.stateful) {
-    if (options.metadata) {
-      return (v, k, t, h) => {
-        ctx.currentKey = k;
-        ctx.timestamp = t;
-        return f(v, k, t, h, ctx.state());
-      };
-    }
-    return (v, k, t) => {
-      ctx.currentKey = k;
-      ctx.timestamp = t;
-      return f(v, ctx.state());
-    };
-  }
-  if (options?.metadata) return f as Call;
-  return (v) => f(v);
-}
-
-function asObject(value: unknown, op: string): Record<string, unknown> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
-    throw new ColumnError(`${op} needs an object value, got ${got}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function iterate(result: unknown, what: string): Iterable<unknown> {
-  if (result == null || typeof (result as Iterable<unknown>)[Symbol.iterator] !== "function") {
-    throw new TypeError(`${what} with expand: the callback must return an iterable`);
-  }
-  return result as Iterable<unknown>;
-}
+export type {
+  ApplyOptions,
+  CallbackOptions,
+  Plain,
+  PrintOptions,
+  ToTopicOptions,
+  WithMeta,
+  WithMetaState,
+  WithState,
+} from "./callbacks.ts";
 
 /** Set by `#derive` just before it calls the constructor for a non-root dataframe. */
 let deriving: { stream: Stream; node: Node } | undefined;
@@ -248,18 +121,18 @@ export class StreamingDataFrame<T> {
     return this.#registry;
   }
 
-  #child(build: (next: Emit, rt: Runtime, topic: string) => Emit): Node {
+  #child(build: Build): Node {
     const node = new Node(build);
     this.#node.children.push(node);
     return node;
   }
 
-  #derive<U>(build: (next: Emit, rt: Runtime, topic: string) => Emit): StreamingDataFrame<U> {
+  #derive<U>(build: Build): StreamingDataFrame<U> {
     deriving = { stream: this.#stream, node: this.#child(build) };
     return new StreamingDataFrame<U>(this.#registry, this.#stream.topic);
   }
 
-  #extend(build: (next: Emit, rt: Runtime, topic: string) => Emit): this {
+  #extend(build: Build): this {
     this.#node = this.#child(build);
     return this;
   }
@@ -310,18 +183,7 @@ export class StreamingDataFrame<T> {
   ): StreamingDataFrame<U>;
   apply<U>(fn: AnyFn, options?: ApplyOptions): StreamingDataFrame<U> {
     this.#useState(options);
-    if (options?.expand) {
-      return this.#derive<U>((next, rt) => {
-        const call = adapt(fn, options, rt);
-        return (v, k, t, h) => {
-          for (const item of iterate(call(v, k, t, h), "apply")) next(item, k, t, h);
-        };
-      });
-    }
-    return this.#derive<U>((next, rt) => {
-      const call = adapt(fn, options, rt);
-      return (v, k, t, h) => next(call(v, k, t, h), k, t, h);
-    });
+    return this.#derive<U>(options?.expand ? expandStep(fn, options) : applyStep(fn, options));
   }
 
   /** Runs a side effect (or mutates the value in place); the result is ignored. */
@@ -334,13 +196,7 @@ export class StreamingDataFrame<T> {
   update(fn: WithMetaState<T, unknown>, options: { metadata: true; stateful: true }): this;
   update(fn: AnyFn, options?: CallbackOptions): this {
     this.#useState(options);
-    return this.#extend((next, rt) => {
-      const call = adapt(fn, options, rt);
-      return (v, k, t, h) => {
-        call(v, k, t, h);
-        next(v, k, t, h);
-      };
-    });
+    return this.#extend(updateStep(fn, options));
   }
 
   /** Keeps the rows for which the type guard holds, narrowing the type. */
@@ -367,12 +223,7 @@ export class StreamingDataFrame<T> {
   ): StreamingDataFrame<T>;
   filter(fn: AnyFn, options?: CallbackOptions): StreamingDataFrame<T> {
     this.#useState(options);
-    return this.#derive<T>((next, rt) => {
-      const call = adapt(fn, options, rt);
-      return (v, k, t, h) => {
-        if (call(v, k, t, h)) next(v, k, t, h);
-      };
-    });
+    return this.#derive<T>(filterStep(fn, options));
   }
 
   /**
@@ -382,34 +233,12 @@ export class StreamingDataFrame<T> {
   contains<C extends string>(
     ...columns: C[]
   ): StreamingDataFrame<T & { [P in C]-?: P extends keyof T ? NonNullable<T[P]> : unknown }> {
-    const cols = [...columns];
-    const n = cols.length;
-    return this.#derive((next) => (v, k, t, h) => {
-      if (v === null || typeof v !== "object") return;
-      const o = v as Record<string, unknown>;
-      // Indexed loops: no iterator object per row (hot path).
-      for (let i = 0; i < n; i++) if (o[cols[i]] == null) return;
-      next(v, k, t, h);
-    });
+    return this.#derive(containsStep(columns));
   }
 
   /** A new object value with only `columns` (Quix's `sdf[["a", "b"]]`); a missing column fails. */
   project<C extends keyof T & string>(columns: readonly C[]): StreamingDataFrame<Pick<T, C>> {
-    const cols = [...columns];
-    const n = cols.length;
-    return this.#derive((next) => (v, k, t, h) => {
-      const o = asObject(v, "project");
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) {
-        const c = cols[i];
-        const x = o[c];
-        if (x === undefined && !(c in o)) {
-          throw new ColumnError(`project: column "${c}" does not exist`);
-        }
-        out[c] = x;
-      }
-      next(out, k, t, h);
-    });
+    return this.#derive(projectStep(columns));
   }
 
   /** Sets `column` to the callback's result (Quix's `sdf["c"] = ...`), in place. */
@@ -417,45 +246,27 @@ export class StreamingDataFrame<T> {
     column: C,
     fn: (value: T) => U,
   ): StreamingDataFrame<Omit<T, C> & { [P in C]: U }> {
-    return this.#derive((next) => (v, k, t, h) => {
-      asObject(v, `assign("${column}")`)[column] = fn(v as T);
-      next(v, k, t, h);
-    });
+    return this.#derive(assignStep(column, fn));
   }
 
   /** Removes columns from object values, in place. */
   drop<C extends keyof T & string>(columns: readonly C[]): StreamingDataFrame<Omit<T, C>> {
-    const cols = [...columns];
-    return this.#derive((next) => (v, k, t, h) => {
-      const o = asObject(v, "drop");
-      for (const c of cols) delete o[c];
-      next(v, k, t, h);
-    });
+    return this.#derive(dropStep(columns));
   }
 
   /** Sets the event time (ms) used downstream by windows and `toTopic`. */
   setTimestamp(fn: WithMeta<T, number>): StreamingDataFrame<T> {
-    return this.#derive((next) => (v, k, t, h) => {
-      const ts = fn(v as T, k, t, h);
-      if (typeof ts !== "number" || !Number.isFinite(ts)) {
-        throw new TypeError(`setTimestamp: expected a finite number of ms, got ${ts}`);
-      }
-      next(v, k, ts, h);
-    });
+    return this.#derive(setTimestampStep(fn as AnyFn as never));
   }
 
   /** Replaces the headers; the callback receives a copy of the current ones. */
   setHeaders(fn: WithMeta<T, MessageHeaders>): StreamingDataFrame<T> {
-    return this.#derive((next) => (v, k, t, h) => next(v, k, t, fn(v as T, k, t, { ...h })));
+    return this.#derive(setHeadersStep(fn as AnyFn as never));
   }
 
   /** Prints each value (one JSON line each) to stdout. */
   print(options: PrintOptions = {}): this {
-    return this.#extend((next, rt) => (v, k, t, h) => {
-      const shown = options.metadata ? { value: v, key: k, timestamp: t } : v;
-      rt.stdout(JSON.stringify(shown, jsonReplacer, options.pretty ? 2 : undefined));
-      next(v, k, t, h);
-    });
+    return this.#extend(printStep(options));
   }
 
   /**
@@ -463,13 +274,7 @@ export class StreamingDataFrame<T> {
    * `slowdownMs` and at each checkpoint); prints one plain line per row otherwise.
    */
   printTable(options: PrintTableOptions = {}): this {
-    return this.#extend((next, rt) => {
-      const printer = tablePrinter(options, rt);
-      return (v, k, t, h) => {
-        printer.add(v, k, t);
-        next(v, k, t, h);
-      };
-    });
+    return this.#extend(printTableStep(options));
   }
 
   /** Produces each row to `topic` (key kept unless `options.key` computes one). */
@@ -477,16 +282,10 @@ export class StreamingDataFrame<T> {
     topic: Topic<T, unknown> | Topic<unknown, unknown>,
     options: ToTopicOptions<T> = {},
   ): this {
-    const keyFn = options.key;
     this.#registry.outputs.add(topic as Topic);
-    return this.#extend((next, rt) => {
-      const out = rt.output;
-      const tp = topic as Topic;
-      return (v, k, t, h) => {
-        out.produce(tp, v, keyFn ? keyFn(v as T) : k, t, h);
-        next(v, k, t, h);
-      };
-    });
+    return this.#extend(
+      toTopicStep(topic as Topic, options.key as ((v: never) => unknown) | undefined),
+    );
   }
 
   /**
@@ -500,11 +299,7 @@ export class StreamingDataFrame<T> {
 
   /** Writes each row to `sink` (terminal); the sink is flushed at every checkpoint. */
   sink(sink: Sink): void {
-    this.#child((_next, rt) => {
-      rt.sinks.add(sink);
-      const ctx = rt.ctx;
-      return (v, k, t, h) => sink.add({ value: v, key: k, timestamp: t, headers: h }, ctx);
-    });
+    this.#child(sinkStep(sink));
   }
 
   /**
@@ -516,30 +311,7 @@ export class StreamingDataFrame<T> {
     options: { stores?: readonly string[] } = {},
   ): StreamingDataFrame<U> {
     for (const s of options.stores ?? []) this.#stream.stores.add(s);
-    return this.#derive<U>((next, rt, topic) => {
-      const ctx = rt.ctx;
-      if (step.timer) {
-        const timer = step.timer;
-        rt.timers.push({
-          topic,
-          intervalMs: timer.intervalMs,
-          fire(now) {
-            for (const r of timer.fire(now, ctx)) {
-              ctx.currentKey = r.key;
-              ctx.timestamp = r.timestamp;
-              next(r.value, r.key, r.timestamp, r.headers);
-            }
-          },
-        });
-      }
-      return (v, k, t, h) => {
-        ctx.currentKey = k;
-        ctx.timestamp = t;
-        for (const r of step.process(v as T, k, t, h, ctx)) {
-          next(r.value, r.key, r.timestamp, r.headers);
-        }
-      };
-    });
+    return this.#derive<U>(transformStep(step as TransformStep<unknown, unknown>));
   }
 
   /**
@@ -598,13 +370,7 @@ export class StreamingDataFrame<T> {
    * harness to collect outputs).
    */
   tap(fn: (row: Row<T>) => void): this {
-    this.#child(() => (v, k, t, h) => fn({ value: v as T, key: k, timestamp: t, headers: h }));
+    this.#child(tapStep(fn as (row: Row<unknown>) => void));
     return this;
   }
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  if (typeof value === "bigint") return value.toString();
-  return value;
 }
