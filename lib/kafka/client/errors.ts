@@ -22,7 +22,6 @@ const EXTRA: readonly ErrorInfo[] = [
   { code: 53, name: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", retriable: false },
   { code: 72, name: "LISTENER_NOT_FOUND", retriable: true },
   { code: 73, name: "TOPIC_DELETION_DISABLED", retriable: false },
-  { code: 75, name: "UNKNOWN_LEADER_EPOCH", retriable: true },
   { code: 78, name: "OFFSET_NOT_AVAILABLE", retriable: true },
   { code: 89, name: "THROTTLING_QUOTA_EXCEEDED", retriable: true },
   { code: 103, name: "INCONSISTENT_TOPIC_ID", retriable: true },
@@ -32,8 +31,6 @@ const byCode = new Map<number, ErrorInfo>();
 for (const info of [...Object.values(ErrorCode), ...EXTRA]) {
   if (!byCode.has(info.code)) byCode.set(info.code, info);
 }
-// Kafka's code 74 is FENCED_LEADER_EPOCH (retriable); the broker's table names it otherwise.
-byCode.set(74, { code: 74, name: "FENCED_LEADER_EPOCH", retriable: true });
 
 /** The name and retriability of a wire error code; unknown codes are not retriable. */
 export function errorInfo(code: number): ErrorInfo {
