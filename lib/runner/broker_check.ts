@@ -8,9 +8,10 @@
  *
  * @module
  */
-import { Reader, Writer } from "../kafka/protocol/codec.ts";
+import type { Reader, Writer } from "../kafka/protocol/codec.ts";
 import { splitHostPort } from "./permissions.ts";
-import { connectKafka, type ConnectSecurity } from "../util/kafka_connect.ts";
+import { type ConnectSecurity, KafkaConnection } from "../kafka/client/connection.ts";
+import { isKafkaError } from "../kafka/client/errors.ts";
 
 /** The outcome of {@link checkBroker}. */
 export interface BrokerCheck {
@@ -26,15 +27,23 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
-async function readFull(conn: Deno.Conn, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let off = 0;
-  while (off < n) {
-    const got = await conn.read(out.subarray(off));
-    if (got === null) throw new Error("connection closed by the broker");
-    off += got;
+/** Why a connection attempt failed, in words that suggest the fix. */
+function reason(err: unknown, security?: ConnectSecurity): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Deno.errors.ConnectionRefused) {
+    return "connection refused (nothing is listening there)";
   }
-  return out;
+  if (
+    cause instanceof Deno.errors.UnexpectedEof || cause instanceof Deno.errors.ConnectionReset ||
+    (err instanceof Error && /closed by the broker/.test(err.message))
+  ) {
+    return `the connection was closed (${
+      security?.tls
+        ? "not a TLS listener, or it refused our certificate?"
+        : "a TLS listener? set SA_SECURITY_PROTOCOL"
+    })`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Sends one request on a fresh connection and returns a reader over the response body. */
@@ -47,7 +56,7 @@ async function request(
   security?: ConnectSecurity,
 ): Promise<Reader> {
   splitHostPort(address); // validates
-  let conn: Deno.Conn | undefined;
+  let conn: KafkaConnection | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let done = false;
   const timeout = new Promise<never>((_, reject) => {
@@ -60,49 +69,26 @@ async function request(
     return await Promise.race([
       (async () => {
         try {
-          conn = await connectKafka(address, security);
+          conn = await KafkaConnection.open(address, {
+            clientId: "sa",
+            security,
+            connectTimeoutMs: timeoutMs + 1000,
+          });
           if (done) conn.close();
+          return await conn.request(apiKey, version, body, { timeoutMs: timeoutMs + 1000 });
         } catch (err) {
-          const reason = err instanceof Deno.errors.ConnectionRefused
-            ? "connection refused (nothing is listening there)"
-            : err instanceof Deno.errors.UnexpectedEof || err instanceof Deno.errors.ConnectionReset
-            ? `the connection was closed (${
-              security?.tls
-                ? "not a TLS listener, or it refused our certificate?"
-                : "a TLS listener? set SA_SECURITY_PROTOCOL"
-            })`
-            : err instanceof Error
-            ? err.message
-            : String(err);
-          throw new BrokerUnreachableError(address, reason);
+          if (isKafkaError(err, "REQUEST_TIMED_OUT")) {
+            throw new BrokerUnreachableError(address, `no answer within ${timeoutMs} ms`);
+          }
+          throw new BrokerUnreachableError(address, reason(err, security));
         }
-        const w = new Writer(128);
-        w.int32(0).int16(apiKey).int16(version).int32(1).nullableString("sa");
-        body(w);
-        w.patchInt32(0, w.pos - 4);
-        if (done) throw new Error("timed out");
-        await conn.write(w.finish());
-        const size = new DataView((await readFull(conn, 4)).buffer).getInt32(0);
-        if (size < 4 || size > 1 << 24) {
-          throw new BrokerUnreachableError(address, "the answer is not a Kafka response");
-        }
-        const r = new Reader(await readFull(conn, size));
-        if (r.int32() !== 1) throw new BrokerUnreachableError(address, "bad correlation id");
-        return r;
       })(),
       timeout,
     ]);
-  } catch (err) {
-    if (err instanceof BrokerUnreachableError) throw err;
-    throw new BrokerUnreachableError(address, err instanceof Error ? err.message : String(err));
   } finally {
     done = true;
     clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch {
-      // already closed
-    }
+    conn?.close();
   }
 }
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { command } from "../../lib/cli/broker.ts";
 import { captureEnv, runCommand, withTempDir } from "./_helpers.ts";
 import { makePki } from "../_tls.ts";
-import { connectKafka } from "../../lib/util/kafka_connect.ts";
+import { KafkaConnection } from "../../lib/kafka/client/connection.ts";
 
 async function waitFor<T>(f: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
@@ -88,10 +88,13 @@ Deno.test("sa broker --tls-cert --tls-key --users: serves SASL_SSL; non-loopback
       };
       const tls = ["--tls-cert", pki.files.serverCert, "--tls-key", pki.files.serverKey];
       const b = await start([...tls, "--users", "u.json"]);
-      const conn = await connectKafka(`localhost:${b.port}`, {
-        protocol: "SASL_SSL",
-        sasl: { mechanism: "SCRAM-SHA-256", username: "alice", password: "s3cret" },
-        tls: { ca: pki.pem.ca },
+      const conn = await KafkaConnection.open(`localhost:${b.port}`, {
+        clientId: "sa",
+        security: {
+          protocol: "SASL_SSL",
+          sasl: { mechanism: "SCRAM-SHA-256", username: "alice", password: "s3cret" },
+          tls: { ca: pki.pem.ca },
+        },
       });
       conn.close();
       assert.equal(await b.stop(), 0);

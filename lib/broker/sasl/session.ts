@@ -23,7 +23,7 @@ import {
   toBase64,
   unescapeSaslName,
   xor,
-} from "../../util/scram.ts";
+} from "../../kafka/protocol/scram.ts";
 import type { UserStore } from "./users.ts";
 
 /** Mechanisms a SASL-enabled broker offers, in the order it lists them. */

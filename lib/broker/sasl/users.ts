@@ -22,7 +22,7 @@ import {
   scramCredential,
   type ScramMechanism,
   toBase64,
-} from "../../util/scram.ts";
+} from "../../kafka/protocol/scram.ts";
 
 /** Credentials of one user, by mechanism. */
 export type UserCredentials = ReadonlyMap<ScramMechanism, ScramCredential>;

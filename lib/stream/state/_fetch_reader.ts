@@ -1,9 +1,9 @@
 // A minimal Kafka fetch client for changelog recovery: kafkajs can only consume through a
 // consumer group (no manual partition assignment), which would make every recovery join a
 // throw-away group. This reads one partition range with Metadata v1 + Fetch v4, over TLS and
-// SASL when the app's connection is secured (util/kafka_connect.ts).
+// SASL when the app's connection is secured (lib/kafka/client/connection.ts).
 
-import { Reader, Writer } from "../../kafka/protocol/codec.ts";
+import type { Reader, Writer } from "../../kafka/protocol/codec.ts";
 import {
   Attr,
   type BatchHeader,
@@ -12,84 +12,29 @@ import {
   readBatchHeader,
 } from "../../kafka/protocol/record_batch.ts";
 import type { ChangelogRecord } from "./changelog.ts";
-import { connectKafka, type ConnectSecurity } from "../../util/kafka_connect.ts";
+import { type ConnectSecurity, KafkaConnection } from "../../kafka/client/connection.ts";
 
 const dec = new TextDecoder();
 
-/** One plaintext Kafka connection issuing requests one at a time (also used by lib/serve). */
+/** One Kafka connection issuing requests (also used by lib/serve): the client's, pipelined. */
 export class Connection {
-  #buf = new Uint8Array(0);
-  #correlation = 0;
-  constructor(
-    readonly conn: Deno.Conn,
-    readonly address: string,
-    readonly clientId = "sa-state-recovery",
-  ) {}
+  constructor(readonly conn: KafkaConnection, readonly address: string) {}
 
   static async open(
     address: string,
     security?: ConnectSecurity,
-    clientId?: string,
+    clientId = "sa-state-recovery",
   ): Promise<Connection> {
-    return new Connection(await connectKafka(address, security), address, clientId);
-  }
-
-  /** The next `n` bytes; a large response is read straight into its own buffer (no re-copies). */
-  async #readExactly(n: number): Promise<Uint8Array> {
-    if (this.#buf.length >= n) {
-      const out = this.#buf.subarray(0, n);
-      this.#buf = this.#buf.subarray(n);
-      return out;
-    }
-    if (n <= 65536) {
-      while (this.#buf.length < n) {
-        const chunk = new Uint8Array(65536);
-        const got = await this.conn.read(chunk);
-        if (got === null) throw new Error(`${this.address}: connection closed by the broker`);
-        const merged = new Uint8Array(this.#buf.length + got);
-        merged.set(this.#buf);
-        merged.set(chunk.subarray(0, got), this.#buf.length);
-        this.#buf = merged;
-      }
-      return this.#readExactly(n);
-    }
-    const out = new Uint8Array(n);
-    out.set(this.#buf);
-    let filled = this.#buf.length;
-    this.#buf = new Uint8Array(0);
-    while (filled < n) {
-      const got = await this.conn.read(out.subarray(filled));
-      if (got === null) throw new Error(`${this.address}: connection closed by the broker`);
-      filled += got;
-    }
-    return out;
+    return new Connection(await KafkaConnection.open(address, { clientId, security }), address);
   }
 
   /** Sends one request and returns a reader positioned after the response header. */
-  async request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
-    const id = ++this.#correlation;
-    const w = new Writer(1024);
-    w.int32(0).int16(apiKey).int16(version).int32(id).nullableString(this.clientId);
-    body(w);
-    const frame = w.finish();
-    new DataView(frame.buffer, frame.byteOffset).setInt32(0, frame.length - 4);
-    await this.conn.write(frame).then(async (n) => {
-      let off = n;
-      while (off < frame.length) off += await this.conn.write(frame.subarray(off));
-    });
-    const head = await this.#readExactly(4);
-    const size = new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
-    const payload = await this.#readExactly(size);
-    const r = new Reader(payload);
-    const got = r.int32();
-    if (got !== id) throw new Error(`${this.address}: correlation id ${got}, expected ${id}`);
-    return r;
+  request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
+    return this.conn.request(apiKey, version, body);
   }
 
   close(): void {
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    this.conn.close();
   }
 }
 

@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Admin, IHeaders, Message, RecordMetadata } from "kafkajs";
 import type { ChangelogIO, ChangelogMessage, ChangelogRecord } from "./changelog.ts";
 import { fetchRange } from "./_fetch_reader.ts";
-import type { ConnectSecurity } from "../../util/kafka_connect.ts";
+import type { ConnectSecurity } from "../../kafka/client/connection.ts";
 
 /** Sends messages to one topic partition and resolves once acknowledged. */
 export type ChangelogProduce = (

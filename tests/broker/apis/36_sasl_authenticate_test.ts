@@ -75,7 +75,7 @@ Deno.test("SaslAuthenticate without a handshake: ILLEGAL_SASL_STATE, then closed
   }, { users: await aliceStore() });
 });
 
-/** A SCRAM client on node:crypto, independent of lib/util/scram.ts. */
+/** A SCRAM client on node:crypto, independent of lib/kafka/protocol/scram.ts. */
 function nodeScram(hash: "sha256" | "sha512", password: string) {
   const cnonce = "fyko+d2lbbFgONRv9qkxdawL";
   const bare = `n=alice,r=${cnonce}`;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SaslSession } from "../../../lib/broker/sasl/session.ts";
 import { UsersFileError, UserStore } from "../../../lib/broker/sasl/users.ts";
-import { fromBase64, ScramClient, scramCredential } from "../../../lib/util/scram.ts";
+import { fromBase64, ScramClient, scramCredential } from "../../../lib/kafka/protocol/scram.ts";
 import { Logger } from "../../../lib/util/log.ts";
 
 // RFC 7677 section 3: SCRAM-SHA-256, user "user", password "pencil".

@@ -1,8 +1,8 @@
 /**
  * SCRAM (RFC 5802, with the SHA-256/SHA-512 variants of RFC 7677) arithmetic on WebCrypto:
  * salted passwords, client/server keys, signatures and proofs. Shared by the broker (server
- * side), the `sa broker users add` helper that stores credentials, and the runtime's small
- * fetch client (client side); neither imports the other, both import this.
+ * side), the `sa broker users add` helper that stores credentials, and the toolkit's Kafka
+ * client (`lib/kafka/client/connection.ts`); neither imports the other, both import this.
  *
  * @module
  */
@@ -153,7 +153,7 @@ export function scramNonce(): string {
 
 /**
  * The client side of one SCRAM exchange: `first()`, then `final(serverFirst)`, then
- * `verify(serverFinal)`. Used by the runtime's fetch client.
+ * `verify(serverFinal)`. Used by the toolkit's Kafka client.
  */
 export class ScramClient {
   readonly #nonce: string;
