@@ -40,8 +40,8 @@ export interface ConsumerCluster {
   fetchChannel(topic: string, partition: number): Promise<{ node: number; channel: Channel }>;
   /** The partition numbers of `topic` (empty when it does not exist). */
   partitions(topic: string): Promise<number[]>;
-  /** Forgets cached metadata (a leader moved, a topic appeared). */
-  refreshMetadata(): void;
+  /** Forgets cached metadata of `topics` (a leader moved, a topic appeared). */
+  refreshMetadata(topics: string[]): void;
 }
 
 export interface ConsumerOptions extends GroupOptions {
@@ -191,7 +191,7 @@ export class Consumer {
         if (this.#stopping) break;
         if (e instanceof GroupError && !e.retriable) throw e;
         if (e instanceof GroupError) this.#needJoin = true;
-        this.cluster.refreshMetadata();
+        this.cluster.refreshMetadata(topics);
         if (failures++ === 0 || failures % 20 === 0) {
           h.warn(`consumer: ${(e as Error).message}; retrying`);
         }
@@ -341,7 +341,7 @@ export class Consumer {
       return;
     }
     if (p.errorCode !== 0) {
-      if (NOT_LEADER.has(p.errorCode)) this.cluster.refreshMetadata();
+      if (NOT_LEADER.has(p.errorCode)) this.cluster.refreshMetadata([p.topic]);
       throw new Error(`fetching ${tp}: error code ${p.errorCode}`);
     }
     const probe = partitionRecords(p, asked.offset);
