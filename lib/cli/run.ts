@@ -27,6 +27,7 @@ import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { skipAdvice } from "../runner/supervisor.ts";
 import { saPaths } from "../runner/project_state.ts";
+import { claimInstanceSlot } from "../runner/instance_id.ts";
 import { typeCheck } from "../runner/type_check.ts";
 
 const HELP = `Usage: sa run <app.ts> [options]
@@ -184,7 +185,12 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
         security.protocol === "PLAINTEXT" ? "" : ` (${describeSecurity(security)})`
       }${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
-  sandbox.start(resolved.values, appRuntimeEnv(broker.address, stateDir, securityVars));
+  // A stable static member id per concurrent run of this app (see runner/instance_id.ts).
+  const slot = claimInstanceSlot(stateDir, name);
+  sandbox.start(
+    resolved.values,
+    appRuntimeEnv(broker.address, stateDir, securityVars, slot.id),
+  );
   // Type errors are shown beside the run (the app runs anyway, as `deno run` does).
   const checking = new AbortController();
   const wantCheck = !flag(p, "no-type-check") && (flag(p, "type-check") || env.isTty);
@@ -217,6 +223,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     return env.signal.aborted && exit.kind === "killed" ? 130 : 1;
   } finally {
     env.signal.removeEventListener("abort", onAbort);
+    slot.release();
   }
 }
 

@@ -503,7 +503,9 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           if (loop) throw new ConfigError(loop);
           return {
             vars: r.values,
-            env: appRuntimeEnv(address, stateDir, securityVars),
+            // The replica's name (`normalize`, `normalize#2`) is its static member id: a
+            // restarted replica takes its partitions back at once.
+            env: appRuntimeEnv(address, stateDir, securityVars, name),
           };
         },
       };

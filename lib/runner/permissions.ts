@@ -24,6 +24,9 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_HTTP_HOST",
   "SA_ADVERTISED_URL",
   "SA_LAN_ADDRESSES",
+  // Static membership id per replica, and the Kafka client choice (lib/stream/kafka/_input_select.ts).
+  "SA_GROUP_INSTANCE_ID",
+  "SA_KAFKA_CLIENT",
   "Quix__Broker__Address",
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",
@@ -47,14 +50,18 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
 /**
  * The runtime environment `sa run` and `sa up` give an app: its broker and its state folder,
  * under both the sa and the Quix names, and the connection security settings (`SA_SASL_*`,
- * `SA_SSL_*`, `SA_SECURITY_PROTOCOL`), all in {@link RUNTIME_ENV_NAMES}.
+ * `SA_SSL_*`, `SA_SECURITY_PROTOCOL`) and the replica's `SA_GROUP_INSTANCE_ID`, all in
+ * {@link RUNTIME_ENV_NAMES}.
  */
 export function appRuntimeEnv(
   broker: string,
   stateDir: string,
   security: Record<string, string> = {},
+  /** The replica's stable consumer group instance id (static membership). */
+  instanceId?: string,
 ): Record<string, string> {
   return {
+    ...(instanceId ? { SA_GROUP_INSTANCE_ID: instanceId } : {}),
     SA_BROKER: broker,
     Quix__Broker__Address: broker,
     SA_STATE_DIR: stateDir,

@@ -1,0 +1,43 @@
+/**
+ * A stable `group.instance.id` for each `sa run` of an app (static membership, KIP-345): the
+ * lowest free slot `1, 2, ...` among the runs of the same app alive now, recorded as
+ * `instance-<n>.pid` in the app's state folder. A run killed with -9 leaves its file behind;
+ * the next run finds its pid dead, takes the same slot, and so gets its partitions back
+ * without waiting for the old session to time out. Two runs alive together get two slots.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { isAlive } from "./project_state.ts";
+
+/** A claimed slot: its instance id, and how to give it back. */
+export interface InstanceSlot {
+  id: string;
+  release(): void;
+}
+
+/** Claims the lowest free slot for `name` in `dir` (atomic: files created with createNew). */
+export function claimInstanceSlot(dir: string, name: string): InstanceSlot {
+  for (let n = 1;; n++) {
+    const file = join(dir, `instance-${n}.pid`);
+    try {
+      Deno.writeTextFileSync(file, String(Deno.pid), { createNew: true });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      const pid = Number(Deno.readTextFileSync(file).trim());
+      if (pid > 0 && isAlive(pid)) continue;
+      // Left by a run that died: take it over (a racing run may win; then try the next one).
+      Deno.removeSync(file);
+      n--;
+      continue;
+    }
+    return {
+      id: `${name}#${n}`,
+      release: () => {
+        try {
+          if (Deno.readTextFileSync(file).trim() === String(Deno.pid)) Deno.removeSync(file);
+        } catch { /* already gone */ }
+      },
+    };
+  }
+}
