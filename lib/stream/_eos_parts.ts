@@ -8,7 +8,7 @@
 
 import type { Producer as KafkaProducer, ProducerRecord } from "kafkajs";
 import type { Logger } from "../util/log.ts";
-import type { Position } from "./checkpoint/checkpoint.ts";
+import type { CheckpointParticipants, Position } from "./checkpoint/checkpoint.ts";
 import { StreamError } from "./errors.ts";
 import { partitionTransactionalId, PartitionTxn } from "./kafka/_partition_txn.ts";
 import type { InputConsumer } from "./kafka/_input.ts";
@@ -107,6 +107,32 @@ export class EosParts {
       );
     }
     return part.send(record);
+  }
+
+  /**
+   * The state backend as a checkpoint sees it. A changelog send into a fenced partition's
+   * transaction fails the whole prepare: the failed partitions are dropped (their stores close,
+   * changes discarded), then the others prepared again (their changes are sent again in the
+   * same transactions: a repeated change in a changelog is harmless).
+   */
+  checkpointState(
+    state: CheckpointParticipants["state"],
+  ): CheckpointParticipants["state"] {
+    return {
+      prepareCheckpoint: async (processed) => {
+        for (;;) {
+          try {
+            return await state.prepareCheckpoint(processed);
+          } catch (e) {
+            const failed = this.failed();
+            if (failed.length === 0) throw e;
+            for (const p of failed) await this.drop(p, p.failed!.message);
+          }
+        }
+      },
+      flush: (committed) => state.flush(committed),
+      discard: () => state.discard?.(),
+    };
   }
 
   /** The partitions whose transaction failed. */

@@ -552,25 +552,7 @@ export class Runner {
     const state = this.app.state;
     await this.#checkpoint.commit({
       sinks: this.#sinks,
-      state: !this.#eos ? state : {
-        // A changelog send into a fenced partition's transaction fails the whole prepare:
-        // drop the failed partitions (their stores close, changes discarded), then prepare the
-        // others again (their changes are sent again in the same transactions: a repeated
-        // change in a changelog is harmless).
-        prepareCheckpoint: async (processed) => {
-          for (;;) {
-            try {
-              return await state.prepareCheckpoint(processed);
-            } catch (e) {
-              const failed = this.#txns!.failed();
-              if (failed.length === 0) throw e;
-              for (const p of failed) await this.#txns!.drop(p, p.failed!.message);
-            }
-          }
-        },
-        flush: (committed) => state.flush(committed),
-        discard: () => state.discard?.(),
-      },
+      state: this.#txns ? this.#txns.checkpointState(state) : state,
       flushProducer: async () => {
         if (this.#producer) await flush(this.#producer);
         const parts = this.#txns?.parts.values() ?? [];
