@@ -35,7 +35,10 @@ export class NativeInput implements InputConsumer {
     });
     this.#consumer = consumer;
     consumer.run(topics, {
-      revoking: () => h.rebalancing(),
+      // As with kafkajs, a failed checkpoint here is reported, and the rejoin goes ahead (the
+      // next checkpoint meets the same failure and handles it).
+      revoking: () =>
+        h.rebalancing().catch((e) => h.warn(`checkpoint before rebalance failed: ${e.message}`)),
       assigned: (a) => {
         const next = new Set<string>();
         for (const [t, ps] of a) for (const p of ps) next.add(`${t}:${p}`);

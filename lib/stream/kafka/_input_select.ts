@@ -1,6 +1,6 @@
 /**
- * Which client the run loop consumes with: kafkajs (default) or the project's own client
- * (`SA_KAFKA_CLIENT=native`).
+ * Which client the run loop consumes with: the project's own client (default), or kafkajs
+ * (`SA_KAFKA_CLIENT=kafkajs`, the client of earlier versions, kept as a fallback).
  *
  * @module
  */
@@ -24,9 +24,9 @@ export interface InputSetup {
   logger: Logger;
 }
 
-/** The client `SA_KAFKA_CLIENT` asks for: "native" or "kafkajs" (the default). */
+/** The client `SA_KAFKA_CLIENT` asks for: "kafkajs", else "native" (the default). */
 export function kafkaClientChoice(): "native" | "kafkajs" {
-  return readEnv("SA_KAFKA_CLIENT") === "native" ? "native" : "kafkajs";
+  return readEnv("SA_KAFKA_CLIENT") === "kafkajs" ? "kafkajs" : "native";
 }
 
 /** The input consumer for this run. */
