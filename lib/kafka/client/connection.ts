@@ -45,6 +45,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Produce with acks=0: the broker sends nothing back; resolves once written. */
   noResponse?: boolean;
+  /** Expected request size, so a large request is encoded without regrowing its buffer. */
+  sizeHint?: number;
 }
 
 /** The software name and version sent in ApiVersions v3. */
@@ -138,13 +140,23 @@ export class KafkaConnection {
             ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
           });
           conn = c;
-          await c.handshake();
+          try {
+            await c.handshake();
+          } catch (err) {
+            // A refused certificate (or a listener that does not speak TLS) stays refused.
+            throw new KafkaClientError(
+              { code: 13, name: "SSL_HANDSHAKE_FAILED", retriable: false },
+              `TLS handshake with ${address} failed: ${(err as Error).message}`,
+              { cause: err },
+            );
+          }
         } else {
           const c = await Deno.connect({ hostname, port });
           conn = c;
           c.setNoDelay(true);
         }
       } catch (err) {
+        if (err instanceof KafkaClientError) throw err;
         throw KafkaClientError.network(`connecting to ${address}${tls ? " (TLS)" : ""}`, err);
       }
       if (timedOut) throw KafkaClientError.timeout(`connecting to ${address}`, timeoutMs);
@@ -225,7 +237,7 @@ export class KafkaConnection {
       );
     }
     const id = this.#correlation = (this.#correlation + 1) & 0x7fffffff;
-    const w = new Writer(256);
+    const w = new Writer(Math.max(256, (opts.sizeHint ?? 0) + 64 + this.#clientIdBytes.length));
     w.int32(0).int16(apiKey).int16(version).int32(id);
     w.int16(this.#clientIdBytes.length).raw(this.#clientIdBytes);
     if (opts.flexible) w.taggedFields();

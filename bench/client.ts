@@ -1,0 +1,211 @@
+/**
+ * The toolkit's Kafka producer (`lib/kafka/client`) against kafkajs, in one run, against the
+ * embedded broker in a subprocess (so the broker's CPU is not counted as the client's).
+ *
+ * Each contender produces the same N keyed messages (about 130-byte JSON rows, already
+ * serialized, as the runtime hands them over) to a fresh 4-partition topic with acks -1 and
+ * idempotence, the way the runtime uses each client: kafkajs with `sendBatch` of 10,000
+ * messages at a time and one request in flight (lib/stream/kafka/producer.ts); the new
+ * producer appending with backpressure. Reported: messages per second, the client process's
+ * CPU per message (`process.cpuUsage`), and the broker's.
+ *
+ * ```
+ * deno task bench:client [--messages 200000] [--rounds 3] [--only sa|kafkajs]
+ *                        [--compression none|gzip|zstd] [--cpu-prof-only sa]
+ * ```
+ *
+ * @module
+ */
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { Cluster } from "../lib/kafka/client/cluster.ts";
+import { Producer } from "../lib/kafka/client/producer.ts";
+import { Admin } from "../lib/kafka/client/admin.ts";
+import { cpuSeconds, num, table } from "./_util.ts";
+import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const CLI = join(ROOT, "cli.ts");
+
+function arg(name: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] : fallback;
+}
+const MESSAGES = Number(arg("messages", "200000"));
+const ROUNDS = Number(arg("rounds", "3"));
+const ONLY = arg("only", "");
+const COMPRESSION = arg("compression", "none") as "none" | "gzip" | "zstd";
+const PARTITIONS = 4;
+const CHUNK = 10_000;
+
+const enc = new TextEncoder();
+
+/** 1,000 distinct rows and keys, cycled: serialized once, as the runtime's serializers do. */
+const values: Uint8Array[] = [];
+const keys: Uint8Array[] = [];
+for (let i = 0; i < 1000; i++) {
+  const row = {
+    deviceId: `device-${i % 16}`,
+    timestamp: 1_700_000_000_000 + i * 20,
+    x: Math.sin(i) * 9.81,
+    y: Math.cos(i) * 9.81,
+    z: (i % 7) - 3.5,
+    magnitude: 9.81 + (i % 13) / 10,
+  };
+  values.push(enc.encode(JSON.stringify(row)));
+  keys.push(enc.encode(row.deviceId));
+}
+
+async function startBroker(dataDir: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "broker", "--port", "0", "--data-dir", dataDir, "--log-level", "info"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const dec = new TextDecoder();
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    for await (const c of s) text += dec.decode(c, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const end = Date.now() + 30_000;
+  let m: RegExpMatchArray | null = null;
+  while (!(m = text.match(/listening on (127\.0\.0\.1:\d+)/))) {
+    if (Date.now() > end) throw new Error(`broker did not start:\n${text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    address: m[1],
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+      await pumps;
+    },
+  };
+}
+
+interface Result {
+  seconds: number;
+  cpuUs: number;
+  brokerCpuS: number;
+}
+
+async function measure(brokerPid: number, run: () => Promise<void>): Promise<Result> {
+  const b0 = await cpuSeconds(brokerPid);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { seconds, cpuUs: c.user + c.system, brokerCpuS: (await cpuSeconds(brokerPid)) - b0 };
+}
+
+async function runSa(address: string, topic: string, brokerPid: number): Promise<Result> {
+  const cluster = new Cluster({ bootstrap: address, clientId: "bench-sa" });
+  try {
+    const p = await Producer.create(cluster, { compression: COMPRESSION });
+    await cluster.topic(topic);
+    const r = await measure(brokerPid, async () => {
+      for (let i = 0; i < MESSAGES; i++) {
+        const j = i % 1000;
+        p.append(topic, null, keys[j], values[j]);
+        if (i % 1000 === 999) await p.ready(50_000);
+      }
+      await p.flush();
+    });
+    if (p.acked !== MESSAGES) throw new Error(`sa: ${p.acked} of ${MESSAGES} acknowledged`);
+    await p.close();
+    return r;
+  } finally {
+    await cluster.close();
+  }
+}
+
+async function runKafkajs(address: string, topic: string, brokerPid: number): Promise<Result> {
+  const kafka = new Kafka({
+    brokers: [address],
+    clientId: "bench-kafkajs",
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const compression = { none: 0, gzip: 1, zstd: 4 }[COMPRESSION];
+  if (compression === 4) throw new Error("kafkajs has no built-in zstd codec");
+  const bufKeys = keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength));
+  const bufValues = values.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  try {
+    return await measure(brokerPid, async () => {
+      for (let i = 0; i < MESSAGES; i += CHUNK) {
+        const messages = [];
+        for (let k = i; k < Math.min(MESSAGES, i + CHUNK); k++) {
+          messages.push({ key: bufKeys[k % 1000], value: bufValues[k % 1000] });
+        }
+        await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, compression });
+      }
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+filterKafkajsTimerWarning();
+const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-client-" });
+const broker = await startBroker(dataDir);
+console.error(`broker subprocess at ${broker.address}; ${MESSAGES} messages x ${ROUNDS} rounds`);
+const contenders = [
+  ["sa", runSa],
+  ["kafkajs", runKafkajs],
+] as const;
+const results = new Map<string, Result[]>();
+try {
+  const setup = new Cluster({ bootstrap: broker.address });
+  const admin = new Admin(setup);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate who goes first, so neither always gets the warmer broker.
+    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const [name, run] of order) {
+      if (ONLY && ONLY !== name) continue;
+      const topic = `bench-${name}-${round}`;
+      await admin.createTopics([{ name: topic, partitions: PARTITIONS, replicationFactor: 1 }]);
+      const r = await run(broker.address, topic, broker.pid);
+      // Honest numbers: the topic holds exactly what was sent.
+      const stored = (await admin.listOffsets(topic, "latest")).reduce((n, p) => n + p.offset, 0);
+      if (stored !== MESSAGES) throw new Error(`${name}: ${stored} of ${MESSAGES} messages stored`);
+      const list = results.get(name) ?? [];
+      list.push(r);
+      results.set(name, list);
+      console.error(
+        `${name} round ${round + 1}: ${num(MESSAGES / r.seconds)} msgs/s, ` +
+          `${num(r.cpuUs / MESSAGES, 2)} µs CPU/msg, broker ${
+            num(r.brokerCpuS * 1e6 / MESSAGES, 2)
+          } µs/msg`,
+      );
+      await admin.deleteTopics([topic]);
+    }
+  }
+  await setup.close();
+} finally {
+  await broker.stop();
+  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(
+  `\n${MESSAGES} messages, ${PARTITIONS} partitions, acks -1, idempotent, compression ${COMPRESSION}; ` +
+    `median of ${ROUNDS} rounds (client CPU from process.cpuUsage)`,
+);
+console.log(table(
+  ["client", "msgs/s", "client CPU µs/msg", "broker CPU µs/msg"],
+  [...results].map(([name, rs]) => [
+    name,
+    num(median(rs.map((r) => MESSAGES / r.seconds))),
+    num(median(rs.map((r) => r.cpuUs / MESSAGES)), 2),
+    num(median(rs.map((r) => r.brokerCpuS * 1e6 / MESSAGES)), 2),
+  ]),
+));
