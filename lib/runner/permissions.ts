@@ -24,9 +24,10 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_HTTP_HOST",
   "SA_ADVERTISED_URL",
   "SA_LAN_ADDRESSES",
-  // Static membership id per replica, and the Kafka client choice (lib/stream/kafka/_input_select.ts).
+  // Static membership id per replica, and the Kafka client choices (lib/stream/kafka/).
   "SA_GROUP_INSTANCE_ID",
   "SA_KAFKA_CLIENT",
+  "SA_KAFKA_PRODUCER",
   "Quix__Broker__Address",
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",

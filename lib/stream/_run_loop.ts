@@ -18,7 +18,8 @@ import {
 } from "./dataframe/_pipeline.ts";
 import { DEAD_LETTER_HEADERS, ProcessingError, SerializationError, StreamError } from "./errors.ts";
 import { createKafka, destroyLeftoverSockets, toBuffer } from "./kafka/_kafka.ts";
-import { BatchingProducer, encodeMessage } from "./kafka/producer.ts";
+import { BatchingProducer } from "./kafka/producer.ts";
+import { kafkaProducerChoice, NativeOutput, type Output } from "./kafka/_native_output.ts";
 import type { PartitionTxn } from "./kafka/_partition_txn.ts";
 import { changelogTopicName } from "./state/changelog.ts";
 import type { Topic } from "./topic.ts";
@@ -51,9 +52,9 @@ export class Runner {
   readonly #checkpoint: Checkpoint;
   #compiled!: Map<string, Emit>;
   /** At-least-once: the run's one producer. */
-  #producer: BatchingProducer | null = null;
+  #producer: Output | null = null;
   /** Where outputs of the message (or timer) being processed go. */
-  #out!: BatchingProducer;
+  #out!: Output;
   #input!: InputConsumer;
   #stopping = false;
   #fatal: Error | null = null;
@@ -147,8 +148,19 @@ export class Runner {
         );
       });
       if (producer) {
+        // kafkajs also carries the changelogs of at-least-once apps (their records' offsets).
         await connectOrExplain(producer.connect(), this.app.brokerAddress);
-        this.#producer = this.#out = new BatchingProducer(producer, this.#logger);
+        this.#producer = this.#out = kafkaProducerChoice() === "native"
+          ? await connectOrExplain(
+            NativeOutput.open(
+              this.app.brokerAddress,
+              this.options.clientId ?? `sa-${this.app.consumerGroup}`,
+              this.app.security,
+              this.options.idempotentProducer ?? true,
+            ),
+            this.app.brokerAddress,
+          )
+          : new BatchingProducer(producer, this.#logger);
       } else {
         for (const [topic, st] of this.registry.streams) {
           for (const store of st.stores) {
@@ -231,6 +243,7 @@ export class Runner {
     });
     if (connected) await this.#input.stop().catch(() => {});
     await producer?.disconnect().catch(() => {});
+    if (this.#producer instanceof NativeOutput) await this.#producer.close();
     await this.#txns?.closeAll();
     for (const s of this.#sinks) await s.close?.();
     await this.app.state.close();
@@ -277,7 +290,7 @@ export class Runner {
       })(),
       output: {
         produce(topic, value, key, timestamp, headers) {
-          runner.#out.add(topic.name, encodeMessage(topic, value, key, timestamp, headers));
+          runner.#out.produce(topic, value, key, timestamp, headers);
         },
       },
     };
@@ -535,13 +548,13 @@ export class Runner {
     reason: string,
     onProducerError: ApplicationOptions["onProducerError"],
   ): Promise<void> {
-    const flush = async (producer: BatchingProducer, part?: PartitionTxn) => {
+    const flush = async (producer: Output, part?: PartitionTxn) => {
       try {
         await producer.flush();
       } catch (e) {
         if (onProducerError?.(e as Error) === true) {
           this.#logger.warn(`ignored by onProducerError: ${(e as Error).message}`);
-          producer.dismissError();
+          await producer.dismissError();
           return;
         }
         // Exactly-once: the partition's transaction cannot commit; it is dropped and redone.

@@ -45,9 +45,9 @@ export function addSignalListeners(handler: () => void, logger: Logger): Array<(
 }
 
 /** Connects, or explains how to start a broker. */
-export async function connectOrExplain(p: Promise<void>, address: string): Promise<void> {
+export async function connectOrExplain<T>(p: Promise<T>, address: string): Promise<T> {
   try {
-    await p;
+    return await p;
   } catch (e) {
     throw new StreamError(
       `cannot connect to the Kafka broker at ${address}: ${(e as Error).message}. ` +

@@ -1,0 +1,170 @@
+/**
+ * The run loop's outputs through the toolkit's own producer (`lib/kafka/client/producer.ts`),
+ * chosen with `SA_KAFKA_PRODUCER=native` for at-least-once apps: a row is serialized and
+ * appended straight into its partition's record batch (no message object per row). Same
+ * contract as {@link BatchingProducer}: `produce` never throws a delivery failure, `flush`
+ * reports it (and keeps reporting it until `dismissError`).
+ *
+ * @module
+ */
+
+import type { Message } from "kafkajs";
+import { Producer as ClientProducer } from "../../kafka/client/producer.ts";
+import { Cluster } from "../../kafka/client/cluster.ts";
+import type { ClientSecurity } from "./security.ts";
+import { readEnv } from "./_kafka.ts";
+import { ProducerError } from "../errors.ts";
+import type { Topic } from "../topic.ts";
+import type { MessageHeaders } from "../types.ts";
+import { serializeRow } from "./producer.ts";
+
+/** What the run loop writes its outputs to (a {@link BatchingProducer} has this shape). */
+export interface Output {
+  readonly pending: number;
+  produce(
+    topic: Topic,
+    value: unknown,
+    key: unknown,
+    timestamp: number | undefined,
+    headers: MessageHeaders | undefined,
+  ): void;
+  add(topic: string, message: Message): void;
+  flush(): Promise<void>;
+  dismissError(): void | Promise<void>;
+  backpressure(limit?: number): Promise<void>;
+}
+
+function hasAny(headers: MessageHeaders | undefined): boolean {
+  if (!headers) return false;
+  for (const _ in headers) return true;
+  return false;
+}
+
+/** The producer `SA_KAFKA_PRODUCER` asks for: "native", else "kafkajs" (the default). */
+export function kafkaProducerChoice(): "native" | "kafkajs" {
+  return readEnv("SA_KAFKA_PRODUCER") === "native" ? "native" : "kafkajs";
+}
+
+export class NativeOutput implements Output {
+  #error: Error | null = null;
+
+  /** Connects a producer of its own (idempotent unless told otherwise). */
+  static async open(
+    brokerAddress: string,
+    clientId: string,
+    security: ClientSecurity | undefined,
+    idempotent: boolean,
+  ): Promise<NativeOutput> {
+    const cluster = new Cluster({
+      bootstrap: brokerAddress,
+      clientId,
+      security,
+      connectTimeoutMs: 3000,
+    });
+    try {
+      return new NativeOutput(
+        await ClientProducer.create(cluster, {
+          acks: -1,
+          idempotent,
+          allowAutoTopicCreation: false,
+        }),
+      );
+    } catch (e) {
+      await cluster.close();
+      throw e;
+    }
+  }
+
+  /** Flushes (best effort) and closes the producer and its connections. */
+  async close(): Promise<void> {
+    await this.producer.close().catch(() => {});
+    await this.producer.cluster.close().catch(() => {});
+  }
+
+  constructor(readonly producer: ClientProducer, readonly maxPending = 40_000) {}
+
+  get pending(): number {
+    return this.producer.pending;
+  }
+
+  produce(
+    topic: Topic,
+    value: unknown,
+    key: unknown,
+    timestamp: number | undefined,
+    headers: MessageHeaders | undefined,
+  ): void {
+    const [k, v] = serializeRow(topic, value, key);
+    this.#append(
+      topic.name,
+      null,
+      k,
+      v,
+      hasAny(headers) ? headers : undefined,
+      timestamp === undefined ? Date.now() : Math.trunc(timestamp),
+    );
+  }
+
+  add(topic: string, m: Message): void {
+    const headers: Record<string, string | Uint8Array> = {};
+    for (const [name, val] of Object.entries(m.headers ?? {})) {
+      const one = Array.isArray(val) ? val.at(-1) : val;
+      if (one !== undefined) headers[name] = one;
+    }
+    this.#append(
+      topic,
+      m.partition ?? null,
+      m.key ?? null,
+      m.value,
+      headers,
+      m.timestamp === undefined ? Date.now() : Number(m.timestamp),
+    );
+  }
+
+  #append(
+    topic: string,
+    partition: number | null,
+    key: Uint8Array | string | null,
+    value: Uint8Array | string | null,
+    headers: MessageHeaders | undefined,
+    timestamp: number,
+  ): void {
+    if (this.#error) return; // reported by flush
+    try {
+      this.producer.append(topic, partition, key, value, headers, timestamp);
+    } catch (e) {
+      this.#error = wrap(e, topic);
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (!this.#error) {
+      try {
+        await this.producer.flush();
+      } catch (e) {
+        this.#error = wrap(e, "the output topics");
+      }
+    }
+    if (this.#error) throw this.#error;
+  }
+
+  async dismissError(): Promise<void> {
+    this.#error = null;
+    await this.producer.recover();
+  }
+
+  async backpressure(limit = this.maxPending): Promise<void> {
+    try {
+      await this.producer.ready(limit);
+    } catch (e) {
+      this.#error ??= wrap(e, "the output topics");
+    }
+  }
+}
+
+function wrap(e: unknown, where: string): Error {
+  if (e instanceof ProducerError) return e;
+  return new ProducerError(`delivery of messages to ${where} failed: ${(e as Error).message}`, {
+    cause: e,
+  });
+}
