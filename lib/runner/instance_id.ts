@@ -1,6 +1,6 @@
 /**
- * A stable `group.instance.id` for each `sa run` of an app (static membership, KIP-345): the
- * lowest free slot `1, 2, ...` among the runs of the same app alive now, recorded as
+ * A stable `group.instance.id` for each `sa run` of an app (static membership, KIP-345),
+ * `<app>/run-<n>@<host>` for the lowest free slot `n` among the runs of the app alive now, recorded as
  * `instance-<n>.pid` in the app's state folder. A run killed with -9 leaves its file behind;
  * the next run finds its pid dead, takes the same slot, and so gets its partitions back
  * without waiting for the old session to time out. Two runs alive together get two slots.
@@ -14,6 +14,15 @@ import { isAlive } from "./project_state.ts";
 export interface InstanceSlot {
   id: string;
   release(): void;
+}
+
+/** This machine's name (ids must not collide between machines sharing a cluster). */
+export function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
 }
 
 /** Claims the lowest free slot for `name` in `dir` (atomic: files created with createNew). */
@@ -32,7 +41,7 @@ export function claimInstanceSlot(dir: string, name: string): InstanceSlot {
       continue;
     }
     return {
-      id: `${name}#${n}`,
+      id: `${name}/run-${n}@${hostname()}`,
       release: () => {
         try {
           if (Deno.readTextFileSync(file).trim() === String(Deno.pid)) Deno.removeSync(file);

@@ -278,6 +278,11 @@ export class GroupMember {
 
   #fail(code: number, what: string): never {
     if (COORDINATOR_MOVED.has(code)) this.coordinatorLost();
+    if (code === E.FENCED_INSTANCE_ID.code) {
+      what += ` (another running member uses group.instance.id ${
+        JSON.stringify(this.opts.groupInstanceId)
+      }: each replica needs its own SA_GROUP_INSTANCE_ID)`;
+    }
     throw new GroupError(code, what);
   }
 }
