@@ -20,6 +20,8 @@ import {
   FETCH_KEY,
   FETCH_VERSION,
   type FetchedPartition,
+  type FetchPartitionRequest,
+  type FetchResponse,
   Isolation,
   partitionRecords,
   readFetchResponse,
@@ -80,6 +82,39 @@ export interface ConsumerHandlers {
   warn(message: string): void;
 }
 
+/** A partition to fetch, at its position. */
+interface Wanted {
+  topic: string;
+  partition: number;
+  pos: Position;
+}
+
+/** Whether two fetches ask for the same partitions at the same positions. */
+function sameRequest(a: Map<string, Wanted>, b: Map<string, Wanted>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [tp, w] of a) {
+    const o = b.get(tp);
+    if (!o || o.pos.offset !== w.pos.offset || o.pos.epoch !== w.pos.epoch) return false;
+  }
+  return true;
+}
+
+/** The offset after the last complete batch of `p`'s records (`from` when there is none). */
+function endOfBatches(p: FetchedPartition, from: number): number {
+  const buf = p.records;
+  if (!buf) return from;
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let end = from;
+  for (let at = 0; at + 61 <= buf.length;) {
+    const next = at + 12 + v.getInt32(at + 8);
+    if (next > buf.length) break;
+    const last = v.getInt32(at) * 4294967296 + v.getUint32(at + 4) + v.getInt32(at + 23);
+    if (last + 1 > end) end = last + 1;
+    at = next;
+  }
+  return end;
+}
+
 interface Position {
   offset: number;
   /** Bumped by every seek: batches fetched before it are stale. */
@@ -111,6 +146,8 @@ export class Consumer {
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** The next fetch, sent while the previous response is processed. */
+  #prefetch: { wanted: Map<string, Wanted>; responses: Promise<FetchResponse[]> } | null = null;
 
   constructor(readonly cluster: ConsumerCluster, readonly opts: ConsumerOptions) {
     this.group = new GroupMember(
@@ -271,35 +308,27 @@ export class Consumer {
     return out;
   }
 
-  async #fetchRound(h: ConsumerHandlers): Promise<void> {
-    const wanted: { topic: string; partition: number; pos: Position }[] = [];
+  /** The partitions to fetch now, at their positions (paused topics left out). */
+  #wanted(): Map<string, Wanted> {
+    const wanted = new Map<string, Wanted>();
     for (const [topic, ps] of this.#assignment) {
       if (this.#paused.has(topic)) continue;
       for (const partition of ps) {
         const pos = this.#positions.get(`${topic}:${partition}`);
-        if (pos) wanted.push({ topic, partition, pos: { ...pos } });
+        if (pos) wanted.set(`${topic}:${partition}`, { topic, partition, pos: { ...pos } });
       }
     }
-    if (wanted.length === 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(this.opts.maxWaitMs, 100));
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = null;
-      return;
-    }
+    return wanted;
+  }
+
+  /** One Fetch per leader of `wanted`, decoded (records left in place). */
+  #fetch(wanted: Map<string, Wanted>): Promise<FetchResponse[]> {
     const isolationLevel = this.opts.readCommitted
       ? Isolation.readCommitted
       : Isolation.readUncommitted;
-    const responses = await Promise.all(
-      [...await this.#byLeader(wanted)].map(async ([, { channel, parts }]) => {
-        const topics = new Map<
-          string,
-          { partition: number; fetchOffset: number; partitionMaxBytes: number }[]
-        >();
+    return this.#byLeader([...wanted.values()]).then((leaders) =>
+      Promise.all([...leaders].map(async ([, { channel, parts }]) => {
+        const topics = new Map<string, FetchPartitionRequest[]>();
         for (const p of parts) {
           const list = topics.get(p.topic) ?? [];
           list.push({
@@ -318,14 +347,51 @@ export class Consumer {
             topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
           }), { timeoutMs: this.opts.maxWaitMs + 30_000 });
         return readFetchResponse(r);
-      }),
+      }))
     );
-    const asked = new Map(wanted.map((w) => [`${w.topic}:${w.partition}`, w.pos]));
+  }
+
+  async #fetchRound(h: ConsumerHandlers): Promise<void> {
+    const wanted = this.#wanted();
+    if (wanted.size === 0) {
+      this.#prefetch = null;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(this.opts.maxWaitMs, 100));
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = null;
+      return;
+    }
+    // The fetch sent while the previous response was processed is used when it asked for
+    // exactly the positions wanted now (the usual case); else it is dropped.
+    const pre = this.#prefetch;
+    this.#prefetch = null;
+    const responses = pre && sameRequest(pre.wanted, wanted)
+      ? await pre.responses
+      : await this.#fetch(wanted);
+    // The next fetch starts where these records end, so the broker reads while we process.
+    const next = new Map<string, Wanted>();
+    for (const res of responses) {
+      for (const p of res.partitions) {
+        const w = wanted.get(`${p.topic}:${p.partition}`);
+        if (!w || p.errorCode !== 0) continue;
+        const end = endOfBatches(p, w.pos.offset);
+        next.set(`${p.topic}:${p.partition}`, { ...w, pos: { ...w.pos, offset: end } });
+      }
+    }
+    if (next.size === wanted.size && !this.#stopping && !this.#needJoin) {
+      const responses = this.#fetch(next);
+      responses.catch(() => {}); // a failure shows when (if) it is used
+      this.#prefetch = { wanted: next, responses };
+    }
     for (const res of responses) {
       for (const p of res.partitions) {
         if (this.#stopping || this.#needJoin) return;
-        const pos = asked.get(`${p.topic}:${p.partition}`);
-        if (pos) await this.#deliver(p, pos, h);
+        const w = wanted.get(`${p.topic}:${p.partition}`);
+        if (w) await this.#deliver(p, w.pos, h);
       }
     }
   }
