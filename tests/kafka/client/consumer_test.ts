@@ -207,3 +207,53 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "consumer: a seek during a batch drops the fetch sent ahead; reading resumes at the sought offset",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withTopic(async (broker, kafka) => {
+      const p = kafka.producer();
+      await p.connect();
+      // Many small batches, so fetches are sent ahead while earlier ones are processed.
+      for (let i = 0; i < 50; i++) {
+        await p.send({ topic: "t", messages: [{ value: `v${i}`, partition: 0 }] });
+      }
+      await p.disconnect();
+      const cluster = consumerCluster(new Cluster({ bootstrap: broker.address, clientId: "test" }));
+      const consumer = new Consumer(cluster, { ...opts(null), partitionMaxBytes: 200 });
+      const seen: number[] = [];
+      let sought = false;
+      const run = consumer.run(["t"], {
+        revoking: () => Promise.resolve(),
+        assigned: () => Promise.resolve(),
+        batch: (b) => {
+          while (b.records.next()) {
+            const o = b.records.offset;
+            seen.push(o);
+            if (o === 20 && !sought) {
+              sought = true;
+              consumer.seek("t", 0, 10);
+              return Promise.resolve();
+            }
+            b.resolveOffset(o);
+          }
+          return Promise.resolve();
+        },
+        warn: () => {},
+      });
+      await until(() => seen.filter((o) => o === 49).length === 1, "the last record");
+      await new Promise((r) => setTimeout(r, 200));
+      const expected = [
+        ...Array.from({ length: 21 }, (_, i) => i),
+        ...Array.from({ length: 40 }, (_, i) => i + 10),
+      ];
+      assert.deepEqual(seen, expected);
+      await consumer.stop({ leave: true });
+      cluster.close();
+      await run;
+    });
+  },
+});
