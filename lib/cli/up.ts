@@ -42,7 +42,7 @@ import {
   type UpStatus,
   writeStatusSync,
 } from "../runner/project_state.ts";
-import { hostname } from "../runner/instance_id.ts";
+import { instanceHome } from "../runner/instance_id.ts";
 import { InterruptTracker } from "../util/signals.ts";
 import { startUpConsole, UP_CONSOLE_PORT } from "./_up_console.ts";
 import { errorLine } from "./_errors.ts";
@@ -504,9 +504,14 @@ async function up(argv: string[], env0: CliEnv): Promise<number> {
           if (loop) throw new ConfigError(loop);
           return {
             vars: r.values,
-            // The replica's name and host (`normalize#2@host`) is its static member id: a
-            // restarted replica takes its partitions back at once.
-            env: appRuntimeEnv(address, stateDir, securityVars, `${name}@${hostname()}`),
+            // The replica's name and home (`normalize#2@host/1a2b3c4d`) is its static member
+            // id: a restarted replica takes its partitions back at once.
+            env: appRuntimeEnv(
+              address,
+              stateDir,
+              securityVars,
+              `${name}@${instanceHome(paths.stateDir)}`,
+            ),
           };
         },
       };
