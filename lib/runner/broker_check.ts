@@ -1,7 +1,8 @@
 /**
  * Minimal Kafka requests the runner needs before any app runs, without loading a client
- * library: a connectivity check that lists the advertised brokers (Metadata v1 with no
- * topics) and topic creation (CreateTopics v0) for the topics a pipeline declares.
+ * library: a connectivity check that lists the advertised brokers (Metadata v8 with no
+ * topics) and topic creation (CreateTopics v3) for the topics a pipeline declares, with the
+ * toolkit client's encoders (`lib/kafka/client/apis/`).
  *
  * `sa run` uses the check to fail fast with advice instead of letting the client retry for a
  * minute, and to learn the broker addresses the sandbox must be allowed to reach.
@@ -12,6 +13,16 @@ import type { Reader, Writer } from "../kafka/protocol/codec.ts";
 import { splitHostPort } from "./permissions.ts";
 import { type ConnectSecurity, KafkaConnection } from "../kafka/client/connection.ts";
 import { isKafkaError } from "../kafka/client/errors.ts";
+import {
+  decodeMetadataResponse,
+  encodeMetadataRequest,
+  METADATA,
+} from "../kafka/client/apis/03_metadata.ts";
+import {
+  CREATE_TOPICS,
+  decodeCreateTopicsResponse,
+  encodeCreateTopicsRequest,
+} from "../kafka/client/apis/19_create_topics.ts";
 
 /** The outcome of {@link checkBroker}. */
 export interface BrokerCheck {
@@ -98,16 +109,15 @@ export async function checkBroker(
   timeoutMs = 3000,
   security?: ConnectSecurity,
 ): Promise<BrokerCheck> {
-  const r = await request(address, 3, 1, (w) => w.int32(0), timeoutMs, security);
-  const brokers: string[] = [];
-  const n = r.int32();
-  for (let i = 0; i < n; i++) {
-    r.int32();
-    const h = r.string();
-    const p = r.int32();
-    r.nullableString();
-    brokers.push(`${h.includes(":") ? `[${h}]` : h}:${p}`);
-  }
+  const r = await request(
+    address,
+    METADATA.key,
+    METADATA.version,
+    (w) => encodeMetadataRequest(w, [], false),
+    timeoutMs,
+    security,
+  );
+  const brokers = decodeMetadataResponse(r).brokers.map((b) => b.address);
   return { brokers };
 }
 
@@ -133,26 +143,14 @@ export async function createTopics(
   if (topics.length === 0) return {};
   const r = await request(
     address,
-    19,
-    0,
-    (w) => {
-      w.int32(topics.length);
-      for (const t of topics) {
-        w.string(t.name).int32(t.partitions).int16(t.replicationFactor).int32(0);
-        const configs = Object.entries(t.configs ?? {});
-        w.int32(configs.length);
-        for (const [k, v] of configs) w.string(k).nullableString(v);
-      }
-      w.int32(timeoutMs);
-    },
+    CREATE_TOPICS.key,
+    CREATE_TOPICS.version,
+    (w) => encodeCreateTopicsRequest(w, topics, timeoutMs, false),
     timeoutMs + 2000,
     security,
   );
   const out: CreateTopicResult = {};
-  const n = r.int32();
-  for (let i = 0; i < n; i++) {
-    const name = r.string();
-    const code = r.int16();
+  for (const { name, errorCode: code } of decodeCreateTopicsResponse(r)) {
     out[name] = code === 0 ? "created" : code === 36 ? "exists" : `error code ${code}`;
   }
   return out;

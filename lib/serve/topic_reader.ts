@@ -1,12 +1,17 @@
 /**
  * Reads any partitions of one topic from chosen offsets, without a consumer group: what a
  * push endpoint needs (every client has its own position, and nothing is committed). Plain
- * Kafka protocol (Metadata v1, ListOffsets v1, Fetch v4 read_committed), so it works against
- * any broker reachable without TLS/SASL.
+ * Kafka protocol (Metadata v8, ListOffsets v1, Fetch v4 read_committed) over the toolkit
+ * client's connections, so it works against any broker reachable without TLS/SASL.
  *
  * @module
  */
-import { Connection, topicMetadata } from "../stream/state/_fetch_reader.ts";
+import { KafkaConnection } from "../kafka/client/connection.ts";
+import {
+  decodeMetadataResponse,
+  encodeMetadataRequest,
+  METADATA,
+} from "../kafka/client/apis/03_metadata.ts";
 import type { Reader } from "../kafka/protocol/codec.ts";
 import {
   Attr,
@@ -24,6 +29,23 @@ export interface TopicRecord {
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: { key: string; value: Uint8Array | null }[];
+}
+
+/** Metadata of `topic` (never auto-created): brokers by id, and each partition's leader. */
+async function topicMetadata(c: KafkaConnection, topic: string) {
+  const r = await c.request(
+    METADATA.key,
+    METADATA.version,
+    (w) => encodeMetadataRequest(w, [topic], false),
+  );
+  const res = decodeMetadataResponse(r);
+  const t = res.topics.find((x) => x.name === topic);
+  if (!t) return null;
+  return {
+    brokers: new Map(res.brokers.map((b) => [b.nodeId, b.address])),
+    errorCode: t.errorCode,
+    partitions: t.partitions,
+  };
 }
 
 /** Kafka error codes this reader names in its messages. */
@@ -65,7 +87,7 @@ export class TopicReader {
     readonly topic: string,
     /** Partition ids, ascending. */
     readonly partitions: number[],
-    private readonly conn: Connection,
+    private readonly conn: KafkaConnection,
   ) {}
 
   /**
@@ -79,9 +101,9 @@ export class TopicReader {
   ): Promise<TopicReader> {
     let lastError: unknown = new Error("no bootstrap address");
     for (const address of bootstrap) {
-      let c: Connection | undefined;
+      let c: KafkaConnection | undefined;
       try {
-        c = await Connection.open(address, undefined, clientId);
+        c = await KafkaConnection.open(address, { clientId });
         const meta = await topicMetadata(c, topic);
         if (meta?.errorCode === UNKNOWN_TOPIC_OR_PARTITION) throw new UnknownTopicError(topic);
         if (meta && meta.errorCode !== 0) {
@@ -106,7 +128,7 @@ export class TopicReader {
         return new TopicReader(
           topic,
           partitions,
-          await Connection.open(leader, undefined, clientId),
+          await KafkaConnection.open(leader, { clientId }),
         );
       } catch (e) {
         if (e instanceof UnknownTopicError) throw e;
@@ -159,7 +181,7 @@ export class TopicReader {
         w.string(t);
         w.array(parts, (w, [p, at]) => w.int32(p).int64(at).int32(perPartition));
       });
-    });
+    }, { timeoutMs: maxWaitMs + 30_000 });
     r.int32(); // throttle
     const records: TopicRecord[] = [];
     const next = new Map(positions);

@@ -93,7 +93,13 @@ export class Cluster {
 
   #open(key: string, address: string): Promise<KafkaConnection> {
     if (this.#closed) {
-      return Promise.reject(KafkaClientError.network(`cluster client ${this.clientId} is closed`));
+      // Not retriable: whatever still runs on this client (a retry loop) stops at once.
+      return Promise.reject(
+        new KafkaClientError(
+          { code: 13, name: "CLIENT_CLOSED", retriable: false },
+          `Kafka client ${this.clientId} is closed`,
+        ),
+      );
     }
     const existing = this.#conns.get(key);
     if (existing) return existing;
@@ -140,7 +146,9 @@ export class Cluster {
 
   /** A connection to any live broker (known brokers first, then the bootstrap list). */
   async anyConnection(): Promise<KafkaConnection> {
-    for (const p of this.#conns.values()) {
+    // An open general-purpose connection: never one that carries produce or long-poll fetches.
+    for (const [key, p] of this.#conns) {
+      if (!key.endsWith("/default") && !key.startsWith("bootstrap/")) continue;
       const c = await p.catch(() => null);
       if (c && !c.isClosed) return c;
     }
@@ -313,7 +321,7 @@ export class Cluster {
     this.#coordinators.delete(`${type}/${key}`);
   }
 
-  /** Closes every connection; later calls fail with NETWORK_EXCEPTION. */
+  /** Closes every connection; later calls fail with CLIENT_CLOSED (not retriable). */
   async close(): Promise<void> {
     this.#closed = true;
     const conns = [...this.#conns.values()];

@@ -119,8 +119,9 @@ export class KafkaConnection {
 
   /**
    * Connects, negotiates versions and authenticates. Rejects with a {@link KafkaClientError}:
-   * NETWORK_EXCEPTION (refused, TLS failure, closed), REQUEST_TIMED_OUT, or
-   * SASL_AUTHENTICATION_FAILED / UNSUPPORTED_SASL_MECHANISM.
+   * NETWORK_EXCEPTION (refused, closed; retriable), REQUEST_TIMED_OUT (retriable), or, not
+   * retriable, SSL_HANDSHAKE_FAILED (wrong CA, refused client certificate, not a TLS port),
+   * SASL_AUTHENTICATION_FAILED or UNSUPPORTED_SASL_MECHANISM.
    */
   static async open(address: string, opts: ConnectionOptions): Promise<KafkaConnection> {
     const { hostname, port } = splitAddress(address);
@@ -242,7 +243,11 @@ export class KafkaConnection {
     w.int16(this.#clientIdBytes.length).raw(this.#clientIdBytes);
     if (opts.flexible) w.taggedFields();
     w.flexible = opts.flexible ?? false;
-    body(w);
+    try {
+      body(w);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     w.patchInt32(0, w.pos - 4);
     const frame = w.finish();
     if (opts.noResponse) {

@@ -22,6 +22,7 @@ import { errorInfo, KafkaClientError } from "./errors.ts";
 import type { Cluster } from "./cluster.ts";
 import {
   BatchBuilder,
+  COMPRESSION_CODE,
   type CompressionName,
   type RecordBytes,
   type RecordHeaders,
@@ -33,82 +34,28 @@ import {
   PRODUCE,
   type ProduceTopic,
 } from "./apis/00_produce.ts";
+import { initProducerId } from "./_producer_id.ts";
 import {
-  decodeInitProducerIdResponse,
-  encodeInitProducerIdRequest,
-  INIT_PRODUCER_ID,
-} from "./apis/22_init_producer_id.ts";
-import { withRetry } from "./_retry.ts";
+  type Batch,
+  inFlight,
+  newPartitionStates,
+  type PartitionState,
+  requeue,
+  resetSequences,
+} from "./_partition_state.ts";
+
+import type { ProducerOptions, ProducerRecord, TransactionHooks } from "./_producer_options.ts";
 
 export type { CompressionName, RecordBytes, RecordHeaders } from "./_batch_builder.ts";
-
-/** Options of {@link Producer.create}. */
-export interface ProducerOptions {
-  /** -1 (all in-sync replicas, default), 1 (leader) or 0 (no answer; not idempotent). */
-  acks?: -1 | 0 | 1;
-  /** Producer id and sequence numbers, so retries never duplicate. Default true (acks -1). */
-  idempotent?: boolean;
-  /** Default "none". */
-  compression?: CompressionName;
-  /** How long a partition's batch may wait for more records once it could be sent. Default 0. */
-  lingerMs?: number;
-  /** A batch is closed once it reaches this size. Default 256 KiB. */
-  batchBytes?: number;
-  /** Batches in flight per partition. Default 5 (the most the broker deduplicates). */
-  maxInFlight?: number;
-  /** How long the broker may take to replicate before answering. Default 30000. */
-  ackTimeoutMs?: number;
-  /** How long a record may take, retries included, before the producer fails. Default 120000. */
-  deliveryTimeoutMs?: number;
-  /** Ask the broker to create unknown topics (its auto-create setting decides). Default true. */
-  allowAutoTopicCreation?: boolean;
-}
-
-/** A record for {@link Producer.send}. */
-export interface ProducerRecord {
-  key?: RecordBytes;
-  value: RecordBytes;
-  headers?: RecordHeaders;
-  /** Explicit partition; default by key hash (Java-compatible), else sticky. */
-  partition?: number;
-  /** ms since the epoch; default now. */
-  timestamp?: number;
-}
-
-/** Internal hooks of the transactional producer (transaction.ts). */
-export interface TransactionHooks {
-  readonly transactionalId: string;
-  /** Resolves once every given partition is part of the open transaction. */
-  addPartitions(partitions: ReadonlyArray<readonly [string, number]>): Promise<void>;
-  isAdded(topic: string, partition: number): boolean;
-}
-
-interface Batch {
-  readonly state: PartitionState;
-  readonly builder: BatchBuilder;
-  bytes: Uint8Array | null;
-  baseSequence: number;
-  readonly count: number;
-  readonly deadline: number;
-}
-
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  open: BatchBuilder | null;
-  /** Closed batches not yet sent (retried ones first, in sequence order). */
-  queue: Batch[];
-  inFlight: number;
-  nextSequence: number;
-  /** A batch failed retriably: send nothing new until every batch in flight is back. */
-  recovering: boolean;
-  openedAt: number;
-}
+export type { ProducerOptions, ProducerRecord, TransactionHooks };
 
 const RETRY_BACKOFF_MS = 100;
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
-/** Builders kept for reuse: their buffers keep their pages. */
-const MAX_FREE_BUILDERS = 64;
+/**
+ * Builders kept for reuse (their buffers keep their pages), at most this many bytes per
+ * producer: the runtime runs one transactional producer per input partition.
+ */
+const MAX_FREE_BYTES = 8 * 1024 * 1024;
 
 /** Sends records to a cluster; see the module documentation. */
 export class Producer {
@@ -133,6 +80,7 @@ export class Producer {
     [number | null, RecordBytes, RecordBytes, RecordHeaders | undefined, number][]
   >();
   #freeBuilders: BatchBuilder[] = [];
+  #freeBytes = 0;
   #outstanding = 0;
   #acked = 0;
   #error: KafkaClientError | null = null;
@@ -152,6 +100,29 @@ export class Producer {
       throw new Error(`an idempotent producer needs acks -1, got ${this.acks}`);
     }
     this.#compression = opts.compression ?? "none";
+    if (!(this.#compression in COMPRESSION_CODE)) {
+      throw new Error(
+        `producer compression ${JSON.stringify(opts.compression)} is not one of ${
+          Object.keys(COMPRESSION_CODE).join(", ")
+        }`,
+      );
+    }
+    for (
+      const [name, v, min] of [
+        ["lingerMs", opts.lingerMs, 0],
+        ["batchBytes", opts.batchBytes, 64],
+        ["maxInFlight", opts.maxInFlight, 1],
+        ["ackTimeoutMs", opts.ackTimeoutMs, 1],
+        ["deliveryTimeoutMs", opts.deliveryTimeoutMs, 1],
+      ] as const
+    ) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= min)) {
+        throw new Error(`producer option ${name} must be an integer >= ${min}, got ${v}`);
+      }
+    }
+    if (![-1, 0, 1].includes(this.acks)) {
+      throw new Error(`producer option acks must be -1, 0 or 1, got ${this.acks}`);
+    }
     this.#lingerMs = opts.lingerMs ?? 0;
     this.#batchBytes = opts.batchBytes ?? 256 * 1024;
     this.#maxInFlight = this.idempotent
@@ -187,6 +158,14 @@ export class Producer {
     return this.#acked;
   }
 
+  /**
+   * Offset of the last record of `topic[partition]` this producer got acknowledged, or -1
+   * (nothing yet; acks 0 learns no offsets). E.g. where a changelog stands after a flush.
+   */
+  lastOffset(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.[partition]?.lastOffset ?? -1;
+  }
+
   /** The error that failed the producer, if any. */
   get error(): KafkaClientError | null {
     return this.#error;
@@ -214,12 +193,7 @@ export class Producer {
    */
   _resetAfterAbort(): void {
     this.#error = null;
-    for (const states of this.#topics.values()) {
-      for (const s of states) {
-        s.nextSequence = 0;
-        s.recovering = false;
-      }
-    }
+    resetSequences(this.#topics.values());
   }
 
   /** @internal InitProducerId on `nodeId`'s connection (the transaction coordinator) or any. */
@@ -228,33 +202,7 @@ export class Producer {
     transactionTimeoutMs: number,
     nodeId?: number,
   ): Promise<void> {
-    const res = await withRetry(async () => {
-      const conn = nodeId === undefined
-        ? await this.cluster.anyConnection()
-        : await this.cluster.connection(nodeId, "txn");
-      const v = conn.pickVersion(
-        INIT_PRODUCER_ID.key,
-        INIT_PRODUCER_ID.version,
-        INIT_PRODUCER_ID.version,
-        "InitProducerId",
-      );
-      const r = decodeInitProducerIdResponse(
-        await conn.request(
-          INIT_PRODUCER_ID.key,
-          v,
-          (w) => encodeInitProducerIdRequest(w, transactionalId, transactionTimeoutMs),
-        ),
-      );
-      if (r.errorCode !== 0) {
-        throw KafkaClientError.fromCode(
-          r.errorCode,
-          `InitProducerId${
-            transactionalId === null ? "" : ` for ${JSON.stringify(transactionalId)}`
-          }`,
-        );
-      }
-      return r;
-    }, { timeoutMs: this.cluster.retryTimeoutMs });
+    const res = await initProducerId(this.cluster, transactionalId, transactionTimeoutMs, nodeId);
     this.#producerId = res.producerId;
     this.#producerEpoch = res.producerEpoch;
   }
@@ -294,16 +242,7 @@ export class Producer {
     if (!states) {
       const meta = this.cluster.cachedTopic(topic);
       if (!meta) return this.#await(topic, partition, key, value, headers, timestamp);
-      states = meta.partitions.map((p) => ({
-        topic,
-        partition: p.partition,
-        open: null,
-        queue: [],
-        inFlight: 0,
-        nextSequence: 0,
-        recovering: false,
-        openedAt: 0,
-      }));
+      states = newPartitionStates(topic, meta.partitions.map((p) => p.partition));
       this.#topics.set(topic, states);
     }
     let p: number;
@@ -324,7 +263,9 @@ export class Producer {
     const s = states[p];
     let b = s.open;
     if (!b) {
-      b = s.open = this.#freeBuilders.pop() ?? new BatchBuilder();
+      const free = this.#freeBuilders.pop();
+      if (free) this.#freeBytes -= free.buffer.length;
+      b = s.open = free ?? new BatchBuilder();
       s.openedAt = Date.now();
     }
     b.append(key, value, headers, timestamp);
@@ -430,18 +371,10 @@ export class Producer {
     const err = this.#error;
     if (!err) return;
     if (err.fatal || this.#txn) throw err;
-    for (;;) {
-      let inFlight = 0;
-      for (const states of this.#topics.values()) for (const s of states) inFlight += s.inFlight;
-      if (inFlight === 0) break;
+    while (inFlight(this.#topics.values()) > 0) {
       await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
     }
-    for (const states of this.#topics.values()) {
-      for (const s of states) {
-        s.nextSequence = 0;
-        s.recovering = false;
-      }
-    }
+    resetSequences(this.#topics.values());
     if (this.idempotent) await this._initProducerId(null, 0);
     this.#error = null;
     this.#drain();
@@ -459,10 +392,12 @@ export class Producer {
   }
 
   /**
-   * @internal Drops every record not yet sent (open and queued batches), waits for the
-   * batches in flight, and returns whether they all succeeded. For aborting a transaction.
+   * @internal Drops every record not yet sent (open and queued batches) and waits for the
+   * batches in flight. For aborting a transaction. Returns whether a dropped batch had been
+   * sent before (a retry): its sequence numbers may then be missing on the broker.
    */
-  async _discardUnsent(): Promise<void> {
+  async _discardUnsent(): Promise<boolean> {
+    let sentBefore = false;
     for (const states of this.#topics.values()) {
       for (const s of states) {
         if (s.open) {
@@ -472,6 +407,7 @@ export class Producer {
         }
         for (const b of s.queue) {
           this.#outstanding -= b.count;
+          if (b.bytes !== null) sentBefore = true;
           this.#release(b.builder);
         }
         s.queue = [];
@@ -480,6 +416,7 @@ export class Producer {
     for (const list of this.#waiting.values()) this.#outstanding -= list.length;
     this.#waiting.clear();
     while (this.#outstanding > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
+    return sentBefore;
   }
 
   #fail(err: KafkaClientError): void {
@@ -496,9 +433,11 @@ export class Producer {
   }
 
   #release(b: BatchBuilder): void {
-    if (this.#freeBuilders.length < MAX_FREE_BUILDERS && b.buffer.length <= 2 * this.#batchBytes) {
+    const n = b.buffer.length;
+    if (n <= 2 * this.#batchBytes && this.#freeBytes + n <= MAX_FREE_BYTES) {
       b.reset();
       this.#freeBuilders.push(b);
+      this.#freeBytes += n;
     }
   }
 
@@ -650,7 +589,7 @@ export class Producer {
           const res = decodeProduceResponse(r);
           for (const b of now) {
             const p = res.get(b.state.topic)?.find((x) => x.partition === b.state.partition);
-            this.#answered(b, p ? p.errorCode : 13);
+            this.#answered(b, p ? p.errorCode : 13, p ? p.baseOffset : -1);
           }
         }
         this.#drain();
@@ -665,9 +604,15 @@ export class Producer {
     );
   }
 
-  #answered(b: Batch, code: number): void {
+  #answered(b: Batch, code: number, baseOffset: number): void {
     // DUPLICATE_SEQUENCE_NUMBER: the broker already has this batch (a retry of a lost answer).
-    if (code === 0 || code === 46) return this.#done(b);
+    if (code === 0 || code === 46) {
+      if (code === 0 && baseOffset >= 0) {
+        const last = baseOffset + b.count - 1;
+        if (last > b.state.lastOffset) b.state.lastOffset = last;
+      }
+      return this.#done(b);
+    }
     const s = b.state;
     // A batch behind a failed one is refused out of order: it is resent after it.
     if (code === 45 && s.recovering) {
@@ -718,12 +663,7 @@ export class Producer {
       );
     }
     s.recovering = true;
-    // Back into the queue in sequence order (retried batches keep their sequence).
-    let i = 0;
-    while (
-      i < s.queue.length && s.queue[i].bytes !== null && s.queue[i].baseSequence < b.baseSequence
-    ) i++;
-    s.queue.splice(i, 0, b);
+    requeue(b);
     this.#scheduleTimer(RETRY_BACKOFF_MS);
   }
 }

@@ -72,6 +72,9 @@ export class TransactionalProducer {
   #offsetsAdded = new Set<string>();
 
   private constructor(cluster: Cluster, opts: TransactionalProducerOptions) {
+    if (typeof opts.transactionalId !== "string" || opts.transactionalId === "") {
+      throw new Error("a transactional producer needs a non-empty transactionalId");
+    }
     this.cluster = cluster;
     this.transactionalId = opts.transactionalId;
     this.transactionTimeoutMs = opts.transactionTimeoutMs ?? 60_000;
@@ -120,6 +123,11 @@ export class TransactionalProducer {
   /** Records appended in this transaction and not yet acknowledged. */
   get pending(): number {
     return this.#producer.pending;
+  }
+
+  /** See {@link Producer.lastOffset} (records of this transaction included, once acked). */
+  lastOffset(topic: string, partition: number): number {
+    return this.#producer.lastOffset(topic, partition);
   }
 
   /** Records acknowledged since creation (aborted ones included). */
@@ -392,9 +400,11 @@ export class TransactionalProducer {
    */
   async abort(): Promise<void> {
     this.#expect("abort", "open", "abortable");
-    const failedBatch = this.#producer.error !== null;
+    let failedBatch = this.#producer.error !== null;
     try {
-      await this.#producer._discardUnsent();
+      // A dropped retry may have left a gap in the sequence numbers too.
+      if (await this.#producer._discardUnsent()) failedBatch = true;
+      if (this.#producer.error !== null) failedBatch = true;
       if (this.#added.size > 0 || this.#offsetsAdded.size > 0) await this.#endTxn(false);
       if (failedBatch) {
         this.#producer._resetAfterAbort();

@@ -11,8 +11,15 @@ export type ResponseAction = "forward" | "drop-and-close";
 
 /** Hooks of {@link startProxy}. */
 export interface ProxyHooks {
-  /** Decides per response; `apiKey` and `version` are the request's. */
-  onResponse?: (apiKey: number, version: number, frame: Uint8Array) => ResponseAction;
+  /**
+   * Decides per response; `apiKey` and `version` are the request's. A promise holds this
+   * response (and the ones behind it on the connection) until it settles.
+   */
+  onResponse?: (
+    apiKey: number,
+    version: number,
+    frame: Uint8Array,
+  ) => ResponseAction | Promise<ResponseAction>;
   /** Rewrites a response payload (without its size prefix) before it is forwarded. */
   rewrite?: (apiKey: number, version: number, payload: Uint8Array) => Uint8Array;
 }
@@ -115,7 +122,7 @@ export function startProxy(target: string, hooks: ProxyHooks = {}): Proxy {
           const id = new DataView(f.buffer).getInt32(0);
           const [key, version] = inFlight.get(id) ?? [-1, -1];
           inFlight.delete(id);
-          if (hooks.onResponse?.(key, version, f) === "drop-and-close") {
+          if ((await hooks.onResponse?.(key, version, f)) === "drop-and-close") {
             close(client);
             close(server);
             return;

@@ -135,6 +135,11 @@ Deno.test("Cluster against the embedded broker: metadata, leaders, coordinators,
     } finally {
       await quick.close();
     }
+    // Once closed, nothing is retried: the next use fails at once.
+    await cluster.close();
+    const err = await cluster.connection(1, "fetch").then(() => assert.fail("closed"), (e) => e);
+    assert.equal(err.name, "CLIENT_CLOSED");
+    assert.equal(err.retriable, false);
   } finally {
     await cluster.close();
     await b.close();
