@@ -45,8 +45,22 @@ export function kafkaProducerChoice(): "native" | "kafkajs" {
   return readEnv("SA_KAFKA_PRODUCER") === "native" ? "native" : "kafkajs";
 }
 
+/**
+ * Records above this are refused here, alone, as the Java client's `max.request.size` does: in
+ * a batch the broker would refuse (message.max.bytes, 1 MiB by default) the whole batch, and
+ * take the rows sharing it down with the oversized one.
+ */
+const MAX_RECORD_BYTES = 1024 * 1024 - 512;
+
+function size(b: Uint8Array | string | null | undefined): number {
+  return b == null ? 0 : typeof b === "string" ? b.length * 3 : b.length;
+}
+
 export class NativeOutput implements Output {
+  /** The producer failed: nothing more is sent until the app dismisses it. */
   #error: Error | null = null;
+  /** A record refused here (too large); the others go on. */
+  #refused: Error | null = null;
 
   /** Connects a producer of its own (idempotent unless told otherwise). */
   static async open(
@@ -130,6 +144,15 @@ export class NativeOutput implements Output {
     timestamp: number,
   ): void {
     if (this.#error) return; // reported by flush
+    let bytes = size(key) + size(value);
+    if (headers) { for (const k in headers) bytes += k.length + size(headers[k]); }
+    if (bytes > MAX_RECORD_BYTES) {
+      this.#refused ??= new ProducerError(
+        `delivery of 1 message(s) to ${topic} failed: a record of ${bytes} bytes exceeds the ` +
+          `broker's message size limit (message.max.bytes, 1 MiB by default)`,
+      );
+      return;
+    }
     try {
       this.producer.append(topic, partition, key, value, headers, timestamp);
     } catch (e) {
@@ -146,10 +169,12 @@ export class NativeOutput implements Output {
       }
     }
     if (this.#error) throw this.#error;
+    if (this.#refused) throw this.#refused;
   }
 
   async dismissError(): Promise<void> {
     this.#error = null;
+    this.#refused = null;
     await this.producer.recover();
   }
 
