@@ -1,6 +1,6 @@
 /**
- * The run loop's outputs through the toolkit's own producer (`lib/kafka/client/producer.ts`),
- * chosen with `SA_KAFKA_PRODUCER=native` for at-least-once apps: a row is serialized and
+ * The run loop's outputs through the toolkit's own producer (`lib/kafka/client/producer.ts`)
+ * for at-least-once apps (`SA_KAFKA_PRODUCER=kafkajs` goes back to kafkajs): a row is serialized and
  * appended straight into its partition's record batch (no message object per row). Same
  * contract as {@link BatchingProducer}: `produce` never throws a delivery failure, `flush`
  * reports it (and keeps reporting it until `dismissError`).
@@ -40,9 +40,9 @@ function hasAny(headers: MessageHeaders | undefined): boolean {
   return false;
 }
 
-/** The producer `SA_KAFKA_PRODUCER` asks for: "native", else "kafkajs" (the default). */
+/** The producer `SA_KAFKA_PRODUCER` asks for: "kafkajs", else "native" (the default). */
 export function kafkaProducerChoice(): "native" | "kafkajs" {
-  return readEnv("SA_KAFKA_PRODUCER") === "native" ? "native" : "kafkajs";
+  return readEnv("SA_KAFKA_PRODUCER") === "kafkajs" ? "kafkajs" : "native";
 }
 
 /**
