@@ -28,7 +28,7 @@ import { BackpressureGate } from "./sinks/backpressure.ts";
 import type { InputBatch, InputConsumer } from "./kafka/_input.ts";
 import { createInput } from "./kafka/_input_select.ts";
 import { EosParts } from "./_eos_parts.ts";
-import { addSignalListeners, connectOrExplain, Mutex } from "./_run_support.ts";
+import { addSignalListeners, connectOrExplain, Mutex, splitTp } from "./_run_support.ts";
 
 import type { Application, ApplicationOptions, ErrorCallback } from "./application.ts";
 
@@ -594,9 +594,4 @@ export class Runner {
       },
     }, this.#logger);
   }
-}
-
-function splitTp(tp: string): [string, number] {
-  const i = tp.lastIndexOf(":");
-  return [tp.slice(0, i), Number(tp.slice(i + 1))];
 }

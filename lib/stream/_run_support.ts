@@ -56,3 +56,9 @@ export async function connectOrExplain<T>(p: Promise<T>, address: string): Promi
     );
   }
 }
+
+/** "topic:partition" → [topic, partition]. */
+export function splitTp(tp: string): [string, number] {
+  const i = tp.lastIndexOf(":");
+  return [tp.slice(0, i), Number(tp.slice(i + 1))];
+}
