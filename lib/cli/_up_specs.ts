@@ -18,6 +18,7 @@ import {
   securityFiles,
 } from "../runner/permissions.ts";
 import { ConfigError, type DeploymentSpec } from "../runner/supervisor.ts";
+import { instanceHome } from "../runner/instance_id.ts";
 
 /** What the specs of one `sa up` share. */
 export interface UpSpecContext {
@@ -96,7 +97,15 @@ export function deploymentSpec(
       if (loop) throw new ConfigError(loop);
       return {
         vars: r.values,
-        env: appRuntimeEnv(address, stateDir, securityVars, pipeline.dir),
+        // The replica's name and home (`normalize#2@host/1a2b3c4d`) is its static member id:
+        // a restarted replica takes its partitions back at once.
+        env: appRuntimeEnv(
+          address,
+          stateDir,
+          securityVars,
+          pipeline.dir,
+          `${name}@${instanceHome(ctx.stateDir)}`,
+        ),
         read: projectFileReads(pipeline.dir, r.values),
       };
     },

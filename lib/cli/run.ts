@@ -30,6 +30,7 @@ import { describeSecurity } from "../stream/kafka/security.ts";
 import { AppSandbox, SandboxError } from "../runner/sandbox.ts";
 import { skipAdvice } from "../runner/supervisor.ts";
 import { saPaths } from "../runner/project_state.ts";
+import { claimInstanceSlot } from "../runner/instance_id.ts";
 import { typeCheck } from "../runner/type_check.ts";
 
 const HELP = `Usage: sa run <app.ts> [options]
@@ -214,9 +215,11 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
         security.protocol === "PLAINTEXT" ? "" : ` (${describeSecurity(security)})`
       }${shown.length ? `; ${shown.join(", ")}` : ""}\n`,
   );
+  // A stable static member id per concurrent run of this app (see runner/instance_id.ts).
+  const slot = claimInstanceSlot(stateDir, name);
   sandbox.start(
     resolved.values,
-    appRuntimeEnv(broker.address, stateDir, securityVars, resolve(env.cwd)),
+    appRuntimeEnv(broker.address, stateDir, securityVars, resolve(env.cwd), slot.id),
   );
   // Type errors are shown beside the run (the app runs anyway, as `deno run` does).
   const checking = new AbortController();
@@ -250,6 +253,7 @@ async function runApp(argv: string[], env: CliEnv): Promise<number> {
     return env.signal.aborted && exit.kind === "killed" ? 130 : 1;
   } finally {
     env.signal.removeEventListener("abort", onAbort);
+    slot.release();
   }
 }
 

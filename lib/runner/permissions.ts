@@ -25,6 +25,10 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
   "SA_ADVERTISED_URL",
   "SA_LAN_ADDRESSES",
   "SA_PROJECT_DIR",
+  // Static membership id per replica, and the Kafka client choices (lib/stream/kafka/).
+  "SA_GROUP_INSTANCE_ID",
+  "SA_KAFKA_CLIENT",
+  "SA_KAFKA_PRODUCER",
   "Quix__Broker__Address",
   "Quix__Consumer_Group",
   "Quix__Deployment__State__Path",
@@ -48,8 +52,9 @@ export const RUNTIME_ENV_NAMES: readonly string[] = [
 /**
  * The runtime environment `sa run` and `sa up` give an app: its broker and its state folder,
  * under both the sa and the Quix names, the project folder (`SA_PROJECT_DIR`: apps resolve
- * project-relative paths against it, as several apps share one process and its cwd) and the
- * connection security settings (`SA_SASL_*`, `SA_SSL_*`, `SA_SECURITY_PROTOCOL`), all in
+ * project-relative paths against it, as several apps share one process and its cwd), the
+ * connection security settings (`SA_SASL_*`, `SA_SSL_*`, `SA_SECURITY_PROTOCOL`) and the
+ * replica's `SA_GROUP_INSTANCE_ID`, all in
  * {@link RUNTIME_ENV_NAMES}.
  */
 export function appRuntimeEnv(
@@ -57,8 +62,11 @@ export function appRuntimeEnv(
   stateDir: string,
   security: Record<string, string> = {},
   projectDir?: string,
+  /** The replica's stable consumer group instance id (static membership). */
+  instanceId?: string,
 ): Record<string, string> {
   return {
+    ...(instanceId ? { SA_GROUP_INSTANCE_ID: instanceId } : {}),
     SA_BROKER: broker,
     Quix__Broker__Address: broker,
     SA_STATE_DIR: stateDir,

@@ -29,7 +29,8 @@ import { Topic, type TopicOptions } from "./topic.ts";
 import type { LogLevel } from "./types.ts";
 import type { Source } from "./sources/source.ts";
 import { type SourceEntry, SourceRunner } from "./sources/_runner.ts";
-import { addSignalListeners, connectOrExplain, Runner } from "./_run_loop.ts";
+import { Runner } from "./_run_loop.ts";
+import { addSignalListeners, connectOrExplain } from "./_run_support.ts";
 
 /**
  * Decides what happens to a failed message: return `true` to skip it (its offset is

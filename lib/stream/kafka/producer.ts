@@ -78,6 +78,17 @@ export class BatchingProducer {
     }
   }
 
+  /** Serializes a row and queues it (the run loop's outputs). */
+  produce(
+    topic: Topic,
+    value: unknown,
+    key: unknown,
+    timestamp: number | undefined,
+    headers: MessageHeaders | undefined,
+  ): void {
+    this.add(topic.name, encodeMessage(topic, value, key, timestamp, headers));
+  }
+
   /** Holds sending until `p` settles (e.g. topic creation); a rejection fails the batch. */
   hold(p: Promise<void>): void {
     const gate: Promise<void> = p.catch((e: Error) => {
@@ -162,14 +173,12 @@ export class BatchingProducer {
   }
 }
 
-/** Serializes a row for `topic` into a kafkajs message. */
-export function encodeMessage(
+/** Serializes a row's value and key for `topic`; errors name the field and the topic. */
+export function serializeRow(
   topic: Topic,
   value: unknown,
   key: unknown,
-  timestamp: number | undefined,
-  headers: MessageHeaders | undefined,
-): Message {
+): [key: Uint8Array | null, value: Uint8Array | null] {
   let v: Uint8Array | null;
   let k: Uint8Array | null;
   try {
@@ -190,6 +199,18 @@ export function encodeMessage(
       cause: e,
     });
   }
+  return [k, v];
+}
+
+/** Serializes a row for `topic` into a kafkajs message. */
+export function encodeMessage(
+  topic: Topic,
+  value: unknown,
+  key: unknown,
+  timestamp: number | undefined,
+  headers: MessageHeaders | undefined,
+): Message {
+  const [k, v] = serializeRow(topic, value, key);
   const msg: Message = { key: toBuffer(k), value: toBuffer(v) };
   if (timestamp !== undefined) msg.timestamp = String(Math.trunc(timestamp));
   if (headers) {
