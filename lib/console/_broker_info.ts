@@ -1,16 +1,14 @@
 /**
  * The two requests the console needs and kafkajs does not send: ApiVersions (to name the
  * broker's protocol level) and DescribeLogDirs (bytes on disk per topic). They go over the
- * toolkit's own small connection (lib/stream/state/_fetch_reader.ts, TLS and SASL included),
- * and live in this one file so that a fuller client can replace it later.
+ * toolkit's own client connection (lib/kafka/client, TLS and SASL included).
  *
  * A broker that does not list DescribeLogDirs, or fails to answer it, gives "unknown" sizes,
  * never an error: the Topics page shows "—" there.
  *
  * @module
  */
-import { Connection } from "../stream/state/_fetch_reader.ts";
-import type { ConnectSecurity } from "../kafka/client/connection.ts";
+import { type ConnectSecurity, KafkaConnection } from "../kafka/client/connection.ts";
 
 /** Versions the broker serves, by API key. */
 export type ApiVersionTable = Map<number, { min: number; max: number }>;
@@ -24,14 +22,17 @@ const RETRY_MS = 30_000;
 
 /** One broker connection, one request at a time, reopened after any failure. */
 class BrokerLink {
-  #conn: Promise<Connection> | undefined;
+  #conn: Promise<KafkaConnection> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly address: string, readonly security?: ConnectSecurity) {}
 
-  request<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+  request<T>(fn: (c: KafkaConnection) => Promise<T>): Promise<T> {
     const run = async () => {
-      const conn = this.#conn ??= Connection.open(this.address, this.security, "sa-console");
+      const conn = this.#conn ??= KafkaConnection.open(this.address, {
+        clientId: "sa-console",
+        security: this.security,
+      });
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         // The time limit covers connecting too: an advertised address may not route.
@@ -63,7 +64,7 @@ class BrokerLink {
 }
 
 /** ApiVersions v0 (every broker since 0.10 answers it; its response header is always v0). */
-async function apiVersions(c: Connection): Promise<ApiVersionTable> {
+async function apiVersions(c: KafkaConnection): Promise<ApiVersionTable> {
   const r = await c.request(API_VERSIONS, 0, () => {});
   const error = r.int16();
   if (error !== 0) throw new Error(`ApiVersions: error code ${error}`);
@@ -75,7 +76,7 @@ async function apiVersions(c: Connection): Promise<ApiVersionTable> {
 }
 
 /** DescribeLogDirs v0/v1 (same layout) of every topic: bytes per topic, current logs only. */
-async function logDirSizes(c: Connection, version: number): Promise<Map<string, number>> {
+async function logDirSizes(c: KafkaConnection, version: number): Promise<Map<string, number>> {
   const r = await c.request(DESCRIBE_LOG_DIRS, version, (w) => void w.int32(-1)); // null: all
   r.int32(); // throttle
   const sizes = new Map<string, number>();
