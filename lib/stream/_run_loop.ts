@@ -19,8 +19,14 @@ import {
 import { DEAD_LETTER_HEADERS, ProcessingError, SerializationError, StreamError } from "./errors.ts";
 import { createKafka, destroyLeftoverSockets, toBuffer } from "./kafka/_kafka.ts";
 import { BatchingProducer } from "./kafka/producer.ts";
-import { kafkaProducerChoice, NativeOutput, type Output } from "./kafka/_native_output.ts";
-import type { PartitionTxn } from "./kafka/_partition_txn.ts";
+import {
+  eosProducerChoice,
+  kafkaProducerChoice,
+  NativeOutput,
+  type Output,
+} from "./kafka/_native_output.ts";
+import type { PartitionTransaction as PartitionTxn } from "./kafka/_partition_txn.ts";
+import { Cluster } from "../kafka/client/cluster.ts";
 import { changelogTopicName } from "./state/changelog.ts";
 import type { Topic } from "./topic.ts";
 import type { Sink } from "./types.ts";
@@ -63,6 +69,7 @@ export class Runner {
   readonly #eos: boolean;
   /** Exactly-once: the transaction of each claimed input partition. */
   #txns: EosParts | null = null;
+  #txnCluster: Cluster | null = null;
   #kafka!: ReturnType<typeof createKafka>;
   /** Pauses the input while a sink is backpressured (see `sinks/backpressure.ts`). */
   readonly #sinkGate: BackpressureGate;
@@ -127,9 +134,19 @@ export class Runner {
       logger: this.#logger,
     });
     if (this.#eos) {
+      // SA_KAFKA_PRODUCER=native-eos: the partitions' transactions share one cluster client.
+      this.#txnCluster = eosProducerChoice() === "native"
+        ? new Cluster({
+          bootstrap: this.app.brokerAddress,
+          clientId: this.options.clientId ?? `sa-${this.app.consumerGroup}`,
+          security: this.app.security,
+          connectTimeoutMs: 3000,
+        })
+        : null;
       this.#txns = new EosParts({
         group: this.app.consumerGroup,
         logger: this.#logger,
+        native: this.#txnCluster ?? undefined,
         producer: (id) => this.hooks.kafkaProducer(kafka, id),
         input: () => this.#input,
         forget: (topic, partition) => this.#forget(topic, partition),
@@ -245,6 +262,7 @@ export class Runner {
     await producer?.disconnect().catch(() => {});
     if (this.#producer instanceof NativeOutput) await this.#producer.close();
     await this.#txns?.closeAll();
+    await this.#txnCluster?.close().catch(() => {});
     for (const s of this.#sinks) await s.close?.();
     await this.app.state.close();
     this.#logger.info("stopped");

@@ -56,6 +56,27 @@ function size(b: Uint8Array | string | null | undefined): number {
   return b == null ? 0 : typeof b === "string" ? b.length * 3 : b.length;
 }
 
+/** What a {@link NativeOutput} appends to: a producer, or an open transaction's adapter. */
+export interface OutputProducer {
+  readonly pending: number;
+  append(
+    topic: string,
+    partition: number | null,
+    key: Uint8Array | string | null,
+    value: Uint8Array | string | null,
+    headers: MessageHeaders | undefined,
+    timestamp: number,
+  ): void;
+  flush(): Promise<void>;
+  recover(): Promise<void>;
+  ready(maxPending: number): Promise<void>;
+}
+
+/** The producer `SA_KAFKA_PRODUCER` asks for exactly-once: "native" only with "native-eos". */
+export function eosProducerChoice(): "native" | "kafkajs" {
+  return readEnv("SA_KAFKA_PRODUCER") === "native-eos" ? "native" : "kafkajs";
+}
+
 export class NativeOutput implements Output {
   /** The producer failed: nothing more is sent until the app dismisses it. */
   #error: Error | null = null;
@@ -76,13 +97,15 @@ export class NativeOutput implements Output {
       connectTimeoutMs: 3000,
     });
     try {
-      return new NativeOutput(
-        await ClientProducer.create(cluster, {
-          acks: -1,
-          idempotent,
-          allowAutoTopicCreation: false,
-        }),
-      );
+      const producer = await ClientProducer.create(cluster, {
+        acks: -1,
+        idempotent,
+        allowAutoTopicCreation: false,
+      });
+      return new NativeOutput(producer, undefined, async () => {
+        await producer.close().catch(() => {});
+        await cluster.close().catch(() => {});
+      });
     } catch (e) {
       await cluster.close();
       throw e;
@@ -91,11 +114,18 @@ export class NativeOutput implements Output {
 
   /** Flushes (best effort) and closes the producer and its connections. */
   async close(): Promise<void> {
-    await this.producer.close().catch(() => {});
-    await this.producer.cluster.close().catch(() => {});
+    await this.#close?.();
   }
 
-  constructor(readonly producer: ClientProducer, readonly maxPending = 40_000) {}
+  #close?: () => Promise<void>;
+
+  constructor(
+    readonly producer: OutputProducer,
+    readonly maxPending = 40_000,
+    close?: () => Promise<void>,
+  ) {
+    this.#close = close;
+  }
 
   get pending(): number {
     return this.producer.pending;
