@@ -134,7 +134,7 @@ export class Runner {
       logger: this.#logger,
     });
     if (this.#eos) {
-      // SA_KAFKA_PRODUCER=native-eos: the partitions' transactions share one cluster client.
+      // The partitions' transactions share one cluster client (unless kafkajs is asked for).
       this.#txnCluster = eosProducerChoice() === "native"
         ? new Cluster({
           bootstrap: this.app.brokerAddress,

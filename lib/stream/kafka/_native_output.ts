@@ -1,6 +1,7 @@
 /**
  * The run loop's outputs through the toolkit's own producer (`lib/kafka/client/producer.ts`)
- * for at-least-once apps (`SA_KAFKA_PRODUCER=kafkajs` goes back to kafkajs): a row is serialized and
+ * for at-least-once apps (`SA_KAFKA_PRODUCER=kafkajs` goes back to kafkajs; exactly-once
+ * apps: `_native_partition_txn.ts`): a row is serialized and
  * appended straight into its partition's record batch (no message object per row). Same
  * contract as {@link BatchingProducer}: `produce` never throws a delivery failure, `flush`
  * reports it (and keeps reporting it until `dismissError`).
@@ -72,9 +73,14 @@ export interface OutputProducer {
   ready(maxPending: number): Promise<void>;
 }
 
-/** The producer `SA_KAFKA_PRODUCER` asks for exactly-once: "native" only with "native-eos". */
+/**
+ * The producer of exactly-once apps' partition transactions: the toolkit's (default), or
+ * kafkajs with `SA_KAFKA_PRODUCER=kafkajs` (the whole run on kafkajs) or `kafkajs-eos` (only
+ * the transactions).
+ */
 export function eosProducerChoice(): "native" | "kafkajs" {
-  return readEnv("SA_KAFKA_PRODUCER") === "native-eos" ? "native" : "kafkajs";
+  const v = readEnv("SA_KAFKA_PRODUCER");
+  return v === "kafkajs" || v === "kafkajs-eos" ? "kafkajs" : "native";
 }
 
 export class NativeOutput implements Output {

@@ -1,6 +1,7 @@
 /**
  * An input partition's transaction on the toolkit's own client
- * (`lib/kafka/client/transaction.ts`), chosen with `SA_KAFKA_PRODUCER=native-eos`. Same design
+ * (`lib/kafka/client/transaction.ts`), the default (`SA_KAFKA_PRODUCER=kafkajs` or `kafkajs-eos`
+ * goes back to {@link PartitionTxn}). Same design
  * as {@link PartitionTxn} (docs/exactly_once.md: one transactional id per input partition,
  * fencing on claim), and the offsets go with the consumer's group metadata, so TxnOffsetCommit
  * v3 also refuses a replica that left the generation (KIP-447).
