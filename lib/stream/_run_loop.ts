@@ -165,7 +165,6 @@ export class Runner {
         );
       });
       if (producer) {
-        // kafkajs also carries the changelogs of at-least-once apps (their records' offsets).
         await connectOrExplain(producer.connect(), this.app.brokerAddress);
         this.#producer = this.#out = kafkaProducerChoice() === "native"
           ? await connectOrExplain(
@@ -193,8 +192,14 @@ export class Runner {
       await this.app.state.start?.({
         kafka,
         // Exactly-once: changelog records go into their input partition's transaction.
-        producer: producer ??
-          { send: (record: ProducerRecord) => this.#txns!.changelogSend(record) },
+        // At-least-once: through the outputs' producer (kafkajs' with SA_KAFKA_PRODUCER=kafkajs).
+        producer: producer === null
+          ? { send: (record: ProducerRecord) => this.#txns!.changelogSend(record) }
+          : this.#producer instanceof NativeOutput
+          ? {
+            send: (record: ProducerRecord) => (this.#producer as NativeOutput).sendRecord(record),
+          }
+          : producer,
         brokers: this.app.brokerAddress.split(",").map((b) => b.trim()),
         security: this.app.security,
         stores: new Map([...this.registry.streams].map(([t, st]) => [t, st.stores])),

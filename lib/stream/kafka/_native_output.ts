@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Message } from "kafkajs";
+import type { IHeaders, Message, ProducerRecord, RecordMetadata } from "kafkajs";
 import { Producer as ClientProducer } from "../../kafka/client/producer.ts";
 import { Cluster } from "../../kafka/client/cluster.ts";
 import type { ClientSecurity } from "./security.ts";
@@ -71,6 +71,8 @@ export interface OutputProducer {
   flush(): Promise<void>;
   recover(): Promise<void>;
   ready(maxPending: number): Promise<void>;
+  /** The last acknowledged offset of a partition written by this producer (-1: none). */
+  lastOffset(topic: string, partition: number): number;
 }
 
 /**
@@ -208,6 +210,36 @@ export class NativeOutput implements Output {
     if (this.#refused) throw this.#refused;
   }
 
+  /**
+   * Sends a record (a state changelog chunk) and resolves once it, and everything appended
+   * before it, is acknowledged, with each partition's base offset (as kafkajs' send reports it):
+   * the changelog's checkpoint records the offsets.
+   */
+  async sendRecord(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.#error) throw this.#error;
+    const counts = new Map<number, number>();
+    for (const m of record.messages) {
+      const p = m.partition ?? 0;
+      this.producer.append(
+        record.topic,
+        p,
+        m.key ?? null,
+        m.value ?? null,
+        recordHeaders(m.headers),
+        m.timestamp === undefined ? Date.now() : Number(m.timestamp),
+      );
+      counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    await this.producer.flush();
+    // Only this producer writes a changelog partition while the app owns its input partition.
+    return [...counts].map(([partition, n]) => ({
+      topicName: record.topic,
+      partition,
+      errorCode: 0,
+      baseOffset: String(this.producer.lastOffset(record.topic, partition) - n + 1),
+    }));
+  }
+
   async dismissError(): Promise<void> {
     this.#error = null;
     this.#refused = null;
@@ -221,6 +253,17 @@ export class NativeOutput implements Output {
       this.#error ??= wrap(e, "the output topics");
     }
   }
+}
+
+/** kafkajs message headers as the toolkit's producer takes them (the last of repeated ones). */
+export function recordHeaders(h: IHeaders | undefined): MessageHeaders | undefined {
+  if (!h) return undefined;
+  const out: Record<string, string | Uint8Array> = {};
+  for (const [name, val] of Object.entries(h)) {
+    const one = Array.isArray(val) ? val.at(-1) : val;
+    if (one !== undefined) out[name] = one;
+  }
+  return out;
 }
 
 function wrap(e: unknown, where: string): Error {

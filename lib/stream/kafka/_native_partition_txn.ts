@@ -9,12 +9,11 @@
  * @module
  */
 
-import type { IHeaders, ProducerRecord, RecordMetadata } from "kafkajs";
+import type { ProducerRecord, RecordMetadata } from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import type { Cluster } from "../../kafka/client/cluster.ts";
 import { type GroupMetadata, TransactionalProducer } from "../../kafka/client/transaction.ts";
-import type { MessageHeaders } from "../types.ts";
-import { NativeOutput, type OutputProducer } from "./_native_output.ts";
+import { NativeOutput, type OutputProducer, recordHeaders } from "./_native_output.ts";
 import type { PartitionTransaction } from "./_partition_txn.ts";
 
 /** One input partition's transaction on a {@link TransactionalProducer}. */
@@ -44,6 +43,7 @@ export class NativePartitionTxn implements PartitionTransaction {
       // A failed batch cannot be skipped inside a transaction: the transaction aborts.
       recover: () => Promise.resolve(),
       ready: (n) => producer.ready(n).catch((e) => this.#fail(e)),
+      lastOffset: (t, p) => producer.lastOffset(t, p),
     };
     this.batching = new NativeOutput(target);
   }
@@ -98,7 +98,7 @@ export class NativePartitionTxn implements PartitionTransaction {
           p,
           m.key ?? null,
           m.value ?? null,
-          headersOf(m.headers),
+          recordHeaders(m.headers),
           m.timestamp === undefined ? Date.now() : Number(m.timestamp),
         );
         parts.set(p, (parts.get(p) ?? 0) + 1);
@@ -147,14 +147,4 @@ export class NativePartitionTxn implements PartitionTransaction {
     }
     await this.producer.close();
   }
-}
-
-function headersOf(h: IHeaders | undefined): MessageHeaders | undefined {
-  if (!h) return undefined;
-  const out: Record<string, string | Uint8Array> = {};
-  for (const [name, val] of Object.entries(h)) {
-    const one = Array.isArray(val) ? val.at(-1) : val;
-    if (one !== undefined) out[name] = one;
-  }
-  return out;
 }
