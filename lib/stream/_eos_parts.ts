@@ -10,14 +10,22 @@ import type { Producer as KafkaProducer, ProducerRecord } from "kafkajs";
 import type { Logger } from "../util/log.ts";
 import type { CheckpointParticipants, Position } from "./checkpoint/checkpoint.ts";
 import { StreamError } from "./errors.ts";
-import { partitionTransactionalId, PartitionTxn } from "./kafka/_partition_txn.ts";
+import {
+  type PartitionTransaction,
+  partitionTransactionalId,
+  PartitionTxn,
+} from "./kafka/_partition_txn.ts";
+import { NativePartitionTxn } from "./kafka/_native_partition_txn.ts";
+import type { Cluster } from "../kafka/client/cluster.ts";
 import type { InputConsumer } from "./kafka/_input.ts";
 
 export interface EosDeps {
   group: string;
   logger: Logger;
-  /** A transactional producer with this id (one input partition's). */
+  /** A kafkajs transactional producer with this id (one input partition's). */
   producer(transactionalId: string): KafkaProducer;
+  /** Set: the partitions' transactions go through the toolkit's client on this cluster. */
+  native?: Cluster;
   input(): InputConsumer;
   /** Forgets a dropped partition's uncommitted work (checkpoint, state, timers). */
   forget(topic: string, partition: number): Promise<void>;
@@ -25,7 +33,7 @@ export interface EosDeps {
 
 /** The claimed input partitions of an exactly-once run ("topic:partition" → transaction). */
 export class EosParts {
-  readonly parts = new Map<string, PartitionTxn>();
+  readonly parts = new Map<string, PartitionTransaction>();
   /** Changelog topic → its source topic (changelog partition = input partition). */
   readonly changelogSources = new Map<string, string>();
 
@@ -41,19 +49,25 @@ export class EosParts {
     topic: string,
     partition: number,
     firstOffset?: number,
-  ): Promise<PartitionTxn | null> {
+  ): Promise<PartitionTransaction | null> {
     const tp = `${topic}:${partition}`;
     const { group, logger } = this.deps;
     const id = partitionTransactionalId(group, topic, partition);
     const input = this.deps.input();
     try {
-      const part = await PartitionTxn.claim(
-        topic,
-        partition,
-        this.deps.producer(id),
-        () => input.committed(topic, partition),
-        logger,
-      );
+      const committed = () => input.committed(topic, partition);
+      const part = this.deps.native
+        ? await NativePartitionTxn.claim(
+          this.deps.native,
+          id,
+          topic,
+          partition,
+          committed,
+          () =>
+            input.groupMetadata?.() ??
+              { groupId: group, generationId: -1, memberId: "", groupInstanceId: null },
+        )
+        : await PartitionTxn.claim(topic, partition, this.deps.producer(id), committed, logger);
       this.parts.set(tp, part);
       if (part.next !== null && part.next !== firstOffset) input.seek(topic, partition, part.next);
       logger.debug(`claimed ${tp} (transactional id ${id}, committed ${part.next})`);
@@ -74,7 +88,7 @@ export class EosParts {
    * checkpoint position forgotten. If it is still ours, its next batch claims it again and
    * resumes from the committed offset; no output past it survives.
    */
-  async drop(part: PartitionTxn, why: string): Promise<void> {
+  async drop(part: PartitionTransaction, why: string): Promise<void> {
     const tp = `${part.topic}:${part.partition}`;
     if (this.parts.get(tp) === part) this.parts.delete(tp);
     await part.close(this.deps.logger);
@@ -136,7 +150,7 @@ export class EosParts {
   }
 
   /** The partitions whose transaction failed. */
-  failed(): PartitionTxn[] {
+  failed(): PartitionTransaction[] {
     return [...this.parts.values()].filter((p) => p.failed);
   }
 
@@ -147,7 +161,7 @@ export class EosParts {
    */
   async commit(positions: Position[]): Promise<void> {
     const offsets = new Map(positions.map((p) => [`${p.topic}:${p.partition}`, p.offset]));
-    const failed: [PartitionTxn, string][] = [];
+    const failed: [PartitionTransaction, string][] = [];
     await Promise.all([...this.parts].map(async ([tp, part]) => {
       const offset = offsets.get(tp);
       if (part.failed) {

@@ -19,8 +19,14 @@ import {
 import { DEAD_LETTER_HEADERS, ProcessingError, SerializationError, StreamError } from "./errors.ts";
 import { createKafka, destroyLeftoverSockets, toBuffer } from "./kafka/_kafka.ts";
 import { BatchingProducer } from "./kafka/producer.ts";
-import { kafkaProducerChoice, NativeOutput, type Output } from "./kafka/_native_output.ts";
-import type { PartitionTxn } from "./kafka/_partition_txn.ts";
+import {
+  eosProducerChoice,
+  kafkaProducerChoice,
+  NativeOutput,
+  type Output,
+} from "./kafka/_native_output.ts";
+import type { PartitionTransaction as PartitionTxn } from "./kafka/_partition_txn.ts";
+import { Cluster } from "../kafka/client/cluster.ts";
 import { changelogTopicName } from "./state/changelog.ts";
 import type { Topic } from "./topic.ts";
 import type { Sink } from "./types.ts";
@@ -63,6 +69,7 @@ export class Runner {
   readonly #eos: boolean;
   /** Exactly-once: the transaction of each claimed input partition. */
   #txns: EosParts | null = null;
+  #txnCluster: Cluster | null = null;
   #kafka!: ReturnType<typeof createKafka>;
   /** Pauses the input while a sink is backpressured (see `sinks/backpressure.ts`). */
   readonly #sinkGate: BackpressureGate;
@@ -127,9 +134,19 @@ export class Runner {
       logger: this.#logger,
     });
     if (this.#eos) {
+      // The partitions' transactions share one cluster client (unless kafkajs is asked for).
+      this.#txnCluster = eosProducerChoice() === "native"
+        ? new Cluster({
+          bootstrap: this.app.brokerAddress,
+          clientId: this.options.clientId ?? `sa-${this.app.consumerGroup}`,
+          security: this.app.security,
+          connectTimeoutMs: 3000,
+        })
+        : null;
       this.#txns = new EosParts({
         group: this.app.consumerGroup,
         logger: this.#logger,
+        native: this.#txnCluster ?? undefined,
         producer: (id) => this.hooks.kafkaProducer(kafka, id),
         input: () => this.#input,
         forget: (topic, partition) => this.#forget(topic, partition),
@@ -148,7 +165,6 @@ export class Runner {
         );
       });
       if (producer) {
-        // kafkajs also carries the changelogs of at-least-once apps (their records' offsets).
         await connectOrExplain(producer.connect(), this.app.brokerAddress);
         this.#producer = this.#out = kafkaProducerChoice() === "native"
           ? await connectOrExplain(
@@ -176,8 +192,14 @@ export class Runner {
       await this.app.state.start?.({
         kafka,
         // Exactly-once: changelog records go into their input partition's transaction.
-        producer: producer ??
-          { send: (record: ProducerRecord) => this.#txns!.changelogSend(record) },
+        // At-least-once: through the outputs' producer (kafkajs' with SA_KAFKA_PRODUCER=kafkajs).
+        producer: producer === null
+          ? { send: (record: ProducerRecord) => this.#txns!.changelogSend(record) }
+          : this.#producer instanceof NativeOutput
+          ? {
+            send: (record: ProducerRecord) => (this.#producer as NativeOutput).sendRecord(record),
+          }
+          : producer,
         brokers: this.app.brokerAddress.split(",").map((b) => b.trim()),
         security: this.app.security,
         stores: new Map([...this.registry.streams].map(([t, st]) => [t, st.stores])),
@@ -245,6 +267,7 @@ export class Runner {
     await producer?.disconnect().catch(() => {});
     if (this.#producer instanceof NativeOutput) await this.#producer.close();
     await this.#txns?.closeAll();
+    await this.#txnCluster?.close().catch(() => {});
     for (const s of this.#sinks) await s.close?.();
     await this.app.state.close();
     this.#logger.info("stopped");

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { GroupMetadata } from "./apis/28_txn_offset_commit.ts";
 import {
   type Channel,
   type Committed,
@@ -183,6 +184,19 @@ export class Consumer {
   resume(topics: Array<{ topic: string }>): void {
     for (const t of topics) this.#paused.delete(t.topic);
     this.#wake?.();
+  }
+
+  /**
+   * The member's group metadata (generation, member id, instance id), for a transactional
+   * producer's `sendOffsets` (TxnOffsetCommit v3 refuses a stale member's offsets, KIP-447).
+   */
+  groupMetadata(): GroupMetadata {
+    return {
+      groupId: this.opts.groupId,
+      generationId: this.group.generationId,
+      memberId: this.group.memberId,
+      groupInstanceId: this.opts.groupInstanceId ?? null,
+    };
   }
 
   /** Commits offsets (next to read) in this member's generation. */

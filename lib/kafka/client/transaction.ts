@@ -185,6 +185,15 @@ export class TransactionalProducer {
     }
   }
 
+  /** See {@link Producer.ready}: backpressure for a loop appending to the open transaction. */
+  async ready(maxPending: number): Promise<void> {
+    try {
+      await this.#producer.ready(maxPending);
+    } catch (err) {
+      throw this.#onError(err);
+    }
+  }
+
   /** Sends everything appended so far and waits for it to be acknowledged. */
   async flush(): Promise<void> {
     this.#expect("flush", "open", "ready");

@@ -8,6 +8,7 @@
  */
 
 import type { MessageHeaders } from "../types.ts";
+import type { GroupMetadata } from "../../kafka/client/transaction.ts";
 
 /** One partition's fetched records, walked with `next()`. */
 export interface InputBatch {
@@ -69,4 +70,6 @@ export interface InputConsumer {
   committed(topic: string, partition: number): Promise<number>;
   /** Stops fetching and leaves the group. */
   stop(): Promise<void>;
+  /** The member's generation, for TxnOffsetCommit v3 (the toolkit's consumer only). */
+  groupMetadata?(): GroupMetadata;
 }

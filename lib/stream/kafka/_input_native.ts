@@ -13,6 +13,7 @@ import {
   type ConsumerCluster,
   type ConsumerOptions,
 } from "../../kafka/client/consumer.ts";
+import type { GroupMetadata } from "../../kafka/client/transaction.ts";
 import type { MessageHeaders } from "../types.ts";
 import type { InputBatch, InputConsumer, InputHandlers } from "./_input.ts";
 import { toBuffer } from "./_kafka.ts";
@@ -67,6 +68,10 @@ export class NativeInput implements InputConsumer {
 
   committed(topic: string, partition: number): Promise<number> {
     return this.#consumer!.committed(topic, partition);
+  }
+
+  groupMetadata(): GroupMetadata {
+    return this.#consumer!.groupMetadata();
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * The run loop's outputs through the toolkit's own producer (`lib/kafka/client/producer.ts`)
- * for at-least-once apps (`SA_KAFKA_PRODUCER=kafkajs` goes back to kafkajs): a row is serialized and
+ * for at-least-once apps (`SA_KAFKA_PRODUCER=kafkajs` goes back to kafkajs; exactly-once
+ * apps: `_native_partition_txn.ts`): a row is serialized and
  * appended straight into its partition's record batch (no message object per row). Same
  * contract as {@link BatchingProducer}: `produce` never throws a delivery failure, `flush`
  * reports it (and keeps reporting it until `dismissError`).
@@ -8,7 +9,7 @@
  * @module
  */
 
-import type { Message } from "kafkajs";
+import type { IHeaders, Message, ProducerRecord, RecordMetadata } from "kafkajs";
 import { Producer as ClientProducer } from "../../kafka/client/producer.ts";
 import { Cluster } from "../../kafka/client/cluster.ts";
 import type { ClientSecurity } from "./security.ts";
@@ -56,6 +57,34 @@ function size(b: Uint8Array | string | null | undefined): number {
   return b == null ? 0 : typeof b === "string" ? b.length * 3 : b.length;
 }
 
+/** What a {@link NativeOutput} appends to: a producer, or an open transaction's adapter. */
+export interface OutputProducer {
+  readonly pending: number;
+  append(
+    topic: string,
+    partition: number | null,
+    key: Uint8Array | string | null,
+    value: Uint8Array | string | null,
+    headers: MessageHeaders | undefined,
+    timestamp: number,
+  ): void;
+  flush(): Promise<void>;
+  recover(): Promise<void>;
+  ready(maxPending: number): Promise<void>;
+  /** The last acknowledged offset of a partition written by this producer (-1: none). */
+  lastOffset(topic: string, partition: number): number;
+}
+
+/**
+ * The producer of exactly-once apps' partition transactions: the toolkit's (default), or
+ * kafkajs with `SA_KAFKA_PRODUCER=kafkajs` (the whole run on kafkajs) or `kafkajs-eos` (only
+ * the transactions).
+ */
+export function eosProducerChoice(): "native" | "kafkajs" {
+  const v = readEnv("SA_KAFKA_PRODUCER");
+  return v === "kafkajs" || v === "kafkajs-eos" ? "kafkajs" : "native";
+}
+
 export class NativeOutput implements Output {
   /** The producer failed: nothing more is sent until the app dismisses it. */
   #error: Error | null = null;
@@ -76,13 +105,15 @@ export class NativeOutput implements Output {
       connectTimeoutMs: 3000,
     });
     try {
-      return new NativeOutput(
-        await ClientProducer.create(cluster, {
-          acks: -1,
-          idempotent,
-          allowAutoTopicCreation: false,
-        }),
-      );
+      const producer = await ClientProducer.create(cluster, {
+        acks: -1,
+        idempotent,
+        allowAutoTopicCreation: false,
+      });
+      return new NativeOutput(producer, undefined, async () => {
+        await producer.close().catch(() => {});
+        await cluster.close().catch(() => {});
+      });
     } catch (e) {
       await cluster.close();
       throw e;
@@ -91,11 +122,18 @@ export class NativeOutput implements Output {
 
   /** Flushes (best effort) and closes the producer and its connections. */
   async close(): Promise<void> {
-    await this.producer.close().catch(() => {});
-    await this.producer.cluster.close().catch(() => {});
+    await this.#close?.();
   }
 
-  constructor(readonly producer: ClientProducer, readonly maxPending = 40_000) {}
+  #close?: () => Promise<void>;
+
+  constructor(
+    readonly producer: OutputProducer,
+    readonly maxPending = 40_000,
+    close?: () => Promise<void>,
+  ) {
+    this.#close = close;
+  }
 
   get pending(): number {
     return this.producer.pending;
@@ -172,6 +210,36 @@ export class NativeOutput implements Output {
     if (this.#refused) throw this.#refused;
   }
 
+  /**
+   * Sends a record (a state changelog chunk) and resolves once it, and everything appended
+   * before it, is acknowledged, with each partition's base offset (as kafkajs' send reports it):
+   * the changelog's checkpoint records the offsets.
+   */
+  async sendRecord(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.#error) throw this.#error;
+    const counts = new Map<number, number>();
+    for (const m of record.messages) {
+      const p = m.partition ?? 0;
+      this.producer.append(
+        record.topic,
+        p,
+        m.key ?? null,
+        m.value ?? null,
+        recordHeaders(m.headers),
+        m.timestamp === undefined ? Date.now() : Number(m.timestamp),
+      );
+      counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    await this.producer.flush();
+    // Only this producer writes a changelog partition while the app owns its input partition.
+    return [...counts].map(([partition, n]) => ({
+      topicName: record.topic,
+      partition,
+      errorCode: 0,
+      baseOffset: String(this.producer.lastOffset(record.topic, partition) - n + 1),
+    }));
+  }
+
   async dismissError(): Promise<void> {
     this.#error = null;
     this.#refused = null;
@@ -185,6 +253,17 @@ export class NativeOutput implements Output {
       this.#error ??= wrap(e, "the output topics");
     }
   }
+}
+
+/** kafkajs message headers as the toolkit's producer takes them (the last of repeated ones). */
+export function recordHeaders(h: IHeaders | undefined): MessageHeaders | undefined {
+  if (!h) return undefined;
+  const out: Record<string, string | Uint8Array> = {};
+  for (const [name, val] of Object.entries(h)) {
+    const one = Array.isArray(val) ? val.at(-1) : val;
+    if (one !== undefined) out[name] = one;
+  }
+  return out;
 }
 
 function wrap(e: unknown, where: string): Error {

@@ -16,17 +16,46 @@
  * @module
  */
 
-import type { Producer as KafkaProducer, ProducerRecord, Transaction } from "kafkajs";
+import type {
+  Producer as KafkaProducer,
+  ProducerRecord,
+  RecordMetadata,
+  Transaction,
+} from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import { BatchingProducer } from "./producer.ts";
+import type { Output } from "./_native_output.ts";
 
 /** The transactional id of an input partition: stable across instances and restarts. */
 export function partitionTransactionalId(group: string, topic: string, partition: number): string {
   return `${group}-${topic}-${partition}`;
 }
 
+/**
+ * The transaction of one input partition, as the run loop sees it: on kafkajs
+ * ({@link PartitionTxn}) or on the toolkit's client (`_native_partition_txn.ts`).
+ */
+export interface PartitionTransaction {
+  readonly topic: string;
+  readonly partition: number;
+  /** Outputs of this partition (sent through its open transaction). */
+  readonly batching: Output;
+  /** See {@link PartitionTxn.next}. */
+  next: number | null;
+  /** Set when a send or commit failed: the work since the last commit is void. */
+  failed: Error | null;
+  /** True while the open transaction may hold outputs. */
+  readonly open: boolean;
+  /** Sends a record (a changelog chunk) in the open transaction; resolves once acknowledged. */
+  send(record: ProducerRecord): Promise<RecordMetadata[]>;
+  /** Commits the open transaction with the input offset `offset` of `group`, if given. */
+  commit(group: string, offset: number | undefined): Promise<void>;
+  /** Aborts the open transaction (best effort) and closes; the partition is given up. */
+  close(logger: Logger): Promise<void>;
+}
+
 /** The transaction of one input partition, between two commits. */
-export class PartitionTxn {
+export class PartitionTxn implements PartitionTransaction {
   /** Outputs of this partition (sent through its open transaction). */
   readonly batching: BatchingProducer;
   /**
@@ -101,7 +130,7 @@ export class PartitionTxn {
   }
 
   /** Sends a record (a changelog chunk) in the open transaction. */
-  async send(record: ProducerRecord): ReturnType<KafkaProducer["send"]> {
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.failed) throw this.failed;
     const t = await this.#open();
     try {
