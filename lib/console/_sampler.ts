@@ -40,6 +40,7 @@ export class Sampler {
   #timer: ReturnType<typeof setInterval> | undefined;
   #last: { t: number; ends: Map<string, number>; committed: Map<string, number> } | undefined;
   #topicRates = new Map<string, number>();
+  #topicOutRates = new Map<string, number>();
   #windows = new Map<string, LagSample[]>(); // "group\0topic\0partition"
   #lagHistory = new Map<string, PointRing>(); // by group
   #running = false;
@@ -129,8 +130,15 @@ export class Sampler {
         perTopic.set(topic, (perTopic.get(topic) ?? 0) + d);
       }
       let outSum = 0;
-      for (const [k, c] of committed) outSum += Math.max(0, c - (last.committed.get(k) ?? c));
+      const outPerTopic = new Map<string, number>();
+      for (const [k, c] of committed) {
+        const d = Math.max(0, c - (last.committed.get(k) ?? c));
+        outSum += d;
+        const topic = k.split("\0")[1];
+        outPerTopic.set(topic, (outPerTopic.get(topic) ?? 0) + d);
+      }
       this.#topicRates = new Map([...perTopic].map(([t, d]) => [t, d / dt]));
+      this.#topicOutRates = new Map([...outPerTopic].map(([t, d]) => [t, d / dt]));
       this.history.push({ t: now, in: inSum / dt, out: outSum / dt });
       if (this.history.length > HISTORY) this.history.shift();
     }
@@ -165,6 +173,14 @@ export class Sampler {
   /** Messages per second written to a topic (null before two samples). */
   topicRate(topic: string): number | null {
     return this.#last && this.history.length ? this.#topicRates.get(topic) ?? 0 : null;
+  }
+
+  /**
+   * Messages per second consumed from a topic: its committed offsets' advance, summed over
+   * every group reading it (null before two samples).
+   */
+  topicOutRate(topic: string): number | null {
+    return this.#last && this.history.length ? this.#topicOutRates.get(topic) ?? 0 : null;
   }
 
   /** The window of samples of one group's partition, oldest first. */

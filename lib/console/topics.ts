@@ -17,6 +17,8 @@ export interface TopicSummary {
   retentionMs: number | null;
   /** Messages written per second, from the console's sampler (null before two samples). */
   inRate: number | null;
+  /** Messages consumed per second (committed offsets' advance, all groups); null likewise. */
+  outRate: number | null;
   /**
    * Bytes of the topic's log segments on disk, every replica counted (DescribeLogDirs);
    * null when the broker does not report them.
@@ -116,6 +118,7 @@ export async function listTopics(
       cleanupPolicy: configOf(c, "cleanup.policy"),
       retentionMs: retention === null ? null : Number(retention),
       inRate: sampler?.topicRate(name) ?? null,
+      outRate: sampler?.topicOutRate(name) ?? null,
       bytesOnDisk: bytes?.get(name) ?? null,
     };
   });
@@ -152,6 +155,7 @@ export async function describeTopic(
     cleanupPolicy: configOf(configs, "cleanup.policy"),
     retentionMs: retention === null ? null : Number(retention),
     inRate: sampler?.topicRate(name) ?? null,
+    outRate: sampler?.topicOutRate(name) ?? null,
     bytesOnDisk: bytes?.get(name) ?? null,
     partitionOffsets: ranges.map((r) => ({ ...r, leader: leader.get(r.partition) ?? -1 })),
     configs,

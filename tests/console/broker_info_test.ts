@@ -20,7 +20,7 @@ async function onDisk(dataDir: string, topic: string, partitions: number): Promi
   return n;
 }
 
-Deno.test("console API: bytes on disk per topic, the embedded broker's version, lag history", async () => {
+Deno.test("console API: bytes on disk per topic, the embedded broker's version, lag history, out rate", async () => {
   const broker = await startTestBroker();
   const c = await startConsole({ address: broker.address, port: 0, sampleMs: 60_000 });
   try {
@@ -66,6 +66,12 @@ Deno.test("console API: bytes on disk per topic, the embedded broker's version, 
       { t: t0 + LAG_HISTORY_MS + 1000, lag: 4 },
       { t: t0 + LAG_HISTORY_MS + 2000, lag: 1 },
     ]);
+    // The same samples give each topic's out rate: "reader" committed 3 more of sensors in 1 s.
+    r = await api(c, "/api/topics");
+    assert.deepEqual(
+      r.body.map((t: { name: string; outRate: number }) => [t.name, t.outRate]),
+      [["empty", 0], ["sensors", 3]],
+    );
     r = await api(c, `/api/groups/reader/lag-history?since=${t0 + LAG_HISTORY_MS + 1000}`);
     assert.deepEqual(r.body.points, [{ t: t0 + LAG_HISTORY_MS + 2000, lag: 1 }]);
     r = await api(c, "/api/groups/reader/lag-history?since=soon");

@@ -155,6 +155,12 @@ Deno.test({
         await page.locator('tr[data-topic="empty"] [data-test="bytes"]').textContent(),
         "0 B",
       );
+      // In and out rates: messages written, and consumed by every group, per second.
+      await page.getByRole("columnheader", { name: "Out", exact: true }).waitFor();
+      assert.match(
+        (await row.locator('[data-test="out"]').textContent()) ?? "",
+        /^(-|[\d.,]+k?\/s)$/,
+      );
       // Create, then delete after the confirmation.
       await page.getByLabel("topic name").fill("scratch");
       await page.getByRole("button", { name: "Create topic" }).click();

@@ -107,6 +107,7 @@ export async function topicsView() {
             h("td", {}, t.cleanupPolicy ?? "-"),
             h("td", {}, fmtMs(t.retentionMs)),
             h("td", { class: "num" }, fmtRate(t.inRate)),
+            h("td", { class: "num", "data-test": "out" }, fmtRate(t.outRate)),
             actions,
           );
         }),
@@ -143,6 +144,7 @@ export async function topicsView() {
           h("th", {}, "Cleanup"),
           h("th", {}, "Retention"),
           h("th", { class: "num" }, "In"),
+          h("th", { class: "num" }, "Out"),
           h("th", {}),
         ),
       ),
