@@ -20,17 +20,16 @@
  */
 import process from "node:process";
 import { Buffer } from "node:buffer";
-import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { Cluster } from "../lib/kafka/client/cluster.ts";
 import { Producer } from "../lib/kafka/client/producer.ts";
 import { TransactionalProducer } from "../lib/kafka/client/transaction.ts";
 import { Admin } from "../lib/kafka/client/admin.ts";
 import { cpuSeconds, num, percentile, table } from "./_util.ts";
+import { startBrokerProcess } from "./_pipeline_proc.ts";
 import { filterKafkajsTimerWarning } from "../lib/stream/kafka/_kafka.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = join(ROOT, "cli.ts");
 
 function arg(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
@@ -63,38 +62,6 @@ for (let i = 0; i < 1000; i++) {
   };
   values.push(enc.encode(JSON.stringify(row)));
   keys.push(enc.encode(row.deviceId));
-}
-
-async function startBroker(dataDir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "broker", "--port", "0", "--data-dir", dataDir, "--log-level", "info"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const dec = new TextDecoder();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const c of s) text += dec.decode(c, { stream: true });
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const end = Date.now() + 30_000;
-  let m: RegExpMatchArray | null = null;
-  while (!(m = text.match(/listening on (127\.0\.0\.1:\d+)/))) {
-    if (Date.now() > end) throw new Error(`broker did not start:\n${text}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    address: m[1],
-    pid: child.pid,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-      await pumps;
-    },
-  };
 }
 
 interface Result {
@@ -245,7 +212,7 @@ async function latencyMode(address: string): Promise<void> {
 
 filterKafkajsTimerWarning();
 const dataDir = await Deno.makeTempDir({ prefix: "sa-bench-client-" });
-const broker = await startBroker(dataDir);
+const broker = await startBrokerProcess(ROOT, dataDir);
 if (LATENCY_SECONDS > 0) {
   try {
     await latencyMode(broker.address);

@@ -217,27 +217,10 @@ export class NativeOutput implements Output {
    */
   async sendRecord(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.#error) throw this.#error;
-    const counts = new Map<number, number>();
-    for (const m of record.messages) {
-      const p = m.partition ?? 0;
-      this.producer.append(
-        record.topic,
-        p,
-        m.key ?? null,
-        m.value ?? null,
-        recordHeaders(m.headers),
-        m.timestamp === undefined ? Date.now() : Number(m.timestamp),
-      );
-      counts.set(p, (counts.get(p) ?? 0) + 1);
-    }
+    const counts = appendRecord(this.producer, record);
     await this.producer.flush();
     // Only this producer writes a changelog partition while the app owns its input partition.
-    return [...counts].map(([partition, n]) => ({
-      topicName: record.topic,
-      partition,
-      errorCode: 0,
-      baseOffset: String(this.producer.lastOffset(record.topic, partition) - n + 1),
-    }));
+    return baseOffsets(this.producer, record.topic, counts);
   }
 
   async dismissError(): Promise<void> {
@@ -256,6 +239,50 @@ export class NativeOutput implements Output {
 }
 
 /** kafkajs message headers as the toolkit's producer takes them (the last of repeated ones). */
+/** What {@link appendRecord} and {@link baseOffsets} need of either of the client's producers. */
+interface AppendingProducer {
+  append: ClientProducer["append"];
+  lastOffset(topic: string, partition: number): number;
+}
+
+/** Appends a kafkajs-shaped record's messages; returns how many went to each partition. */
+export function appendRecord(
+  producer: AppendingProducer,
+  record: ProducerRecord,
+): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const m of record.messages) {
+    const p = m.partition ?? 0;
+    producer.append(
+      record.topic,
+      p,
+      m.key ?? null,
+      m.value ?? null,
+      recordHeaders(m.headers),
+      m.timestamp === undefined ? Date.now() : Number(m.timestamp),
+    );
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Each partition's base offset of the records just flushed (as kafkajs' send reports it), from
+ * its last acknowledged offset: right only while no other producer writes those partitions.
+ */
+export function baseOffsets(
+  producer: AppendingProducer,
+  topic: string,
+  counts: Map<number, number>,
+): RecordMetadata[] {
+  return [...counts].map(([partition, n]) => ({
+    topicName: topic,
+    partition,
+    errorCode: 0,
+    baseOffset: String(producer.lastOffset(topic, partition) - n + 1),
+  }));
+}
+
 export function recordHeaders(h: IHeaders | undefined): MessageHeaders | undefined {
   if (!h) return undefined;
   const out: Record<string, string | Uint8Array> = {};

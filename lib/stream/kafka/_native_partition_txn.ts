@@ -13,7 +13,7 @@ import type { ProducerRecord, RecordMetadata } from "kafkajs";
 import type { Logger } from "../../util/log.ts";
 import type { Cluster } from "../../kafka/client/cluster.ts";
 import { type GroupMetadata, TransactionalProducer } from "../../kafka/client/transaction.ts";
-import { NativeOutput, type OutputProducer, recordHeaders } from "./_native_output.ts";
+import { appendRecord, baseOffsets, NativeOutput, type OutputProducer } from "./_native_output.ts";
 import type { PartitionTransaction } from "./_partition_txn.ts";
 
 /** One input partition's transaction on a {@link TransactionalProducer}. */
@@ -88,33 +88,17 @@ export class NativePartitionTxn implements PartitionTransaction {
 
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.failed) throw this.failed;
-    const parts = new Map<number, number>();
+    let parts = new Map<number, number>();
     try {
       this.#begin();
-      for (const m of record.messages) {
-        const p = m.partition ?? 0;
-        this.producer.append(
-          record.topic,
-          p,
-          m.key ?? null,
-          m.value ?? null,
-          recordHeaders(m.headers),
-          m.timestamp === undefined ? Date.now() : Number(m.timestamp),
-        );
-        parts.set(p, (parts.get(p) ?? 0) + 1);
-      }
+      parts = appendRecord(this.producer, record);
       await this.producer.flush();
     } catch (e) {
       this.#fail(e);
     }
     // Only this transaction writes these changelog partitions: their last acknowledged offset
     // is this chunk's last record.
-    return [...parts].map(([partition, n]) => ({
-      topicName: record.topic,
-      partition,
-      errorCode: 0,
-      baseOffset: String(this.producer.lastOffset(record.topic, partition) - n + 1),
-    }));
+    return baseOffsets(this.producer, record.topic, parts);
   }
 
   async commit(group: string, offset: number | undefined): Promise<void> {
